@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-tls13",
+    products: [
+        .library(name: "TLS13", targets: ["TLS13"]),
+        .executable(name: "tls13", targets: ["TLS13CLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libcrypto only: everything that is TLS is ours, in Swift.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "TLS13",
+            dependencies: ["COpenSSL"]
+        ),
+        .executableTarget(
+            name: "TLS13CLI",
+            dependencies: [
+                "TLS13",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "TLS13Tests",
+            dependencies: ["TLS13"],
+            exclude: ["Vectors"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

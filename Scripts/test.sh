@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The full test suite. Installs the system packages the tests need when they are missing, then runs
+# `swift test`. Usage: Scripts/test.sh [extra swift test arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Scripts/install-deps.sh
+swift build --build-tests
+# Integration tests drive the built CLI; they find it through TLS13_CLI.
+export TLS13_CLI="$(swift build --show-bin-path)/tls13"
+exec swift test --skip-build "$@"

@@ -1,0 +1,2 @@
+/// The library version.
+public let version = "0.1.0"

@@ -1,0 +1,275 @@
+// RFC 8446 code points. Each registry is a struct over the raw integer with named static values, so
+// values this library does not know still parse (and are skipped or rejected as the RFC says).
+
+/// TLS record content type (RFC 8446 §5.1).
+public struct ContentType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let invalid = ContentType(rawValue: 0)
+    public static let changeCipherSpec = ContentType(rawValue: 20)
+    public static let alert = ContentType(rawValue: 21)
+    public static let handshake = ContentType(rawValue: 22)
+    public static let applicationData = ContentType(rawValue: 23)
+    public var description: String {
+        switch rawValue {
+        case 0: "invalid"
+        case 20: "change_cipher_spec"
+        case 21: "alert"
+        case 22: "handshake"
+        case 23: "application_data"
+        default: "content_type(\(rawValue))"
+        }
+    }
+}
+
+/// Handshake message type (RFC 8446 §4).
+public struct HandshakeType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let clientHello = HandshakeType(rawValue: 1)
+    public static let serverHello = HandshakeType(rawValue: 2)
+    public static let newSessionTicket = HandshakeType(rawValue: 4)
+    public static let endOfEarlyData = HandshakeType(rawValue: 5)
+    public static let encryptedExtensions = HandshakeType(rawValue: 8)
+    public static let certificate = HandshakeType(rawValue: 11)
+    public static let certificateRequest = HandshakeType(rawValue: 13)
+    public static let certificateVerify = HandshakeType(rawValue: 15)
+    public static let finished = HandshakeType(rawValue: 20)
+    public static let keyUpdate = HandshakeType(rawValue: 24)
+    /// Synthetic message replacing ClientHello1 in the transcript after a HelloRetryRequest (§4.4.1).
+    public static let messageHash = HandshakeType(rawValue: 254)
+    public var description: String {
+        switch rawValue {
+        case 1: "client_hello"
+        case 2: "server_hello"
+        case 4: "new_session_ticket"
+        case 5: "end_of_early_data"
+        case 8: "encrypted_extensions"
+        case 11: "certificate"
+        case 13: "certificate_request"
+        case 15: "certificate_verify"
+        case 20: "finished"
+        case 24: "key_update"
+        case 254: "message_hash"
+        default: "handshake_type(\(rawValue))"
+        }
+    }
+}
+
+/// TLS protocol version (legacy_version fields and supported_versions).
+public struct ProtocolVersion: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public static let tls10 = ProtocolVersion(rawValue: 0x0301)
+    public static let tls11 = ProtocolVersion(rawValue: 0x0302)
+    public static let tls12 = ProtocolVersion(rawValue: 0x0303)
+    public static let tls13 = ProtocolVersion(rawValue: 0x0304)
+    public var description: String {
+        switch rawValue {
+        case 0x0301: "TLSv1"
+        case 0x0302: "TLSv1.1"
+        case 0x0303: "TLSv1.2"
+        case 0x0304: "TLSv1.3"
+        default: "version(0x\(hex16(rawValue)))"
+        }
+    }
+}
+
+/// Extension type (RFC 8446 §4.2 and the IANA registry).
+public struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public static let serverName = ExtensionType(rawValue: 0)
+    public static let maxFragmentLength = ExtensionType(rawValue: 1)
+    public static let statusRequest = ExtensionType(rawValue: 5)
+    public static let supportedGroups = ExtensionType(rawValue: 10)
+    public static let ecPointFormats = ExtensionType(rawValue: 11)
+    public static let signatureAlgorithms = ExtensionType(rawValue: 13)
+    public static let useSRTP = ExtensionType(rawValue: 14)
+    public static let heartbeat = ExtensionType(rawValue: 15)
+    public static let applicationLayerProtocolNegotiation = ExtensionType(rawValue: 16)
+    public static let signedCertificateTimestamp = ExtensionType(rawValue: 18)
+    public static let clientCertificateType = ExtensionType(rawValue: 19)
+    public static let serverCertificateType = ExtensionType(rawValue: 20)
+    public static let padding = ExtensionType(rawValue: 21)
+    public static let encryptThenMAC = ExtensionType(rawValue: 22)
+    public static let extendedMasterSecret = ExtensionType(rawValue: 23)
+    public static let recordSizeLimit = ExtensionType(rawValue: 28)
+    public static let sessionTicket = ExtensionType(rawValue: 35)
+    public static let preSharedKey = ExtensionType(rawValue: 41)
+    public static let earlyData = ExtensionType(rawValue: 42)
+    public static let supportedVersions = ExtensionType(rawValue: 43)
+    public static let cookie = ExtensionType(rawValue: 44)
+    public static let pskKeyExchangeModes = ExtensionType(rawValue: 45)
+    public static let certificateAuthorities = ExtensionType(rawValue: 47)
+    public static let oidFilters = ExtensionType(rawValue: 48)
+    public static let postHandshakeAuth = ExtensionType(rawValue: 49)
+    public static let signatureAlgorithmsCert = ExtensionType(rawValue: 50)
+    public static let keyShare = ExtensionType(rawValue: 51)
+    public static let renegotiationInfo = ExtensionType(rawValue: 0xff01)
+
+    public var description: String {
+        switch rawValue {
+        case 0: "server_name"
+        case 1: "max_fragment_length"
+        case 5: "status_request"
+        case 10: "supported_groups"
+        case 11: "ec_point_formats"
+        case 13: "signature_algorithms"
+        case 14: "use_srtp"
+        case 15: "heartbeat"
+        case 16: "application_layer_protocol_negotiation"
+        case 18: "signed_certificate_timestamp"
+        case 19: "client_certificate_type"
+        case 20: "server_certificate_type"
+        case 21: "padding"
+        case 22: "encrypt_then_mac"
+        case 23: "extended_master_secret"
+        case 28: "record_size_limit"
+        case 35: "session_ticket"
+        case 41: "pre_shared_key"
+        case 42: "early_data"
+        case 43: "supported_versions"
+        case 44: "cookie"
+        case 45: "psk_key_exchange_modes"
+        case 47: "certificate_authorities"
+        case 48: "oid_filters"
+        case 49: "post_handshake_auth"
+        case 50: "signature_algorithms_cert"
+        case 51: "key_share"
+        case 0xff01: "renegotiation_info"
+        default: "extension(\(rawValue))"
+        }
+    }
+}
+
+/// TLS 1.3 cipher suite (RFC 8446 §B.4).
+public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public static let aes128GCMSHA256 = CipherSuite(rawValue: 0x1301)
+    public static let aes256GCMSHA384 = CipherSuite(rawValue: 0x1302)
+    public static let chacha20Poly1305SHA256 = CipherSuite(rawValue: 0x1303)
+    public static let aes128CCMSHA256 = CipherSuite(rawValue: 0x1304)
+    public static let aes128CCM8SHA256 = CipherSuite(rawValue: 0x1305)
+
+    /// The IANA name, e.g. `TLS_AES_128_GCM_SHA256`.
+    public var description: String {
+        switch rawValue {
+        case 0x1301: "TLS_AES_128_GCM_SHA256"
+        case 0x1302: "TLS_AES_256_GCM_SHA384"
+        case 0x1303: "TLS_CHACHA20_POLY1305_SHA256"
+        case 0x1304: "TLS_AES_128_CCM_SHA256"
+        case 0x1305: "TLS_AES_128_CCM_8_SHA256"
+        default: "cipher_suite(0x\(hex16(rawValue)))"
+        }
+    }
+}
+
+/// Named group for key exchange (RFC 8446 §4.2.7).
+public struct NamedGroup: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public static let secp256r1 = NamedGroup(rawValue: 0x0017)
+    public static let secp384r1 = NamedGroup(rawValue: 0x0018)
+    public static let secp521r1 = NamedGroup(rawValue: 0x0019)
+    public static let x25519 = NamedGroup(rawValue: 0x001D)
+    public static let x448 = NamedGroup(rawValue: 0x001E)
+    public static let ffdhe2048 = NamedGroup(rawValue: 0x0100)
+    public static let ffdhe3072 = NamedGroup(rawValue: 0x0101)
+    public static let ffdhe4096 = NamedGroup(rawValue: 0x0102)
+    public static let ffdhe6144 = NamedGroup(rawValue: 0x0103)
+    public static let ffdhe8192 = NamedGroup(rawValue: 0x0104)
+    public static let x25519MLKEM768 = NamedGroup(rawValue: 0x11EC)
+
+    /// The IANA name, e.g. `x25519`, `secp256r1`.
+    public var description: String {
+        switch rawValue {
+        case 0x0017: "secp256r1"
+        case 0x0018: "secp384r1"
+        case 0x0019: "secp521r1"
+        case 0x001D: "x25519"
+        case 0x001E: "x448"
+        case 0x0100: "ffdhe2048"
+        case 0x0101: "ffdhe3072"
+        case 0x0102: "ffdhe4096"
+        case 0x0103: "ffdhe6144"
+        case 0x0104: "ffdhe8192"
+        case 0x11EC: "X25519MLKEM768"
+        default: "group(0x\(hex16(rawValue)))"
+        }
+    }
+}
+
+/// Signature scheme (RFC 8446 §4.2.3).
+public struct SignatureScheme: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public static let rsaPKCS1SHA256 = SignatureScheme(rawValue: 0x0401)
+    public static let rsaPKCS1SHA384 = SignatureScheme(rawValue: 0x0501)
+    public static let rsaPKCS1SHA512 = SignatureScheme(rawValue: 0x0601)
+    public static let ecdsaSecp256r1SHA256 = SignatureScheme(rawValue: 0x0403)
+    public static let ecdsaSecp384r1SHA384 = SignatureScheme(rawValue: 0x0503)
+    public static let ecdsaSecp521r1SHA512 = SignatureScheme(rawValue: 0x0603)
+    public static let rsaPSSRSAESHA256 = SignatureScheme(rawValue: 0x0804)
+    public static let rsaPSSRSAESHA384 = SignatureScheme(rawValue: 0x0805)
+    public static let rsaPSSRSAESHA512 = SignatureScheme(rawValue: 0x0806)
+    public static let ed25519 = SignatureScheme(rawValue: 0x0807)
+    public static let ed448 = SignatureScheme(rawValue: 0x0808)
+    public static let rsaPSSPSSSHA256 = SignatureScheme(rawValue: 0x0809)
+    public static let rsaPSSPSSSHA384 = SignatureScheme(rawValue: 0x080A)
+    public static let rsaPSSPSSSHA512 = SignatureScheme(rawValue: 0x080B)
+    public static let rsaPKCS1SHA1 = SignatureScheme(rawValue: 0x0201)
+    public static let ecdsaSHA1 = SignatureScheme(rawValue: 0x0203)
+
+    /// The IANA name, e.g. `ecdsa_secp256r1_sha256`.
+    public var description: String {
+        switch rawValue {
+        case 0x0401: "rsa_pkcs1_sha256"
+        case 0x0501: "rsa_pkcs1_sha384"
+        case 0x0601: "rsa_pkcs1_sha512"
+        case 0x0403: "ecdsa_secp256r1_sha256"
+        case 0x0503: "ecdsa_secp384r1_sha384"
+        case 0x0603: "ecdsa_secp521r1_sha512"
+        case 0x0804: "rsa_pss_rsae_sha256"
+        case 0x0805: "rsa_pss_rsae_sha384"
+        case 0x0806: "rsa_pss_rsae_sha512"
+        case 0x0807: "ed25519"
+        case 0x0808: "ed448"
+        case 0x0809: "rsa_pss_pss_sha256"
+        case 0x080A: "rsa_pss_pss_sha384"
+        case 0x080B: "rsa_pss_pss_sha512"
+        case 0x0201: "rsa_pkcs1_sha1"
+        case 0x0203: "ecdsa_sha1"
+        default: "signature_scheme(0x\(hex16(rawValue)))"
+        }
+    }
+}
+
+/// PSK key exchange mode (RFC 8446 §4.2.9).
+public struct PSKKeyExchangeMode: RawRepresentable, Hashable, Sendable {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let pskKE = PSKKeyExchangeMode(rawValue: 0)
+    public static let pskDHEKE = PSKKeyExchangeMode(rawValue: 1)
+}
+
+/// KeyUpdate request (RFC 8446 §4.6.3).
+public struct KeyUpdateRequest: RawRepresentable, Hashable, Sendable {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let updateNotRequested = KeyUpdateRequest(rawValue: 0)
+    public static let updateRequested = KeyUpdateRequest(rawValue: 1)
+}
+
+/// Certificate type (RFC 7250 registry, used in CertificateEntry).
+struct CertificateType: RawRepresentable, Hashable, Sendable {
+    var rawValue: UInt8
+    static let x509 = CertificateType(rawValue: 0)
+    static let rawPublicKey = CertificateType(rawValue: 2)
+}
+
+func hex16(_ v: UInt16) -> String {
+    let digits = Array("0123456789abcdef")
+    return String([digits[Int(v >> 12) & 0xF], digits[Int(v >> 8) & 0xF], digits[Int(v >> 4) & 0xF], digits[Int(v) & 0xF]])
+}
