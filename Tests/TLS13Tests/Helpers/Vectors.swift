@@ -85,3 +85,10 @@ struct RFC8448Trace: Decodable {
         return try [UInt8](hex: hex)
     }
 }
+
+/// `JSONDecoder` behind one name, so test files need not import Foundation for a decode.
+enum JSONDecoderShim {
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try JSONDecoder().decode(type, from: data)
+    }
+}

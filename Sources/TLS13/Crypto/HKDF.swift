@@ -1,0 +1,74 @@
+/// HKDF (RFC 5869) on ``HMAC``, with TLS 1.3's HKDF-Expand-Label and Derive-Secret (RFC 8446 §7.1).
+///
+/// Built on one reused HMAC context rather than `EVP_KDF`, which costs 2–3.5× more per call in OpenSSL 3.0.
+final class HKDF {
+    let hmac: HMAC
+    var algorithm: HashAlgorithm { hmac.algorithm }
+
+    init(_ algorithm: HashAlgorithm) throws(TLSError) {
+        hmac = try HMAC(algorithm)
+    }
+
+    /// HKDF-Extract(salt, IKM). An empty salt means `Hash.length` zero bytes (RFC 5869 §2.2).
+    func extract(salt: [UInt8], ikm: [UInt8]) throws(TLSError) -> SecretBytes {
+        let s = salt.isEmpty ? [UInt8](repeating: 0, count: algorithm.length) : salt
+        return SecretBytes(try hmac.authenticate(key: s, ikm))
+    }
+
+    /// HKDF-Extract with a secret salt.
+    func extract(salt: SecretBytes, ikm: [UInt8]) throws(TLSError) -> SecretBytes {
+        let out = try salt.withUnsafeBytes { (s) throws(TLSError) in try hmac.authenticate(key: s, ikm) }
+        return SecretBytes(out)
+    }
+
+    /// HKDF-Expand(PRK, info, L). `length` must be at most 255 × Hash.length.
+    func expand(prk: UnsafeRawBufferPointer, info: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
+        guard length >= 0, length <= 255 * algorithm.length else {
+            throw TLSError.internalError("HKDF-Expand length \(length) exceeds 255 × HashLen")
+        }
+        var okm = [UInt8]()
+        okm.reserveCapacity(length + algorithm.length)
+        var t = [UInt8]()
+        var counter: UInt8 = 1
+        while okm.count < length {
+            t = try hmac.authenticate(key: prk, t, info, [counter])
+            okm.append(contentsOf: t)
+            counter &+= 1
+        }
+        wipe(&t)
+        if okm.count > length {
+            // Wipe the tail before dropping it.
+            for i in length..<okm.count { okm[i] = 0 }
+            okm.removeLast(okm.count - length)
+        }
+        return okm
+    }
+
+    func expand(prk: SecretBytes, info: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
+        try prk.withUnsafeBytes { (p) throws(TLSError) in try expand(prk: p, info: info, length: length) }
+    }
+
+    /// The HkdfLabel structure (RFC 8446 §7.1): uint16 length, opaque label<7..255> = "tls13 " + label,
+    /// opaque context<0..255>. The only place the label is assembled.
+    static func hkdfLabel(label: String, context: [UInt8], length: Int) -> [UInt8] {
+        var w = ByteWriter(reservingCapacity: 10 + label.utf8.count + context.count)
+        w.writeUInt16(UInt16(length))
+        w.withLengthPrefix(1) { w in
+            w.writeBytes("tls13 ".utf8)
+            w.writeBytes(label.utf8)
+        }
+        w.writeVector(1, context)
+        return w.bytes
+    }
+
+    /// HKDF-Expand-Label(Secret, Label, Context, Length).
+    func expandLabel(secret: SecretBytes, label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
+        try expand(prk: secret, info: Self.hkdfLabel(label: label, context: context, length: length), length: length)
+    }
+
+    /// Derive-Secret(Secret, Label, Messages) given `transcriptHash` = Transcript-Hash(Messages).
+    func deriveSecret(secret: SecretBytes, label: String, transcriptHash: [UInt8]) throws(TLSError) -> SecretBytes {
+        var out = try expandLabel(secret: secret, label: label, context: transcriptHash, length: algorithm.length)
+        return SecretBytes(consuming: &out)
+    }
+}
