@@ -1,0 +1,142 @@
+/// One record as received, after deprotection.
+struct InboundRecord: Equatable {
+    var contentType: ContentType
+    var payload: [UInt8]
+    /// Whether the record was protected (TLSCiphertext).
+    var wasEncrypted: Bool
+}
+
+/// The record layer, sans-I/O (RFC 8446 §5): bytes from the transport go in with ``receive(_:)``,
+/// deprotected records come out of ``nextRecord()``; outbound content is framed, fragmented and protected
+/// by ``write(_:payload:into:)``.
+///
+/// It enforces the framing limits (`record_overflow`), decrypts in place in its receive buffer, and drops
+/// the middlebox-compatibility change_cipher_spec records only where §5 allows them.
+struct RecordLayer {
+    /// 2^14: the most content one record may carry (§5.1).
+    static let maxPlaintext = 1 << 14
+    /// 2^14 + 256: the largest TLSCiphertext.length (§5.2).
+    static let maxCiphertext = (1 << 14) + 256
+    static let headerLength = 5
+
+    /// Protection for records we receive; `nil` before the server's handshake keys are installed.
+    var readProtection: RecordProtection?
+    /// Protection for records we send; `nil` while the ClientHello is sent in the clear.
+    var writeProtection: RecordProtection?
+    /// Whether an unprotected change_cipher_spec record (exactly `0x01`) is to be dropped (§5: after our
+    /// ClientHello and before the peer's Finished). Otherwise it is `unexpected_message`.
+    var allowsChangeCipherSpec = false
+    /// The largest content we put in one record we send (record_size_limit may lower it).
+    var maxOutboundPlaintext = RecordLayer.maxPlaintext
+    /// Padding added to each protected record we send (bytes of zeros in TLSInnerPlaintext).
+    var outboundPadding = 0
+
+    private var buffer: [UInt8] = []
+    private var start = 0
+
+    init() {}
+
+    /// Bytes received but not yet consumed as a whole record.
+    var bufferedByteCount: Int { buffer.count - start }
+
+    /// Appends bytes from the transport.
+    mutating func receive(_ bytes: [UInt8]) {
+        receive(bytes[...])
+    }
+
+    mutating func receive(_ bytes: ArraySlice<UInt8>) {
+        if start > 0, start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        } else if start > 4096, start * 2 > buffer.count {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// The next complete record, deprotected; `nil` when more bytes are needed. Dropped
+    /// change_cipher_spec records are consumed silently.
+    mutating func nextRecord() throws(TLSError) -> InboundRecord? {
+        while true {
+            guard buffer.count - start >= Self.headerLength else { return nil }
+            let type = ContentType(rawValue: buffer[start])
+            // legacy_record_version is ignored on receipt (§5.1), but a first byte that is not 0x03 cannot
+            // be TLS at all: fail fast rather than wait for a bogus length.
+            guard buffer[start + 1] == 0x03 else {
+                throw TLSError.decode(reason: "record header has version 0x\(hex16(UInt16(buffer[start + 1]) << 8 | UInt16(buffer[start + 2])))")
+            }
+            let length = Int(buffer[start + 3]) << 8 | Int(buffer[start + 4])
+            let protected = readProtection != nil && type == .applicationData
+            if length > (protected ? Self.maxCiphertext : Self.maxPlaintext) {
+                throw TLSError.protocolViolation(
+                    alert: .recordOverflow, reason: "record length \(length) exceeds \(protected ? "2^14+256" : "2^14")")
+            }
+            guard buffer.count - start - Self.headerLength >= length else { return nil }
+            let body = (start + Self.headerLength)..<(start + Self.headerLength + length)
+            start = body.upperBound
+
+            switch type {
+            case .changeCipherSpec:
+                guard allowsChangeCipherSpec, length == 1, buffer[body.lowerBound] == 0x01 else {
+                    throw TLSError.unexpected("unexpected change_cipher_spec record")
+                }
+                continue  // dropped without further processing (§5)
+            case .applicationData where readProtection != nil:
+                guard let protection = readProtection else { continue }
+                let (inner, content) = try protection.open(buffer: &buffer, range: body)
+                return try checked(InboundRecord(contentType: inner, payload: Array(buffer[content]), wasEncrypted: true))
+            case .handshake, .alert:
+                guard readProtection == nil else {
+                    throw TLSError.unexpected("unprotected \(type) record after keys were installed")
+                }
+                return try checked(InboundRecord(contentType: type, payload: Array(buffer[body]), wasEncrypted: false))
+            case .applicationData:
+                throw TLSError.unexpected("application data before the handshake keys")
+            default:
+                throw TLSError.unexpected("record of unknown content type \(type.rawValue)")
+            }
+        }
+    }
+
+    private func checked(_ record: InboundRecord) throws(TLSError) -> InboundRecord {
+        switch record.contentType {
+        case .handshake:
+            // §5.1: zero-length handshake fragments are forbidden, even with padding.
+            guard !record.payload.isEmpty else { throw TLSError.unexpected("zero-length handshake record") }
+        case .alert:
+            guard record.payload.count == 2 else {
+                throw TLSError.decode(reason: "alert record of \(record.payload.count) bytes")
+            }
+        case .applicationData:
+            break  // zero-length application data is allowed (traffic analysis protection)
+        case .changeCipherSpec:
+            throw TLSError.unexpected("encrypted change_cipher_spec record")
+        default:
+            throw TLSError.unexpected("record of unknown content type \(record.contentType.rawValue)")
+        }
+        return record
+    }
+
+    /// Frames `payload` as records of `contentType` (fragmented to ``maxOutboundPlaintext``), protected
+    /// when write keys are installed, and appends them to `out`.
+    mutating func write(_ contentType: ContentType, payload: ArraySlice<UInt8>, into out: inout [UInt8]) throws(TLSError) {
+        var offset = payload.startIndex
+        repeat {
+            let end = min(offset + maxOutboundPlaintext, payload.endIndex)
+            let fragment = payload[offset..<end]
+            if let protection = writeProtection {
+                try protection.seal(contentType: contentType, payload: fragment, padding: outboundPadding, into: &out)
+            } else {
+                out.append(contentType.rawValue)
+                // legacy_record_version: 0x0301 for the initial ClientHello is allowed; 0x0303 everywhere else.
+                out.append(contentsOf: [0x03, 0x03, UInt8(fragment.count >> 8), UInt8(fragment.count & 0xff)])
+                out.append(contentsOf: fragment)
+            }
+            offset = end
+        } while offset < payload.endIndex
+    }
+
+    /// An unprotected change_cipher_spec record (middlebox compatibility, §D.4).
+    static let changeCipherSpecRecord: [UInt8] = [ContentType.changeCipherSpec.rawValue, 0x03, 0x03, 0x00, 0x01, 0x01]
+}

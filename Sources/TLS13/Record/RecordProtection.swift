@@ -1,0 +1,86 @@
+/// Record protection for one direction (RFC 8446 §5.2–5.3): an AEAD keyed once, the static IV, and the
+/// sequence number, reset by creating a new instance on every key change.
+final class RecordProtection {
+    let aead: AEADCipher
+    private let iv: SecretBytes
+    /// The sequence number of the next record in this direction.
+    private(set) var sequenceNumber: UInt64 = 0
+    /// Reused nonce buffer: no allocation per record.
+    private var nonce: [UInt8]
+
+    init(aead: AEADCipher, iv: SecretBytes) {
+        precondition(iv.count == aead.algorithm.nonceLength, "IV length")
+        self.aead = aead
+        self.iv = iv
+        self.nonce = iv.bytes
+    }
+
+    /// Keys an ``EVPAEAD`` from traffic keys.
+    convenience init(keys: TrafficKeys, algorithm: AEADAlgorithm, sealing: Bool) throws(TLSError) {
+        var key = keys.key.bytes
+        defer { wipe(&key) }
+        self.init(aead: try EVPAEAD(algorithm, key: key, sealing: sealing), iv: keys.iv)
+    }
+
+    deinit { wipe(&nonce) }
+
+    /// The per-record nonce: the IV XOR the sequence number, left-padded to the IV length (§5.3).
+    /// The only place the nonce is formed.
+    private func nextNonce() throws(TLSError) -> [UInt8] {
+        // §5.3: a sequence number must never wrap; we refuse rather than reuse a nonce.
+        guard sequenceNumber < UInt64.max else {
+            throw TLSError.internalError("record sequence number exhausted; the connection must be rekeyed")
+        }
+        iv.withUnsafeBytes { ivBytes in
+            let n = ivBytes.count
+            for i in 0..<n { nonce[i] = ivBytes[i] }
+            var seq = sequenceNumber
+            var i = n - 1
+            while seq != 0 {
+                nonce[i] ^= UInt8(truncatingIfNeeded: seq)
+                seq >>= 8
+                i -= 1
+            }
+        }
+        sequenceNumber += 1
+        return nonce
+    }
+
+    /// The additional data of a TLSCiphertext: its 5-byte header (§5.2). The only place it is formed.
+    static func additionalData(length: Int) -> [UInt8] {
+        [ContentType.applicationData.rawValue, 0x03, 0x03, UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)]
+    }
+
+    /// Appends one protected record carrying `payload` of `contentType` with `padding` zero bytes to `out`.
+    func seal(contentType: ContentType, payload: ArraySlice<UInt8>, padding: Int = 0, into out: inout [UInt8]) throws(TLSError) {
+        let innerLength = payload.count + 1 + padding
+        let length = innerLength + aead.algorithm.tagLength
+        precondition(innerLength <= RecordLayer.maxPlaintext + 1 + 255 && length <= RecordLayer.maxCiphertext, "record too large")
+        let header = Self.additionalData(length: length)
+        out.append(contentsOf: header)
+        let start = out.count
+        out.append(contentsOf: payload)
+        out.append(contentType.rawValue)
+        if padding > 0 { out.append(contentsOf: repeatElement(0, count: padding)) }
+        try aead.seal(nonce: nextNonce(), aad: header, buffer: &out, from: start)
+    }
+
+    /// Decrypts the record body `buffer[range]` in place (its header's length is `range.count`) and strips
+    /// the TLSInnerPlaintext padding. Returns the real content type and the range of the content.
+    func open(buffer: inout [UInt8], range: Range<Int>) throws(TLSError) -> (ContentType, Range<Int>) {
+        let header = Self.additionalData(length: range.count)
+        let plaintextLength = try aead.open(nonce: nextNonce(), aad: header, buffer: &buffer, range: range)
+        // TLSInnerPlaintext: content ‖ type ‖ zeros. Find the last non-zero byte.
+        var end = range.lowerBound + plaintextLength
+        while end > range.lowerBound, buffer[end - 1] == 0 { end -= 1 }
+        guard end > range.lowerBound else {
+            throw TLSError.unexpected("encrypted record has no non-zero content type (all-zero inner plaintext)")
+        }
+        let type = ContentType(rawValue: buffer[end - 1])
+        let content = range.lowerBound..<(end - 1)
+        guard content.count <= RecordLayer.maxPlaintext else {
+            throw TLSError.protocolViolation(alert: .recordOverflow, reason: "decrypted record content longer than 2^14 bytes")
+        }
+        return (type, content)
+    }
+}
