@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TLS13
 
 /// Every handshake message of every RFC 8448 trace parses into the expected type and re-encodes byte for
@@ -6,37 +7,52 @@ import Testing
 @Suite struct MessageCodecTests {
     /// Trace name → (value name, expected message name) for each handshake message in `values`.
     static let traceMessages: [(trace: String, messages: [(value: String, name: String)])] = [
-        ("section3_simple_1rtt", [
-            ("client_hello", "client_hello"), ("server_hello", "server_hello"),
-            ("encrypted_extensions", "encrypted_extensions"), ("server_certificate", "certificate"),
-            ("server_certificate_verify", "certificate_verify"), ("server_finished", "finished"),
-            ("client_finished", "finished"), ("new_session_ticket", "new_session_ticket"),
-        ]),
-        ("section4_resumed_0rtt", [
-            ("client_hello", "client_hello"), ("server_hello", "server_hello"),
-            ("encrypted_extensions", "encrypted_extensions"), ("server_finished", "finished"),
-            ("end_of_early_data", "end_of_early_data"), ("client_finished", "finished"),
-        ]),
-        ("section5_hello_retry_request", [
-            ("client_hello_1", "client_hello"), ("hello_retry_request", "hello_retry_request"),
-            ("client_hello_2", "client_hello"), ("server_hello", "server_hello"),
-            ("encrypted_extensions", "encrypted_extensions"), ("server_certificate", "certificate"),
-            ("server_certificate_verify", "certificate_verify"), ("server_finished", "finished"),
-            ("client_finished", "finished"),
-        ]),
-        ("section6_client_authentication", [
-            ("client_hello", "client_hello"), ("server_hello", "server_hello"),
-            ("encrypted_extensions", "encrypted_extensions"), ("certificate_request", "certificate_request"),
-            ("server_certificate", "certificate"), ("server_certificate_verify", "certificate_verify"),
-            ("server_finished", "finished"), ("client_certificate", "certificate"),
-            ("client_certificate_verify", "certificate_verify"), ("client_finished", "finished"),
-        ]),
-        ("section7_compatibility_mode", [
-            ("client_hello", "client_hello"), ("server_hello", "server_hello"),
-            ("encrypted_extensions", "encrypted_extensions"), ("server_certificate", "certificate"),
-            ("server_certificate_verify", "certificate_verify"), ("server_finished", "finished"),
-            ("client_finished", "finished"),
-        ]),
+        (
+            "section3_simple_1rtt",
+            [
+                ("client_hello", "client_hello"), ("server_hello", "server_hello"),
+                ("encrypted_extensions", "encrypted_extensions"), ("server_certificate", "certificate"),
+                ("server_certificate_verify", "certificate_verify"), ("server_finished", "finished"),
+                ("client_finished", "finished"), ("new_session_ticket", "new_session_ticket"),
+            ]
+        ),
+        (
+            "section4_resumed_0rtt",
+            [
+                ("client_hello", "client_hello"), ("server_hello", "server_hello"),
+                ("encrypted_extensions", "encrypted_extensions"), ("server_finished", "finished"),
+                ("end_of_early_data", "end_of_early_data"), ("client_finished", "finished"),
+            ]
+        ),
+        (
+            "section5_hello_retry_request",
+            [
+                ("client_hello_1", "client_hello"), ("hello_retry_request", "hello_retry_request"),
+                ("client_hello_2", "client_hello"), ("server_hello", "server_hello"),
+                ("encrypted_extensions", "encrypted_extensions"), ("server_certificate", "certificate"),
+                ("server_certificate_verify", "certificate_verify"), ("server_finished", "finished"),
+                ("client_finished", "finished"),
+            ]
+        ),
+        (
+            "section6_client_authentication",
+            [
+                ("client_hello", "client_hello"), ("server_hello", "server_hello"),
+                ("encrypted_extensions", "encrypted_extensions"), ("certificate_request", "certificate_request"),
+                ("server_certificate", "certificate"), ("server_certificate_verify", "certificate_verify"),
+                ("server_finished", "finished"), ("client_certificate", "certificate"),
+                ("client_certificate_verify", "certificate_verify"), ("client_finished", "finished"),
+            ]
+        ),
+        (
+            "section7_compatibility_mode",
+            [
+                ("client_hello", "client_hello"), ("server_hello", "server_hello"),
+                ("encrypted_extensions", "encrypted_extensions"), ("server_certificate", "certificate"),
+                ("server_certificate_verify", "certificate_verify"), ("server_finished", "finished"),
+                ("client_finished", "finished"),
+            ]
+        ),
     ]
 
     @Test func everyTraceMessageRoundTrips() throws {
@@ -76,7 +92,8 @@ import Testing
         #expect(ch.extension(.recordSizeLimit) == .recordSizeLimit(0x4001))
         #expect(ch.extension(.renegotiationInfo) == .unknown(.renegotiationInfo, [0]))
         #expect(ch.extension(.sessionTicket) == .unknown(.sessionTicket, []))
-        #expect(ch.keyShares == [KeyShareEntry(group: .x25519, keyExchange: try trace.bytes("client_x25519_public_key"))])
+        #expect(
+            ch.keyShares == [KeyShareEntry(group: .x25519, keyExchange: try trace.bytes("client_x25519_public_key"))])
         if case .supportedGroups(let groups)? = ch.extension(.supportedGroups) {
             #expect(groups.first == .x25519)
             #expect(groups.contains(.ffdhe2048))
@@ -207,7 +224,8 @@ import Testing
             return
         }
         #expect(ch1.keyShares.map(\.group) == [.x25519])
-        #expect(ch2.keyShares == [KeyShareEntry(group: .secp256r1, keyExchange: try trace.bytes("client_p256_public_key"))])
+        #expect(
+            ch2.keyShares == [KeyShareEntry(group: .secp256r1, keyExchange: try trace.bytes("client_p256_public_key"))])
         #expect(ch2.extension(.cookie) == .cookie(cookie))
         #expect(ch1.random == ch2.random)
 
@@ -319,13 +337,15 @@ import Testing
                     extensions: [.keyShare(.secp384r1), .cookie([8]), .supportedVersions(.tls13)])),
             .encryptedExtensions(
                 EncryptedExtensions(extensions: [
-                    .serverName, .supportedGroups([.x448, .ffdhe2048]), .applicationLayerProtocolNegotiation(Array("h2".utf8)),
+                    .serverName, .supportedGroups([.x448, .ffdhe2048]),
+                    .applicationLayerProtocolNegotiation(Array("h2".utf8)),
                     .earlyData, .recordSizeLimit(1024), .unknown(.heartbeat, [1]),
                 ])),
             .encryptedExtensions(EncryptedExtensions(extensions: [])),
             .certificateRequest(
                 CertificateRequest(
-                    certificateRequestContext: [1], extensions: [
+                    certificateRequestContext: [1],
+                    extensions: [
                         .signatureAlgorithms([.rsaPSSRSAESHA256]), .signatureAlgorithmsCert([.ed25519]),
                         .certificateAuthorities([[0x30, 0x00], [0x30, 0x01, 0x00]]),
                         .unknown(.oidFilters, [0, 0]),

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TLS13
 
 /// Malformed handshake messages: every truncation and every trailing byte is `decode_error`, the
@@ -20,8 +21,9 @@ import Testing
     private func decodeAlert(
         _ type: HandshakeType, _ body: [UInt8], sourceLocation: SourceLocation = #_sourceLocation
     ) -> AlertDescription? {
-        alert({ () throws(TLSError) in _ = try HandshakeMessage.decode(type: type, body: body) },
-              sourceLocation: sourceLocation)
+        alert(
+            { () throws(TLSError) in _ = try HandshakeMessage.decode(type: type, body: body) },
+            sourceLocation: sourceLocation)
     }
 
     /// All handshake messages of the RFC 8448 traces, with their bytes.
@@ -39,7 +41,9 @@ import Testing
         for (name, bytes) in try traceMessages() {
             // The framed message cut anywhere: the header's length no longer matches.
             for n in 0..<bytes.count {
-                #expect(alert({ () throws(TLSError) in _ = try HandshakeMessage.decode(Array(bytes.prefix(n))) }) == .decodeError, "\(name) cut at \(n)")
+                #expect(
+                    alert({ () throws(TLSError) in _ = try HandshakeMessage.decode(Array(bytes.prefix(n))) })
+                        == .decodeError, "\(name) cut at \(n)")
             }
             // The body cut anywhere, header consistent: the inner vectors overrun. Finished and
             // EndOfEarlyData have no inner structure to overrun.
@@ -56,7 +60,9 @@ import Testing
 
     @Test func everyTrailingByteIsDecodeError() throws {
         for (name, bytes) in try traceMessages() {
-            #expect(alert({ () throws(TLSError) in _ = try HandshakeMessage.decode(bytes + [0]) }) == .decodeError, "\(name)")
+            #expect(
+                alert({ () throws(TLSError) in _ = try HandshakeMessage.decode(bytes + [0]) }) == .decodeError,
+                "\(name)")
             let type = HandshakeType(rawValue: bytes[0])
             guard type != .finished else { continue }
             #expect(decodeAlert(type, Array(bytes.dropFirst(4)) + [0]) == .decodeError, "\(name)")
@@ -90,14 +96,18 @@ import Testing
         #expect(decodeAlert(.serverHello, serverHelloBody(compression: 1)) == .illegalParameter)
         #expect(decodeAlert(.serverHello, serverHelloBody(sessionID: [UInt8](repeating: 0, count: 33))) == .decodeError)
         // supported_versions with a trailing byte inside its body
-        #expect(decodeAlert(.serverHello, serverHelloBody(extensions: [0x00, 0x2b, 0x00, 0x03, 0x03, 0x04, 0x00])) == .decodeError)
+        #expect(
+            decodeAlert(.serverHello, serverHelloBody(extensions: [0x00, 0x2b, 0x00, 0x03, 0x03, 0x04, 0x00]))
+                == .decodeError)
         // the same extension twice
         let twice: [UInt8] = [0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04]
         #expect(decodeAlert(.serverHello, serverHelloBody(extensions: twice)) == .decodeError)
         // extension block shorter than its minimum of 6
         #expect(decodeAlert(.serverHello, serverHelloBody(extensions: [0x00, 0x2b, 0x00, 0x00])) == .decodeError)
         // key_share with an empty key_exchange
-        #expect(decodeAlert(.serverHello, serverHelloBody(extensions: [0x00, 0x33, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x00])) == .decodeError)
+        #expect(
+            decodeAlert(.serverHello, serverHelloBody(extensions: [0x00, 0x33, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x00]))
+                == .decodeError)
         // an unknown extension parses and is kept for the Handshake layer to reject
         let unknown = try HandshakeMessage.decode(
             type: .serverHello, body: serverHelloBody(extensions: [0x12, 0x34, 0x00, 0x02, 0xAA, 0xBB]))
@@ -109,7 +119,8 @@ import Testing
         // The HelloRetryRequest random selects the HRR extension set: a key_share is then a bare group.
         let hrr = try HandshakeMessage.decode(
             type: .serverHello,
-            body: serverHelloBody(random: ServerHello.helloRetryRequestRandom, extensions: [0x00, 0x33, 0x00, 0x02, 0x00, 0x17]))
+            body: serverHelloBody(
+                random: ServerHello.helloRetryRequestRandom, extensions: [0x00, 0x33, 0x00, 0x02, 0x00, 0x17]))
         guard case .helloRetryRequest(let retry) = hrr else {
             Issue.record("not a HelloRetryRequest")
             return
@@ -129,21 +140,34 @@ import Testing
     }
 
     @Test func clientHelloChecks() throws {
-        let offer = OfferedPSKs(identities: [.init(identity: [1], obfuscatedTicketAge: 0)], binders: [[UInt8](repeating: 0, count: 32)])
+        let offer = OfferedPSKs(
+            identities: [.init(identity: [1], obfuscatedTicketAge: 0)], binders: [[UInt8](repeating: 0, count: 32)])
         let good = clientHelloBody([.supportedVersions([.tls13]), .preSharedKey(offer)])
         #expect(try HandshakeMessage.decode(type: .clientHello, body: good).name == "client_hello")
-        #expect(decodeAlert(.clientHello, clientHelloBody([.preSharedKey(offer), .supportedVersions([.tls13])])) == .illegalParameter)
+        #expect(
+            decodeAlert(.clientHello, clientHelloBody([.preSharedKey(offer), .supportedVersions([.tls13])]))
+                == .illegalParameter)
         let mismatch = OfferedPSKs(identities: offer.identities + offer.identities, binders: offer.binders)
-        #expect(decodeAlert(.clientHello, clientHelloBody([.supportedVersions([.tls13]), .preSharedKey(mismatch)])) == .illegalParameter)
+        #expect(
+            decodeAlert(.clientHello, clientHelloBody([.supportedVersions([.tls13]), .preSharedKey(mismatch)]))
+                == .illegalParameter)
         let share = KeyShareEntry(group: .x25519, keyExchange: [1])
         #expect(decodeAlert(.clientHello, clientHelloBody([.keyShare([share, share])])) == .illegalParameter)
         // supported_versions<2..254>: one byte of versions is too short
-        #expect(decodeAlert(.clientHello, clientHelloBody([.unknown(.supportedVersions, [1, 3]), .earlyData])) == .decodeError)
+        #expect(
+            decodeAlert(.clientHello, clientHelloBody([.unknown(.supportedVersions, [1, 3]), .earlyData]))
+                == .decodeError)
         // signature_algorithms with an odd-length list
-        #expect(decodeAlert(.clientHello, clientHelloBody([.unknown(.signatureAlgorithms, [0, 3, 4, 3, 5])])) == .decodeError)
-        #expect(decodeAlert(.clientHello, clientHelloBody([.earlyData, .unknown(.padding, [0, 0, 1])])) == .illegalParameter)
-        #expect(decodeAlert(.clientHello, clientHelloBody([.unknown(.serverName, [0, 4, 0, 0, 1, 0xC3])])) == .decodeError)
-        #expect(decodeAlert(.clientHello, clientHelloBody([.unknown(.serverName, [0, 4, 1, 0, 1, 0x41])])) == .decodeError)
+        #expect(
+            decodeAlert(.clientHello, clientHelloBody([.unknown(.signatureAlgorithms, [0, 3, 4, 3, 5])]))
+                == .decodeError)
+        #expect(
+            decodeAlert(.clientHello, clientHelloBody([.earlyData, .unknown(.padding, [0, 0, 1])])) == .illegalParameter
+        )
+        #expect(
+            decodeAlert(.clientHello, clientHelloBody([.unknown(.serverName, [0, 4, 0, 0, 1, 0xC3])])) == .decodeError)
+        #expect(
+            decodeAlert(.clientHello, clientHelloBody([.unknown(.serverName, [0, 4, 1, 0, 1, 0x41])])) == .decodeError)
         // cookie<1..2^16-1>
         #expect(decodeAlert(.clientHello, clientHelloBody([.unknown(.cookie, [0, 0]), .earlyData])) == .decodeError)
         // extensions<8..2^16-1>: a single empty extension is only 4 bytes
@@ -152,13 +176,17 @@ import Testing
         var w = ByteWriter()
         w.writeVector(2, [0, 1, 9, 0, 0, 0, 0])  // one identity
         w.writeVector(2, [31] + [UInt8](repeating: 0, count: 31) + [0, 0])
-        #expect(decodeAlert(.clientHello, clientHelloBody([.supportedVersions([.tls13]), .unknown(.preSharedKey, w.bytes)])) == .decodeError)
+        #expect(
+            decodeAlert(
+                .clientHello, clientHelloBody([.supportedVersions([.tls13]), .unknown(.preSharedKey, w.bytes)]))
+                == .decodeError)
     }
 
     @Test func otherMessageChecks() {
         // EncryptedExtensions: duplicate type, ALPN with two names, a body longer than its content.
         #expect(decodeAlert(.encryptedExtensions, [0, 8, 0, 0, 0, 0, 0, 0, 0, 0]) == .decodeError)
-        #expect(decodeAlert(.encryptedExtensions, [0, 12, 0, 16, 0, 8, 0, 6, 2, 0x68, 0x32, 1, 0x61, 0]) == .decodeError)
+        #expect(
+            decodeAlert(.encryptedExtensions, [0, 12, 0, 16, 0, 8, 0, 6, 2, 0x68, 0x32, 1, 0x61, 0]) == .decodeError)
         #expect(decodeAlert(.encryptedExtensions, [0, 10, 0, 16, 0, 6, 0, 4, 1, 0x61, 1, 0x62]) == .decodeError)
         #expect(decodeAlert(.encryptedExtensions, [0, 5, 0, 28, 0, 1, 0]) == .decodeError)
         // CertificateRequest without signature_algorithms.
@@ -174,7 +202,9 @@ import Testing
         #expect(decodeAlert(.newSessionTicket, [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0]) == .decodeError)
         #expect(decodeAlert(.newSessionTicket, [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 1, 7, 0xFF, 0xFF]) == .decodeError)
         // early_data with a 2-byte body in NewSessionTicket.
-        #expect(decodeAlert(.newSessionTicket, [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 1, 7, 0, 6, 0, 42, 0, 2, 0, 0]) == .decodeError)
+        #expect(
+            decodeAlert(.newSessionTicket, [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 1, 7, 0, 6, 0, 42, 0, 2, 0, 0])
+                == .decodeError)
         // KeyUpdate: values other than 0 and 1; empty body.
         #expect(decodeAlert(.keyUpdate, [2]) == .illegalParameter)
         #expect(decodeAlert(.keyUpdate, [255]) == .illegalParameter)

@@ -74,7 +74,8 @@ enum ClientHelloExtension: TLSExtension {
             self = .signatureAlgorithmsCert(try body.readSignatureSchemes())
         case .supportedVersions:
             self = .supportedVersions(
-                try body.readUInt16List(lengthBytes: 1, range: 2...254, "versions").map(ProtocolVersion.init(rawValue:)))
+                try body.readUInt16List(lengthBytes: 1, range: 2...254, "versions").map(ProtocolVersion.init(rawValue:))
+            )
         case .keyShare:
             var list = try body.readVectorReader(lengthBytes: 2, range: 0...0xFFFF, "client_shares")
             var shares: [KeyShareEntry] = []

@@ -6,7 +6,7 @@
 /// change is `unexpected_message`.
 struct HandshakeReassembler: Sendable {
     /// One message and the bytes it was parsed from.
-    struct Item: Sendable {
+    struct Item: Hashable, Sendable {
         var message: HandshakeMessage
         /// Header and body exactly as received: what goes into the transcript hash.
         var bytes: [UInt8]
@@ -70,7 +70,8 @@ struct HandshakeReassembler: Sendable {
     /// ServerHello, server Finished, KeyUpdate), and a message must not span a key change.
     func requireMessageBoundary(_ when: String) throws(TLSError) {
         guard !hasPartialMessage else {
-            throw TLSError.unexpected("handshake message spans a key change (\(bufferedByteCount) bytes buffered \(when))")
+            throw TLSError.unexpected(
+                "handshake message spans a key change (\(bufferedByteCount) bytes buffered \(when))")
         }
     }
 
@@ -80,8 +81,8 @@ struct HandshakeReassembler: Sendable {
         guard bufferedByteCount >= HandshakeMessage.headerLength else { return nil }
         let length = Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
         guard length <= maxMessageLength else {
-            throw TLSError.decode(
-                reason: "handshake message \(HandshakeType(rawValue: buffer[start])) of \(length) bytes exceeds \(maxMessageLength)")
+            let type = HandshakeType(rawValue: buffer[start])
+            throw TLSError.decode(reason: "\(type) message of \(length) bytes exceeds \(maxMessageLength)")
         }
         return length
     }

@@ -34,7 +34,8 @@ struct OfferedPSKs: Hashable, Sendable {
         binders = []
         while !list.isEmpty { binders.append(try list.readVector(lengthBytes: 1, range: 32...255, "PskBinderEntry")) }
         guard binders.count == identities.count else {
-            throw TLSError.illegalParameter("pre_shared_key: \(identities.count) identities but \(binders.count) binders")
+            throw TLSError.illegalParameter(
+                "pre_shared_key: \(identities.count) identities but \(binders.count) binders")
         }
     }
 

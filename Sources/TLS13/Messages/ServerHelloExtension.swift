@@ -21,7 +21,8 @@ enum ServerHelloExtension: TLSExtension {
 
     init(type: ExtensionType, body: inout ByteReader) throws(TLSError) {
         switch type {
-        case .supportedVersions: self = .supportedVersions(ProtocolVersion(rawValue: try body.readUInt16("selected_version")))
+        case .supportedVersions:
+            self = .supportedVersions(ProtocolVersion(rawValue: try body.readUInt16("selected_version")))
         case .keyShare: self = .keyShare(try KeyShareEntry(from: &body))
         case .preSharedKey: self = .preSharedKey(try body.readUInt16("selected_identity"))
         default: self = .unknown(type, body.readRest())
@@ -60,7 +61,8 @@ enum HelloRetryRequestExtension: TLSExtension {
 
     init(type: ExtensionType, body: inout ByteReader) throws(TLSError) {
         switch type {
-        case .supportedVersions: self = .supportedVersions(ProtocolVersion(rawValue: try body.readUInt16("selected_version")))
+        case .supportedVersions:
+            self = .supportedVersions(ProtocolVersion(rawValue: try body.readUInt16("selected_version")))
         case .keyShare: self = .keyShare(NamedGroup(rawValue: try body.readUInt16("selected_group")))
         case .cookie: self = .cookie(try body.readVector(lengthBytes: 2, range: 1...0xFFFF, "cookie"))
         default: self = .unknown(type, body.readRest())
