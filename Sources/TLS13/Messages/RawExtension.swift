@@ -1,0 +1,20 @@
+/// An extension kept as its type and raw body, for contexts where this library interprets none
+/// (`CertificateEntry.extensions`: OCSP status, SCTs — neither is requested by this client).
+struct RawExtension: TLSExtension {
+    var extensionType: ExtensionType
+    var body: [UInt8]
+
+    init(_ type: ExtensionType, _ body: [UInt8]) {
+        self.extensionType = type
+        self.body = body
+    }
+
+    init(type: ExtensionType, body: inout ByteReader) throws(TLSError) {
+        self.extensionType = type
+        self.body = body.readRest()
+    }
+
+    func encodeBody(into writer: inout ByteWriter) {
+        writer.writeBytes(body)
+    }
+}
