@@ -57,10 +57,10 @@ func makeProtectionPair(_ algorithm: AEADAlgorithm = .aes128GCM) throws -> (seal
         layer.receive(try [UInt8](hex: t.records[1].record))  // ServerHello, in the clear
         let sh = try #require(try layer.nextRecord())
         #expect(sh.contentType == .handshake && !sh.wasEncrypted)
-        reassembler.append(sh.payload)
-        let shMessage = try #require(try reassembler.nextMessage())
+        try reassembler.append(sh.payload)
+        let shMessage = try #require(try reassembler.next())
         #expect(shMessage.bytes == (try t.bytes("server_hello")))
-        try reassembler.requireRecordBoundary(after: .serverHello)
+        try reassembler.requireMessageBoundary("ServerHello")
 
         let keys = TrafficKeys(key: SecretBytes(try t.bytes("server_handshake_key")), iv: SecretBytes(try t.bytes("server_handshake_iv")))
         layer.readProtection = try RecordProtection(keys: keys, algorithm: .aes128GCM, sealing: false)
@@ -74,9 +74,9 @@ func makeProtectionPair(_ algorithm: AEADAlgorithm = .aes128GCM) throws -> (seal
         }
         let r = try #require(record)
         #expect(r.contentType == .handshake && r.wasEncrypted)
-        reassembler.append(r.payload)
+        try reassembler.append(r.payload)
         var messages: [[UInt8]] = []
-        while let m = try reassembler.nextMessage() { messages.append(m.bytes) }
+        while let m = try reassembler.next() { messages.append(m.bytes) }
         #expect(messages == [
             try t.bytes("encrypted_extensions"), try t.bytes("server_certificate"),
             try t.bytes("server_certificate_verify"), try t.bytes("server_finished"),
@@ -254,52 +254,5 @@ func makeProtectionPair(_ algorithm: AEADAlgorithm = .aes128GCM) throws -> (seal
         #expect(throws: TLSError.protocolViolation(alert: .badRecordMAC, reason: "record authentication failed")) {
             _ = try open.open(buffer: &out, range: 5..<out.count)
         }
-    }
-}
-
-@Suite struct HandshakeReassemblerTests {
-    static let messages: [[UInt8]] = [
-        [8, 0, 0, 2, 0, 0],  // EncryptedExtensions, empty
-        [11, 0, 0, 5, 0, 0, 0, 1, 9],
-        [20, 0, 0, 3, 7, 7, 7],
-    ]
-
-    @Test func splitAtEveryBoundaryAndCoalesced() throws {
-        let stream = Self.messages.flatMap { $0 }
-        // Every split of the stream into two records yields the same messages.
-        for split in 1..<stream.count {
-            var r = HandshakeReassembler()
-            var got: [[UInt8]] = []
-            for part in [Array(stream[..<split]), Array(stream[split...])] {
-                r.append(part)
-                while let m = try r.nextMessage() { got.append(m.bytes) }
-            }
-            #expect(got == Self.messages, "split at \(split)")
-            #expect(!r.hasPartialMessage)
-        }
-        // One byte per record.
-        var r = HandshakeReassembler()
-        var got: [RawHandshakeMessage] = []
-        for b in stream {
-            r.append([b])
-            while let m = try r.nextMessage() { got.append(m) }
-        }
-        #expect(got.map(\.bytes) == Self.messages)
-        #expect(got.map(\.type) == [.encryptedExtensions, .certificate, .finished])
-        #expect(got[2].body == [7, 7, 7])
-    }
-
-    @Test func keyChangeMustEndRecord() throws {
-        var r = HandshakeReassembler()
-        r.append(Self.messages[2] + [4, 0])  // Finished, then the start of another message
-        let m = try #require(try r.nextMessage())
-        #expect(m.type == .finished)
-        #expect(throws: TLSError.self) { try r.requireRecordBoundary(after: .finished) }
-    }
-
-    @Test func oversizedMessageIsRefusedBeforeBuffering() {
-        var r = HandshakeReassembler(maxMessageSize: 100)
-        r.append([11, 0, 0, 101])
-        #expect(throws: TLSError.self) { _ = try r.nextMessage() }
     }
 }
