@@ -38,4 +38,23 @@ static inline int COpenSSL_RSA_PKCS1_PSS_PADDING(void) { return RSA_PKCS1_PSS_PA
 static inline int COpenSSL_RSA_PKCS1_PADDING(void) { return RSA_PKCS1_PADDING; }
 static inline int COpenSSL_RSA_PSS_SALTLEN_DIGEST(void) { return RSA_PSS_SALTLEN_DIGEST; }
 
+// --- Key exchange, signatures, X.509 (Crypto/KeyExchange, Signature, X509, CertificateVerifier) ---
+#include <openssl/param_build.h>
+
+static inline int COpenSSL_EVP_PKEY_KEYPAIR(void) { return EVP_PKEY_KEYPAIR; }
+static inline int COpenSSL_EVP_PKEY_PUBLIC_KEY(void) { return EVP_PKEY_PUBLIC_KEY; }
+static inline unsigned long COpenSSL_XN_FLAG_ONELINE(void) { return XN_FLAG_ONELINE; }
+static inline int COpenSSL_ERR_GET_LIB(unsigned long e) { return ERR_GET_LIB(e); }
+static inline int COpenSSL_ERR_GET_REASON(unsigned long e) { return ERR_GET_REASON(e); }
+static inline const unsigned char *COpenSSL_GENERAL_NAME_dns(const GENERAL_NAME *gn, int *len) {
+    if (gn->type != GEN_DNS) return NULL;
+    *len = ASN1_STRING_length(gn->d.dNSName);
+    return ASN1_STRING_get0_data(gn->d.dNSName);
+}
+static inline const unsigned char *COpenSSL_GENERAL_NAME_ip(const GENERAL_NAME *gn, int *len) {
+    if (gn->type != GEN_IPADD) return NULL;
+    *len = ASN1_STRING_length(gn->d.iPAddress);
+    return ASN1_STRING_get0_data(gn->d.iPAddress);
+}
+
 #endif

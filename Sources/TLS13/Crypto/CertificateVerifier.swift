@@ -1,0 +1,223 @@
+internal import COpenSSL
+
+/// Validates the server's certificate chain and name (RFC 8446 §4.4.2.4, RFC 5280, RFC 6125).
+///
+/// The handshake holds one so tests can substitute a fake; the library's implementation is
+/// ``OpenSSLCertificateVerifier``.
+protocol CertificateVerifier: Sendable {
+    /// Accepts `chain` for the server named `hostname` (or at `ipAddress`) at time `now`, or throws why not.
+    ///
+    /// - Parameters:
+    ///   - chain: DER certificates as sent in the Certificate message, end-entity first. The others are
+    ///     untrusted intermediates (any order, extras allowed); trust comes only from the verifier's store.
+    ///   - hostname: the DNS name to match against the leaf's subjectAltName dNSName entries; nil to skip.
+    ///   - ipAddress: an IPv4/IPv6 literal to match against the leaf's iPAddress entries; nil to skip. Pass one
+    ///     of `hostname` or `ipAddress` — both nil disables the name check.
+    ///   - now: the current time in seconds since 1970-01-01 UTC (injected so tests can move the clock).
+    /// - Throws: ``TLSError/certificateRejected(alert:reason:)`` with the alert to send and a one-line reason
+    ///   (`certificate for other.example does not match localhost`, `certificate has expired (…)`);
+    ///   `decode_error` for an empty chain; ``TLSError/invalidConfiguration(_:)`` for an unusable `hostname` /
+    ///   `ipAddress`; ``TLSError/internalError(_:)`` when libcrypto fails.
+    func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError)
+}
+
+/// ``CertificateVerifier`` over libcrypto's `X509_verify_cert`.
+///
+/// Checks, with an `X509_VERIFY_PARAM` per call:
+/// * a path from the leaf through the sent intermediates to a certificate of ``trustStore``;
+/// * signatures, validity at `now` (`X509_VERIFY_PARAM_set_time`), basicConstraints, pathLen, name constraints;
+/// * security level 2 (`X509_VERIFY_PARAM_set_auth_level(param, 2)`): RSA/DSA keys ≥ 2048 bits, EC ≥ 224 bits,
+///   no SHA-1 or MD5 signatures anywhere in the chain;
+/// * purpose `sslserver` (`X509_PURPOSE_SSL_SERVER`): extendedKeyUsage, when present, contains serverAuth;
+/// * the name: `X509_VERIFY_PARAM_set1_host` with `X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+///   X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS` (subjectAltName only, the CN is never used; `*.example.com` matches
+///   one label, `f*.example.com` matches nothing), or `X509_VERIFY_PARAM_set1_ip_asc` for an IP literal;
+/// * then, on the leaf: when it has a keyUsage extension, it must include digitalSignature (RFC 8446 §4.4.2.2).
+///
+/// ## Alerts
+///
+/// `X509_V_ERR_*` codes map to alerts as OpenSSL's libssl does (`ssl_verify_alarm_type` in
+/// `ssl/statem/statem_lib.c`), except where RFC 8446 §6.2 is explicit (marked †):
+///
+/// | X509_V_ERR_…                                                           | alert                     |
+/// |------------------------------------------------------------------------|---------------------------|
+/// | CERT_HAS_EXPIRED, CRL_HAS_EXPIRED                                      | certificate_expired       |
+/// | CERT_NOT_YET_VALID † (libssl: bad_certificate; RFC: "expired or is not currently valid") | certificate_expired |
+/// | UNABLE_TO_GET_ISSUER_CERT, UNABLE_TO_GET_ISSUER_CERT_LOCALLY,           | unknown_ca                |
+/// | UNABLE_TO_VERIFY_LEAF_SIGNATURE, DEPTH_ZERO_SELF_SIGNED_CERT,          |                           |
+/// | SELF_SIGNED_CERT_IN_CHAIN, CERT_CHAIN_TOO_LONG, INVALID_CA,            |                           |
+/// | PATH_LENGTH_EXCEEDED, UNABLE_TO_GET_CRL, UNABLE_TO_GET_CRL_ISSUER      |                           |
+/// | CERT_UNTRUSTED † (libssl: bad_certificate; the root is not trusted for this purpose) | unknown_ca     |
+/// | HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH, EMAIL_MISMATCH                 | bad_certificate           |
+/// | CERT_SIGNATURE_FAILURE, CRL_SIGNATURE_FAILURE † (libssl: decrypt_error; RFC bad_certificate: "contained signatures that did not verify correctly") | bad_certificate |
+/// | UNABLE_TO_DECRYPT_CERT_SIGNATURE, UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY,  | bad_certificate           |
+/// | ERROR_IN_CERT_NOT_BEFORE_FIELD, ERROR_IN_CERT_NOT_AFTER_FIELD,         |                           |
+/// | CERT_REJECTED, EE_KEY_TOO_SMALL, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK,     |                           |
+/// | EC_KEY_EXPLICIT_PARAMS, CRL_NOT_YET_VALID, DANE_NO_MATCH               |                           |
+/// | INVALID_PURPOSE (no serverAuth), and a leaf keyUsage without digitalSignature | unsupported_certificate |
+/// | CERT_REVOKED                                                           | certificate_revoked       |
+/// | APPLICATION_VERIFICATION                                               | handshake_failure         |
+/// | OUT_OF_MEM, INVALID_CALL, STORE_LOOKUP, UNSPECIFIED                    | internal_error (thrown as ``TLSError/internalError(_:)``) |
+/// | anything else                                                          | certificate_unknown       |
+/// | (DER that does not parse, in the leaf or an intermediate)              | bad_certificate           |
+struct OpenSSLCertificateVerifier: CertificateVerifier {
+    let trustStore: X509TrustStore
+
+    init(trustStore: X509TrustStore) { self.trustStore = trustStore }
+
+    func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) {
+        guard let leafDER = chain.first else {
+            throw .decode(reason: "server sent an empty certificate chain")
+        }
+        let leaf = try X509Certificate(der: leafDER)
+        var intermediates: [X509Certificate] = []
+        for der in chain.dropFirst() { intermediates.append(try X509Certificate(der: der)) }
+        let untrusted = try CertificateStack(intermediates)
+        let context = try StoreContext()
+        try check(X509_STORE_CTX_init(context.pointer, trustStore.pointer, leaf.pointer, untrusted.pointer),
+                  "X509_STORE_CTX_init")
+        guard let param = X509_STORE_CTX_get0_param(context.pointer) else {
+            throw .internalError("X509_STORE_CTX_get0_param returned NULL")
+        }
+        try configure(param, hostname: hostname, ipAddress: ipAddress, now: now)
+
+        let result = X509_verify_cert(context.pointer)
+        let code = X509_STORE_CTX_get_error(context.pointer)
+        guard result == 1 else {
+            if result < 0 || code == X509_V_OK { throw openSSLError("X509_verify_cert") }
+            ERR_clear_error()
+            throw Self.rejection(code: code, context: context, leaf: leaf, hostname: hostname, ipAddress: ipAddress)
+        }
+        // TLS 1.3 signs with the leaf's key (CertificateVerify): a keyUsage extension must allow that.
+        // X509_get_key_usage returns all bits when there is no keyUsage extension.
+        guard X509_get_key_usage(leaf.pointer) & UInt32(KU_DIGITAL_SIGNATURE) != 0 else {
+            throw .certificateRejected(alert: .unsupportedCertificate,
+                                       reason: "certificate keyUsage does not allow digitalSignature (\(leaf.subject))")
+        }
+        withExtendedLifetime((leaf, intermediates, untrusted)) {}
+    }
+
+    private func configure(_ param: OpaquePointer, hostname: String?, ipAddress: String?, now: Int64)
+        throws(TLSError)
+    {
+        X509_VERIFY_PARAM_set_auth_level(param, 2)
+        try check(X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER), "X509_VERIFY_PARAM_set_purpose")
+        X509_VERIFY_PARAM_set_time(param, time_t(truncatingIfNeeded: now))
+        if var name = hostname {
+            if name.hasSuffix(".") { name.removeLast() }  // absolute DNS name "example.com."
+            guard !name.isEmpty, !name.utf8.contains(0) else {
+                throw .invalidConfiguration("invalid server name \"\(hostname ?? "")\"")
+            }
+            X509_VERIFY_PARAM_set_hostflags(
+                param, UInt32(X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
+            try check(X509_VERIFY_PARAM_set1_host(param, name, name.utf8.count), "X509_VERIFY_PARAM_set1_host")
+        }
+        if let ipAddress {
+            guard X509_VERIFY_PARAM_set1_ip_asc(param, ipAddress) == 1 else {
+                ERR_clear_error()
+                throw .invalidConfiguration("invalid IP address \"\(ipAddress)\"")
+            }
+        }
+    }
+
+    /// The alert for an `X509_V_ERR_*` code (see the table on ``OpenSSLCertificateVerifier``); nil means
+    /// internal_error.
+    static func alert(forVerifyError code: Int32) -> AlertDescription? {
+        switch code {
+        case X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CRL_HAS_EXPIRED:
+            return .certificateExpired
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+             X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+             X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, X509_V_ERR_CERT_CHAIN_TOO_LONG, X509_V_ERR_INVALID_CA,
+             X509_V_ERR_PATH_LENGTH_EXCEEDED, X509_V_ERR_UNABLE_TO_GET_CRL, X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER,
+             X509_V_ERR_CERT_UNTRUSTED:
+            return .unknownCA
+        case X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH, X509_V_ERR_EMAIL_MISMATCH,
+             X509_V_ERR_CERT_SIGNATURE_FAILURE, X509_V_ERR_CRL_SIGNATURE_FAILURE,
+             X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE, X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE,
+             X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY, X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD,
+             X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD, X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD,
+             X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD, X509_V_ERR_CERT_REJECTED, X509_V_ERR_EE_KEY_TOO_SMALL,
+             X509_V_ERR_CA_KEY_TOO_SMALL, X509_V_ERR_CA_MD_TOO_WEAK, X509_V_ERR_EC_KEY_EXPLICIT_PARAMS,
+             X509_V_ERR_CRL_NOT_YET_VALID, X509_V_ERR_DANE_NO_MATCH:
+            return .badCertificate
+        case X509_V_ERR_INVALID_PURPOSE:
+            return .unsupportedCertificate
+        case X509_V_ERR_CERT_REVOKED:
+            return .certificateRevoked
+        case X509_V_ERR_APPLICATION_VERIFICATION:
+            return .handshakeFailure
+        case X509_V_ERR_OUT_OF_MEM, X509_V_ERR_INVALID_CALL, X509_V_ERR_STORE_LOOKUP, X509_V_ERR_UNSPECIFIED:
+            return nil
+        default:
+            return .certificateUnknown
+        }
+    }
+
+    /// The error for a failed `X509_verify_cert`, with a one-line reason naming the certificate at fault.
+    private static func rejection(code: Int32, context: StoreContext, leaf: X509Certificate, hostname: String?,
+                                  ipAddress: String?) -> TLSError
+    {
+        let text = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "error \(code)"
+        guard let alert = alert(forVerifyError: code) else {
+            return .internalError("certificate verification: \(text)")
+        }
+        let depth = X509_STORE_CTX_get_error_depth(context.pointer)
+        let culprit = X509_STORE_CTX_get_current_cert(context.pointer).map(X509Certificate.init(retaining:)) ?? leaf
+        let reason: String
+        switch code {
+        case X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH:
+            let wanted = code == X509_V_ERR_IP_ADDRESS_MISMATCH ? (ipAddress ?? "") : (hostname ?? "")
+            let names = leaf.dnsNames + leaf.ipAddresses
+            if names.isEmpty {
+                reason = "certificate has no subjectAltName DNS or IP names, so it does not match \(wanted) "
+                    + "(subject \(leaf.subject); the CN is not used)"
+            } else {
+                reason = "certificate for \(names.joined(separator: ", ")) does not match \(wanted)"
+            }
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+            reason = "certificate has expired (notAfter \(culprit.notAfter), \(describe(culprit, depth: depth)))"
+        case X509_V_ERR_CERT_NOT_YET_VALID:
+            reason = "certificate is not yet valid (notBefore \(culprit.notBefore), \(describe(culprit, depth: depth)))"
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+            reason = "\(text): issuer \(culprit.issuer) is not trusted and was not sent "
+                + "(\(describe(culprit, depth: depth)))"
+        default:
+            reason = "\(text) (\(describe(culprit, depth: depth)))"
+        }
+        return .certificateRejected(alert: alert, reason: reason)
+    }
+
+    private static func describe(_ certificate: X509Certificate, depth: Int32) -> String {
+        depth == 0 ? "server certificate \(certificate.subject)" : "chain certificate \(depth): \(certificate.subject)"
+    }
+}
+
+/// Owns one `X509_STORE_CTX`; `X509_STORE_CTX_free` in `deinit`.
+private final class StoreContext {
+    let pointer: OpaquePointer  // <X509_STORE_CTX>
+
+    init() throws(TLSError) {
+        pointer = try checkNotNull(X509_STORE_CTX_new(), "X509_STORE_CTX_new")
+    }
+
+    deinit { X509_STORE_CTX_free(pointer) }
+}
+
+/// Owns one `STACK_OF(X509)` holding (without owning) the `X509`s of `certificates`, which it keeps alive.
+private final class CertificateStack {
+    let pointer: OpaquePointer  // <STACK_OF(X509)>
+    private let certificates: [X509Certificate]
+
+    init(_ certificates: [X509Certificate]) throws(TLSError) {
+        self.certificates = certificates
+        pointer = try checkNotNull(COpenSSL_sk_X509_new_null(), "sk_X509_new_null")
+        for certificate in certificates {
+            guard COpenSSL_sk_X509_push(pointer, certificate.pointer) > 0 else {
+                throw openSSLError("sk_X509_push")
+            }
+        }
+    }
+
+    deinit { COpenSSL_sk_X509_free(pointer) }  // frees the stack only; the X509s belong to `certificates`
+}
