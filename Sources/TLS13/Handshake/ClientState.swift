@@ -1,0 +1,74 @@
+/// Where the client is in the handshake (RFC 8446 §A.1).
+///
+/// Each handshake message is accepted only in the state listed for it; anything else is
+/// `unexpected_message`, decided in one place (``ClientStateMachine``'s dispatch).
+enum ClientState: Equatable, CustomStringConvertible {
+    /// Nothing sent yet.
+    case start
+    /// ClientHello sent (the first, or the second after a HelloRetryRequest).
+    case waitServerHello
+    case waitEncryptedExtensions
+    /// After EncryptedExtensions: a CertificateRequest or the server's Certificate.
+    case waitCertificateOrRequest
+    /// After a CertificateRequest: the server's Certificate.
+    case waitCertificate
+    case waitCertificateVerify
+    case waitFinished
+    /// Handshake complete; application data flows.
+    case connected
+    /// A fatal error happened or the connection was closed; nothing more is processed.
+    case failed
+
+    var description: String {
+        switch self {
+        case .start: "START"
+        case .waitServerHello: "WAIT_SH"
+        case .waitEncryptedExtensions: "WAIT_EE"
+        case .waitCertificateOrRequest: "WAIT_CERT_CR"
+        case .waitCertificate: "WAIT_CERT"
+        case .waitCertificateVerify: "WAIT_CV"
+        case .waitFinished: "WAIT_FINISHED"
+        case .connected: "CONNECTED"
+        case .failed: "FAILED"
+        }
+    }
+}
+
+/// What the state machine reports to its driver after consuming bytes.
+enum ClientEvent: Equatable {
+    /// The server's Finished verified and the client's Finished is queued: application data may flow.
+    case handshakeComplete
+    /// Authenticated application data from the server.
+    case applicationData([UInt8])
+    /// The server sent close_notify: no more data will be read (writing may continue).
+    case peerClosed
+    /// A NewSessionTicket arrived (lifetime already capped at 7 days).
+    case newSessionTicket(NewSessionTicket)
+    /// The server updated its sending keys; `replyQueued` when it asked us to update ours too.
+    case peerKeyUpdate(replyQueued: Bool)
+}
+
+/// What was negotiated, for the connection's properties and the CLI summary.
+public struct TLSSessionInfo: Sendable, Hashable {
+    /// Always TLS 1.3 for an established connection.
+    public var protocolVersion: ProtocolVersion = .tls13
+    /// The cipher suite the server selected.
+    public var cipherSuite: CipherSuite = CipherSuite(rawValue: 0)
+    /// The key exchange group, or `nil` for a PSK-only handshake.
+    public var group: NamedGroup?
+    /// The server's CertificateVerify signature scheme, or `nil` when the server did not authenticate
+    /// with a certificate (resumption).
+    public var signatureScheme: SignatureScheme?
+    /// The ALPN protocol the server selected, if any.
+    public var applicationProtocol: String?
+    /// The server's certificate chain as sent, DER, end-entity first.
+    public var peerCertificates: [[UInt8]] = []
+    /// Whether the server answered the first ClientHello with a HelloRetryRequest.
+    public var usedHelloRetryRequest = false
+    /// Whether the chain and name were verified (`false` only with certificate verification disabled).
+    public var certificateVerified = false
+    /// Whether the session was resumed with a PSK.
+    public var resumed = false
+
+    public init() {}
+}

@@ -1,0 +1,626 @@
+/// The TLS 1.3 client, sans-I/O: bytes in (``receive(_:)``), bytes out (``startHandshake()``,
+/// ``takePendingOutput()``, ``sealApplicationData(_:)``) and events out. No sockets, no clocks, no threads:
+/// the current time, randomness, key shares and the verifiers are injected.
+///
+/// Not thread-safe. A driver that reads and writes from two threads serializes calls and performs
+/// sealing and the transport write of the result under one write lock, so records leave in sequence
+/// order (see `TLSConnection`).
+///
+/// Every failure is thrown as a ``TLSError``; the machine then refuses further input, and
+/// ``alertRecord(for:)`` gives the alert record to send (under the current write keys).
+final class ClientStateMachine {
+    /// The checks the handshake makes that are not pure protocol logic.
+    struct Dependencies {
+        /// Verifies the chain and name; `nil` skips both (`--insecure`), never the CertificateVerify signature.
+        var certificateVerifier: CertificateVerifier?
+        var signatureVerifier: SignatureVerifier = OpenSSLSignatureVerifier()
+        var random: RandomSource = SystemRandom()
+        /// Creates a key share for a group (tests inject fixed private keys).
+        var makeKeyShare: (NamedGroup) throws(TLSError) -> KeyShare = { (group) throws(TLSError) in
+            try TLS13.makeKeyShare(group: group)
+        }
+        /// Seconds since 1970-01-01 UTC: certificate validity is checked at this time.
+        var now: Int64
+    }
+
+    /// The name the server is addressed by.
+    enum ServerIdentity: Equatable {
+        /// A DNS name: sent as SNI and matched against the certificate's DNS names.
+        case dnsName(String)
+        /// An IP literal: no SNI; matched against the certificate's IP addresses.
+        case ipAddress(String)
+        /// No name: no SNI and no name check (tests, or a caller that checks the name itself).
+        case none
+    }
+
+    let configuration: TLSClientConfiguration
+    let identity: ServerIdentity
+    private var deps: Dependencies
+    /// Lets a test replace the ClientHello before it is sent (e.g. with an RFC 8448 trace's).
+    /// What was offered is always read back from the final ClientHello.
+    var clientHelloOverride: ((inout ClientHello) -> Void)?
+
+    private(set) var state: ClientState = .start
+    private(set) var info = TLSSessionInfo()
+    /// Whether the server's close_notify was received.
+    private(set) var peerClosed = false
+    /// Whether our close_notify was sent.
+    private(set) var closeNotifySent = false
+
+    private var records = RecordLayer()
+    private var reassembler: HandshakeReassembler
+    /// Sealed bytes waiting for the transport, in order.
+    private var pendingOutput: [UInt8] = []
+    /// A KeyUpdate(update_not_requested) owed to the server; sealed at the next output drain.
+    private var keyUpdateReplyOwed = false
+
+    // Handshake context. Cleared when the handshake completes.
+    private var clientHello: ClientHello?
+    private var clientHelloBytes: [UInt8] = []
+    private var offeredExtensions: Set<ExtensionType> = []
+    private var keyShares: [NamedGroup: KeyShare] = [:]
+    private var helloRetry: HelloRetryRequest?
+    private var sentCompatibilityCCS = false
+    private var suite: CipherSuiteParameters?
+    private var schedule: KeySchedule?
+    private var transcript: TranscriptHash?
+    private var handshakeSecret: HandshakeSecret?
+    private var clientHandshakeTrafficSecret: SecretBytes?
+    private var serverHandshakeTrafficSecret: SecretBytes?
+    private var certificateRequestContext: [UInt8]?
+
+    // Traffic secrets.
+    private var clientTrafficSecret: SecretBytes?
+    private var serverTrafficSecret: SecretBytes?
+    private var exporterMasterSecret: SecretBytes?
+    private(set) var resumptionMasterSecret: SecretBytes?
+
+    init(configuration: TLSClientConfiguration, identity: ServerIdentity, dependencies: Dependencies) throws(TLSError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.identity = identity
+        self.deps = dependencies
+        self.reassembler = HandshakeReassembler(maxMessageLength: configuration.maxHandshakeMessageSize)
+    }
+
+    var isHandshakeComplete: Bool { state == .connected }
+
+    // MARK: - Driving
+
+    /// Builds the first ClientHello and returns the record to send.
+    func startHandshake() throws(TLSError) -> [UInt8] {
+        guard state == .start else { throw TLSError.internalError("startHandshake called twice") }
+        do throws(TLSError) {
+            var hello = try buildClientHello()
+            clientHelloOverride?(&hello)
+            try adopt(clientHello: hello)
+            records.allowsChangeCipherSpec = true
+            state = .waitServerHello
+            // legacy_record_version 0x0301 for the initial ClientHello, as middleboxes expect (§5.1).
+            var out: [UInt8] = [ContentType.handshake.rawValue, 0x03, 0x01]
+            out.append(UInt8(clientHelloBytes.count >> 8))
+            out.append(UInt8(clientHelloBytes.count & 0xff))
+            out += clientHelloBytes
+            return out
+        } catch {
+            state = .failed
+            throw error
+        }
+    }
+
+    /// Consumes bytes from the transport and returns what happened. Bytes to send in response (the
+    /// client's Finished flight, a second ClientHello, a KeyUpdate reply) are queued: call
+    /// ``takePendingOutput()`` afterwards.
+    func receive(_ bytes: ArraySlice<UInt8>) throws(TLSError) -> [ClientEvent] {
+        guard state != .failed else { throw TLSError.closed }
+        records.receive(bytes)
+        var events: [ClientEvent] = []
+        do throws(TLSError) {
+            while !peerClosed, let record = try records.nextRecord() {
+                if reassembler.hasPartialMessage, record.contentType != .handshake {
+                    throw TLSError.unexpected("\(record.contentType) record inside a fragmented handshake message")
+                }
+                switch record.contentType {
+                case .handshake:
+                    try reassembler.append(record.payload)
+                    while let item = try reassembler.next() {
+                        try handle(item, events: &events)
+                    }
+                case .alert:
+                    try handleAlert(record.payload, events: &events)
+                case .applicationData:
+                    guard state == .connected else {
+                        throw TLSError.unexpected("application data before the handshake completed")
+                    }
+                    events.append(.applicationData(record.payload))
+                default:
+                    throw TLSError.unexpected("record of content type \(record.contentType)")
+                }
+            }
+        } catch {
+            state = .failed
+            throw error
+        }
+        return events
+    }
+
+    /// Sealed records waiting to be sent, oldest first. Also seals a KeyUpdate reply if one is owed.
+    func takePendingOutput() throws(TLSError) -> [UInt8] {
+        if keyUpdateReplyOwed, state == .connected, !closeNotifySent {
+            keyUpdateReplyOwed = false
+            try sendKeyUpdate(request: .updateNotRequested)
+        }
+        let out = pendingOutput
+        pendingOutput = []
+        return out
+    }
+
+    /// Seals application data (fragmented to records of at most 2^14 bytes), after any pending output.
+    func sealApplicationData(_ data: ArraySlice<UInt8>) throws(TLSError) -> [UInt8] {
+        guard state == .connected, !closeNotifySent else { throw TLSError.closed }
+        var out = try takePendingOutput()
+        try records.write(.applicationData, payload: data, into: &out)
+        return out
+    }
+
+    /// Sends a KeyUpdate and switches to new sending keys; with `requestPeerUpdate` the server is asked to
+    /// update its keys too (RFC 8446 §4.6.3). Returns the bytes to send.
+    func updateKeys(requestPeerUpdate: Bool) throws(TLSError) -> [UInt8] {
+        guard state == .connected, !closeNotifySent else { throw TLSError.closed }
+        try sendKeyUpdate(request: requestPeerUpdate ? .updateRequested : .updateNotRequested)
+        keyUpdateReplyOwed = false  // one update of ours answers a pending request as well
+        return try takePendingOutput()
+    }
+
+    /// The close_notify record (after any pending output). Writing is over afterwards; reading may continue.
+    func closeNotify() throws(TLSError) -> [UInt8] {
+        guard !closeNotifySent, state != .failed, state != .start else { return [] }
+        var out = state == .connected ? try takePendingOutput() : []
+        closeNotifySent = true
+        try records.write(.alert, payload: Alert(.closeNotify).encoded[...], into: &out)
+        return out
+    }
+
+    /// The alert record to send for `error`, protected with the current write keys; `nil` when the
+    /// protocol sends none (a received alert, a transport error).
+    func alertRecord(for error: TLSError) -> [UInt8]? {
+        state = .failed
+        guard let alert = error.alertToSend, !closeNotifySent else { return nil }
+        closeNotifySent = true
+        var out: [UInt8] = []
+        do throws(TLSError) {
+            try records.write(.alert, payload: Alert(alert).encoded[...], into: &out)
+        } catch {
+            return nil
+        }
+        return out
+    }
+
+    /// RFC 8446 §7.5 exporter.
+    func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
+        guard state == .connected, let schedule, let exporterMasterSecret else {
+            throw TLSError.invalidConfiguration("keying material can be exported only after the handshake")
+        }
+        guard length >= 0, length <= 255 * schedule.hash.length else {
+            throw TLSError.invalidConfiguration("exporter length \(length) out of range")
+        }
+        return try schedule.exportKeyingMaterial(
+            exporterSecret: exporterMasterSecret, label: label, context: context, length: length)
+    }
+
+    // MARK: - ClientHello
+
+    private func buildClientHello() throws(TLSError) -> ClientHello {
+        var extensions: [ClientHelloExtension] = []
+        if case .dnsName(let name) = identity {
+            extensions.append(.serverName(name))
+        }
+        extensions.append(.supportedVersions([.tls13]))
+        extensions.append(.supportedGroups(configuration.supportedGroups))
+        var shares: [KeyShareEntry] = []
+        for group in configuration.keyShareGroups {
+            let share = try deps.makeKeyShare(group)
+            keyShares[group] = share
+            shares.append(KeyShareEntry(group: group, keyExchange: share.publicKey))
+        }
+        extensions.append(.keyShare(shares))
+        extensions.append(.signatureAlgorithms(configuration.signatureAlgorithms))
+        extensions.append(.signatureAlgorithmsCert(configuration.certificateSignatureAlgorithms))
+        // Offered so that servers issue tickets (they send none to a client without it).
+        extensions.append(.pskKeyExchangeModes([.pskDHEKE]))
+        if !configuration.applicationProtocols.isEmpty {
+            extensions.append(.applicationLayerProtocolNegotiation(configuration.applicationProtocols.map { Array($0.utf8) }))
+        }
+        return ClientHello(
+            random: try deps.random.bytes(32),
+            legacySessionID: try deps.random.bytes(32),  // middlebox compatibility mode (§D.4)
+            cipherSuites: configuration.cipherSuites,
+            extensions: extensions)
+    }
+
+    /// Records what a ClientHello offers and its bytes (the first hello's for the transcript).
+    private func adopt(clientHello hello: ClientHello) throws(TLSError) {
+        var w = ByteWriter(reservingCapacity: 512)
+        HandshakeMessage.clientHello(hello).encode(into: &w)
+        clientHello = hello
+        clientHelloBytes = w.bytes
+        offeredExtensions = Set(hello.extensions.map(\.extensionType))
+        for entry in hello.keyShares where keyShares[entry.group]?.publicKey != entry.keyExchange {
+            throw TLSError.internalError("ClientHello key share for \(entry.group) has no private key")
+        }
+    }
+
+    private var offeredGroups: [NamedGroup] {
+        for case .supportedGroups(let groups) in clientHello?.extensions ?? [] { return groups }
+        return []
+    }
+
+    private var offeredSignatureAlgorithms: [SignatureScheme] {
+        for case .signatureAlgorithms(let schemes) in clientHello?.extensions ?? [] { return schemes }
+        return []
+    }
+
+    private var offeredProtocols: [[UInt8]] {
+        for case .applicationLayerProtocolNegotiation(let names) in clientHello?.extensions ?? [] { return names }
+        return []
+    }
+
+    private var sentServerName: Bool { offeredExtensions.contains(.serverName) }
+
+    // MARK: - Dispatch
+
+    private func handle(_ item: HandshakeReassembler.Item, events: inout [ClientEvent]) throws(TLSError) {
+        switch (state, item.message) {
+        case (.waitServerHello, .serverHello(let sh)):
+            try handleServerHello(sh, bytes: item.bytes)
+        case (.waitServerHello, .helloRetryRequest(let hrr)):
+            try handleHelloRetryRequest(hrr, bytes: item.bytes)
+        case (.waitEncryptedExtensions, .encryptedExtensions(let ee)):
+            try handleEncryptedExtensions(ee, bytes: item.bytes)
+        case (.waitCertificateOrRequest, .certificateRequest(let cr)):
+            try handleCertificateRequest(cr, bytes: item.bytes)
+        case (.waitCertificateOrRequest, .certificate(let cert)), (.waitCertificate, .certificate(let cert)):
+            try handleCertificate(cert, bytes: item.bytes)
+        case (.waitCertificateVerify, .certificateVerify(let cv)):
+            try handleCertificateVerify(cv, bytes: item.bytes)
+        case (.waitFinished, .finished(let fin)):
+            try handleFinished(fin, bytes: item.bytes)
+            events.append(.handshakeComplete)
+        case (.connected, .newSessionTicket(var ticket)):
+            for ext in ticket.extensions {
+                try ExtensionRules.check(ext.extensionType, in: .newSessionTicket, offered: offeredExtensions)
+            }
+            // §4.6.1: servers MUST NOT use a lifetime over 7 days; clients cap it.
+            ticket.ticketLifetime = min(ticket.ticketLifetime, 604_800)
+            events.append(.newSessionTicket(ticket))
+        case (.connected, .keyUpdate(let update)):
+            try reassembler.requireMessageBoundary("KeyUpdate")
+            try handlePeerKeyUpdate(update)
+            events.append(.peerKeyUpdate(replyQueued: update.requestUpdate == .updateRequested))
+        default:
+            throw TLSError.unexpected("\(item.message.name) received in state \(state)")
+        }
+    }
+
+    private func handleAlert(_ payload: [UInt8], events: inout [ClientEvent]) throws(TLSError) {
+        let alert = try Alert(bytes: payload)
+        switch alert.description {
+        case .closeNotify:
+            guard state == .connected else {
+                // A close before the handshake finished cannot be a clean end.
+                throw TLSError.alertReceived(.closeNotify)
+            }
+            peerClosed = true
+            events.append(.peerClosed)
+        case .userCanceled:
+            // §6.1: not fatal by itself; the peer should follow with close_notify.
+            break
+        default:
+            // §6: every other alert is fatal, whatever level it claims.
+            throw TLSError.alertReceived(alert.description)
+        }
+    }
+
+    // MARK: - ServerHello and HelloRetryRequest
+
+    private func checkCommonHello(
+        legacyVersion: ProtocolVersion, selectedVersion: ProtocolVersion?, sessionIDEcho: [UInt8],
+        cipherSuite: CipherSuite, what: String
+    ) throws(TLSError) {
+        guard let hello = clientHello else { throw TLSError.internalError("no ClientHello") }
+        guard let selectedVersion else {
+            throw TLSError.protocolViolation(
+                alert: .protocolVersion, reason: "server negotiated \(legacyVersion); only TLS 1.3 is supported")
+        }
+        guard selectedVersion == .tls13 else {
+            throw TLSError.illegalParameter("\(what) selected version \(selectedVersion), which was not offered")
+        }
+        guard legacyVersion == .tls12 else {
+            throw TLSError.illegalParameter("\(what) legacy_version is \(legacyVersion), not TLSv1.2")
+        }
+        guard sessionIDEcho == hello.legacySessionID else {
+            throw TLSError.illegalParameter("\(what) legacy_session_id_echo does not match the ClientHello's")
+        }
+        guard hello.cipherSuites.contains(cipherSuite) else {
+            throw TLSError.illegalParameter("\(what) selected cipher suite \(cipherSuite), which was not offered")
+        }
+    }
+
+    private func handleServerHello(_ sh: ServerHello, bytes: [UInt8]) throws(TLSError) {
+        if sh.selectedVersion == nil, sh.hasDowngradeSentinel {
+            // §4.1.3: a TLS 1.2-or-older ServerHello carrying the sentinel is a downgrade attack.
+            throw TLSError.illegalParameter("ServerHello random carries a downgrade sentinel")
+        }
+        try checkCommonHello(
+            legacyVersion: sh.legacyVersion, selectedVersion: sh.selectedVersion,
+            sessionIDEcho: sh.legacySessionIDEcho, cipherSuite: sh.cipherSuite, what: "ServerHello")
+        for ext in sh.extensions {
+            try ExtensionRules.check(ext.extensionType, in: .serverHello, offered: offeredExtensions)
+        }
+        if let hrr = helloRetry {
+            guard sh.cipherSuite == hrr.cipherSuite else {
+                throw TLSError.illegalParameter("ServerHello cipher suite \(sh.cipherSuite) differs from the HelloRetryRequest's \(hrr.cipherSuite)")
+            }
+            guard sh.selectedVersion == hrr.selectedVersion else {
+                throw TLSError.illegalParameter("ServerHello selected_version differs from the HelloRetryRequest's")
+            }
+        }
+        guard let share = sh.keyShare else {
+            throw TLSError.protocolViolation(alert: .missingExtension, reason: "ServerHello has no key_share")
+        }
+        guard offeredGroups.contains(share.group) else {
+            throw TLSError.illegalParameter("ServerHello key share for \(share.group), which was not offered")
+        }
+        if let requested = helloRetry?.selectedGroup, requested != share.group {
+            throw TLSError.illegalParameter("ServerHello key share for \(share.group), but the HelloRetryRequest asked for \(requested)")
+        }
+        guard let ours = keyShares[share.group] else {
+            throw TLSError.illegalParameter("ServerHello key share for \(share.group), for which no share was sent")
+        }
+        guard let params = CipherSuiteParameters(sh.cipherSuite) else {
+            throw TLSError.internalError("offered a suite without parameters")
+        }
+        let shared = try ours.sharedSecret(peerPublicKey: share.keyExchange)
+        keyShares = [:]  // drop the private keys
+
+        try reassembler.requireMessageBoundary("ServerHello")
+        if helloRetry == nil {
+            suite = params
+            schedule = try KeySchedule(hash: params.hash)
+            let t = try TranscriptHash(params.hash)
+            t.update(clientHelloBytes)
+            transcript = t
+        }
+        guard let schedule, let transcript else { throw TLSError.internalError("no transcript") }
+        transcript.update(bytes)
+        let thSH = try transcript.current()
+        let hs = try schedule.earlySecret().handshakeSecret(sharedSecret: shared)
+        let chts = try hs.clientTrafficSecret(transcriptHash: thSH)
+        let shts = try hs.serverTrafficSecret(transcriptHash: thSH)
+        records.readProtection = try RecordProtection(
+            keys: schedule.trafficKeys(secret: shts, aead: params.aead), algorithm: params.aead, sealing: false)
+        records.writeProtection = try RecordProtection(
+            keys: schedule.trafficKeys(secret: chts, aead: params.aead), algorithm: params.aead, sealing: true)
+        handshakeSecret = hs
+        clientHandshakeTrafficSecret = chts
+        serverHandshakeTrafficSecret = shts
+        info.cipherSuite = sh.cipherSuite
+        info.group = share.group
+        state = .waitEncryptedExtensions
+    }
+
+    private func handleHelloRetryRequest(_ hrr: HelloRetryRequest, bytes: [UInt8]) throws(TLSError) {
+        guard helloRetry == nil else { throw TLSError.unexpected("second HelloRetryRequest") }
+        try checkCommonHello(
+            legacyVersion: hrr.legacyVersion, selectedVersion: hrr.selectedVersion,
+            sessionIDEcho: hrr.legacySessionIDEcho, cipherSuite: hrr.cipherSuite, what: "HelloRetryRequest")
+        for ext in hrr.extensions {
+            try ExtensionRules.check(ext.extensionType, in: .helloRetryRequest, offered: offeredExtensions)
+        }
+        if let group = hrr.selectedGroup {
+            guard offeredGroups.contains(group) else {
+                throw TLSError.illegalParameter("HelloRetryRequest asks for \(group), which was not offered")
+            }
+            guard keyShares[group] == nil else {
+                throw TLSError.illegalParameter("HelloRetryRequest asks for \(group), for which a share was already sent")
+            }
+        }
+        guard hrr.selectedGroup != nil || hrr.cookie != nil else {
+            throw TLSError.illegalParameter("HelloRetryRequest would not change the ClientHello")
+        }
+        guard let params = CipherSuiteParameters(hrr.cipherSuite), var hello = clientHello else {
+            throw TLSError.internalError("no ClientHello")
+        }
+        try reassembler.requireMessageBoundary("HelloRetryRequest")
+        helloRetry = hrr
+        info.usedHelloRetryRequest = true
+
+        // Transcript: message_hash(ClientHello1) ‖ HelloRetryRequest ‖ ClientHello2 (§4.4.1).
+        suite = params
+        schedule = try KeySchedule(hash: params.hash)
+        let t = try TranscriptHash(params.hash)
+        t.update(HandshakeMessage.messageHash(try params.hash.hash(clientHelloBytes)))
+        t.update(bytes)
+        transcript = t
+
+        // The second ClientHello: the requested share, the cookie, no early_data (§4.1.2).
+        if let group = hrr.selectedGroup {
+            let share = try deps.makeKeyShare(group)
+            keyShares = [group: share]
+            hello.extensions = hello.extensions.map { ext in
+                if case .keyShare = ext { return .keyShare([KeyShareEntry(group: group, keyExchange: share.publicKey)]) }
+                return ext
+            }
+        }
+        hello.extensions.removeAll { $0.extensionType == .earlyData || $0.extensionType == .cookie }
+        if let cookie = hrr.cookie {
+            let pskIndex = hello.extensions.firstIndex { $0.extensionType == .preSharedKey } ?? hello.extensions.endIndex
+            hello.extensions.insert(.cookie(cookie), at: pskIndex)
+        }
+        try adopt(clientHello: hello)
+        t.update(clientHelloBytes)
+
+        if !hello.legacySessionID.isEmpty, !sentCompatibilityCCS {
+            pendingOutput += RecordLayer.changeCipherSpecRecord
+            sentCompatibilityCCS = true
+        }
+        try records.write(.handshake, payload: clientHelloBytes[...], into: &pendingOutput)
+        state = .waitServerHello
+    }
+
+    // MARK: - Server's encrypted flight
+
+    private func handleEncryptedExtensions(_ ee: EncryptedExtensions, bytes: [UInt8]) throws(TLSError) {
+        for ext in ee.extensions {
+            try ExtensionRules.check(ext.extensionType, in: .encryptedExtensions, offered: offeredExtensions)
+            switch ext {
+            case .applicationLayerProtocolNegotiation(let name):
+                guard offeredProtocols.contains(name) else {
+                    throw TLSError.illegalParameter("server selected ALPN protocol \"\(String(decoding: name, as: UTF8.self))\", which was not offered")
+                }
+                info.applicationProtocol = String(decoding: name, as: UTF8.self)
+            case .serverName:
+                guard sentServerName else {
+                    throw TLSError.protocolViolation(alert: .unsupportedExtension, reason: "server_name in EncryptedExtensions without SNI")
+                }
+            default:
+                break
+            }
+        }
+        transcript?.update(bytes)
+        state = .waitCertificateOrRequest
+    }
+
+    private func handleCertificateRequest(_ cr: CertificateRequest, bytes: [UInt8]) throws(TLSError) {
+        for ext in cr.extensions {
+            try ExtensionRules.check(ext.extensionType, in: .certificateRequest, offered: offeredExtensions)
+        }
+        // No client certificate is configured: an empty Certificate answers it (§4.4.2.4).
+        certificateRequestContext = cr.certificateRequestContext
+        transcript?.update(bytes)
+        state = .waitCertificate
+    }
+
+    private func handleCertificate(_ message: CertificateMessage, bytes: [UInt8]) throws(TLSError) {
+        guard message.certificateRequestContext.isEmpty else {
+            throw TLSError.illegalParameter("server Certificate has a non-empty certificate_request_context")
+        }
+        guard !message.entries.isEmpty else {
+            throw TLSError.decode(reason: "server sent an empty Certificate message")
+        }
+        for entry in message.entries {
+            for ext in entry.extensions {
+                try ExtensionRules.check(ext.extensionType, in: .certificate, offered: offeredExtensions)
+            }
+        }
+        let chain = message.certificates
+        if let verifier = deps.certificateVerifier {
+            let (host, ip): (String?, String?) =
+                switch identity {
+                case .dnsName(let name): (name, nil)
+                case .ipAddress(let address): (nil, address)
+                case .none: (nil, nil)
+                }
+            try verifier.verify(chain: chain, hostname: host, ipAddress: ip, now: deps.now)
+            info.certificateVerified = true
+        }
+        info.peerCertificates = chain
+        transcript?.update(bytes)
+        state = .waitCertificateVerify
+    }
+
+    private func handleCertificateVerify(_ cv: CertificateVerify, bytes: [UInt8]) throws(TLSError) {
+        guard offeredSignatureAlgorithms.contains(cv.algorithm) else {
+            throw TLSError.illegalParameter("CertificateVerify uses \(cv.algorithm), which was not offered")
+        }
+        guard let transcript, let leaf = info.peerCertificates.first else { throw TLSError.internalError("no transcript") }
+        let content = CertificateVerify.signedContent(signer: .server, transcriptHash: try transcript.current())
+        let valid = try deps.signatureVerifier.verify(
+            scheme: cv.algorithm, certificate: leaf, message: content, signature: cv.signature)
+        guard valid else {
+            throw TLSError.protocolViolation(alert: .decryptError, reason: "server CertificateVerify signature is invalid")
+        }
+        transcript.update(bytes)
+        info.signatureScheme = cv.algorithm
+        state = .waitFinished
+    }
+
+    private func handleFinished(_ fin: Finished, bytes: [UInt8]) throws(TLSError) {
+        guard let schedule, let transcript, let suite, let hs = handshakeSecret,
+            let shts = serverHandshakeTrafficSecret, let chts = clientHandshakeTrafficSecret
+        else { throw TLSError.internalError("handshake secrets missing") }
+        guard fin.verifyData.count == schedule.hash.length else {
+            throw TLSError.decode(reason: "Finished verify_data is \(fin.verifyData.count) bytes, not \(schedule.hash.length)")
+        }
+        let expected = try schedule.verifyData(secret: shts, transcriptHash: try transcript.current())
+        guard constantTimeEqual(expected, fin.verifyData) else {
+            throw TLSError.protocolViolation(alert: .decryptError, reason: "server Finished does not verify")
+        }
+        try reassembler.requireMessageBoundary("Finished")
+        transcript.update(bytes)
+        records.allowsChangeCipherSpec = false
+
+        let master = try hs.masterSecret()
+        let thSF = try transcript.current()
+        let cats = try master.clientTrafficSecret(transcriptHash: thSF)
+        let sats = try master.serverTrafficSecret(transcriptHash: thSF)
+        exporterMasterSecret = try master.exporterMasterSecret(transcriptHash: thSF)
+        records.readProtection = try RecordProtection(
+            keys: schedule.trafficKeys(secret: sats, aead: suite.aead), algorithm: suite.aead, sealing: false)
+
+        // Our flight: [change_cipher_spec] [Certificate] Finished, under the handshake keys.
+        if clientHello?.legacySessionID.isEmpty == false, !sentCompatibilityCCS {
+            pendingOutput += RecordLayer.changeCipherSpecRecord
+            sentCompatibilityCCS = true
+        }
+        var flight = ByteWriter(reservingCapacity: 64)
+        if let context = certificateRequestContext {
+            let certificate = HandshakeMessage.certificate(CertificateMessage(certificateRequestContext: context, entries: []))
+            let encoded = certificate.encoded
+            transcript.update(encoded)
+            flight.writeBytes(encoded)
+        }
+        let verifyData = try schedule.verifyData(secret: chts, transcriptHash: try transcript.current())
+        let finished = HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
+        transcript.update(finished)
+        flight.writeBytes(finished)
+        try records.write(.handshake, payload: flight.bytes[...], into: &pendingOutput)
+
+        resumptionMasterSecret = try master.resumptionMasterSecret(transcriptHash: try transcript.current())
+        records.writeProtection = try RecordProtection(
+            keys: schedule.trafficKeys(secret: cats, aead: suite.aead), algorithm: suite.aead, sealing: true)
+        clientTrafficSecret = cats
+        serverTrafficSecret = sats
+        state = .connected
+
+        // The handshake context is no longer needed; release its secrets now.
+        handshakeSecret = nil
+        clientHandshakeTrafficSecret = nil
+        serverHandshakeTrafficSecret = nil
+        self.transcript = nil
+        clientHelloBytes = []
+    }
+
+    // MARK: - Key updates
+
+    private func handlePeerKeyUpdate(_ update: KeyUpdate) throws(TLSError) {
+        guard let schedule, let suite, let current = serverTrafficSecret else { throw TLSError.internalError("no traffic secret") }
+        let next = try schedule.nextTrafficSecret(current)
+        records.readProtection = try RecordProtection(
+            keys: schedule.trafficKeys(secret: next, aead: suite.aead), algorithm: suite.aead, sealing: false)
+        serverTrafficSecret = next
+        if update.requestUpdate == .updateRequested {
+            keyUpdateReplyOwed = true
+        }
+    }
+
+    private func sendKeyUpdate(request: KeyUpdateRequest) throws(TLSError) {
+        guard let schedule, let suite, let current = clientTrafficSecret else { throw TLSError.internalError("no traffic secret") }
+        let message = HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: request)).encoded
+        try records.write(.handshake, payload: message[...], into: &pendingOutput)
+        let next = try schedule.nextTrafficSecret(current)
+        records.writeProtection = try RecordProtection(
+            keys: schedule.trafficKeys(secret: next, aead: suite.aead), algorithm: suite.aead, sealing: true)
+        clientTrafficSecret = next
+    }
+}

@@ -1,0 +1,109 @@
+/// How a client connection negotiates and what it trusts.
+///
+/// A value type: build one, adjust fields, and share it between connections. The trust store it names is
+/// loaded once per ``TrustRoots`` value and reused (see ``TrustRoots``).
+///
+/// ```swift
+/// var config = TLSClientConfiguration()
+/// config.trustRoots = .pemFile("Certs/ca.pem")
+/// config.applicationProtocols = ["http/1.1"]
+/// let connection = try TLSConnection.connect(host: "localhost", port: 4433, configuration: config)
+/// ```
+public struct TLSClientConfiguration: Sendable {
+    /// The name sent in SNI and checked against the certificate. `nil` uses the host given to `connect`.
+    /// SNI is never sent for an IP literal; the certificate is then checked against its IP addresses.
+    public var serverName: String?
+
+    /// Where trusted root certificates come from.
+    public var trustRoots: TrustRoots = .system
+
+    /// Whether the certificate chain and name are verified. `false` (`--insecure`) skips only those two
+    /// checks: the server must still prove possession of the certificate's key (CertificateVerify) and
+    /// the handshake is otherwise just as strict.
+    public var verifyCertificates = true
+
+    /// ALPN protocol names to offer, most preferred first (e.g. `["h2", "http/1.1"]`). Empty: no ALPN.
+    public var applicationProtocols: [String] = []
+
+    /// Cipher suites to offer, most preferred first.
+    public var cipherSuites: [CipherSuite] = [.aes128GCMSHA256, .aes256GCMSHA384, .chacha20Poly1305SHA256]
+
+    /// Groups to offer in supported_groups, most preferred first.
+    public var supportedGroups: [NamedGroup] = [.x25519, .secp256r1, .secp384r1]
+
+    /// Groups to send a key share for in the first ClientHello (a subset of ``supportedGroups``). A server
+    /// that picks another offered group answers with a HelloRetryRequest.
+    public var keyShareGroups: [NamedGroup] = [.x25519]
+
+    /// Signature schemes accepted in the server's CertificateVerify (signature_algorithms).
+    /// rsa_pkcs1_* are never allowed here (RFC 8446 §4.2.3).
+    public var signatureAlgorithms: [SignatureScheme] = [
+        .ecdsaSecp256r1SHA256, .ecdsaSecp384r1SHA384, .ecdsaSecp521r1SHA512,
+        .ed25519, .ed448,
+        .rsaPSSRSAESHA256, .rsaPSSRSAESHA384, .rsaPSSRSAESHA512,
+        .rsaPSSPSSSHA256, .rsaPSSPSSSHA384, .rsaPSSPSSSHA512,
+    ]
+
+    /// Signature schemes accepted in certificates (signature_algorithms_cert): ``signatureAlgorithms``
+    /// plus rsa_pkcs1_sha256/384/512, since certificates signed with PKCS#1 v1.5 are still everywhere.
+    public var certificateSignatureAlgorithms: [SignatureScheme] = [
+        .ecdsaSecp256r1SHA256, .ecdsaSecp384r1SHA384, .ecdsaSecp521r1SHA512,
+        .ed25519, .ed448,
+        .rsaPSSRSAESHA256, .rsaPSSRSAESHA384, .rsaPSSRSAESHA512,
+        .rsaPSSPSSSHA256, .rsaPSSPSSSHA384, .rsaPSSPSSSHA512,
+        .rsaPKCS1SHA256, .rsaPKCS1SHA384, .rsaPKCS1SHA512,
+    ]
+
+    /// Seconds allowed for the TCP connect.
+    public var connectTimeout: Double = 10
+    /// Seconds allowed for the whole TLS handshake (not per read): a server that trickles one byte a
+    /// second cannot hold the client past this.
+    public var handshakeTimeout: Double = 10
+    /// Seconds a single read or write may wait after the handshake; `nil` waits indefinitely.
+    public var ioTimeout: Double? = nil
+
+    /// The largest handshake message accepted from the server, in bytes (certificate chains included).
+    public var maxHandshakeMessageSize = 1 << 16
+
+    public init() {}
+
+    /// Where a client's trusted root certificates come from.
+    public enum TrustRoots: Sendable, Hashable {
+        /// The system store (`SSL_CERT_FILE` / `SSL_CERT_DIR` override OpenSSL's default locations).
+        case system
+        /// Exactly the certificates in this PEM file; the system store is not used.
+        case pemFile(String)
+    }
+
+    /// Groups this library implements for key exchange.
+    static let implementedGroups: Set<NamedGroup> = [.x25519, .secp256r1, .secp384r1]
+
+    /// Checks the configuration for values this library cannot honour.
+    func validate() throws(TLSError) {
+        guard !cipherSuites.isEmpty else { throw TLSError.invalidConfiguration("no cipher suites configured") }
+        for suite in cipherSuites where CipherSuiteParameters(suite) == nil {
+            throw TLSError.invalidConfiguration("cipher suite \(suite) is not a TLS 1.3 suite this library implements")
+        }
+        guard !supportedGroups.isEmpty else { throw TLSError.invalidConfiguration("no groups configured") }
+        for group in supportedGroups + keyShareGroups where !Self.implementedGroups.contains(group) {
+            throw TLSError.invalidConfiguration("group \(group) is not supported yet")
+        }
+        for group in keyShareGroups where !supportedGroups.contains(group) {
+            throw TLSError.invalidConfiguration("key share group \(group) is not in the supported groups")
+        }
+        guard Set(keyShareGroups).count == keyShareGroups.count else {
+            throw TLSError.invalidConfiguration("duplicate key share group")
+        }
+        for scheme in signatureAlgorithms
+        where [.rsaPKCS1SHA256, .rsaPKCS1SHA384, .rsaPKCS1SHA512, .rsaPKCS1SHA1, .ecdsaSHA1].contains(scheme) {
+            throw TLSError.invalidConfiguration("\(scheme) may not be offered for CertificateVerify (RFC 8446 §4.2.3)")
+        }
+        guard !signatureAlgorithms.isEmpty else { throw TLSError.invalidConfiguration("no signature algorithms configured") }
+        for proto in applicationProtocols where proto.utf8.isEmpty || proto.utf8.count > 255 {
+            throw TLSError.invalidConfiguration("ALPN protocol names must be 1 to 255 bytes")
+        }
+        guard maxHandshakeMessageSize >= 1024 else {
+            throw TLSError.invalidConfiguration("maxHandshakeMessageSize must be at least 1024")
+        }
+    }
+}
