@@ -168,17 +168,17 @@ final class TCPSocket: Sendable, CustomStringConvertible {
     ///   ``TLSError/network(step:reason:)`` with step `.read` (`connection reset by peer` for an RST).
     func read(into buffer: inout [UInt8], maxCount: Int, deadline: Deadline) throws(TLSError) -> Int {
         precondition(maxCount > 0, "maxCount must be positive")
-        let oldCount = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: maxCount))
-        var result: Result<Int, TLSError> = .success(0)
-        buffer.withUnsafeMutableBytes { raw in
-            let tail = UnsafeMutableRawBufferPointer(rebasing: raw[oldCount...])
-            do throws(TLSError) { result = .success(try read(into: tail, deadline: deadline)) } catch {
-                result = .failure(error)
+        // Read into scratch space, then append only what arrived (a memcpy): growing `buffer` by `maxCount`
+        // zeros first would cost a fill per read.
+        let result = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxCount) { scratch -> Result<Int, TLSError> in
+            do throws(TLSError) {
+                let n = try read(into: UnsafeMutableRawBufferPointer(scratch), deadline: deadline)
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<n]))
+                return .success(n)
+            } catch {
+                return .failure(error)
             }
         }
-        let n = (try? result.get()) ?? 0
-        buffer.removeLast(maxCount - n)
         return try result.get()
     }
 
