@@ -308,6 +308,24 @@ private func rawConnect(_ address: SocketAddress, wait: Double) -> (fd: Int32, c
     /// resolver refuses the name before sending anything (checked with strace: no packet to the name server).
     /// A name under `.invalid` (RFC 6761) is *not* used: glibc still sends that query to the configured
     /// resolver, which breaks "loopback only" and would hang on a machine whose resolver drops packets.
+    @Test func closeWakesABlockedWriter() async throws {
+        let listener = try LoopbackListener(.v4)
+        let (client, server) = try await runBlocking {
+            (try TCPSocket.connect(host: "127.0.0.1", port: listener.port, timeout: 5), try listener.accept())
+        }
+        var small: Int32 = 4096
+        _ = setsockopt(client.fileDescriptor, SOL_SOCKET, SO_SNDBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        let start = Deadline.now
+        async let writeError = blockingError {
+            try client.write([UInt8](repeating: 0x17, count: 64 << 20), deadline: .after(seconds: 10))
+        }
+        try await Task.sleep(for: .milliseconds(150))
+        client.close()
+        #expect(await writeError == .closed)
+        #expect(seconds(Deadline.now.duration(since: start)) < 5)
+        withExtendedLifetime(server) {}
+    }
+
     @Test func dnsFailureNamesHostAndResolverMessage() async throws {
         let name = String(repeating: "a", count: 64) + ".example"
         let start = Deadline.now
