@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# Test PKI for swift-tls13: a root and an intermediate CA (ECDSA P-256), server leaves for
+# localhost / 127.0.0.1 / ::1 in four key types, and deliberately bad leaves.
+# TEST ONLY: the private keys are committed on purpose. See README.md for the file list.
+#
+# Usage: Certs/make-certs.sh            create missing files, then verify everything
+#        Certs/make-certs.sh --force    regenerate every file (new keys), then verify
+#        Certs/make-certs.sh --verify   verify only
+# Runs from any directory; writes only into the folder that holds this script.
+# Needs bash and the openssl CLI (1.1.1 or 3.x).
+set -euo pipefail
+
+CERTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$CERTS"
+
+MODE="${1:-}"
+case "$MODE" in
+  "" | --force | --verify) ;;
+  *) echo "usage: $0 [--force | --verify]" >&2; exit 2 ;;
+esac
+
+# Validity: CAs from 2000 (so the expired leaf is wrong only in its dates), good leaves from 2024,
+# everything good until the end of 2099.
+CA_START=20000101000000Z
+LEAF_START=20240101000000Z
+END=20991231235959Z
+SAN_GOOD="DNS:localhost,IP:127.0.0.1,IP:::1"
+
+GOOD_TYPES=(ecdsa-p256 ecdsa-p384 rsa2048 ed25519)
+BAD_TYPES=(expired not-yet-valid wrong-host self-signed unknown-ca)
+
+OUTPUTS=(ca.pem ca.key intermediate.pem intermediate.key
+         unknown-ca-root.pem unknown-ca-root.key unknown-ca-intermediate.pem unknown-ca-intermediate.key)
+for t in "${GOOD_TYPES[@]}" "${BAD_TYPES[@]}"; do
+  OUTPUTS+=("leaf-$t.pem" "leaf-$t.key" "leaf-$t-chain.pem")
+done
+
+all_present() {
+  local f
+  for f in "${OUTPUTS[@]}"; do [[ -s "$f" ]] || return 1; done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Generation
+# ---------------------------------------------------------------------------------------------
+
+WORK=""
+cleanup() { if [[ -n "$WORK" ]]; then rm -rf "$WORK"; fi; }
+trap cleanup EXIT
+
+write_config() {
+  cat > "$WORK/openssl.cnf" <<'EOF'
+# `openssl ca` is used for every certificate because it takes explicit -startdate/-enddate
+# (OpenSSL 3.0's `x509 -req` has only -days). CA_DIR selects the signing CA's database.
+[ ca ]
+default_ca = CA_default
+
+[ CA_default ]
+dir            = $ENV::CA_DIR
+database       = $dir/index.txt
+new_certs_dir  = $dir/newcerts
+serial         = $dir/serial
+default_md     = sha256
+policy         = policy_any
+unique_subject = no
+copy_extensions = none
+email_in_dn    = no
+preserve       = yes
+
+[ policy_any ]
+organizationName = optional
+commonName       = supplied
+
+[ req ]
+distinguished_name = req_dn
+prompt             = no
+[ req_dn ]
+CN = placeholder
+
+[ v3_root ]
+basicConstraints       = critical, CA:TRUE
+keyUsage               = critical, keyCertSign, cRLSign
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_intermediate ]
+basicConstraints       = critical, CA:TRUE, pathlen:0
+keyUsage               = critical, keyCertSign, cRLSign
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_leaf ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_leaf_rsa ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature, keyEncipherment
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_leaf_wrong_host ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:other.example
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_leaf_self_signed ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier   = hash
+EOF
+}
+
+# new_key <file> <type>
+new_key() {
+  local out="$1" type="$2"
+  case "$type" in
+    ecdsa-p256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve -out "$out" ;;
+    ecdsa-p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -pkeyopt ec_param_enc:named_curve -out "$out" ;;
+    rsa2048)    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$out" 2>/dev/null ;;
+    ed25519)    openssl genpkey -algorithm ED25519 -out "$out" ;;
+    *) echo "unknown key type $type" >&2; exit 1 ;;
+  esac
+  chmod 600 "$out"
+}
+
+# new_ca_db <name>: an empty `openssl ca` database with a random positive 128-bit serial.
+new_ca_db() {
+  local d="$WORK/$1"
+  mkdir -p "$d/newcerts"
+  : > "$d/index.txt"
+  echo "unique_subject = no" > "$d/index.txt.attr"
+  # Clear the top bit so the serial is a positive 16-byte integer.
+  printf '%02X%s\n' $(( 0x$(openssl rand -hex 1) & 0x7f )) "$(openssl rand -hex 15)" > "$d/serial"
+}
+
+# sign <ca-db> <ca-cert or "self"> <ca-key> <csr> <out> <extensions> <start> <end>
+sign() {
+  local db="$1" cacert="$2" cakey="$3" csr="$4" out="$5" ext="$6" start="$7" end="$8"
+  local certarg=(-cert "$cacert")
+  [[ "$cacert" == self ]] && certarg=(-selfsign)
+  CA_DIR="$WORK/$db" openssl ca -batch -notext -config "$WORK/openssl.cnf" \
+    "${certarg[@]}" -keyfile "$cakey" -in "$csr" -out "$out" \
+    -extensions "$ext" -startdate "$start" -enddate "$end" 2>"$WORK/ca.log" \
+    || { cat "$WORK/ca.log" >&2; exit 1; }
+}
+
+# csr <key> <subject> <out>
+csr() {
+  openssl req -new -config "$WORK/openssl.cnf" -key "$1" -subj "$2" -out "$3"
+}
+
+generate() {
+  WORK="$(mktemp -d)"
+  export CA_DIR="$WORK"  # the config names $ENV::CA_DIR, so `openssl req` needs it set too
+  write_config
+  local O="/O=swift-tls13 tests"
+
+  echo "== generating CAs"
+  new_key ca.key ecdsa-p256
+  new_ca_db root
+  csr ca.key "$O/CN=swift-tls13 Test Root CA" "$WORK/ca.csr"
+  sign root self ca.key "$WORK/ca.csr" ca.pem v3_root "$CA_START" "$END"
+
+  new_key intermediate.key ecdsa-p256
+  new_ca_db intermediate
+  csr intermediate.key "$O/CN=swift-tls13 Test Intermediate CA" "$WORK/intermediate.csr"
+  sign root ca.pem ca.key "$WORK/intermediate.csr" intermediate.pem v3_intermediate "$CA_START" "$END"
+
+  new_key unknown-ca-root.key ecdsa-p256
+  new_ca_db unknown-root
+  csr unknown-ca-root.key "$O/CN=swift-tls13 Untrusted Root CA" "$WORK/unknown-root.csr"
+  sign unknown-root self unknown-ca-root.key "$WORK/unknown-root.csr" unknown-ca-root.pem v3_root "$CA_START" "$END"
+
+  new_key unknown-ca-intermediate.key ecdsa-p256
+  new_ca_db unknown-intermediate
+  csr unknown-ca-intermediate.key "$O/CN=swift-tls13 Untrusted Intermediate CA" "$WORK/unknown-int.csr"
+  sign unknown-root unknown-ca-root.pem unknown-ca-root.key "$WORK/unknown-int.csr" \
+    unknown-ca-intermediate.pem v3_intermediate "$CA_START" "$END"
+
+  echo "== generating leaves"
+  local t ext
+  for t in "${GOOD_TYPES[@]}"; do
+    new_key "leaf-$t.key" "$t"
+    csr "leaf-$t.key" "$O/CN=localhost" "$WORK/leaf-$t.csr"
+    ext=v3_leaf; [[ "$t" == rsa2048 ]] && ext=v3_leaf_rsa
+    sign intermediate intermediate.pem intermediate.key "$WORK/leaf-$t.csr" "leaf-$t.pem" "$ext" "$LEAF_START" "$END"
+    cat "leaf-$t.pem" intermediate.pem > "leaf-$t-chain.pem"
+  done
+
+  for t in "${BAD_TYPES[@]}"; do
+    new_key "leaf-$t.key" ecdsa-p256
+  done
+  csr leaf-expired.key "$O/CN=localhost (expired)" "$WORK/expired.csr"
+  sign intermediate intermediate.pem intermediate.key "$WORK/expired.csr" leaf-expired.pem v3_leaf \
+    20000101000000Z 20010101000000Z
+  cat leaf-expired.pem intermediate.pem > leaf-expired-chain.pem
+
+  csr leaf-not-yet-valid.key "$O/CN=localhost (not yet valid)" "$WORK/nyv.csr"
+  sign intermediate intermediate.pem intermediate.key "$WORK/nyv.csr" leaf-not-yet-valid.pem v3_leaf \
+    20900101000000Z "$END"
+  cat leaf-not-yet-valid.pem intermediate.pem > leaf-not-yet-valid-chain.pem
+
+  csr leaf-wrong-host.key "$O/CN=other.example" "$WORK/wrong-host.csr"
+  sign intermediate intermediate.pem intermediate.key "$WORK/wrong-host.csr" leaf-wrong-host.pem \
+    v3_leaf_wrong_host "$LEAF_START" "$END"
+  cat leaf-wrong-host.pem intermediate.pem > leaf-wrong-host-chain.pem
+
+  new_ca_db self-signed
+  csr leaf-self-signed.key "$O/CN=localhost" "$WORK/self.csr"
+  sign self-signed self leaf-self-signed.key "$WORK/self.csr" leaf-self-signed.pem v3_leaf_self_signed \
+    "$LEAF_START" "$END"
+  cp leaf-self-signed.pem leaf-self-signed-chain.pem
+
+  csr leaf-unknown-ca.key "$O/CN=localhost" "$WORK/unknown-leaf.csr"
+  sign unknown-intermediate unknown-ca-intermediate.pem unknown-ca-intermediate.key "$WORK/unknown-leaf.csr" \
+    leaf-unknown-ca.pem v3_leaf "$LEAF_START" "$END"
+  cat leaf-unknown-ca.pem unknown-ca-intermediate.pem > leaf-unknown-ca-chain.pem
+}
+
+# ---------------------------------------------------------------------------------------------
+# Verification
+# ---------------------------------------------------------------------------------------------
+
+PASSED=0
+FAILED=0
+
+# check <label> <expected: OK | "error N at DEPTH"> <openssl verify args...>
+check() {
+  local label="$1" expected="$2"; shift 2
+  local out rc=0
+  out="$(openssl verify "$@" 2>&1)" || rc=$?
+  local ok=0
+  if [[ "$expected" == OK ]]; then
+    [[ $rc -eq 0 && "$out" == *": OK"* ]] && ok=1
+  else
+    [[ $rc -ne 0 && "$out" == *"$expected depth lookup"* ]] && ok=1
+  fi
+  if [[ $ok -eq 1 ]]; then
+    PASSED=$((PASSED + 1))
+    printf '  pass  %-44s %s\n' "$label" "$expected"
+  else
+    FAILED=$((FAILED + 1))
+    printf '  FAIL  %-44s expected %s, got (rc %d):\n%s\n' "$label" "$expected" "$rc" "$out"
+  fi
+}
+
+# check_pair <cert> <key>: the key is the cert's private key.
+check_pair() {
+  local a b
+  a="$(openssl x509 -in "$1" -noout -pubkey)"
+  b="$(openssl pkey -in "$2" -pubout)"
+  if [[ "$a" == "$b" ]]; then
+    PASSED=$((PASSED + 1)); printf '  pass  %-44s key matches\n' "$1"
+  else
+    FAILED=$((FAILED + 1)); printf '  FAIL  %-44s key does not match %s\n' "$1" "$2"
+  fi
+}
+
+verify_all() {
+  echo "== verifying ($(openssl version))"
+  local V=(-CAfile ca.pem -untrusted intermediate.pem -purpose sslserver)
+  check "intermediate.pem" OK -CAfile ca.pem intermediate.pem
+  local t
+  for t in "${GOOD_TYPES[@]}"; do
+    check "leaf-$t localhost" OK "${V[@]}" -verify_hostname localhost "leaf-$t.pem"
+    check "leaf-$t 127.0.0.1" OK "${V[@]}" -verify_ip 127.0.0.1 "leaf-$t.pem"
+    check "leaf-$t ::1" OK "${V[@]}" -verify_ip ::1 "leaf-$t.pem"
+    check "leaf-$t-chain (chain file only)" OK -CAfile ca.pem -untrusted "leaf-$t-chain.pem" \
+      -purpose sslserver -verify_hostname localhost "leaf-$t.pem"
+  done
+  # X509_V_ERR_* numbers: 10 expired, 9 not yet valid, 62 hostname mismatch, 64 IP mismatch,
+  # 18 self-signed leaf, 20 unable to get local issuer certificate.
+  check "leaf-expired" "error 10 at 0" "${V[@]}" leaf-expired.pem
+  check "leaf-expired inside its validity" OK "${V[@]}" -attime 946771200 leaf-expired.pem  # 2000-01-02
+  check "leaf-not-yet-valid" "error 9 at 0" "${V[@]}" leaf-not-yet-valid.pem
+  check "leaf-wrong-host chain itself" OK "${V[@]}" leaf-wrong-host.pem
+  check "leaf-wrong-host for localhost" "error 62 at 0" "${V[@]}" -verify_hostname localhost leaf-wrong-host.pem
+  check "leaf-wrong-host for 127.0.0.1" "error 64 at 0" "${V[@]}" -verify_ip 127.0.0.1 leaf-wrong-host.pem
+  check "leaf-self-signed" "error 18 at 0" "${V[@]}" leaf-self-signed.pem
+  check "leaf-unknown-ca" "error 20 at 0" "${V[@]}" leaf-unknown-ca.pem
+  check "leaf-unknown-ca with its own chain" "error 20 at 1" -CAfile ca.pem -untrusted leaf-unknown-ca-chain.pem \
+    leaf-unknown-ca.pem
+  check "leaf-unknown-ca under its own root" OK -CAfile unknown-ca-root.pem \
+    -untrusted unknown-ca-intermediate.pem leaf-unknown-ca.pem
+
+  check_pair ca.pem ca.key
+  check_pair intermediate.pem intermediate.key
+  for t in "${GOOD_TYPES[@]}" "${BAD_TYPES[@]}"; do check_pair "leaf-$t.pem" "leaf-$t.key"; done
+
+  local end
+  for f in ca.pem intermediate.pem unknown-ca-*.pem leaf-*.pem; do
+    [[ "$f" == *-chain.pem || "$f" == leaf-expired.pem ]] && continue
+    end="$(openssl x509 -in "$f" -noout -enddate)"
+    if [[ "$end" == "notAfter=Dec 31 23:59:59 2099 GMT" ]]; then
+      PASSED=$((PASSED + 1))
+    else
+      FAILED=$((FAILED + 1)); printf '  FAIL  %-44s %s\n' "$f" "$end"
+    fi
+  done
+
+  echo "== summary: $PASSED passed, $FAILED failed"
+  [[ $FAILED -eq 0 ]]
+}
+
+if [[ "$MODE" == --force ]] || { [[ "$MODE" != --verify ]] && ! all_present; }; then
+  generate
+elif [[ "$MODE" != --verify ]]; then
+  echo "== all files present (use --force to regenerate)"
+fi
+verify_all

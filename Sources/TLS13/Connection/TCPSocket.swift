@@ -1,0 +1,287 @@
+import Glibc
+import Synchronization
+
+/// A connected TCP socket: a non-blocking file descriptor whose every wait goes through `poll(2)` with a
+/// ``Deadline``, so no call blocks forever.
+///
+/// Created by ``connect(host:port:timeout:)``, which resolves the name, tries each address in turn under one
+/// overall deadline, and leaves the socket non-blocking with `TCP_NODELAY` set.
+///
+/// ## Threads
+/// One thread may read while another writes: the read and write paths share nothing mutable except the atomic
+/// ``isClosed`` flag. Two concurrent readers (or two concurrent writers) are not supported.
+///
+/// ## Closing
+/// ``close()`` shuts the connection down (`shutdown(SHUT_RDWR)`: the peer sees FIN, and a read or write blocked
+/// in `poll` on another thread wakes up and throws ``TLSError/closed``), but the descriptor itself is released
+/// only in `deinit`. So the descriptor number stays owned by this object for as long as any thread can still
+/// hold a reference to it, and a late `recv`/`send` can never hit an unrelated file that reused the number.
+final class TCPSocket: Sendable, CustomStringConvertible {
+    /// The descriptor, valid until `deinit`. Exposed for an async event loop; never close it yourself.
+    let fileDescriptor: Int32
+    /// The address actually connected to, e.g. `127.0.0.1:4433` or `[::1]:4433`.
+    let remoteAddress: String
+    /// Time from the start of ``connect(host:port:timeout:)`` (including DNS) to the established connection.
+    let connectDuration: Duration
+    private let closed = Atomic<Bool>(false)
+
+    private init(fileDescriptor: Int32, remoteAddress: String, connectDuration: Duration) {
+        self.fileDescriptor = fileDescriptor
+        self.remoteAddress = remoteAddress
+        self.connectDuration = connectDuration
+    }
+
+    deinit { _ = Glibc.close(fileDescriptor) }
+
+    var description: String { "TCPSocket(fd \(fileDescriptor), \(remoteAddress))" }
+
+    /// Whether ``close()`` was called.
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    // MARK: - Connect
+
+    /// Resolves `host` and connects to the first address that accepts, trying IPv6 and IPv4 addresses in the
+    /// order `getaddrinfo` returns them, all within one deadline of `timeout` seconds.
+    ///
+    /// The DNS lookup itself is bounded by the resolver's own timeouts (`getaddrinfo` cannot be interrupted);
+    /// its time counts against the deadline.
+    /// - Throws: ``TLSError/network(step:reason:)`` (`.resolve` or `.connect`) or ``TLSError/timedOut(_:)``.
+    static func connect(host: String, port: UInt16, timeout: Double) throws(TLSError) -> TCPSocket {
+        let start = Deadline.now
+        let deadline = Deadline.after(seconds: timeout)
+        let addresses = try resolve(host: host, port: port)
+        let label = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        return try connect(to: addresses, label: label, timeout: timeout, start: start, deadline: deadline)
+    }
+
+    /// Connects to a parsed ``Endpoint``.
+    static func connect(to endpoint: Endpoint, timeout: Double) throws(TLSError) -> TCPSocket {
+        try connect(host: endpoint.host, port: endpoint.port, timeout: timeout)
+    }
+
+    /// `getaddrinfo(host, port, AF_UNSPEC, SOCK_STREAM)`, in the resolver's order.
+    static func resolve(host: String, port: UInt16) throws(TLSError) -> [SocketAddress] {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_protocol = Int32(IPPROTO_TCP)
+        hints.ai_flags = AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0 else {
+            let message = rc == EAI_SYSTEM ? errnoMessage(errno) : String(cString: gai_strerror(rc))
+            throw TLSError.network(step: .resolve, reason: "\(host): \(message)")
+        }
+        defer { freeaddrinfo(list) }
+        var result: [SocketAddress] = []
+        var node = list
+        while let info = node {
+            if let sa = info.pointee.ai_addr,
+               let address = SocketAddress(sa, length: info.pointee.ai_addrlen, socketProtocol: info.pointee.ai_protocol) {
+                result.append(address)
+            }
+            node = info.pointee.ai_next
+        }
+        guard !result.isEmpty else {
+            throw TLSError.network(step: .resolve, reason: "\(host): no IPv4 or IPv6 address")
+        }
+        return result
+    }
+
+    /// Tries `addresses` in order until one connects; every attempt waits only for what is left of `deadline`.
+    /// `label` (`host:port`) and `timeout` only feed the error messages.
+    static func connect(
+        to addresses: [SocketAddress], label: String, timeout: Double,
+        start: Deadline = .now, deadline: Deadline
+    ) throws(TLSError) -> TCPSocket {
+        var failures: [String] = []
+        for address in addresses {
+            if deadline.hasPassed() { break }
+            switch attempt(address, deadline: deadline) {
+            case .connected(let fd):
+                return TCPSocket(
+                    fileDescriptor: fd, remoteAddress: address.description,
+                    connectDuration: Deadline.now.duration(since: start))
+            case .failed(let reason):
+                failures.append("\(address): \(reason)")
+            case .timedOut:
+                throw TLSError.timedOut("TCP connect to \(label) after \(formatSeconds(timeout)) s")
+            }
+        }
+        if failures.isEmpty {
+            // Either no address, or the deadline passed before the first attempt (e.g. during DNS).
+            throw TLSError.timedOut("TCP connect to \(label) after \(formatSeconds(timeout)) s")
+        }
+        throw TLSError.network(step: .connect, reason: failures.joined(separator: "; "))
+    }
+
+    private enum Attempt {
+        case connected(Int32)
+        case failed(String)
+        case timedOut
+    }
+
+    private static func attempt(_ address: SocketAddress, deadline: Deadline) -> Attempt {
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = socket(address.family, type, address.socketProtocol)
+        guard fd >= 0 else { return .failed("socket: " + errnoMessage(errno)) }
+        var keep = false
+        defer { if !keep { _ = Glibc.close(fd) } }
+
+        let rc = address.withSockAddr { Glibc.connect(fd, $0, $1) }
+        if rc != 0 {
+            let err = errno
+            // A non-blocking connect continues in the background after EINTR, like EINPROGRESS.
+            guard err == EINPROGRESS || err == EINTR else { return .failed(errnoMessage(err)) }
+            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            while true {
+                let n = poll(&pfd, 1, deadline.pollTimeoutMilliseconds())
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return .failed("poll: " + errnoMessage(errno))
+                }
+                if n == 0 {
+                    if deadline.hasPassed() { return .timedOut }
+                    continue
+                }
+                break
+            }
+            var soError: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &len) == 0 else {
+                return .failed("getsockopt(SO_ERROR): " + errnoMessage(errno))
+            }
+            if soError != 0 { return .failed(errnoMessage(soError)) }
+        }
+        var one: Int32 = 1
+        // Handshake flights are small and latency-bound: send them at once.
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        keep = true
+        return .connected(fd)
+    }
+
+    // MARK: - I/O
+
+    /// Appends up to `maxCount` bytes to `buffer`, waiting until `deadline` for data.
+    /// - Returns: the number of bytes appended; 0 means the peer closed its side (EOF).
+    /// - Throws: ``TLSError/timedOut(_:)``, ``TLSError/closed`` after ``close()``, or
+    ///   ``TLSError/network(step:reason:)`` with step `.read` (`connection reset by peer` for an RST).
+    func read(into buffer: inout [UInt8], maxCount: Int, deadline: Deadline) throws(TLSError) -> Int {
+        precondition(maxCount > 0, "maxCount must be positive")
+        // Read into scratch space, then append only what arrived (a memcpy): growing `buffer` by `maxCount`
+        // zeros first would cost a fill per read.
+        let result = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxCount) { scratch -> Result<Int, TLSError> in
+            do throws(TLSError) {
+                let n = try read(into: UnsafeMutableRawBufferPointer(scratch), deadline: deadline)
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<n]))
+                return .success(n)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Reads up to `destination.count` bytes into `destination`, waiting until `deadline` for data.
+    /// - Returns: the number of bytes read; 0 means EOF (or an empty `destination`).
+    func read(into destination: UnsafeMutableRawBufferPointer, deadline: Deadline) throws(TLSError) -> Int {
+        guard destination.count > 0 else { return 0 }
+        guard !isClosed else { throw TLSError.closed }
+        while true {
+            let n = recv(fileDescriptor, destination.baseAddress, destination.count, 0)
+            if n > 0 { return n }
+            if n == 0 {
+                // Our own shutdown also reads as EOF; report it as what it is.
+                if isClosed { throw TLSError.closed }
+                return 0
+            }
+            let err = errno
+            switch err {
+            case EINTR:
+                continue
+            case EAGAIN, EWOULDBLOCK:
+                try wait(for: Int16(POLLIN), deadline: deadline, what: "read from")
+            default:
+                if isClosed { throw TLSError.closed }
+                throw TLSError.network(step: .read, reason: errnoMessage(err))
+            }
+        }
+    }
+
+    /// Writes all of `bytes`, waiting until `deadline` whenever the send buffer is full.
+    /// - Throws: ``TLSError/timedOut(_:)``, ``TLSError/closed`` after ``close()``, or
+    ///   ``TLSError/network(step:reason:)`` with step `.write` (peer reset, broken pipe).
+    func write(_ bytes: [UInt8], deadline: Deadline) throws(TLSError) {
+        var result: Result<Void, TLSError> = .success(())
+        bytes.withUnsafeBytes { raw in
+            do throws(TLSError) { try write(raw, deadline: deadline) } catch { result = .failure(error) }
+        }
+        try result.get()
+    }
+
+    /// Writes all of `bytes`; see ``write(_:deadline:)-([UInt8],_)``.
+    func write(_ bytes: UnsafeRawBufferPointer, deadline: Deadline) throws(TLSError) {
+        guard !isClosed else { throw TLSError.closed }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        var offset = 0
+        while offset < bytes.count {
+            // MSG_NOSIGNAL: a peer that went away gives EPIPE instead of killing the process with SIGPIPE.
+            let n = send(fileDescriptor, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            if n >= 0 {
+                offset += n
+                continue
+            }
+            let err = errno
+            switch err {
+            case EINTR:
+                continue
+            case EAGAIN, EWOULDBLOCK:
+                try wait(for: Int16(POLLOUT), deadline: deadline, what: "write to")
+            default:
+                if isClosed { throw TLSError.closed }
+                throw TLSError.network(step: .write, reason: errnoMessage(err))
+            }
+        }
+    }
+
+    /// Sends FIN: the peer reads EOF, while this side can still read. Errors (already shut, peer gone) are ignored.
+    func shutdownWrite() {
+        _ = shutdown(fileDescriptor, Int32(SHUT_WR))
+    }
+
+    /// Shuts the connection down in both directions and wakes any read or write blocked on another thread (they
+    /// throw ``TLSError/closed``). Idempotent. The descriptor is released when the object is deallocated.
+    func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        _ = shutdown(fileDescriptor, Int32(SHUT_RDWR))
+    }
+
+    /// Waits with `poll` until the descriptor is ready for `events`, an error/hang-up is flagged (the following
+    /// `recv`/`send` reports it), or `deadline` passes.
+    private func wait(for events: Int16, deadline: Deadline, what: String) throws(TLSError) {
+        var pfd = pollfd(fd: fileDescriptor, events: events, revents: 0)
+        while true {
+            if isClosed { throw TLSError.closed }
+            let n = poll(&pfd, 1, deadline.pollTimeoutMilliseconds())
+            if n > 0 { return }
+            if n == 0 {
+                if deadline.hasPassed() { throw TLSError.timedOut("waiting to \(what) \(remoteAddress)") }
+                continue
+            }
+            if errno == EINTR { continue }
+            throw TLSError.network(step: events == Int16(POLLIN) ? .read : .write, reason: "poll: " + errnoMessage(errno))
+        }
+    }
+}
+
+/// `strerror` text with a lowercase first letter, to read well after a colon: `connection refused`.
+func errnoMessage(_ code: Int32) -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    // Glibc exports the XSI strerror_r to Swift: 0 on success, the text in `buffer`.
+    let rc = strerror_r(code, &buffer, buffer.count)
+    let text = rc == 0
+        ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        : "errno \(code)"
+    guard let first = text.first else { return "errno \(code)" }
+    return first.lowercased() + text.dropFirst()
+}
