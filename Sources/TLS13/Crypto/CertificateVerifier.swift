@@ -76,6 +76,8 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         let context = try StoreContext()
         try check(X509_STORE_CTX_init(context.pointer, trustStore.pointer, leaf.pointer, untrusted.pointer),
                   "X509_STORE_CTX_init")
+        // The "ssl_server" defaults (purpose and trust sslserver), as libssl's ssl_verify_cert_chain starts.
+        try check(X509_STORE_CTX_set_default(context.pointer, "ssl_server"), "X509_STORE_CTX_set_default")
         guard let param = X509_STORE_CTX_get0_param(context.pointer) else {
             throw .internalError("X509_STORE_CTX_get0_param returned NULL")
         }
