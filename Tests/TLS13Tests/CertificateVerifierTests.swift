@@ -132,7 +132,8 @@ struct TestPKI: Sendable {
             try verifier.verify(chain: chain, hostname: host, ipAddress: ip, now: time ?? now)
         }
         guard case .certificateRejected(_, let reason)? = error else {
-            Issue.record("expected certificateRejected, got \(String(describing: error))", sourceLocation: sourceLocation)
+            Issue.record("expected certificateRejected, got \(String(describing: error))",
+                         sourceLocation: sourceLocation)
             return ""
         }
         return reason
@@ -267,7 +268,8 @@ struct TestPKI: Sendable {
     }
 
     @Test func unusableNamesAreConfigurationErrors() {
-        for (host, ip) in [("", nil), ("a\u{0}b", nil), (nil, "300.1.1.1"), (nil, "localhost")] as [(String?, String?)] {
+        let cases: [(String?, String?)] = [("", nil), ("a\u{0}b", nil), (nil, "300.1.1.1"), (nil, "localhost")]
+        for (host, ip) in cases {
             let error = expectTLSError {
                 try verifier.verify(chain: [pki.leaf, pki.intermediate], hostname: host, ipAddress: ip, now: now)
             }

@@ -51,13 +51,15 @@ import Testing
         // Scalar 1 gives the generator G of P-384 (SEC 2 §2.5.1).
         let one = [UInt8](repeating: 0, count: 47) + [1]
         let share = try makeKeyShare(group: .secp384r1, privateKey: one)
-        let gx = try [UInt8](hex: "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7")
+        let gx = try [UInt8](hex: "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b98"
+            + "59f741e082542a385502f25dbf55296c3a545e3872760ab7")
         #expect(Array(share.publicKey[1...48]) == gx)
     }
 
     // MARK: Unsupported groups
 
-    @Test(arguments: [NamedGroup.x448, .secp521r1, .ffdhe2048, .ffdhe8192, .x25519MLKEM768, NamedGroup(rawValue: 0x1234)])
+    @Test(arguments: [NamedGroup.x448, .secp521r1, .ffdhe2048, .ffdhe8192, .x25519MLKEM768,
+                      NamedGroup(rawValue: 0x1234)])
     func unsupportedGroupsAreConfigurationErrors(group: NamedGroup) {
         let error = expectTLSError { _ = try makeKeyShare(group: group) }
         #expect(error == .invalidConfiguration("group \(group) is not supported yet"))
@@ -66,7 +68,9 @@ import Testing
     @Test func malformedInjectedPrivateKeysAreRejected() throws {
         expectTLSError { _ = try makeKeyShare(group: .x25519, privateKey: [UInt8](repeating: 1, count: 31)) }
         expectTLSError { _ = try makeKeyShare(group: .secp256r1, privateKey: [UInt8](repeating: 1, count: 33)) }
-        let zero = expectTLSError { _ = try makeKeyShare(group: .secp256r1, privateKey: [UInt8](repeating: 0, count: 32)) }
+        let zero = expectTLSError {
+            _ = try makeKeyShare(group: .secp256r1, privateKey: [UInt8](repeating: 0, count: 32))
+        }
         if case .invalidConfiguration = zero {} else { Issue.record("zero scalar: \(String(describing: zero))") }
         // The group order n is out of range too.
         let order = try [UInt8](hex: "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
