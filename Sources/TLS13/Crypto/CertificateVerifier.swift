@@ -37,29 +37,34 @@ protocol CertificateVerifier: Sendable {
 /// ## Alerts
 ///
 /// `X509_V_ERR_*` codes map to alerts as OpenSSL's libssl does (`ssl_verify_alarm_type` in
-/// `ssl/statem/statem_lib.c`), except where RFC 8446 §6.2 is explicit (marked †):
+/// `ssl/statem/statem_lib.c`), except where marked † (RFC 8446 §6.2 wording, or this task's choice):
 ///
 /// | X509_V_ERR_…                                                           | alert                     |
 /// |------------------------------------------------------------------------|---------------------------|
 /// | CERT_HAS_EXPIRED, CRL_HAS_EXPIRED                                      | certificate_expired       |
-/// | CERT_NOT_YET_VALID † (libssl: bad_certificate; RFC: "expired or is not currently valid") | certificate_expired |
+/// | CERT_NOT_YET_VALID † (1)                                               | certificate_expired       |
 /// | UNABLE_TO_GET_ISSUER_CERT, UNABLE_TO_GET_ISSUER_CERT_LOCALLY,           | unknown_ca                |
 /// | UNABLE_TO_VERIFY_LEAF_SIGNATURE, DEPTH_ZERO_SELF_SIGNED_CERT,          |                           |
 /// | SELF_SIGNED_CERT_IN_CHAIN, CERT_CHAIN_TOO_LONG, INVALID_CA,            |                           |
 /// | PATH_LENGTH_EXCEEDED, UNABLE_TO_GET_CRL, UNABLE_TO_GET_CRL_ISSUER      |                           |
-/// | CERT_UNTRUSTED † (libssl: bad_certificate; the root is not trusted for this purpose) | unknown_ca     |
+/// | CERT_UNTRUSTED † (2)                                                   | unknown_ca                |
 /// | HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH, EMAIL_MISMATCH                 | bad_certificate           |
-/// | CERT_SIGNATURE_FAILURE, CRL_SIGNATURE_FAILURE † (libssl: decrypt_error; RFC bad_certificate: "contained signatures that did not verify correctly") | bad_certificate |
+/// | CERT_SIGNATURE_FAILURE, CRL_SIGNATURE_FAILURE † (3)                    | bad_certificate           |
 /// | UNABLE_TO_DECRYPT_CERT_SIGNATURE, UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY,  | bad_certificate           |
 /// | ERROR_IN_CERT_NOT_BEFORE_FIELD, ERROR_IN_CERT_NOT_AFTER_FIELD,         |                           |
 /// | CERT_REJECTED, EE_KEY_TOO_SMALL, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK,     |                           |
 /// | EC_KEY_EXPLICIT_PARAMS, CRL_NOT_YET_VALID, DANE_NO_MATCH               |                           |
-/// | INVALID_PURPOSE (no serverAuth), and a leaf keyUsage without digitalSignature | unsupported_certificate |
+/// | INVALID_PURPOSE (no serverAuth); leaf keyUsage without digitalSignature | unsupported_certificate  |
 /// | CERT_REVOKED                                                           | certificate_revoked       |
 /// | APPLICATION_VERIFICATION                                               | handshake_failure         |
-/// | OUT_OF_MEM, INVALID_CALL, STORE_LOOKUP, UNSPECIFIED                    | internal_error (thrown as ``TLSError/internalError(_:)``) |
+/// | OUT_OF_MEM, INVALID_CALL, STORE_LOOKUP, UNSPECIFIED                    | internal_error (4)        |
 /// | anything else                                                          | certificate_unknown       |
-/// | (DER that does not parse, in the leaf or an intermediate)              | bad_certificate           |
+/// | (leaf or intermediate DER that does not parse)                         | bad_certificate           |
+///
+/// (1) libssl sends bad_certificate; RFC 8446: certificate_expired is "expired or is not currently valid".
+/// (2) libssl sends bad_certificate; the root is present but not trusted for serverAuth, i.e. no usable anchor.
+/// (3) libssl sends decrypt_error; RFC 8446: bad_certificate covers "signatures that did not verify correctly".
+/// (4) thrown as ``TLSError/internalError(_:)``.
 struct OpenSSLCertificateVerifier: CertificateVerifier {
     let trustStore: X509TrustStore
 
@@ -76,6 +81,8 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         let context = try StoreContext()
         try check(X509_STORE_CTX_init(context.pointer, trustStore.pointer, leaf.pointer, untrusted.pointer),
                   "X509_STORE_CTX_init")
+        // The "ssl_server" defaults (purpose and trust sslserver), as libssl's ssl_verify_cert_chain starts.
+        try check(X509_STORE_CTX_set_default(context.pointer, "ssl_server"), "X509_STORE_CTX_set_default")
         guard let param = X509_STORE_CTX_get0_param(context.pointer) else {
             throw .internalError("X509_STORE_CTX_get0_param returned NULL")
         }

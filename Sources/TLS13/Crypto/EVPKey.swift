@@ -93,13 +93,16 @@ final class BigNumber {
     deinit { BN_clear_free(pointer) }
 }
 
-/// Owns one `OSSL_PARAM_BLD` and builds an `OSSL_PARAM` array from it; frees both in `deinit`.
+/// Owns one `OSSL_PARAM_BLD` and the `OSSL_PARAM` array built from it; frees both in `deinit`.
 ///
-/// Values pushed by reference (`BN`, octet strings) are copied into the built array by `OSSL_PARAM_BLD_to_param`,
-/// so the Swift buffers only have to live until ``build()``.
+/// `OSSL_PARAM_BLD_push_*` store their key, string, octet and `BIGNUM` arguments *by reference*, and the built
+/// array keeps pointing at the keys, so this class copies every key and value into memory it owns until `deinit`
+/// (values wiped first: they may be a private key).
 final class ParamBuilder {
     private let builder: OpaquePointer  // <OSSL_PARAM_BLD>
     private var params: UnsafeMutablePointer<OSSL_PARAM>?  // <OSSL_PARAM[]>, owned once built
+    private var buffers: [UnsafeMutableRawBufferPointer] = []
+    private var numbers: [BigNumber] = []
 
     init() throws(TLSError) {
         builder = try checkNotNull(OSSL_PARAM_BLD_new(), "OSSL_PARAM_BLD_new")
@@ -107,10 +110,10 @@ final class ParamBuilder {
 
     deinit {
         if let params {
-            // The array may hold a private key: wipe every value before freeing (OpenSSL 3.0 has no
-            // OSSL_PARAM_clear_free). The array ends with an entry whose key is NULL.
+            // OpenSSL 3.0 has no OSSL_PARAM_clear_free: wipe every value, then free. The array ends with an
+            // entry whose key is NULL.
             var entry = params
-            while let _ = entry.pointee.key {
+            while entry.pointee.key != nil {
                 if let data = entry.pointee.data, entry.pointee.data_size > 0 {
                     OPENSSL_cleanse(data, entry.pointee.data_size)
                 }
@@ -119,19 +122,37 @@ final class ParamBuilder {
             OSSL_PARAM_free(params)
         }
         OSSL_PARAM_BLD_free(builder)
+        for buffer in buffers {
+            if let base = buffer.baseAddress { OPENSSL_cleanse(base, buffer.count) }
+            buffer.deallocate()
+        }
+    }
+
+    /// A NUL-terminated copy of `text` that lives as long as this builder.
+    private func cString(_ text: String) -> UnsafePointer<CChar> {
+        let utf8 = Array(text.utf8) + [0]
+        let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: utf8.count)
+        for (index, byte) in utf8.enumerated() { pointer[index] = CChar(bitPattern: byte) }
+        buffers.append(UnsafeMutableRawBufferPointer(start: pointer, count: utf8.count))
+        return UnsafePointer(pointer)
     }
 
     func pushUTF8(_ key: String, _ value: String) throws(TLSError) {
-        try check(OSSL_PARAM_BLD_push_utf8_string(builder, key, value, 0), "OSSL_PARAM_BLD_push_utf8_string(\(key))")
+        try check(OSSL_PARAM_BLD_push_utf8_string(builder, cString(key), cString(value), 0),
+                  "OSSL_PARAM_BLD_push_utf8_string(\(key))")
     }
 
     func pushBigNumber(_ key: String, _ value: BigNumber) throws(TLSError) {
-        try check(OSSL_PARAM_BLD_push_BN(builder, key, value.pointer), "OSSL_PARAM_BLD_push_BN(\(key))")
+        numbers.append(value)
+        try check(OSSL_PARAM_BLD_push_BN(builder, cString(key), value.pointer), "OSSL_PARAM_BLD_push_BN(\(key))")
     }
 
     func pushOctets(_ key: String, _ value: [UInt8]) throws(TLSError) {
-        let rc = value.withUnsafeBytes { OSSL_PARAM_BLD_push_octet_string(builder, key, $0.baseAddress, $0.count) }
-        try check(rc, "OSSL_PARAM_BLD_push_octet_string(\(key))")
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(value.count, 1), alignment: 1)
+        buffer.copyBytes(from: value)
+        buffers.append(buffer)
+        try check(OSSL_PARAM_BLD_push_octet_string(builder, cString(key), buffer.baseAddress, value.count),
+                  "OSSL_PARAM_BLD_push_octet_string(\(key))")
     }
 
     /// The built parameter array; valid while this object lives.

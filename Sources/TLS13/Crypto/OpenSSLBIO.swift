@@ -53,6 +53,16 @@ final class OpenSSLBIO {
 func firstErrorReason() -> String? {
     let code = ERR_peek_error()
     defer { ERR_clear_error() }
-    guard code != 0, let reason = ERR_reason_error_string(code) else { return nil }
-    return String(cString: reason)
+    guard code != 0 else { return nil }
+    if let reason = ERR_reason_error_string(code) { return String(cString: reason) }
+    // System errors (errno) have no static reason string; ERR_error_string_n formats them as
+    // `error:80000002:system library::No such file or directory`: take the last field.
+    var buffer = [CChar](repeating: 0, count: 256)
+    ERR_error_string_n(code, &buffer, buffer.count)
+    let end = buffer.firstIndex(of: 0) ?? buffer.count
+    let text = String(decoding: buffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    guard let reason = text.split(separator: ":", omittingEmptySubsequences: false).last, !reason.isEmpty else {
+        return text
+    }
+    return String(reason)
 }

@@ -31,7 +31,8 @@ enum PEM {
             || (COpenSSL_ERR_GET_LIB(code) == ERR_LIB_PEM && COpenSSL_ERR_GET_REASON(code) == PEM_R_NO_START_LINE)
         if !cleanEnd {
             let reason = firstErrorReason() ?? "unknown error"
-            throw .invalidConfiguration("malformed certificate in \(source) after \(result.count) certificates: \(reason)")
+            throw .invalidConfiguration(
+                "malformed certificate in \(source) after \(result.count) certificates: \(reason)")
         }
         ERR_clear_error()
         guard !result.isEmpty else {

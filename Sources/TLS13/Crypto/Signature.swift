@@ -219,7 +219,8 @@ protocol SignatureVerifier: Sendable {
         throws(TLSError) -> Bool
 }
 
-/// The libcrypto ``SignatureVerifier``: parses the certificate and calls ``PublicKey/verify(scheme:message:signature:)``.
+/// The libcrypto ``SignatureVerifier``: parses the certificate and calls
+/// ``PublicKey/verify(scheme:message:signature:)``.
 ///
 /// Refuses `rsa_pkcs1_*` (RFC 8446 §4.2.3: "MUST NOT be offered … for CertificateVerify") and anything else
 /// ``PublicKey`` does not support, with `illegal_parameter`.
