@@ -122,14 +122,14 @@ struct SignatureFixture: Sendable {
         #expect(scheme == expected)
         var messages: [UInt8] = []
         for name in transcript { messages += try trace.bytes(name) }
-        let content = certificateVerifyContent(server: server, transcriptHash: try _testSHA256(messages))
+        let content = CertificateVerify.signedContent(signer: (server) ? .server : .client, transcriptHash: try HashAlgorithm.sha256.hash(messages))
         let verifier = OpenSSLSignatureVerifier()
         #expect(try verifier.verify(scheme: scheme, certificate: leaf, message: content, signature: signature))
 
         var badSignature = signature
         badSignature[badSignature.count / 2] ^= 0x01
         #expect(try !verifier.verify(scheme: scheme, certificate: leaf, message: content, signature: badSignature))
-        let otherSide = certificateVerifyContent(server: !server, transcriptHash: try _testSHA256(messages))
+        let otherSide = CertificateVerify.signedContent(signer: (!server) ? .server : .client, transcriptHash: try HashAlgorithm.sha256.hash(messages))
         #expect(try !verifier.verify(scheme: scheme, certificate: leaf, message: otherSide, signature: signature))
         #expect(try !verifier.verify(scheme: scheme, certificate: leaf, message: content, signature: []))
     }

@@ -88,9 +88,3 @@ enum OpenSSLTool {
     }
 }
 
-/// The content a CertificateVerify signs (RFC 8446 §4.4.3): 64 spaces, the context string, a zero byte,
-/// the transcript hash.
-func certificateVerifyContent(server: Bool, transcriptHash: [UInt8]) -> [UInt8] {
-    [UInt8](repeating: 0x20, count: 64)
-        + Array("TLS 1.3, \(server ? "server" : "client") CertificateVerify".utf8) + [0] + transcriptHash
-}
