@@ -389,6 +389,25 @@ private func pairOnOnePort(
         #expect(error == .timedOut("TCP connect to x:1 after 0.0 s"))
     }
 
+    @Test func adoptsASocketPair() async throws {
+        var fds: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        let a = try TCPSocket.adopting(fileDescriptor: fds[0], remoteAddress: "pair-b")
+        let b = try TCPSocket.adopting(fileDescriptor: fds[1], remoteAddress: "pair-a")
+        #expect(fcntl(fds[0], F_GETFL) & O_NONBLOCK != 0)
+        try await runBlocking {
+            try a.write([1, 2, 3], deadline: .after(seconds: 5))
+            var buffer: [UInt8] = []
+            while buffer.count < 3 { _ = try b.read(into: &buffer, maxCount: 8, deadline: .after(seconds: 5)) }
+            #expect(buffer == [1, 2, 3])
+            var none: [UInt8] = []
+            #expect(throws: TLSError.timedOut("waiting to read from pair-a")) {
+                try b.read(into: &none, maxCount: 8, deadline: .after(seconds: 0.05))
+            }
+        }
+        #expect(throws: TLSError.self) { try TCPSocket.adopting(fileDescriptor: -1, remoteAddress: "none") }
+    }
+
     @Test func socketAddressFormatting() throws {
         #expect(SocketAddress(ip: "127.0.0.1", port: 4433)?.description == "127.0.0.1:4433")
         #expect(SocketAddress(ip: "::1", port: 443)?.description == "[::1]:443")
