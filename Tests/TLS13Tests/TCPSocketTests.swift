@@ -33,6 +33,24 @@ private func rawConnect(_ address: SocketAddress, wait: Double) -> (fd: Int32, c
     return (fd, n > 0)
 }
 
+/// Two sockets on one port number, one per family. The ephemeral port picked for the first may be taken on the
+/// other family; then try again with a new one.
+private func pairOnOnePort(
+    _ first: LoopbackListener.Family, _ second: LoopbackListener.Family,
+    firstListens: Bool = true, secondListens: Bool
+) throws -> (LoopbackListener, LoopbackListener) {
+    var lastError: Error?
+    for _ in 0..<10 {
+        let a = try LoopbackListener(first, listen: firstListens)
+        do {
+            return (a, try LoopbackListener(second, port: a.port, listen: secondListens))
+        } catch {
+            lastError = error
+        }
+    }
+    throw lastError ?? SocketTestError("pairOnOnePort", errno: EADDRINUSE)
+}
+
 @Suite struct TCPSocketTests {
     @Test(arguments: LoopbackListener.Family.allCases)
     func echoesBytesBothWays(_ family: LoopbackListener.Family) async throws {
@@ -140,10 +158,9 @@ private func rawConnect(_ address: SocketAddress, wait: Double) -> (fd: Int32, c
     /// 127.0.0.1 -> ::1 fallbacks are exercised on explicit address lists, in both orders.
     @Test(arguments: [LoopbackListener.Family.v4, .v6])
     func fallsBackToTheAddressThatListens(_ listening: LoopbackListener.Family) async throws {
-        let listener = try LoopbackListener(listening)
         let other: LoopbackListener.Family = listening == .v4 ? .v6 : .v4
         // Hold the same port number on the other family bound but not listening, so it refuses for sure.
-        let refuser = try LoopbackListener(other, port: listener.port, listen: false)
+        let (listener, refuser) = try pairOnOnePort(listening, other, secondListens: false)
         let dead = try #require(SocketAddress(ip: refuser.family.rawValue, port: listener.port))
         let live = try #require(SocketAddress(ip: listening.rawValue, port: listener.port))
         let remote = try await runBlocking {
@@ -167,8 +184,7 @@ private func rawConnect(_ address: SocketAddress, wait: Double) -> (fd: Int32, c
     }
 
     @Test func everyFailedAddressIsReported() async throws {
-        let v4 = try LoopbackListener(.v4, listen: false)
-        let v6 = try LoopbackListener(.v6, port: v4.port, listen: false)
+        let (v4, v6) = try pairOnOnePort(.v4, .v6, firstListens: false, secondListens: false)
         let addresses = [
             try #require(SocketAddress(ip: "::1", port: v6.port)),
             try #require(SocketAddress(ip: "127.0.0.1", port: v4.port)),
@@ -205,7 +221,7 @@ private func rawConnect(_ address: SocketAddress, wait: Double) -> (fd: Int32, c
             var small: Int32 = 4096
             _ = setsockopt(client.fileDescriptor, SOL_SOCKET, SO_SNDBUF, &small, socklen_t(MemoryLayout<Int32>.size))
             // Far more than the peer's receive buffer plus our send buffer: the write must block in poll.
-            try client.write([UInt8](repeating: 0x17, count: 64 << 20), deadline: .after(seconds: 0.3))
+            try client.write([UInt8](repeating: 0x17, count: 8 << 20), deadline: .after(seconds: 0.3))
         }
         let elapsed = seconds(Deadline.now.duration(since: start))
         #expect(error == .timedOut("waiting to write to 127.0.0.1:\(listener.port)"))
@@ -317,7 +333,7 @@ private func rawConnect(_ address: SocketAddress, wait: Double) -> (fd: Int32, c
         _ = setsockopt(client.fileDescriptor, SOL_SOCKET, SO_SNDBUF, &small, socklen_t(MemoryLayout<Int32>.size))
         let start = Deadline.now
         async let writeError = blockingError {
-            try client.write([UInt8](repeating: 0x17, count: 64 << 20), deadline: .after(seconds: 10))
+            try client.write([UInt8](repeating: 0x17, count: 8 << 20), deadline: .after(seconds: 10))
         }
         try await Task.sleep(for: .milliseconds(150))
         client.close()
@@ -371,6 +387,25 @@ private func rawConnect(_ address: SocketAddress, wait: Double) -> (fd: Int32, c
             _ = try TCPSocket.connect(to: [address], label: "x:1", timeout: 0, deadline: .after(seconds: -1))
         }
         #expect(error == .timedOut("TCP connect to x:1 after 0.0 s"))
+    }
+
+    @Test func adoptsASocketPair() async throws {
+        var fds: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        let a = try TCPSocket.adopting(fileDescriptor: fds[0], remoteAddress: "pair-b")
+        let b = try TCPSocket.adopting(fileDescriptor: fds[1], remoteAddress: "pair-a")
+        #expect(fcntl(fds[0], F_GETFL) & O_NONBLOCK != 0)
+        try await runBlocking {
+            try a.write([1, 2, 3], deadline: .after(seconds: 5))
+            var buffer: [UInt8] = []
+            while buffer.count < 3 { _ = try b.read(into: &buffer, maxCount: 8, deadline: .after(seconds: 5)) }
+            #expect(buffer == [1, 2, 3])
+            var none: [UInt8] = []
+            #expect(throws: TLSError.timedOut("waiting to read from pair-a")) {
+                try b.read(into: &none, maxCount: 8, deadline: .after(seconds: 0.05))
+            }
+        }
+        #expect(throws: TLSError.self) { try TCPSocket.adopting(fileDescriptor: -1, remoteAddress: "none") }
     }
 
     @Test func socketAddressFormatting() throws {

@@ -31,6 +31,17 @@ final class TCPSocket: Sendable, CustomStringConvertible {
         self.connectDuration = connectDuration
     }
 
+    /// Takes ownership of an already connected stream socket (e.g. one end of `socketpair`, or a descriptor a test
+    /// server accepted) and switches it to non-blocking mode. The descriptor is closed in `deinit`.
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` if `fcntl` fails (not an open descriptor).
+    static func adopting(fileDescriptor fd: Int32, remoteAddress: String) throws(TLSError) -> TCPSocket {
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
+            throw TLSError.invalidConfiguration("cannot adopt descriptor \(fd): \(errnoMessage(errno))")
+        }
+        return TCPSocket(fileDescriptor: fd, remoteAddress: remoteAddress, connectDuration: .zero)
+    }
+
     deinit { _ = Glibc.close(fileDescriptor) }
 
     var description: String { "TCPSocket(fd \(fileDescriptor), \(remoteAddress))" }
