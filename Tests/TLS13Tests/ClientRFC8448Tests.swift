@@ -71,7 +71,7 @@ import Testing
         let hrrRecord = try #require(t.records.firstIndex { !$0.encrypted && $0.sender == "server" })
         #expect(try client.receive(record(t, hrrRecord)[...]).isEmpty)
         #expect(client.info.usedHelloRetryRequest)
-        // The second ClientHello (built by the client from the first, the HRR's group and cookie).
+        // The trace's second ClientHello (NSS's, with padding) goes out, in a record of its own.
         let ch2 = try client.takePendingOutput()
         #expect(Array(ch2.dropFirst(5)) == (try t.bytes("client_hello_2")))
         #expect(ch2 == (try record(t, hrrRecord + 1)))
@@ -81,6 +81,35 @@ import Testing
         #expect(try client.receive(record(t, hrrRecord + 3)[...]) == [.handshakeComplete])
         #expect(try client.takePendingOutput() == record(t, hrrRecord + 4))
         #expect(client.resumptionMasterSecret?.bytes == (try t.bytes("resumption_master_secret")))
+    }
+
+    @Test func ourSecondClientHelloAfterTheHRRofSection5() throws {
+        // Our own second ClientHello: the first one with the requested share and the cookie, nothing else.
+        let t = try RFC8448Trace.load("section5_hello_retry_request")
+        let client = try t.makeClient(replacingRetry: false)
+        _ = try client.startHandshake()
+        let hrrRecord = try #require(t.records.firstIndex { !$0.encrypted && $0.sender == "server" })
+        _ = try client.receive(record(t, hrrRecord)[...])
+        let out = try client.takePendingOutput()
+        #expect(Array(out.prefix(5)) == [22, 3, 3, UInt8((out.count - 5) >> 8), UInt8((out.count - 5) & 0xff)])
+        guard case .clientHello(let ours) = try HandshakeMessage.decode(Array(out.dropFirst(5))),
+            case .helloRetryRequest(let hrr) = try HandshakeMessage.decode(t.bytes("hello_retry_request"))
+        else {
+            Issue.record("not a ClientHello")
+            return
+        }
+        let first = try t.firstClientHello()
+        #expect(ours.random == first.random)
+        #expect(ours.legacySessionID == first.legacySessionID)
+        #expect(ours.cipherSuites == first.cipherSuites)
+        #expect(ours.keyShares == [KeyShareEntry(group: .secp256r1, keyExchange: try t.bytes("client_p256_public_key"))])
+        let cookie = try #require(hrr.cookie)
+        var expected = first.extensions.map { ext -> ClientHelloExtension in
+            if case .keyShare = ext { return .keyShare(ours.keyShares) }
+            return ext
+        }
+        expected.append(.cookie(cookie))
+        #expect(ours.extensions == expected)
     }
 
     @Test func compatibilityModeOfSection7() throws {

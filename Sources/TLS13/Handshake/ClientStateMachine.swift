@@ -36,9 +36,10 @@ final class ClientStateMachine {
     let configuration: TLSClientConfiguration
     let identity: ServerIdentity
     private var deps: Dependencies
-    /// Lets a test replace the ClientHello before it is sent (e.g. with an RFC 8448 trace's).
-    /// What was offered is always read back from the final ClientHello.
-    var clientHelloOverride: ((inout ClientHello) -> Void)?
+    /// Lets a test replace a ClientHello before it is sent (e.g. with an RFC 8448 trace's); the flag is
+    /// `true` for the second ClientHello after a HelloRetryRequest. What was offered is always read back
+    /// from the final ClientHello.
+    var clientHelloOverride: ((inout ClientHello, _ isRetry: Bool) -> Void)?
 
     private(set) var state: ClientState = .start
     private(set) var info = TLSSessionInfo()
@@ -92,7 +93,7 @@ final class ClientStateMachine {
         guard state == .start else { throw TLSError.internalError("startHandshake called twice") }
         do throws(TLSError) {
             var hello = try buildClientHello()
-            clientHelloOverride?(&hello)
+            clientHelloOverride?(&hello, false)
             try adopt(clientHello: hello)
             records.allowsChangeCipherSpec = true
             state = .waitServerHello
@@ -457,6 +458,7 @@ final class ClientStateMachine {
             let pskIndex = hello.extensions.firstIndex { $0.extensionType == .preSharedKey } ?? hello.extensions.endIndex
             hello.extensions.insert(.cookie(cookie), at: pskIndex)
         }
+        clientHelloOverride?(&hello, true)
         try adopt(clientHello: hello)
         t.update(clientHelloBytes)
 

@@ -5,13 +5,6 @@ struct AcceptAnyCertificate: CertificateVerifier {
     func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) {}
 }
 
-/// Fixed "random" bytes: the given sequence, then zeros.
-struct FixedRandom: RandomSource {
-    var chunks: [[UInt8]]
-    func bytes(_ count: Int) throws(TLSError) -> [UInt8] {
-        [UInt8](repeating: 0x5a, count: count)
-    }
-}
 
 extension RFC8448Trace {
     /// Dependencies that reproduce this trace: its client key shares and a permissive chain check.
@@ -39,13 +32,29 @@ extension RFC8448Trace {
         return hello
     }
 
-    /// A state machine that sends exactly this trace's ClientHello.
-    func makeClient() throws -> ClientStateMachine {
+    /// The trace's second ClientHello (section 5), parsed.
+    func secondClientHello() throws -> ClientHello? {
+        guard values["client_hello_2"] != nil else { return nil }
+        guard case .clientHello(let hello) = try HandshakeMessage.decode(try bytes("client_hello_2")) else {
+            throw VectorError(description: "not a ClientHello")
+        }
+        return hello
+    }
+
+    /// A state machine that sends exactly this trace's ClientHello (and, with `retry`, its second one).
+    func makeClient(replacingRetry: Bool = true) throws -> ClientStateMachine {
         var config = TLSClientConfiguration()
         config.supportedGroups = [.x25519, .secp256r1]
         let client = try ClientStateMachine(configuration: config, identity: .none, dependencies: clientDependencies())
-        let hello = try firstClientHello()
-        client.clientHelloOverride = { $0 = hello }
+        let first = try firstClientHello()
+        let second = replacingRetry ? try secondClientHello() : nil
+        client.clientHelloOverride = { hello, isRetry in
+            if !isRetry {
+                hello = first
+            } else if let second {
+                hello = second
+            }
+        }
         return client
     }
 }
