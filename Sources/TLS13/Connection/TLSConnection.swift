@@ -258,6 +258,13 @@ public final class TLSConnection: @unchecked Sendable {
         socket.close()
     }
 
+    /// Closes the TCP connection at once, without close_notify (the server will see a truncated
+    /// connection). A read or write blocked on another thread wakes with ``TLSError/closed``.
+    public func abort() {
+        stateLock.withLock { if failure == nil { failure = .closed } }
+        socket.close()
+    }
+
     /// Sends a KeyUpdate and switches to new sending keys (RFC 8446 §4.6.3).
     /// - Parameter requestPeerUpdate: also ask the server to update its sending keys.
     public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
