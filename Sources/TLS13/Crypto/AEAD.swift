@@ -125,7 +125,7 @@ final class EVPAEAD: AEADCipher {
         let tagLength = algorithm.tagLength
         buffer.append(contentsOf: repeatElement(0, count: tagLength))
         let ok: Bool = buffer.withUnsafeMutableBytes { raw in
-            let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)  // non-empty: tag appended
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
             let p = base + offset
             guard count == 0 || update(p, p, count) else { return false }
             var finalLength: Int32 = 0
@@ -147,7 +147,8 @@ final class EVPAEAD: AEADCipher {
         let count = range.count - tagLength
         try setNonce(nonce)
         let ok: Bool = buffer.withUnsafeMutableBytes { raw in
-            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + range.lowerBound  // range.count ≥ tag > 0
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
+            let p = base + range.lowerBound
             let tag = UnsafeMutableRawPointer(p + count)
             if algorithm.isCCM {
                 // CCM needs the tag and the total length before any data.
