@@ -29,12 +29,17 @@ import Testing
 
         // NewSessionTicket under the server application key.
         let ticketEvents = try client.receive(record(t, 4)[...])
-        guard case .newSessionTicket(let ticket)? = ticketEvents.first else {
+        guard case .newSessionTicket(let ticket, let session)? = ticketEvents.first else {
             Issue.record("expected a NewSessionTicket, got \(ticketEvents)")
             return
         }
         #expect(ticket.ticket == (try t.bytes("ticket")))
         #expect(ticket.ticketNonce == (try t.bytes("ticket_nonce")))
+        // The session carries the PSK the RFC derives from it.
+        #expect(session.psk.bytes == (try t.bytes("resumption_psk")))
+        #expect(session.ticket == ticket.ticket)
+        #expect(session.lifetime == 30)
+        #expect(session.maxEarlyDataSize == 1024)
 
         // Application data both ways.
         let clientData = try [UInt8](hex: t.records[5].payload)

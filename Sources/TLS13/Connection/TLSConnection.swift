@@ -43,7 +43,8 @@ public final class TLSConnection: @unchecked Sendable {
     private var plaintextOffset = 0  // guarded by readLock
     private var scratch: [UInt8] = []  // guarded by readLock
     private var failure: TLSError?  // guarded by stateLock
-    private var ticketCount = 0  // guarded by stateLock
+    private var sessions: [TLSSession] = []  // guarded by stateLock
+    private let cacheKey: TLSSessionCacheKey
 
     /// Connects to `host:port` and performs the TLS handshake.
     ///
@@ -56,26 +57,41 @@ public final class TLSConnection: @unchecked Sendable {
     ///   ``TLSClientConfiguration/connectTimeout`` or ``TLSClientConfiguration/handshakeTimeout``,
     ///   `.certificateRejected`, `.protocolViolation`, `.alertReceived` and so on for TLS failures (the
     ///   alert, if any, has been sent to the server).
+    ///   - session: a session to resume; `nil` takes one from ``TLSClientConfiguration/sessionCache``
+    ///     (if set) for this server, port and trust setting.
+    ///   - earlyData: data to send as 0-RTT with the first flight when the session allows it.
+    ///     **0-RTT data can be replayed by an attacker** (RFC 8446 §8): send only requests that are safe to
+    ///     repeat. Whether the server took it is ``TLSSessionInfo/earlyData``.
+    ///   - resendRejectedEarlyData: when the server rejects the early data, send it again as ordinary
+    ///     application data right after the handshake.
     public static func connect(
-        host: String, port: UInt16, configuration: TLSClientConfiguration = TLSClientConfiguration()
+        host: String, port: UInt16, configuration: TLSClientConfiguration = TLSClientConfiguration(),
+        session: TLSSession? = nil, earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
     ) throws(TLSError) -> TLSConnection {
         try configuration.validate()
         let verifier = try TrustStoreCache.verifier(for: configuration)
         let socket = try TCPSocket.connect(host: host, port: port, timeout: configuration.connectTimeout)
-        return try TLSConnection(socket: socket, host: host, configuration: configuration, verifier: verifier)
+        return try TLSConnection(
+            socket: socket, host: host, port: port, configuration: configuration, verifier: verifier,
+            session: session, earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData)
     }
 
     /// Connects to an address written `host:port`, `[v6]:port`, or a bare host (then `defaultPort`).
     public static func connect(
-        to address: String, defaultPort: UInt16 = 443, configuration: TLSClientConfiguration = TLSClientConfiguration()
+        to address: String, defaultPort: UInt16 = 443, configuration: TLSClientConfiguration = TLSClientConfiguration(),
+        session: TLSSession? = nil, earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
     ) throws(TLSError) -> TLSConnection {
         let endpoint = try Endpoint.parse(address, defaultPort: defaultPort)
-        return try connect(host: endpoint.host, port: endpoint.port, configuration: configuration)
+        return try connect(
+            host: endpoint.host, port: endpoint.port, configuration: configuration, session: session,
+            earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData)
     }
 
     /// Runs the handshake over an already connected socket.
     init(
-        socket: TCPSocket, host: String, configuration: TLSClientConfiguration, verifier: CertificateVerifier?,
+        socket: TCPSocket, host: String, port: UInt16, configuration: TLSClientConfiguration,
+        verifier: CertificateVerifier?, session: TLSSession? = nil, earlyData: [UInt8]? = nil,
+        resendRejectedEarlyData: Bool = false,
         dependencies: ((inout ClientStateMachine.Dependencies) -> Void)? = nil
     ) throws(TLSError) {
         self.socket = socket
@@ -85,18 +101,29 @@ public final class TLSConnection: @unchecked Sendable {
         let name = configuration.serverName ?? host
         let identity: ClientStateMachine.ServerIdentity =
             Endpoint.isIPv4Literal(name) || Endpoint.isIPv6Literal(name) ? .ipAddress(name) : .dnsName(name)
-        var deps = ClientStateMachine.Dependencies(certificateVerifier: verifier, now: Int64(time(nil)))
+        cacheKey = TLSSessionCacheKey(
+            serverName: name, port: port, verified: configuration.verifyCertificates, trustRoots: configuration.trustRoots)
+        var deps = ClientStateMachine.Dependencies(
+            certificateVerifier: verifier, now: Int64(time(nil)), clockMilliseconds: { wallClockMilliseconds() })
         dependencies?(&deps)
+        let offered = session ?? configuration.sessionCache?.take(for: cacheKey, atMilliseconds: deps.nowMilliseconds)
         do throws(TLSError) {
-            machine = try ClientStateMachine(configuration: configuration, identity: identity, dependencies: deps)
+            machine = try ClientStateMachine(
+                configuration: configuration, identity: identity, dependencies: deps, session: offered,
+                earlyData: earlyData)
         } catch {
             socket.close()
             throw error
         }
         try handshake()
+        if resendRejectedEarlyData, let earlyData, !earlyData.isEmpty, sessionInfo.earlyData == .rejected {
+            try write(earlyData)
+        }
     }
 
     deinit { socket.close() }
+
+
 
     private func handshake() throws(TLSError) {
         let start = Deadline.now
@@ -135,8 +162,9 @@ public final class TLSConnection: @unchecked Sendable {
                 } else {
                     plaintext += data
                 }
-            case .newSessionTicket:
-                ticketCount += 1
+            case .newSessionTicket(_, let session):
+                sessions.append(session)
+                configuration.sessionCache?.store(session, for: cacheKey)
             case .handshakeComplete, .peerClosed, .peerKeyUpdate:
                 break
             }
@@ -171,7 +199,33 @@ public final class TLSConnection: @unchecked Sendable {
     }
 
     /// How many NewSessionTicket messages the server has sent so far.
-    public var receivedTicketCount: Int { stateLock.withLock { ticketCount } }
+    public var receivedTicketCount: Int { stateLock.withLock { sessions.count } }
+
+    /// The sessions (tickets) received on this connection, oldest first. Each is also stored in
+    /// ``TLSClientConfiguration/sessionCache`` when one is configured.
+    public var receivedSessions: [TLSSession] { stateLock.withLock { sessions } }
+
+    /// Waits until at least one ticket has arrived or `timeout` seconds pass, reading (and buffering for
+    /// ``read(maxCount:)``) whatever application data arrives meanwhile. Servers send tickets right after
+    /// the handshake; this lets a caller that wants to save or reuse the session wait a bounded time.
+    ///
+    /// - Returns: whether a ticket is available.
+    public func waitForSessionTicket(timeout: Double) throws(TLSError) -> Bool {
+        let deadline = Deadline.after(seconds: timeout)
+        return try readLock.withLock { () throws(TLSError) -> Bool in
+            while receivedTicketCount == 0 {
+                let closed = stateLock.withLock { machine.peerClosed || failure != nil }
+                if closed || deadline.hasPassed() { break }
+                do throws(TLSError) {
+                    try readOnce(deadline: deadline)
+                } catch {
+                    if case .timedOut = error { break }
+                    throw error
+                }
+            }
+            return receivedTicketCount > 0
+        }
+    }
 
     /// Reads decrypted application data: at most `maxCount` bytes, waiting for at least one.
     ///
@@ -192,31 +246,36 @@ public final class TLSConnection: @unchecked Sendable {
                 let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
                 if closed { return [] }
                 if let failed { throw failed }
-                scratch.removeAll(keepingCapacity: true)
-                let n: Int
-                do throws(TLSError) {
-                    n = try socket.read(into: &scratch, maxCount: 1 << 16, deadline: ioDeadline)
-                } catch {
-                    if case .timedOut = error { throw error }  // a read timeout does not break the connection
-                    throw fail(error)
-                }
-                guard n > 0 else { throw fail(.truncated) }
-                let result: Result<([ClientEvent], Bool), TLSError> = stateLock.withLock {
-                    do throws(TLSError) {
-                        let events = try machine.receive(scratch[...])
-                        return .success((events, events.contains { if case .peerKeyUpdate(true) = $0 { true } else { false } }))
-                    } catch {
-                        return .failure(error)
-                    }
-                }
-                switch result {
-                case .success(let (events, mustReply)):
-                    stateLock.withLock { record(events) }
-                    if mustReply { try flushPendingOutput() }
-                case .failure(let error):
-                    throw fail(error)
-                }
+                try readOnce(deadline: ioDeadline)
             }
+        }
+    }
+
+    /// One transport read, fed to the state machine; events recorded. Caller holds `readLock`.
+    private func readOnce(deadline: Deadline) throws(TLSError) {
+        scratch.removeAll(keepingCapacity: true)
+        let n: Int
+        do throws(TLSError) {
+            n = try socket.read(into: &scratch, maxCount: 1 << 16, deadline: deadline)
+        } catch {
+            if case .timedOut = error { throw error }  // a read timeout does not break the connection
+            throw fail(error)
+        }
+        guard n > 0 else { throw fail(.truncated) }
+        let result: Result<([ClientEvent], Bool), TLSError> = stateLock.withLock {
+            do throws(TLSError) {
+                let events = try machine.receive(scratch[...])
+                record(events)
+                return .success((events, events.contains { if case .peerKeyUpdate(true) = $0 { true } else { false } }))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let (_, mustReply)):
+            if mustReply { try flushPendingOutput() }
+        case .failure(let error):
+            throw fail(error)
         }
     }
 
@@ -284,4 +343,11 @@ public final class TLSConnection: @unchecked Sendable {
             try machine.exportKeyingMaterial(label: label, context: context, length: length)
         }
     }
+}
+
+/// Wall-clock milliseconds since 1970-01-01 UTC (`CLOCK_REALTIME`), for ticket ages.
+func wallClockMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }

@@ -42,8 +42,8 @@ enum ClientEvent: Equatable {
     case applicationData([UInt8])
     /// The server sent close_notify: no more data will be read (writing may continue).
     case peerClosed
-    /// A NewSessionTicket arrived (lifetime already capped at 7 days).
-    case newSessionTicket(NewSessionTicket)
+    /// A NewSessionTicket arrived (lifetime already capped at 7 days), and the session it stands for.
+    case newSessionTicket(NewSessionTicket, TLSSession)
     /// The server updated its sending keys; `replyQueued` when it asked us to update ours too.
     case peerKeyUpdate(replyQueued: Bool)
 }
@@ -67,8 +67,20 @@ public struct TLSSessionInfo: Sendable, Hashable {
     public var usedHelloRetryRequest = false
     /// Whether the chain and name were verified (`false` only with certificate verification disabled).
     public var certificateVerified = false
-    /// Whether the session was resumed with a PSK.
+    /// Whether the session was resumed with a PSK (then no certificate was sent or verified).
     public var resumed = false
+    /// What happened to 0-RTT data.
+    public var earlyData: TLSEarlyDataStatus = .notSent
 
     public init() {}
+}
+
+/// What happened to 0-RTT early data on a connection.
+public enum TLSEarlyDataStatus: String, Sendable, Hashable {
+    /// No early data was sent (none given, or the session did not allow it).
+    case notSent = "not sent"
+    /// The server accepted the early data.
+    case accepted
+    /// The server rejected it; it was not delivered (it is resent after the handshake only on request).
+    case rejected
 }

@@ -21,7 +21,14 @@ final class ClientStateMachine {
         }
         /// Seconds since 1970-01-01 UTC: certificate validity is checked at this time.
         var now: Int64
+        /// Milliseconds since 1970-01-01 UTC, read when a ticket arrives and when one is offered (ticket
+        /// age). `nil` uses ``now``.
+        var clockMilliseconds: (@Sendable () -> Int64)? = nil
+
+        var nowMilliseconds: Int64 { clockMilliseconds?() ?? now * 1000 }
     }
+
+
 
     /// The name the server is addressed by.
     enum ServerIdentity: Equatable {
@@ -70,18 +77,61 @@ final class ClientStateMachine {
     private var serverHandshakeTrafficSecret: SecretBytes?
     private var certificateRequestContext: [UInt8]?
 
+    // Resumption and 0-RTT.
+    /// The session offered for resumption, if any.
+    private var offeredSession: TLSSession?
+    private var earlyDataToSend: [UInt8]?
+    private var pskAccepted = false
+    private var earlyDataStatus: TLSEarlyDataStatus {
+        get { info.earlyData }
+        set { info.earlyData = newValue }
+    }
+    /// The early data that was sent (kept until the server's answer, so a caller may resend it).
+    private(set) var earlyDataSent: [UInt8] = []
+    /// 0-RTT data went out and the server has not yet said whether it took it.
+    private var awaitingEarlyDataAnswer = false
+    /// The client handshake traffic keys, installed for writing once 0-RTT is over.
+    private var clientHandshakeKeys: TrafficKeys?
+
     // Traffic secrets.
     private var clientTrafficSecret: SecretBytes?
     private var serverTrafficSecret: SecretBytes?
     private var exporterMasterSecret: SecretBytes?
     private(set) var resumptionMasterSecret: SecretBytes?
 
-    init(configuration: TLSClientConfiguration, identity: ServerIdentity, dependencies: Dependencies) throws(TLSError) {
+    /// - Parameters:
+    ///   - session: a session to offer for resumption (used only if its suite's hash is among those offered).
+    ///   - earlyData: 0-RTT data to send with the first flight, if `session` allows it. It may be replayed
+    ///     by an attacker: send only idempotent requests.
+    init(
+        configuration: TLSClientConfiguration, identity: ServerIdentity, dependencies: Dependencies,
+        session: TLSSession? = nil, earlyData: [UInt8]? = nil
+    ) throws(TLSError) {
         try configuration.validate()
         self.configuration = configuration
         self.identity = identity
         self.deps = dependencies
         self.reassembler = HandshakeReassembler(maxMessageLength: configuration.maxHandshakeMessageSize)
+        if let session, session.isValid(atMilliseconds: dependencies.nowMilliseconds),
+            let params = CipherSuiteParameters(session.cipherSuite),
+            configuration.cipherSuites.contains(where: { CipherSuiteParameters($0)?.hash == params.hash })
+        {
+            offeredSession = session
+            if let earlyData, session.allowsEarlyData, earlyData.count <= Int(session.maxEarlyDataSize),
+                configuration.cipherSuites.contains(session.cipherSuite),
+                session.applicationProtocol.map({ configuration.applicationProtocols.contains($0) }) ?? true
+            {
+                earlyDataToSend = earlyData
+            }
+        }
+    }
+
+    /// The server name as sessions record it.
+    private var serverNameForSessions: String {
+        switch identity {
+        case .dnsName(let name), .ipAddress(let name): name
+        case .none: ""
+        }
     }
 
     var isHandshakeComplete: Bool { state == .connected }
@@ -94,6 +144,7 @@ final class ClientStateMachine {
         do throws(TLSError) {
             var hello = try buildClientHello()
             clientHelloOverride?(&hello, false)
+            hello = try bindPSK(hello, transcriptPrefix: [])
             try adopt(clientHello: hello)
             records.allowsChangeCipherSpec = true
             state = .waitServerHello
@@ -102,6 +153,9 @@ final class ClientStateMachine {
             out.append(UInt8(clientHelloBytes.count >> 8))
             out.append(UInt8(clientHelloBytes.count & 0xff))
             out += clientHelloBytes
+            if let data = earlyDataToSend, hello.extension(.earlyData) != nil, let session = offeredSession {
+                try sendEarlyData(data, session: session, into: &out)
+            }
             return out
         } catch {
             state = .failed
@@ -157,12 +211,27 @@ final class ClientStateMachine {
     }
 
     /// Seals application data (fragmented to records of at most 2^14 bytes), after any pending output.
+    /// Before the sending key reaches its record limit, a KeyUpdate switches to the next key.
     func sealApplicationData(_ data: ArraySlice<UInt8>) throws(TLSError) -> [UInt8] {
         guard state == .connected, !closeNotifySent else { throw TLSError.closed }
         var out = try takePendingOutput()
-        try records.write(.applicationData, payload: data, into: &out)
+        var offset = data.startIndex
+        repeat {
+            if let sequence = records.writeProtection?.sequenceNumber, sequence >= keyUpdateRecordLimit {
+                try sendKeyUpdate(request: .updateNotRequested)
+                out += pendingOutput
+                pendingOutput = []
+                automaticKeyUpdates += 1
+            }
+            let end = min(offset + records.maxOutboundPlaintext, data.endIndex)
+            try records.write(.applicationData, payload: data[offset..<end], into: &out)
+            offset = end
+        } while offset < data.endIndex
         return out
     }
+
+    /// How many KeyUpdates this side sent because a key reached its record limit.
+    private(set) var automaticKeyUpdates = 0
 
     /// Sends a KeyUpdate and switches to new sending keys; with `requestPeerUpdate` the server is asked to
     /// update its keys too (RFC 8446 §4.6.3). Returns the bytes to send.
@@ -232,6 +301,14 @@ final class ClientStateMachine {
         if !configuration.applicationProtocols.isEmpty {
             extensions.append(.applicationLayerProtocolNegotiation(configuration.applicationProtocols.map { Array($0.utf8) }))
         }
+        if let session = offeredSession, let params = CipherSuiteParameters(session.cipherSuite) {
+            if earlyDataToSend != nil { extensions.append(.earlyData) }
+            // pre_shared_key is last (§4.2.11); its binder is filled in by bindPSK once the hello is final.
+            let identity = OfferedPSKs.Identity(
+                identity: session.ticket, obfuscatedTicketAge: session.obfuscatedAge(atMilliseconds: deps.nowMilliseconds))
+            extensions.append(.preSharedKey(OfferedPSKs(
+                identities: [identity], binders: [[UInt8](repeating: 0, count: params.hash.length)])))
+        }
         return ClientHello(
             random: try deps.random.bytes(32),
             legacySessionID: try deps.random.bytes(32),  // middlebox compatibility mode (§D.4)
@@ -249,6 +326,40 @@ final class ClientStateMachine {
         for entry in hello.keyShares where keyShares[entry.group]?.publicKey != entry.keyExchange {
             throw TLSError.internalError("ClientHello key share for \(entry.group) has no private key")
         }
+    }
+
+    /// Fills in the PSK binder of `hello` (if it offers a PSK): HMAC over the transcript so far (`prefix`:
+    /// empty for the first ClientHello; message_hash ‖ HelloRetryRequest for the second) and the hello
+    /// truncated before the binders (§4.2.11.2).
+    private func bindPSK(_ hello: ClientHello, transcriptPrefix: [UInt8]) throws(TLSError) -> ClientHello {
+        guard let offer = hello.offeredPSKs, let session = offeredSession,
+            let params = CipherSuiteParameters(session.cipherSuite)
+        else { return hello }
+        let schedule = try KeySchedule(hash: params.hash)
+        let binderKey = try schedule.earlySecret(psk: session.psk.bytes).binderKey(resumption: true)
+        let t = try TranscriptHash(params.hash)
+        t.update(transcriptPrefix)
+        t.update(hello.truncatedForBinders())
+        let binder = try schedule.verifyData(secret: binderKey, transcriptHash: try t.current())
+        return hello.settingBinders(offer.binders.map { _ in binder })
+    }
+
+    /// Sends `data` as 0-RTT application data under client_early_traffic_secret, after a change_cipher_spec
+    /// (middlebox compatibility: with early data it follows the first ClientHello at once, §D.4).
+    private func sendEarlyData(_ data: [UInt8], session: TLSSession, into out: inout [UInt8]) throws(TLSError) {
+        guard let params = CipherSuiteParameters(session.cipherSuite) else { return }
+        let schedule = try KeySchedule(hash: params.hash)
+        let chHash = try params.hash.hash(clientHelloBytes)
+        let secret = try schedule.earlySecret(psk: session.psk.bytes).clientEarlyTrafficSecret(transcriptHash: chHash)
+        if clientHello?.legacySessionID.isEmpty == false {
+            out += RecordLayer.changeCipherSpecRecord
+            sentCompatibilityCCS = true
+        }
+        records.writeProtection = try RecordProtection(
+            keys: schedule.trafficKeys(secret: secret, aead: params.aead), algorithm: params.aead, sealing: true)
+        try records.write(.applicationData, payload: data[...], into: &out)
+        earlyDataSent = data
+        awaitingEarlyDataAnswer = true
     }
 
     private var offeredGroups: [NamedGroup] {
@@ -292,8 +403,8 @@ final class ClientStateMachine {
                 try ExtensionRules.check(ext.extensionType, in: .newSessionTicket, offered: offeredExtensions)
             }
             // §4.6.1: servers MUST NOT use a lifetime over 7 days; clients cap it.
-            ticket.ticketLifetime = min(ticket.ticketLifetime, 604_800)
-            events.append(.newSessionTicket(ticket))
+            ticket.ticketLifetime = min(ticket.ticketLifetime, TLSSession.maxLifetime)
+            events.append(.newSessionTicket(ticket, try makeSession(from: ticket)))
         case (.connected, .keyUpdate(let update)):
             try reassembler.requireMessageBoundary("KeyUpdate")
             try handlePeerKeyUpdate(update)
@@ -381,6 +492,21 @@ final class ClientStateMachine {
         guard let params = CipherSuiteParameters(sh.cipherSuite) else {
             throw TLSError.internalError("offered a suite without parameters")
         }
+        var psk: [UInt8]? = nil
+        if let selected = sh.selectedPSKIdentity {
+            guard let session = offeredSession, let offer = clientHello?.offeredPSKs else {
+                throw TLSError.protocolViolation(alert: .unsupportedExtension, reason: "server selected a PSK, but none was offered")
+            }
+            guard Int(selected) < offer.identities.count else {
+                throw TLSError.illegalParameter("server selected PSK identity \(selected) of \(offer.identities.count)")
+            }
+            guard CipherSuiteParameters(session.cipherSuite)?.hash == params.hash else {
+                throw TLSError.illegalParameter("server selected a PSK with a suite of another hash (\(sh.cipherSuite))")
+            }
+            psk = session.psk.bytes
+            pskAccepted = true
+            info.resumed = true
+        }
         let shared = try ours.sharedSecret(peerPublicKey: share.keyExchange)
         keyShares = [:]  // drop the private keys
 
@@ -395,13 +521,23 @@ final class ClientStateMachine {
         guard let schedule, let transcript else { throw TLSError.internalError("no transcript") }
         transcript.update(bytes)
         let thSH = try transcript.current()
-        let hs = try schedule.earlySecret().handshakeSecret(sharedSecret: shared)
+        let hs = try schedule.earlySecret(psk: psk).handshakeSecret(sharedSecret: shared)
         let chts = try hs.clientTrafficSecret(transcriptHash: thSH)
         let shts = try hs.serverTrafficSecret(transcriptHash: thSH)
         records.readProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: shts, aead: params.aead), algorithm: params.aead, sealing: false)
-        records.writeProtection = try RecordProtection(
-            keys: schedule.trafficKeys(secret: chts, aead: params.aead), algorithm: params.aead, sealing: true)
+        let clientKeys = try schedule.trafficKeys(secret: chts, aead: params.aead)
+        if awaitingEarlyDataAnswer, !pskAccepted {
+            // Without the PSK the server cannot read 0-RTT data: it is rejected.
+            awaitingEarlyDataAnswer = false
+            earlyDataStatus = .rejected
+        }
+        if awaitingEarlyDataAnswer {
+            // Keep sending under the early keys until EncryptedExtensions says whether 0-RTT was taken.
+            clientHandshakeKeys = clientKeys
+        } else {
+            records.writeProtection = try RecordProtection(keys: clientKeys, algorithm: params.aead, sealing: true)
+        }
         handshakeSecret = hs
         clientHandshakeTrafficSecret = chts
         serverHandshakeTrafficSecret = shts
@@ -454,11 +590,25 @@ final class ClientStateMachine {
             }
         }
         hello.extensions.removeAll { $0.extensionType == .earlyData || $0.extensionType == .cookie }
+        if awaitingEarlyDataAnswer {
+            // A HelloRetryRequest rejects 0-RTT; the second ClientHello goes in the clear.
+            awaitingEarlyDataAnswer = false
+            earlyDataStatus = .rejected
+            records.writeProtection = nil
+        }
+        if let session = offeredSession, CipherSuiteParameters(session.cipherSuite)?.hash != params.hash {
+            // The PSK cannot be used with the suite the server chose (§4.1.4): stop offering it.
+            hello.extensions.removeAll { $0.extensionType == .preSharedKey }
+            offeredSession = nil
+        }
         if let cookie = hrr.cookie {
             let pskIndex = hello.extensions.firstIndex { $0.extensionType == .preSharedKey } ?? hello.extensions.endIndex
             hello.extensions.insert(.cookie(cookie), at: pskIndex)
         }
         clientHelloOverride?(&hello, true)
+        var prefix = HandshakeMessage.messageHash(try params.hash.hash(clientHelloBytes))
+        prefix += bytes
+        hello = try bindPSK(hello, transcriptPrefix: prefix)
         try adopt(clientHello: hello)
         t.update(clientHelloBytes)
 
@@ -489,8 +639,28 @@ final class ClientStateMachine {
                 break
             }
         }
+        if ee.earlyDataAccepted {
+            // §4.2.10: only for the first PSK, with the ticket's suite and ALPN.
+            guard awaitingEarlyDataAnswer, pskAccepted, let session = offeredSession else {
+                throw TLSError.protocolViolation(alert: .unsupportedExtension, reason: "server accepted early data that was not sent")
+            }
+            guard info.cipherSuite == session.cipherSuite else {
+                throw TLSError.illegalParameter("server accepted early data with suite \(info.cipherSuite), not the ticket's \(session.cipherSuite)")
+            }
+            guard info.applicationProtocol == session.applicationProtocol else {
+                throw TLSError.illegalParameter("server accepted early data with another ALPN protocol than the ticket's")
+            }
+            earlyDataStatus = .accepted
+        } else if awaitingEarlyDataAnswer {
+            awaitingEarlyDataAnswer = false
+            earlyDataStatus = .rejected
+            if let keys = clientHandshakeKeys, let suite {
+                records.writeProtection = try RecordProtection(keys: keys, algorithm: suite.aead, sealing: true)
+            }
+        }
         transcript?.update(bytes)
-        state = .waitCertificateOrRequest
+        // A PSK handshake has no server Certificate or CertificateVerify.
+        state = pskAccepted ? .waitFinished : .waitCertificateOrRequest
     }
 
     private func handleCertificateRequest(_ cr: CertificateRequest, bytes: [UInt8]) throws(TLSError) {
@@ -570,6 +740,16 @@ final class ClientStateMachine {
         records.readProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: sats, aead: suite.aead), algorithm: suite.aead, sealing: false)
 
+        // 0-RTT accepted: EndOfEarlyData under the early keys ends it (§4.5), then the handshake keys.
+        if awaitingEarlyDataAnswer, earlyDataStatus == .accepted, let keys = clientHandshakeKeys {
+            let eoed = HandshakeMessage.endOfEarlyData.encoded
+            try records.write(.handshake, payload: eoed[...], into: &pendingOutput)
+            transcript.update(eoed)
+            records.writeProtection = try RecordProtection(keys: keys, algorithm: suite.aead, sealing: true)
+            awaitingEarlyDataAnswer = false
+        }
+        clientHandshakeKeys = nil
+
         // Our flight: [change_cipher_spec] [Certificate] Finished, under the handshake keys.
         if clientHello?.legacySessionID.isEmpty == false, !sentCompatibilityCCS {
             pendingOutput += RecordLayer.changeCipherSpecRecord
@@ -603,7 +783,27 @@ final class ClientStateMachine {
         clientHelloBytes = []
     }
 
+    /// The session a ticket stands for: PSK = HKDF-Expand-Label(resumption_master_secret, "resumption",
+    /// ticket_nonce, Hash.length) (§4.6.1).
+    private func makeSession(from ticket: NewSessionTicket) throws(TLSError) -> TLSSession {
+        guard let schedule, let rms = resumptionMasterSecret else { throw TLSError.internalError("no resumption secret") }
+        let psk = try schedule.resumptionPSK(resumptionMasterSecret: rms, ticketNonce: ticket.ticketNonce)
+        // A resumed connection has no certificate of its own: it inherits the verification of the session.
+        let verified = info.resumed ? (offeredSession?.certificateVerified ?? false) : info.certificateVerified
+        return TLSSession(
+            ticket: ticket.ticket, cipherSuite: info.cipherSuite, lifetime: ticket.ticketLifetime,
+            ageAdd: ticket.ticketAgeAdd, receivedAtMilliseconds: deps.nowMilliseconds,
+            maxEarlyDataSize: ticket.maxEarlyDataSize ?? 0, applicationProtocol: info.applicationProtocol,
+            serverName: serverNameForSessions, certificateVerified: verified, psk: psk)
+    }
+
     // MARK: - Key updates
+
+    /// Records sent under one key before this side updates it: the configured limit, or the AEAD's
+    /// confidentiality limit (RFC 8446 §5.5, RFC 9147 §4.5.3).
+    private var keyUpdateRecordLimit: UInt64 {
+        configuration.keyUpdateRecordLimit ?? suite?.aead.confidentialityRecordLimit ?? .max
+    }
 
     private func handlePeerKeyUpdate(_ update: KeyUpdate) throws(TLSError) {
         guard let schedule, let suite, let current = serverTrafficSecret else { throw TLSError.internalError("no traffic secret") }

@@ -65,6 +65,15 @@ public struct TLSClientConfiguration: Sendable {
     /// The largest handshake message accepted from the server, in bytes (certificate chains included).
     public var maxHandshakeMessageSize = 1 << 16
 
+    /// Records sent under one key before the client updates it with a KeyUpdate. `nil` (the default) uses
+    /// the cipher's limit: 2^24.5 records for AES-GCM (RFC 8446 §5.5), 2^23.5 for AES-CCM; set a small value
+    /// only to test, or for a stricter policy.
+    public var keyUpdateRecordLimit: UInt64? = nil
+
+    /// Where tickets are stored and looked up for resumption; `nil` disables resumption unless a session is
+    /// passed to `connect` explicitly.
+    public var sessionCache: TLSSessionCache? = nil
+
     public init() {}
 
     /// Where a client's trusted root certificates come from.

@@ -17,3 +17,16 @@ struct CipherSuiteParameters: Sendable, Hashable {
         }
     }
 }
+
+extension AEADAlgorithm {
+    /// How many records one key may protect before it must be updated (RFC 8446 §5.5 for AES-GCM:
+    /// 2^24.5 full-size records; RFC 9147 §4.5.3 for AES-CCM: 2^23.5; ChaCha20-Poly1305 has no practical
+    /// limit within the 64-bit sequence number).
+    var confidentialityRecordLimit: UInt64 {
+        switch self {
+        case .aes128GCM, .aes256GCM: return 23_726_566  // 2^24.5
+        case .aes128CCM, .aes128CCM8: return 11_863_283  // 2^23.5
+        case .chacha20Poly1305: return UInt64.max - 1
+        }
+    }
+}

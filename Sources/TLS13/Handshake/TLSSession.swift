@@ -1,0 +1,160 @@
+/// A resumable session: one ticket from a NewSessionTicket and the PSK it stands for (RFC 8446 §4.6.1).
+///
+/// Holds a secret (the resumption PSK): keep it like a key. ``serialized()`` writes it out in full, for
+/// `--sess-out`-style use by a caller that asked for it explicitly.
+public struct TLSSession: Sendable, Hashable {
+    /// The opaque ticket the server issued.
+    public let ticket: [UInt8]
+    /// The cipher suite of the connection that received the ticket; the PSK may only be used with a suite
+    /// of the same hash, and 0-RTT only with this exact suite.
+    public let cipherSuite: CipherSuite
+    /// Seconds the server allows the ticket to be used, already capped at 7 days.
+    public let lifetime: UInt32
+    /// Added to the ticket age to obfuscate it (§4.2.11.1).
+    public let ageAdd: UInt32
+    /// When the ticket was received, in milliseconds since 1970-01-01 UTC.
+    public let receivedAtMilliseconds: Int64
+    /// The most early data the server accepts with this ticket; 0 means no 0-RTT.
+    public let maxEarlyDataSize: UInt32
+    /// The ALPN protocol of the connection that received the ticket (0-RTT must use the same).
+    public let applicationProtocol: String?
+    /// The server name the ticket was issued for.
+    public let serverName: String
+    /// Whether that connection verified the server's certificate (a session from an unverified
+    /// connection never resumes a verified one).
+    public let certificateVerified: Bool
+    /// The resumption PSK.
+    let psk: SecretBytes
+
+    init(
+        ticket: [UInt8], cipherSuite: CipherSuite, lifetime: UInt32, ageAdd: UInt32, receivedAtMilliseconds: Int64,
+        maxEarlyDataSize: UInt32, applicationProtocol: String?, serverName: String, certificateVerified: Bool,
+        psk: SecretBytes
+    ) {
+        self.ticket = ticket
+        self.cipherSuite = cipherSuite
+        self.lifetime = min(lifetime, Self.maxLifetime)
+        self.ageAdd = ageAdd
+        self.receivedAtMilliseconds = receivedAtMilliseconds
+        self.maxEarlyDataSize = maxEarlyDataSize
+        self.applicationProtocol = applicationProtocol
+        self.serverName = serverName
+        self.certificateVerified = certificateVerified
+        self.psk = psk
+    }
+
+    /// 7 days: the longest lifetime RFC 8446 allows (§4.6.1).
+    public static let maxLifetime: UInt32 = 604_800
+
+    /// Whether the ticket is still within its lifetime at `nowMilliseconds`.
+    public func isValid(atMilliseconds nowMilliseconds: Int64) -> Bool {
+        let age = nowMilliseconds - receivedAtMilliseconds
+        return age >= 0 && age < Int64(lifetime) * 1000
+    }
+
+    /// The obfuscated_ticket_age to send at `nowMilliseconds` (§4.2.11.1).
+    func obfuscatedAge(atMilliseconds nowMilliseconds: Int64) -> UInt32 {
+        let age = UInt32(truncatingIfNeeded: max(0, nowMilliseconds - receivedAtMilliseconds))
+        return age &+ ageAdd
+    }
+
+    /// Whether 0-RTT data may be sent with this ticket.
+    public var allowsEarlyData: Bool { maxEarlyDataSize > 0 }
+
+    public static func == (a: TLSSession, b: TLSSession) -> Bool {
+        a.ticket == b.ticket && a.cipherSuite == b.cipherSuite && a.receivedAtMilliseconds == b.receivedAtMilliseconds
+            && a.serverName == b.serverName && constantTimeEqual(a.psk.bytes, b.psk.bytes)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(ticket)
+        hasher.combine(serverName)
+    }
+
+    // MARK: - Serialization
+
+    private static let magic: [UInt8] = Array("TLS13SESSION1".utf8)
+
+    /// The session as bytes (format version 1), PSK included. Store it only where a key could be stored.
+    public func serialized() -> [UInt8] {
+        var w = ByteWriter(reservingCapacity: 128 + ticket.count)
+        w.writeBytes(Self.magic)
+        w.writeVector(2, ticket)
+        w.writeUInt16(cipherSuite.rawValue)
+        w.writeUInt32(lifetime)
+        w.writeUInt32(ageAdd)
+        w.writeUInt32(UInt32(truncatingIfNeeded: UInt64(bitPattern: receivedAtMilliseconds) >> 32))
+        w.writeUInt32(UInt32(truncatingIfNeeded: UInt64(bitPattern: receivedAtMilliseconds)))
+        w.writeUInt32(maxEarlyDataSize)
+        w.writeVector(1, Array((applicationProtocol ?? "").utf8))
+        w.writeVector(2, Array(serverName.utf8))
+        w.writeUInt8(certificateVerified ? 1 : 0)
+        w.writeVector(1, psk.bytes)
+        return w.bytes
+    }
+
+    /// Reads a session written by ``serialized()``.
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` when the bytes are not a session.
+    public init(serialized bytes: [UInt8]) throws(TLSError) {
+        var r = ByteReader(bytes)
+        do throws(TLSError) {
+            guard try r.readBytes(Self.magic.count) == Self.magic else {
+                throw TLSError.invalidConfiguration("not a saved TLS 1.3 session")
+            }
+            let ticket = try r.readVector(lengthBytes: 2, range: 1...0xFFFF)
+            let suite = CipherSuite(rawValue: try r.readUInt16())
+            let lifetime = try r.readUInt32()
+            let ageAdd = try r.readUInt32()
+            let high = UInt64(try r.readUInt32())
+            let low = UInt64(try r.readUInt32())
+            let received = Int64(bitPattern: high << 32 | low)
+            let maxEarly = try r.readUInt32()
+            let alpn = try r.readVector(lengthBytes: 1, range: 0...255)
+            let name = try r.readVector(lengthBytes: 2, range: 0...0xFFFF)
+            let verified = try r.readUInt8() == 1
+            let psk = try r.readVector(lengthBytes: 1, range: 32...48)
+            try r.expectEmpty()
+            guard CipherSuiteParameters(suite)?.hash.length == psk.count else {
+                throw TLSError.invalidConfiguration("saved session has an inconsistent suite and PSK")
+            }
+            self.init(
+                ticket: ticket, cipherSuite: suite, lifetime: lifetime, ageAdd: ageAdd, receivedAtMilliseconds: received,
+                maxEarlyDataSize: maxEarly, applicationProtocol: alpn.isEmpty ? nil : String(decoding: alpn, as: UTF8.self),
+                serverName: String(decoding: name, as: UTF8.self), certificateVerified: verified, psk: SecretBytes(psk))
+        } catch {
+            if case .invalidConfiguration = error { throw error }
+            throw TLSError.invalidConfiguration("saved session is malformed: \(error)")
+        }
+    }
+}
+
+/// Where sessions for resumption are kept between connections.
+///
+/// A cache is keyed by ``TLSSessionCacheKey``: the server name, the port and the trust settings, so a
+/// session from an unverified (`--insecure`) connection never resumes a verified one.
+public protocol TLSSessionCache: Sendable {
+    /// Keeps `session` for later connections to `key`.
+    func store(_ session: TLSSession, for key: TLSSessionCacheKey)
+    /// Removes and returns the newest valid session for `key` at `nowMilliseconds`, if any (tickets are
+    /// used once: RFC 8446 §C.4 recommends against reuse).
+    func take(for key: TLSSessionCacheKey, atMilliseconds nowMilliseconds: Int64) -> TLSSession?
+}
+
+/// Identifies the server and trust context a session may be resumed with.
+public struct TLSSessionCacheKey: Hashable, Sendable {
+    /// The server name (SNI or IP literal).
+    public var serverName: String
+    /// The TCP port.
+    public var port: UInt16
+    /// Whether certificates were verified, and against what.
+    public var verified: Bool
+    /// The trust roots in force.
+    public var trustRoots: TLSClientConfiguration.TrustRoots
+
+    public init(serverName: String, port: UInt16, verified: Bool, trustRoots: TLSClientConfiguration.TrustRoots) {
+        self.serverName = serverName
+        self.port = port
+        self.verified = verified
+        self.trustRoots = trustRoots
+    }
+}
