@@ -10,7 +10,7 @@ struct DemoCommand: ParsableCommand {
         abstract: "Run a local openssl s_server and show a handshake and an HTTPS GET against it.",
         discussion: """
             Starts `openssl s_server -www` on 127.0.0.1 (a free port) with the test certificates in Certs/ \
-            (the leaf-ecdsa-p256 chain), connects to it and prints the connection summary, fetches / and prints \
+            (leaf-ecdsa-p256 with intermediate.pem), connects to it and prints the connection summary, fetches / and prints \
             the first lines of the page, then stops the server (also when a step fails or on Ctrl-C). Needs \
             only the openssl command (Debian package openssl); no network.
 
@@ -21,7 +21,7 @@ struct DemoCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The test PKI folder (holds ca.pem and leaf-ecdsa-p256-chain.pem).",
+    @Option(help: ArgumentHelp("The test PKI folder (holds ca.pem, intermediate.pem, leaf-ecdsa-p256.pem/.key).",
                                valueName: "dir"))
     var certs: String?
 
@@ -34,12 +34,14 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let certsDirectory = try locateCerts()
         let opensslPath = try locateOpenSSL()
-        let leaf = "\(certsDirectory)/leaf-ecdsa-p256-chain.pem"
+        let leaf = "\(certsDirectory)/leaf-ecdsa-p256.pem"
         let key = "\(certsDirectory)/leaf-ecdsa-p256.key"
+        let intermediate = "\(certsDirectory)/intermediate.pem"
         let ca = "\(certsDirectory)/ca.pem"
 
         let server = try DemoServer(openssl: opensslPath, arguments: [
-            "s_server", "-accept", "127.0.0.1:0", "-tls1_3", "-cert", leaf, "-key", key, "-www",
+            "s_server", "-accept", "127.0.0.1:0", "-tls1_3", "-cert", leaf, "-key", key,
+            "-cert_chain", intermediate, "-www",
         ])
         defer { server.stop() }
         say("started openssl s_server -www on 127.0.0.1:\(server.port) (pid \(server.pid)), certificate \(leaf)")
@@ -72,7 +74,7 @@ struct DemoCommand: ParsableCommand {
         var page: [UInt8] = []
         let head: HTTPResponseHead
         do {
-            let connection = try TLSConnection.connect(host: url.host, port: url.port, configuration: getConfig)
+            let connection = try TLSConnection.connect(to: url.address, configuration: getConfig)
             defer { connection.close() }
             head = try HTTPGet.run(connection: connection, url: url, onHead: { _ in },
                                    onBody: { page += $0 })
@@ -86,6 +88,11 @@ struct DemoCommand: ParsableCommand {
             .map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
         for line in shown.prefix(max(lines, 1)) { say(line) }
         if shown.count > lines { say("… (\(page.count) bytes of body in all)") }
+        // The server's own view of the connection, from further down the page.
+        let serverView = shown.dropFirst(lines).filter { $0.hasPrefix("New, ") || $0.hasPrefix("Shared groups:") }
+        if !serverView.isEmpty {
+            say("server's view: " + serverView.joined(separator: "; "))
+        }
         guard head.isSuccess, !page.isEmpty else {
             throw CLIFailure(.tlsFailure, "demo: unexpected answer \(head.statusLine) with \(page.count) bytes")
         }
@@ -102,10 +109,10 @@ struct DemoCommand: ParsableCommand {
     private func locateCerts() throws(CLIFailure) -> String {
         let fm = FileManager.default
         func isCerts(_ dir: String) -> Bool { fm.fileExists(atPath: "\(dir)/ca.pem")
-            && fm.fileExists(atPath: "\(dir)/leaf-ecdsa-p256-chain.pem") }
+            && fm.fileExists(atPath: "\(dir)/leaf-ecdsa-p256.pem") }
         if let certs {
             guard isCerts(certs) else {
-                throw CLIFailure(.usage, "demo: \(certs) does not hold ca.pem and leaf-ecdsa-p256-chain.pem")
+                throw CLIFailure(.usage, "demo: \(certs) does not hold ca.pem and leaf-ecdsa-p256.pem")
             }
             return certs
         }

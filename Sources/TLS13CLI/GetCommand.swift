@@ -50,7 +50,8 @@ struct GetCommand: ParsableCommand {
 
     /// `Name: value` → (name, value); the name must be a token, and neither part may hold CR, LF or NUL.
     static func parseHeader(_ text: String) throws -> HTTPHeaderField {
-        guard !text.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
+        // Bytes, not Characters: "\r\n" is one Character and would equal neither "\r" nor "\n".
+        guard !text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
             throw ValidationError("header '\(text)' contains a line break")
         }
         do {
@@ -68,7 +69,7 @@ struct GetCommand: ParsableCommand {
 
         let connection: TLSConnection
         do {
-            connection = try TLSConnection.connect(host: url.host, port: url.port, configuration: config)
+            connection = try TLSConnection.connect(to: url.address, configuration: config)
         } catch {
             throw CLIFailure(error)
         }

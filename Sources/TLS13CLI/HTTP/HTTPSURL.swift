@@ -11,6 +11,11 @@ struct HTTPSURL: Equatable {
     /// The request target: path and query, at least `/`.
     var target: String
 
+    /// `host:port` (`[v6]:port`) for `TLSConnection.connect(to:)`, which also validates the host name.
+    var address: String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
     /// The `Host` header value: the host (bracketed if IPv6) and the port when it is not 443.
     var hostHeader: String {
         let name = host.contains(":") ? "[\(host)]" : host
@@ -39,7 +44,7 @@ struct HTTPSURL: Equatable {
         let authority = rest[..<authorityEnd]
         var target = String(rest[authorityEnd...])
         if target.isEmpty || target.hasPrefix("?") { target = "/" + target }
-        guard !target.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" || $0 == "\t" }) else {
+        guard !target.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
             throw Invalid(description: "'\(text)': the path contains spaces or control characters (percent-encode them)")
         }
         guard !authority.contains("@") else {
