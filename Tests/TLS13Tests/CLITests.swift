@@ -219,8 +219,12 @@ import Testing
         #expect(result.status == 22, "\(result)")
         #expect(result.stdout == "not found\r\n", "\(result)")
         #expect(result.stderrLines == ["tls13: HTTP 404 Not Found"], "\(result)")
-        // The request as the server saw it.
-        let seen = server.output
+        // The request as the server saw it (its output is collected asynchronously: wait for it).
+        let seen = try await runBlocking { () -> String in
+            let deadline = Date().addingTimeInterval(5)
+            while !server.output.contains("X-Test: 1"), Date() < deadline { usleep(20_000) }
+            return server.output
+        }
         #expect(seen.contains("GET /missing HTTP/1.1\r\nHost: localhost:\(server.port)\r\n"), "\(seen)")
         #expect(seen.contains("Connection: close\r\n"))
         #expect(seen.contains("User-Agent: tls13/"))
