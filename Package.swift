@@ -30,7 +30,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TLS13Tests",
-            dependencies: ["TLS13"],
+            // TLS13CLI: unit tests of the CLI's HTTP parser, URL and option handling (`@testable import`).
+            dependencies: ["TLS13", "TLS13CLI"],
             exclude: ["Vectors"]
         ),
     ],

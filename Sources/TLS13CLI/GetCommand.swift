@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import TLS13
+
+/// `tls13 get URL`: one HTTP/1.1 GET over TLS 1.3; the body goes to stdout or a file.
+struct GetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Fetch an https:// URL with HTTP/1.1 GET and write the body to stdout.",
+        discussion: """
+            Sends GET with Host (with the port when it is not 443), Connection: close, \
+            User-Agent: tls13/\(TLS13.version) and any -H headers (a -H header with the same name replaces \
+            the default). The body is read by Content-Length, decoded from Transfer-Encoding: chunked, or read \
+            until the server's close_notify. ALPN offers http/1.1.
+
+            A non-2xx status still writes the body, then prints "tls13: HTTP <code> <reason>" on stderr and \
+            exits 22 (like curl -f).
+
+            \(ExitStatus.helpText)
+            """
+    )
+
+    @Argument(help: ArgumentHelp("https://host[:port][/path][?query]; IPv6 hosts in brackets.", valueName: "url"))
+    var url: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the body to this file instead of stdout.",
+                                                    valueName: "file"))
+    var output: String?
+
+    @Flag(name: [.short, .customLong("include")], help: "Print the status line and headers before the body.")
+    var include = false
+
+    @Option(name: .customShort("H"), help: ArgumentHelp(
+        "Extra request header, 'Name: value' (repeatable).", valueName: "header"))
+    var headers: [String] = []
+
+    @OptionGroup var tls: TLSOptions
+
+    @Flag(name: [.short, .long], help: "Print the TLS connection summary to stderr.")
+    var verbose = false
+
+    func validate() throws {
+        do {
+            _ = try HTTPSURL(url)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        for header in headers { _ = try Self.parseHeader(header) }
+    }
+
+    /// `Name: value` → (name, value); the name must be a token, and neither part may hold CR, LF or NUL.
+    static func parseHeader(_ text: String) throws -> HTTPHeaderField {
+        // Bytes, not Characters: "\r\n" is one Character and would equal neither "\r" nor "\n".
+        guard !text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+            throw ValidationError("header '\(text)' contains a line break")
+        }
+        do {
+            return try HTTPResponseParser.parseField(Array(text.utf8)[...])
+        } catch {
+            throw ValidationError("header '\(text)' is not of the form 'Name: value'")
+        }
+    }
+
+    func run() throws {
+        let url = try HTTPSURL(url)  // validated in validate()
+        let extra = try headers.map(Self.parseHeader)
+        var config = tls.configuration()
+        config.applicationProtocols = ["http/1.1"]
+
+        let connection: TLSConnection
+        do {
+            connection = try TLSConnection.connect(to: url.address, configuration: config)
+        } catch {
+            throw CLIFailure(error)
+        }
+        defer { connection.close() }
+        if verbose { SessionSummary.print(connection) }
+
+        let sink = try BodySink(path: output)
+        let head = try HTTPGet.run(
+            connection: connection, url: url, extraHeaders: extra,
+            onHead: { head in if include { StandardStreams.writeStdout(HTTPGet.headText(head)) } },
+            onBody: { bytes in try sink.write(bytes) })
+        try sink.close()
+        if !head.isSuccess {
+            let reason = head.reasonPhrase.isEmpty ? "" : " \(head.reasonPhrase)"
+            throw CLIFailure(.httpError, "HTTP \(head.statusCode)\(reason)")
+        }
+    }
+}
+
+/// Where the body goes: stdout, or a file created (truncated) when the command starts reading.
+private final class BodySink {
+    private let handle: FileHandle?
+    private let path: String?
+
+    init(path: String?) throws(CLIFailure) {
+        self.path = path
+        guard let path else {
+            handle = nil
+            return
+        }
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path)
+        else { throw CLIFailure(.usage, "cannot create output file \(path): \(String(cString: strerror(errno)))") }
+        self.handle = handle
+    }
+
+    func write(_ bytes: [UInt8]) throws(CLIFailure) {
+        guard let handle else {
+            StandardStreams.writeStdout(bytes)
+            return
+        }
+        do {
+            try handle.write(contentsOf: bytes)
+        } catch {
+            throw CLIFailure(.tlsFailure, "cannot write to \(path ?? "output file"): \(error.localizedDescription)")
+        }
+    }
+
+    func close() throws(CLIFailure) {
+        do {
+            try handle?.close()
+        } catch {
+            throw CLIFailure(.tlsFailure, "cannot write to \(path ?? "output file"): \(error.localizedDescription)")
+        }
+    }
+}

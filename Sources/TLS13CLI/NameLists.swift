@@ -1,0 +1,48 @@
+import ArgumentParser
+import TLS13
+
+/// Parsers for the comma-separated `--groups`, `--ciphers` and `--alpn` values. An unknown name is a usage
+/// error (exit 2) that lists the names accepted.
+enum NameLists {
+    static let groupNames = "x25519 (X25519), secp256r1 (P-256, prime256v1), secp384r1 (P-384), "
+        + "secp521r1 (P-521), x448 (X448), ffdhe2048 ... ffdhe8192"
+    static let cipherNames = "TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, "
+        + "TLS_AES_128_CCM_SHA256, TLS_AES_128_CCM_8_SHA256 (OpenSSL-style spellings such as "
+        + "AES128-GCM-SHA256 too)"
+
+    static func groups(_ text: String) throws -> [NamedGroup] {
+        try items(text, what: "group").map { name in
+            guard let group = NamedGroup(name: name) else {
+                throw ValidationError("unknown group '\(name)' in --groups; known: \(groupNames)")
+            }
+            return group
+        }
+    }
+
+    static func ciphers(_ text: String) throws -> [CipherSuite] {
+        try items(text, what: "cipher suite").map { name in
+            guard let suite = CipherSuite(name: name) else {
+                throw ValidationError("unknown TLS 1.3 cipher suite '\(name)' in --ciphers; known: \(cipherNames)")
+            }
+            return suite
+        }
+    }
+
+    static func protocols(_ text: String) throws -> [String] {
+        try items(text, what: "protocol").map { name in
+            guard name.utf8.count <= 255 else {
+                throw ValidationError("ALPN protocol name '\(name.prefix(20))…' is longer than 255 bytes")
+            }
+            return name
+        }
+    }
+
+    /// The comma-separated items of `text`, trimmed; empty items are an error.
+    private static func items(_ text: String, what: String) throws -> [String] {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces() }
+        guard !items.contains(where: \.isEmpty) else {
+            throw ValidationError("empty \(what) name in '\(text)' (write a comma-separated list)")
+        }
+        return items
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import TLS13
+
+/// Copies stdin to the connection (on a writer thread) and the connection to stdout (on the calling thread).
+///
+/// The library allows one reader and one writer at a time, which is exactly this shape. At the end of stdin the
+/// writer sends close_notify; the reader goes on until the server closes. The reader's outcome decides the
+/// result: the server's close_notify is success (even if stdin is still open: the process then exits without
+/// waiting for it), a TCP end without close_notify is ``TLSError/truncated``.
+final class Pump: @unchecked Sendable {
+    // @unchecked Sendable: `writerError` is guarded by `lock`; `connection` is thread-safe for one reader and
+    // one writer.
+    private let connection: TLSConnection
+    private let lock = NSLock()
+    private var writerError: TLSError?
+
+    init(connection: TLSConnection) {
+        self.connection = connection
+    }
+
+    /// Runs until the server closes.
+    /// - Throws: ``CLIFailure`` for a failure of either direction.
+    func run() throws(CLIFailure) {
+        let writer = Thread { [self] in copyStdinToConnection() }
+        writer.name = "tls13 stdin → server"
+        writer.start()
+        while true {
+            let chunk: [UInt8]
+            do {
+                chunk = try connection.read()
+            } catch {
+                // A failed write shuts the connection, so the reader then sees `.closed`: report the cause.
+                let cause = lock.withLock { writerError }
+                if case .closed = error, let cause { throw CLIFailure(cause) }
+                throw CLIFailure(error)
+            }
+            if chunk.isEmpty { return }  // close_notify: clean end
+            StandardStreams.writeStdout(chunk)
+        }
+    }
+
+    private func copyStdinToConnection() {
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        do throws(TLSError) {
+            while true {
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(STDIN_FILENO, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }  // end of stdin (or stdin unreadable, e.g. closed): stop writing
+                try connection.write(Array(buffer[0..<n]))
+            }
+            try connection.closeWrite()
+        } catch {
+            lock.withLock { writerError = error }
+        }
+    }
+}

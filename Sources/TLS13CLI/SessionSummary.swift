@@ -1,0 +1,57 @@
+import Foundation
+import TLS13
+
+/// The `name: value` lines that describe an established connection (stderr of `connect`, `get -v`, `demo`).
+///
+/// Always these keys in this order: protocol, cipher, group, signature, ALPN, resumed, early data, peer,
+/// issuer, expires, verified, tcp connect, tls handshake.
+enum SessionSummary {
+    /// The summary of `connection`.
+    static func lines(for connection: TLSConnection) -> [String] {
+        lines(info: connection.sessionInfo, certificate: connection.peerCertificate,
+              verificationRequested: connection.configuration.verifyCertificates,
+              tcpConnect: connection.tcpConnectDuration, handshake: connection.handshakeDuration)
+    }
+
+    static func lines(info: TLSSessionInfo, certificate: CertificateSummary?, verificationRequested: Bool,
+                      tcpConnect: Duration, handshake: Duration) -> [String]
+    {
+        let verified: String
+        if info.certificateVerified {
+            verified = "yes"
+        } else if !verificationRequested {
+            verified = "no (--insecure)"
+        } else {
+            verified = info.resumed ? "no (resumed session)" : "no"
+        }
+        return [
+            "protocol: \(info.protocolVersion)",
+            "cipher: \(info.cipherSuite)",
+            "group: \(info.group?.displayName ?? "none")",
+            "signature: \(info.signatureScheme.map { "\($0)" } ?? "none")",
+            "ALPN: \(info.applicationProtocol ?? "none")",
+            "resumed: \(info.resumed ? "yes" : "no")",
+            "early data: not sent",
+            "peer: \(certificate?.subject ?? "none")",
+            "issuer: \(certificate?.issuer ?? "none")",
+            "expires: \(certificate?.notAfter ?? "none")",
+            "verified: \(verified)",
+            "tcp connect: \(milliseconds(tcpConnect))",
+            "tls handshake: \(milliseconds(handshake))",
+        ]
+    }
+
+    /// Two significant digits below 10 ms (`0.21 ms`, `1.9 ms`), whole milliseconds above.
+    static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        if ms < 1 { return String(format: "%.2f ms", ms) }
+        if ms < 10 { return String(format: "%.1f ms", ms) }
+        return String(format: "%.0f ms", ms)
+    }
+
+    /// Prints the summary to stderr.
+    static func print(_ connection: TLSConnection) {
+        StandardStreams.printError(lines(for: connection).joined(separator: "\n"))
+    }
+}

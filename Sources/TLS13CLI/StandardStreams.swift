@@ -1,0 +1,38 @@
+import Foundation
+
+/// Unbuffered writes to the standard streams (stdout carries binary data, so no `print`).
+enum StandardStreams {
+    /// Writes all of `bytes` to `fd`, retrying on EINTR and partial writes.
+    /// - Returns: false if the descriptor refused (e.g. EPIPE: the reader went away).
+    @discardableResult
+    static func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return true }
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, base + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += n
+            }
+            return true
+        }
+    }
+
+    /// Writes `bytes` to stdout; if stdout refuses them, says so and exits with status 1. (A reader that went
+    /// away raises SIGPIPE, which ends the process the usual way before that.)
+    static func writeStdout(_ bytes: [UInt8]) {
+        if !write(bytes, to: STDOUT_FILENO) {
+            let reason = String(cString: strerror(errno))
+            printError("tls13: cannot write to stdout: \(reason)")
+            exit(ExitStatus.tlsFailure.rawValue)
+        }
+    }
+
+    /// Writes a text line (a newline is added) to stderr.
+    static func printError(_ line: String) {
+        write(Array((line + "\n").utf8), to: STDERR_FILENO)
+    }
+}
