@@ -43,29 +43,32 @@ enum ExtensionRules {
     ]
 
     /// Checks one extension of a server message against the rules of RFC 8446 §4.2:
-    /// - a recognized extension not specified for this message: `illegal_parameter`;
     /// - an extension in a ServerHello, HelloRetryRequest, EncryptedExtensions or Certificate that the
-    ///   ClientHello did not offer (the cookie in a HelloRetryRequest excepted): `unsupported_extension`.
+    ///   ClientHello did not offer (the cookie in a HelloRetryRequest excepted): `unsupported_extension`;
+    /// - an offered extension that the §4.2 table does not list for this message: `illegal_parameter`.
     ///
     /// CertificateRequest and NewSessionTicket may carry extensions the client never heard of; those are
-    /// ignored (§4.3.2, §4.6.1), so unknown types pass there.
+    /// ignored (§4.3.2, §4.6.1); known ones in the wrong message are still `illegal_parameter`.
     static func check(_ type: ExtensionType, in message: ServerMessageKind, offered: Set<ExtensionType>) throws(TLSError) {
-        if let places = allowed[type] {
+        switch message {
+        case .certificateRequest, .newSessionTicket:
+            // The server may send extensions the client never heard of here; unknown ones are ignored.
+            guard let places = allowed[type] else { return }
             guard places.contains(message) else {
                 throw TLSError.illegalParameter("\(type) is not allowed in \(message)")
             }
-        } else if message == .certificateRequest || message == .newSessionTicket {
-            return
-        }
-        switch message {
-        case .certificateRequest, .newSessionTicket:
-            return
         case .helloRetryRequest where type == .cookie:
             return
         default:
+            // An answer to something the ClientHello did not ask is unsolicited, whatever it is
+            // (as BoringSSL and rustls decide); a known extension the client did offer but that does
+            // not belong in this message is misplaced.
             guard offered.contains(type) else {
                 throw TLSError.protocolViolation(
                     alert: .unsupportedExtension, reason: "server sent \(type) in \(message), which the client did not offer")
+            }
+            guard allowed[type]?.contains(message) == true else {
+                throw TLSError.illegalParameter("\(type) is not allowed in \(message)")
             }
         }
     }

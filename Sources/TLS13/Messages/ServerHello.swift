@@ -52,7 +52,9 @@ struct ServerHello: Hashable, Sendable {
         random = common.random
         legacySessionIDEcho = common.legacySessionIDEcho
         cipherSuite = common.cipherSuite
-        extensions = try ExtensionBlock.read(ServerHelloExtension.self, from: &reader, range: 6...0xFFFF)
+        // A TLS 1.2-or-older ServerHello may end here, without an extensions block (RFC 5246 §7.4.1.3); the
+        // client must then answer protocol_version (no supported_versions), not decode_error.
+        extensions = reader.isEmpty ? [] : try ExtensionBlock.read(ServerHelloExtension.self, from: &reader, range: 0...0xFFFF)
     }
 
     func encode(into writer: inout ByteWriter) {
