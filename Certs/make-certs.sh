@@ -35,9 +35,21 @@ for t in "${GOOD_TYPES[@]}" "${BAD_TYPES[@]}"; do
   OUTPUTS+=("leaf-$t.pem" "leaf-$t.key" "leaf-$t-chain.pem")
 done
 
+# Client certificates (extendedKeyUsage clientAuth) for mutual TLS, issued by the same intermediate.
+CLIENT_TYPES=(ecdsa-p256 rsa2048 ed25519)
+CLIENT_OUTPUTS=()
+for t in "${CLIENT_TYPES[@]}"; do
+  CLIENT_OUTPUTS+=("client-$t.pem" "client-$t.key" "client-$t-chain.pem")
+done
+
 all_present() {
   local f
   for f in "${OUTPUTS[@]}"; do [[ -s "$f" ]] || return 1; done
+}
+
+clients_present() {
+  local f
+  for f in "${CLIENT_OUTPUTS[@]}"; do [[ -s "$f" ]] || return 1; done
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -110,6 +122,13 @@ basicConstraints       = critical, CA:FALSE
 keyUsage               = critical, digitalSignature
 extendedKeyUsage       = serverAuth
 subjectAltName         = DNS:other.example
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_client ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = clientAuth
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 
@@ -314,9 +333,38 @@ verify_all() {
   [[ $FAILED -eq 0 ]]
 }
 
+# Client leaves only, from the existing intermediate (so adding them leaves every other file as it is).
+generate_clients() {
+  [[ -n "$WORK" ]] || { WORK="$(mktemp -d)"; export CA_DIR="$WORK"; write_config; }
+  local O="/O=swift-tls13 tests" t
+  echo "== generating client certificates"
+  new_ca_db intermediate-clients
+  for t in "${CLIENT_TYPES[@]}"; do
+    new_key "client-$t.key" "$t"
+    csr "client-$t.key" "$O/CN=swift-tls13 test client ($t)" "$WORK/client-$t.csr"
+    sign intermediate-clients intermediate.pem intermediate.key "$WORK/client-$t.csr" "client-$t.pem" v3_client \
+      "$LEAF_START" "$END"
+    cat "client-$t.pem" intermediate.pem > "client-$t-chain.pem"
+  done
+}
+
+verify_clients() {
+  local t
+  for t in "${CLIENT_TYPES[@]}"; do
+    check "client-$t (clientAuth)" OK -CAfile ca.pem -untrusted intermediate.pem -purpose sslclient "client-$t.pem"
+    check "client-$t is no server" "error 26 at 0" -CAfile ca.pem -untrusted intermediate.pem -purpose sslserver \
+      "client-$t.pem"
+    check_pair "client-$t.pem" "client-$t.key"
+  done
+}
+
 if [[ "$MODE" == --force ]] || { [[ "$MODE" != --verify ]] && ! all_present; }; then
   generate
+  generate_clients
+elif [[ "$MODE" != --verify ]] && ! clients_present; then
+  generate_clients
 elif [[ "$MODE" != --verify ]]; then
   echo "== all files present (use --force to regenerate)"
 fi
+verify_clients
 verify_all

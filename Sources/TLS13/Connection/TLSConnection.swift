@@ -165,7 +165,7 @@ public final class TLSConnection: @unchecked Sendable {
             case .newSessionTicket(_, let session):
                 sessions.append(session)
                 configuration.sessionCache?.store(session, for: cacheKey)
-            case .handshakeComplete, .peerClosed, .peerKeyUpdate:
+            case .handshakeComplete, .peerClosed, .peerKeyUpdate, .postHandshakeAuthentication:
                 break
             }
         }
@@ -266,7 +266,13 @@ public final class TLSConnection: @unchecked Sendable {
             do throws(TLSError) {
                 let events = try machine.receive(scratch[...])
                 record(events)
-                return .success((events, events.contains { if case .peerKeyUpdate(true) = $0 { true } else { false } }))
+                let mustReply = events.contains {
+                    switch $0 {
+                    case .peerKeyUpdate(replyQueued: true), .postHandshakeAuthentication: true
+                    default: false
+                    }
+                }
+                return .success((events, mustReply))
             } catch {
                 return .failure(error)
             }

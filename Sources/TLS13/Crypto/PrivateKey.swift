@@ -54,6 +54,16 @@ final class PrivateKey: @unchecked Sendable {
         return candidates.first { SignatureSchemeParameters($0)?.keyType.matches(key) == true }
     }
 
+    /// Every TLS 1.3 scheme this key can sign CertificateVerify with, in preference order.
+    var signatureSchemes: [SignatureScheme] {
+        let all: [SignatureScheme] = [
+            .ecdsaSecp256r1SHA256, .ecdsaSecp384r1SHA384, .ecdsaSecp521r1SHA512,
+            .ed25519, .ed448,
+            .rsaPSSRSAESHA256, .rsaPSSRSAESHA384, .rsaPSSRSAESHA512,
+        ]
+        return all.filter { SignatureSchemeParameters($0)?.keyType.matches(key) == true }
+    }
+
     /// The matching public key (its DER SubjectPublicKeyInfo, re-parsed).
     func publicKey() throws(TLSError) -> PublicKey {
         let length = i2d_PUBKEY(key.pointer, nil)

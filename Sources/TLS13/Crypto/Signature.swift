@@ -11,6 +11,11 @@ final class PublicKey: @unchecked Sendable {
     // @unchecked Sendable: the wrapped EVP_PKEY is only read after init (see EVPKey).
     let key: EVPKey
 
+    /// Whether `other` is the same public key (`EVP_PKEY_eq`).
+    func matches(_ other: PublicKey) -> Bool {
+        EVP_PKEY_eq(key.pointer, other.key.pointer) == 1
+    }
+
     /// Parses a DER SubjectPublicKeyInfo (`d2i_PUBKEY`); the whole input must be consumed.
     ///
     /// - Throws: `bad_certificate` (``TLSError/certificateRejected(alert:reason:)``) when the bytes are not a

@@ -46,6 +46,8 @@ enum ClientEvent: Equatable {
     case newSessionTicket(NewSessionTicket, TLSSession)
     /// The server updated its sending keys; `replyQueued` when it asked us to update ours too.
     case peerKeyUpdate(replyQueued: Bool)
+    /// The server asked for post-handshake authentication; the answer is queued.
+    case postHandshakeAuthentication
 }
 
 /// What was negotiated, for the connection's properties and the CLI summary.
@@ -71,6 +73,8 @@ public struct TLSSessionInfo: Sendable, Hashable {
     public var resumed = false
     /// What happened to 0-RTT data.
     public var earlyData: TLSEarlyDataStatus = .notSent
+    /// Whether the client authenticated with its certificate (in the handshake or after it).
+    public var clientCertificateSent = false
 
     public init() {}
 }

@@ -75,7 +75,11 @@ final class ClientStateMachine {
     private var handshakeSecret: HandshakeSecret?
     private var clientHandshakeTrafficSecret: SecretBytes?
     private var serverHandshakeTrafficSecret: SecretBytes?
-    private var certificateRequestContext: [UInt8]?
+    /// The CertificateRequest received during the handshake, answered in the client's flight.
+    private var certificateRequest: CertificateRequest?
+    /// The transcript through the client Finished, kept when post-handshake authentication was offered:
+    /// each post-handshake CertificateRequest is answered over it (§4.4.1).
+    private var postHandshakeTranscript: TranscriptHash?
 
     // Resumption and 0-RTT.
     /// The session offered for resumption, if any.
@@ -201,6 +205,12 @@ final class ClientStateMachine {
 
     /// Sealed records waiting to be sent, oldest first. Also seals a KeyUpdate reply if one is owed.
     func takePendingOutput() throws(TLSError) -> [UInt8] {
+        if !postHandshakeAuthReplies.isEmpty, state == .connected, !closeNotifySent {
+            for reply in postHandshakeAuthReplies {
+                try records.write(.handshake, payload: reply[...], into: &pendingOutput)
+            }
+            postHandshakeAuthReplies = []
+        }
         if keyUpdateReplyOwed, state == .connected, !closeNotifySent {
             keyUpdateReplyOwed = false
             try sendKeyUpdate(request: .updateNotRequested)
@@ -298,6 +308,9 @@ final class ClientStateMachine {
         extensions.append(.signatureAlgorithmsCert(configuration.certificateSignatureAlgorithms))
         // Offered so that servers issue tickets (they send none to a client without it).
         extensions.append(.pskKeyExchangeModes([.pskDHEKE]))
+        if configuration.clientCertificate != nil {
+            extensions.append(.postHandshakeAuth)
+        }
         if !configuration.applicationProtocols.isEmpty {
             extensions.append(.applicationLayerProtocolNegotiation(configuration.applicationProtocols.map { Array($0.utf8) }))
         }
@@ -405,6 +418,9 @@ final class ClientStateMachine {
             // §4.6.1: servers MUST NOT use a lifetime over 7 days; clients cap it.
             ticket.ticketLifetime = min(ticket.ticketLifetime, TLSSession.maxLifetime)
             events.append(.newSessionTicket(ticket, try makeSession(from: ticket)))
+        case (.connected, .certificateRequest(let cr)):
+            try handlePostHandshakeCertificateRequest(cr, bytes: item.bytes)
+            events.append(.postHandshakeAuthentication)
         case (.connected, .keyUpdate(let update)):
             try reassembler.requireMessageBoundary("KeyUpdate")
             try handlePeerKeyUpdate(update)
@@ -667,8 +683,10 @@ final class ClientStateMachine {
         for ext in cr.extensions {
             try ExtensionRules.check(ext.extensionType, in: .certificateRequest, offered: offeredExtensions)
         }
-        // No client certificate is configured: an empty Certificate answers it (§4.4.2.4).
-        certificateRequestContext = cr.certificateRequestContext
+        guard cr.certificateRequestContext.isEmpty else {
+            throw TLSError.illegalParameter("CertificateRequest in the handshake has a non-empty context")
+        }
+        certificateRequest = cr
         transcript?.update(bytes)
         state = .waitCertificate
     }
@@ -756,11 +774,8 @@ final class ClientStateMachine {
             sentCompatibilityCCS = true
         }
         var flight = ByteWriter(reservingCapacity: 64)
-        if let context = certificateRequestContext {
-            let certificate = HandshakeMessage.certificate(CertificateMessage(certificateRequestContext: context, entries: []))
-            let encoded = certificate.encoded
-            transcript.update(encoded)
-            flight.writeBytes(encoded)
+        if let request = certificateRequest {
+            flight.writeBytes(try clientAuthentication(answering: request, transcript: transcript))
         }
         let verifyData = try schedule.verifyData(secret: chts, transcriptHash: try transcript.current())
         let finished = HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
@@ -769,6 +784,9 @@ final class ClientStateMachine {
         try records.write(.handshake, payload: flight.bytes[...], into: &pendingOutput)
 
         resumptionMasterSecret = try master.resumptionMasterSecret(transcriptHash: try transcript.current())
+        if offeredExtensions.contains(.postHandshakeAuth) {
+            postHandshakeTranscript = transcript
+        }
         records.writeProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: cats, aead: suite.aead), algorithm: suite.aead, sealing: true)
         clientTrafficSecret = cats
@@ -796,6 +814,53 @@ final class ClientStateMachine {
             maxEarlyDataSize: ticket.maxEarlyDataSize ?? 0, applicationProtocol: info.applicationProtocol,
             serverName: serverNameForSessions, certificateVerified: verified, psk: psk)
     }
+
+    // MARK: - Client authentication
+
+    /// Certificate and CertificateVerify answering `request` (or an empty Certificate when no suitable
+    /// certificate is configured), appended to `transcript`; returns their bytes.
+    private func clientAuthentication(answering request: CertificateRequest, transcript: TranscriptHash) throws(TLSError) -> [UInt8] {
+        var out: [UInt8] = []
+        let credential = configuration.clientCertificate
+        let scheme = credential?.scheme(acceptedBy: request.signatureAlgorithms)
+        let entries = scheme == nil ? [] : (credential?.chain ?? []).map { CertificateMessage.Entry(certData: $0) }
+        let certificate = HandshakeMessage.certificate(
+            CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries)).encoded
+        transcript.update(certificate)
+        out += certificate
+        if let scheme, let credential {
+            let content = CertificateVerify.signedContent(signer: .client, transcriptHash: try transcript.current())
+            let signature = try credential.privateKey.sign(scheme: scheme, message: content)
+            let verify = HandshakeMessage.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)).encoded
+            transcript.update(verify)
+            out += verify
+            info.clientCertificateSent = true
+        }
+        return out
+    }
+
+    /// Post-handshake authentication (§4.6.2): Certificate, CertificateVerify and Finished over the handshake
+    /// transcript plus this CertificateRequest, under the current application keys.
+    private func handlePostHandshakeCertificateRequest(_ cr: CertificateRequest, bytes: [UInt8]) throws(TLSError) {
+        guard let base = postHandshakeTranscript, let schedule, let secret = clientTrafficSecret else {
+            throw TLSError.unexpected("post-handshake CertificateRequest, but post_handshake_auth was not offered")
+        }
+        guard !cr.certificateRequestContext.isEmpty else {
+            throw TLSError.illegalParameter("post-handshake CertificateRequest has an empty context")
+        }
+        for ext in cr.extensions {
+            try ExtensionRules.check(ext.extensionType, in: .certificateRequest, offered: offeredExtensions)
+        }
+        let transcript = try base.copy()
+        transcript.update(bytes)
+        var flight = try clientAuthentication(answering: cr, transcript: transcript)
+        let verifyData = try schedule.verifyData(secret: secret, transcriptHash: try transcript.current())
+        flight += HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
+        postHandshakeAuthReplies.append(flight)
+    }
+
+    /// Sealed at the next output drain, in order with application data.
+    private var postHandshakeAuthReplies: [[UInt8]] = []
 
     // MARK: - Key updates
 

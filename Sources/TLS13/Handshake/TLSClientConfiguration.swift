@@ -70,6 +70,10 @@ public struct TLSClientConfiguration: Sendable {
     /// only to test, or for a stricter policy.
     public var keyUpdateRecordLimit: UInt64? = nil
 
+    /// The certificate and key presented when the server asks for client authentication. `nil` answers a
+    /// CertificateRequest with an empty Certificate. When set, post-handshake authentication is offered too.
+    public var clientCertificate: TLSClientCertificate? = nil
+
     /// Where tickets are stored and looked up for resumption; `nil` disables resumption unless a session is
     /// passed to `connect` explicitly.
     public var sessionCache: TLSSessionCache? = nil

@@ -75,6 +75,18 @@ final class OpenSSLServer: @unchecked Sendable {
         return String(decoding: collected, as: UTF8.self)
     }
 
+    /// Waits up to `timeout` seconds for the server to have printed `text` (its output is read in the
+    /// background); returns whether it did. Blocks: call it from a blocking context or a test body.
+    @discardableResult
+    func waitForOutput(containing text: String, timeout: Double = 3) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if output.contains(text) { return true }
+            usleep(20_000)
+        }
+        return output.contains(text)
+    }
+
     /// Writes to the server's stdin (s_server's interactive commands, e.g. `k\n` for a KeyUpdate).
     func send(_ text: String) {
         stdinPipe.fileHandleForWriting.write(Data(text.utf8))

@@ -1,0 +1,37 @@
+/// A certificate chain and private key the client presents when the server asks for one
+/// (RFC 8446 §4.4.2, §4.4.3), during the handshake or after it (post-handshake authentication).
+public struct TLSClientCertificate: Sendable {
+    /// DER certificates, end-entity first.
+    public let chain: [[UInt8]]
+    let privateKey: PrivateKey
+
+    /// Loads a PEM certificate chain (end-entity first) and a PEM private key (unencrypted).
+    ///
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` when a file cannot be read or parsed, the chain is
+    ///   empty, or the key does not belong to the certificate.
+    public init(certificateChainFile: String, privateKeyFile: String) throws(TLSError) {
+        let certificates = try PEM.certificates(fromFile: certificateChainFile)
+        guard let leaf = certificates.first else {
+            throw TLSError.invalidConfiguration("\(certificateChainFile) holds no certificate")
+        }
+        let key = try PrivateKey(pemFile: privateKeyFile)
+        guard try leaf.publicKey().matches(try key.publicKey()) else {
+            throw TLSError.invalidConfiguration("the private key in \(privateKeyFile) does not match the certificate")
+        }
+        guard !key.signatureSchemes.isEmpty else {
+            throw TLSError.invalidConfiguration("a \(key.typeDescription) key cannot sign TLS 1.3 CertificateVerify")
+        }
+        chain = certificates.map(\.der)
+        privateKey = key
+    }
+
+    init(chain: [[UInt8]], privateKey: PrivateKey) {
+        self.chain = chain
+        self.privateKey = privateKey
+    }
+
+    /// The scheme to sign with: the first the key supports that the server listed, or `nil`.
+    func scheme(acceptedBy serverSchemes: [SignatureScheme]) -> SignatureScheme? {
+        privateKey.signatureSchemes.first { serverSchemes.contains($0) }
+    }
+}
