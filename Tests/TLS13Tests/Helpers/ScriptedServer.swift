@@ -136,6 +136,8 @@ final class ScriptedServer {
         /// Ask for a client certificate.
         var certificateRequest: CertificateRequest?
         var framing: Framing = .recordPerMessage
+        /// Zero bytes of TLSInnerPlaintext padding in each protected record.
+        var recordPadding = 0
 
         init(chain: Chain = .ecdsaP256) { self.chain = chain }
     }
@@ -533,10 +535,10 @@ final class ScriptedServer {
             bytes = [type.rawValue, 0x03, 0x03, UInt8(payload.count >> 8), UInt8(payload.count & 0xff)] + payload
         case .handshake:
             guard let handshakeWrite else { throw Failure("no handshake keys yet") }
-            try handshakeWrite.seal(contentType: type, payload: payload, into: &bytes)
+            try handshakeWrite.seal(contentType: type, payload: payload, padding: configuration.recordPadding, into: &bytes)
         case .application:
             guard let applicationWrite else { throw Failure("no application keys yet") }
-            try applicationWrite.seal(contentType: type, payload: payload, into: &bytes)
+            try applicationWrite.seal(contentType: type, payload: payload, padding: configuration.recordPadding, into: &bytes)
         }
         return OutboundRecord(epoch: epoch, contentType: type, bytes: bytes)
     }
