@@ -259,25 +259,28 @@ import Testing
         #expect(records.map(\.epoch) == [.plaintext, .handshake])
     }
 
-    @Test func encryptedFlightSplitAtEveryOffset() throws {
+    @Test func encryptedFlightSplitAtEveryOffset() async throws {
         // Ed25519 signatures have a fixed length, so every run's flight has the same layout. One record
-        // boundary at each offset of the encrypted flight (EE … Finished), plus the message boundaries.
+        // boundary at every 13th offset of the encrypted flight (EE … Finished); `fragments(1)` above covers
+        // every offset at once. No chain check (framing is independent of it), and a yield between runs, so
+        // this loop does not starve the timing-sensitive tests that share the cooperative pool.
         let probe = ScriptedServer(.init(chain: .ed25519))
         expectSuccess(runHandshake(client: try makeTestClient(), server: probe), server: probe)
         let lengths = probe.sentMessages.map(\.bytes.count)
         let serverHelloLength = lengths[0]
         let flightLength = lengths.dropFirst().reduce(0, +)
         #expect(flightLength > 600)
-        for cut in stride(from: 1, to: flightLength, by: 7) {
+        for cut in stride(from: 1, to: flightLength, by: 13) {
             var config = ScriptedServer.Configuration(chain: .ed25519)
             config.framing = .split(at: [serverHelloLength + cut])
             let server = ScriptedServer(config)
-            let outcome = runHandshake(client: try makeTestClient(), server: server)
+            let outcome = runHandshake(client: try makeTestClient(verifyChain: false), server: server)
             #expect(outcome.error == nil && server.isHandshakeComplete, "cut at \(cut): \(String(describing: outcome.error))")
+            await Task.yield()
         }
     }
 
-    @Test func encryptedFlightSplitAroundEachMessageBoundary() throws {
+    @Test func encryptedFlightSplitAroundEachMessageBoundary() async throws {
         let probe = ScriptedServer()
         expectSuccess(runHandshake(client: try makeTestClient(), server: probe), server: probe)
         var boundaries: [Int] = []
@@ -286,14 +289,15 @@ import Testing
             end += bytes.count
             boundaries.append(end)
         }
-        // ±4 bytes around each boundary inside the encrypted flight, and inside each 4-byte header.
+        // Around each boundary inside the encrypted flight, and inside each 4-byte header.
         for boundary in boundaries.dropFirst().dropLast() {
-            for delta in -4...4 {
+            for delta in [-2, -1, 0, 1, 2, 3] {
                 var config = ScriptedServer.Configuration()
                 config.framing = .split(at: [boundary + delta])
                 let server = ScriptedServer(config)
-                let outcome = runHandshake(client: try makeTestClient(), server: server)
+                let outcome = runHandshake(client: try makeTestClient(verifyChain: false), server: server)
                 #expect(outcome.error == nil && server.isHandshakeComplete, "cut at \(boundary + delta)")
+                await Task.yield()
             }
         }
     }

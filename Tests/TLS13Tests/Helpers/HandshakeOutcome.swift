@@ -54,15 +54,18 @@ enum ScriptedPKI {
     }
 }
 
-/// A client as an application would build one, verifying the chain against `Certs/ca.pem` for `identity`.
+/// A client as an application would build one, verifying the chain against `Certs/ca.pem` for `identity`
+/// (`verifyChain: false` skips the chain and name check, as `--insecure` does, for tests about other things).
 func makeTestClient(
     identity: ClientStateMachine.ServerIdentity = .dnsName("localhost"),
     now: Int64 = ScriptedPKI.now,
+    verifyChain: Bool = true,
     _ configure: (inout TLSClientConfiguration) -> Void = { _ in }
 ) throws -> ClientStateMachine {
     var configuration = TLSClientConfiguration()
     configure(&configuration)
-    let dependencies = ClientStateMachine.Dependencies(certificateVerifier: try ScriptedPKI.verifier(), now: now)
+    let dependencies = ClientStateMachine.Dependencies(
+        certificateVerifier: verifyChain ? try ScriptedPKI.verifier() : nil, now: now)
     return try ClientStateMachine(configuration: configuration, identity: identity, dependencies: dependencies)
 }
 
