@@ -113,13 +113,24 @@ import Testing
         expectAlert(runHandshake(client: try makeTestClient(), server: server), .unsupportedExtension, encrypted: false)
     }
 
-    @Test(arguments: [ExtensionType.preSharedKey, .earlyData, .serverName, .applicationLayerProtocolNegotiation])
-    func helloRetryRequestWithExtensionNotAllowedThere(_ type: ExtensionType) throws {
-        // pre_shared_key and early_data are never allowed in an HRR; server_name and ALPN belong in EE.
+    @Test(arguments: [ExtensionType.serverName, .applicationLayerProtocolNegotiation, .signatureAlgorithms])
+    func helloRetryRequestWithOfferedExtensionNotAllowedThere(_ type: ExtensionType) throws {
+        // Offered in the ClientHello, but these belong in EncryptedExtensions / CertificateRequest.
         let server = p256Server()
         server.mutateHelloRetryRequest = { $0.extensions.append(.unknown(type, [])) }
         let client = try makeTestClient { $0.applicationProtocols = ["h2"] }
         expectAlert(runHandshake(client: client, server: server), .illegalParameter, encrypted: false)
+    }
+
+    @Test(arguments: [ExtensionType.preSharedKey, .earlyData])
+    func helloRetryRequestWithUnofferedExtensionNotAllowedThere(_ type: ExtensionType) throws {
+        // Never allowed in an HRR and not offered: illegal_parameter or unsupported_extension (§4.2 names both).
+        let server = p256Server()
+        server.mutateHelloRetryRequest = { $0.extensions.append(.unknown(type, [])) }
+        let outcome = runHandshake(client: try makeTestClient(), server: server)
+        #expect([AlertDescription.illegalParameter, .unsupportedExtension].contains(outcome.error?.alert),
+                "\(String(describing: outcome.error))")
+        #expect(outcome.alertOnWire?.alert.description == outcome.error?.alert)
     }
 
     @Test func helloRetryRequestWithoutSupportedVersions() throws {

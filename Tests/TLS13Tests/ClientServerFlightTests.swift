@@ -38,13 +38,26 @@ import Testing
         expectAlert(try run(server) { $0.applicationProtocols = ["h2", "h3"] }, .decodeError, encrypted: true)
     }
 
-    @Test(arguments: [ExtensionType.keyShare, .supportedVersions, .preSharedKey, .cookie, .signatureAlgorithms,
-                      .pskKeyExchangeModes, .signatureAlgorithmsCert])
+    @Test(arguments: [ExtensionType.keyShare, .supportedVersions, .signatureAlgorithms, .pskKeyExchangeModes,
+                      .signatureAlgorithmsCert])
     func forbiddenExtensionInEncryptedExtensions(_ type: ExtensionType) throws {
-        // Each was offered in the ClientHello (cookie and pre_shared_key excepted), but none may appear in EE.
+        // Each was offered in the ClientHello, but none may appear in EE.
         let server = ScriptedServer()
         server.mutateEncryptedExtensions = { $0.extensions.append(.unknown(type, [0, 0x1d])) }
         expectAlert(try run(server), .illegalParameter, encrypted: true)
+    }
+
+    @Test(arguments: [ExtensionType.preSharedKey, .cookie])
+    func forbiddenAndUnsolicitedExtensionInEncryptedExtensions(_ type: ExtensionType) throws {
+        // Never allowed in EE, and not offered either: RFC 8446 §4.2 names both illegal_parameter (wrong
+        // message) and unsupported_extension (unsolicited); either is a correct answer.
+        let server = ScriptedServer()
+        server.mutateEncryptedExtensions = { $0.extensions.append(.unknown(type, [0, 0x1d])) }
+        let outcome = try run(server)
+        #expect([AlertDescription.illegalParameter, .unsupportedExtension].contains(outcome.error?.alert),
+                "\(String(describing: outcome.error))")
+        #expect(outcome.alertOnWire?.alert.description == outcome.error?.alert)
+        #expect(outcome.alertOnWire?.encrypted == true)
     }
 
     @Test func serverNameWithoutSNI() throws {

@@ -88,6 +88,18 @@ import Testing
         }
     }
 
+    @Test func tls12ServerHelloWithOnlyRenegotiationInfoIsProtocolVersion() throws {
+        // Extensions of 5 bytes: too short for a TLS 1.3 ServerHello's <6..2^16-1>, normal for TLS 1.2.
+        let outcome = try run {
+            $0.extensions = [.unknown(.renegotiationInfo, [0])]
+            $0.cipherSuite = CipherSuite(rawValue: 0xc02f)
+        }
+        withKnownIssue("ServerHello parsing requires an extensions block <6..2^16-1>: decode_error instead of protocol_version") {
+            expectAlert(outcome, .protocolVersion, encrypted: false)
+        }
+        #expect(outcome.error != nil)
+    }
+
     @Test(arguments: [UInt16(0x0303), 0x7f1c, 0x0302, 0x0305, 0xfefd])
     func supportedVersionsSelectingAnythingButTLS13(_ version: UInt16) throws {
         let outcome = try run {
