@@ -261,14 +261,17 @@ final class ClientStateMachine {
         return out
     }
 
-    /// The alert record to send for `error`, protected with the current write keys; `nil` when the
-    /// protocol sends none (a received alert, a transport error).
+    /// The bytes to send for `error`: any output already queued (e.g. the client's Finished, when the
+    /// failure came later in the same batch of records, so the alert's keys match what the server expects),
+    /// then the alert record under the current write keys. `nil` when the protocol sends no alert (a
+    /// received alert, a transport error).
     func alertRecord(for error: TLSError) -> [UInt8]? {
         state = .failed
         guard let alert = error.alertToSend, !closeNotifySent else { return nil }
         closeNotifySent = true
-        var out: [UInt8] = []
-        do throws(TLSError) {
+        var out = pendingOutput
+        pendingOutput = []
+        do {
             try records.write(.alert, payload: Alert(alert).encoded[...], into: &out)
         } catch {
             return nil

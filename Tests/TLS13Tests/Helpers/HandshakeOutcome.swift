@@ -106,10 +106,8 @@ private func exchange(client: ClientStateMachine, server: ScriptedServer, into o
             outcome.events += try client.receive(flight[...])
         } catch {
             outcome.error = error
-            // What the client queued before failing goes out first (its Finished, say), then the alert.
-            if let queued = try? client.takePendingOutput(), !queued.isEmpty {
-                do { try server.receive(queued) } catch { outcome.serverError = error }
-            }
+            // alertRecord(for:) itself puts what the client queued before failing (its Finished, say)
+            // ahead of the alert, so the alert's keys are the ones the server expects.
             outcome.alertRecord = client.alertRecord(for: error)
             if let record = outcome.alertRecord {
                 let before = server.receivedAlerts.count
