@@ -184,8 +184,8 @@ import Testing
         server.editFlight = { $0.append(.changeCipherSpec) }
         let outcome = try run(server)
         expectAlert(outcome, .unexpectedMessage, encrypted: true)
-        // The client's Finished was queued before the failure; its alert is under the application keys, so a
-        // driver must send the queued bytes first (as the harness does) for the server to read the alert.
+        // The client's Finished was queued before the failure and its alert is under the application keys:
+        // alertRecord(for:) sends the Finished first, so the server completes and then reads the alert.
         #expect(outcome.events.isEmpty)
         #expect(server.isHandshakeComplete)
     }
