@@ -67,7 +67,7 @@ import Testing
 
     @Test func rejectsOversizeMessagesFromTheHeader() throws {
         var small = HandshakeReassembler(maxMessageLength: 100)
-        #expect(thrownAlert { () throws(TLSError) in try small.append([11, 0, 0, 101]) } == .decodeError)
+        #expect(thrownAlert { () throws(TLSError) in try small.append([11, 0, 0, 101]) } == .illegalParameter)
         var exact = HandshakeReassembler(maxMessageLength: 100)
         try exact.append([20, 0, 0, 100])
         #expect(try exact.next() == nil)
@@ -76,12 +76,12 @@ import Testing
 
         var standard = HandshakeReassembler()
         #expect(standard.maxMessageLength == 1 << 16)
-        #expect(thrownAlert { () throws(TLSError) in try standard.append([11, 0x01, 0x00, 0x01]) } == .decodeError)
+        #expect(thrownAlert { () throws(TLSError) in try standard.append([11, 0x01, 0x00, 0x01]) } == .illegalParameter)
         // The header may arrive split across records; the check happens once it is complete.
         var split = HandshakeReassembler()
         try split.append([11, 0xFF])
         #expect(try split.next() == nil)
-        #expect(thrownAlert { () throws(TLSError) in try split.append([0xFF, 0xFF]) } == .decodeError)
+        #expect(thrownAlert { () throws(TLSError) in try split.append([0xFF, 0xFF]) } == .illegalParameter)
     }
 
     @Test func rejectsEmptyFragmentsAndBadMessages() throws {

@@ -82,7 +82,10 @@ struct HandshakeReassembler: Sendable {
         let length = Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
         guard length <= maxMessageLength else {
             let type = HandshakeType(rawValue: buffer[start])
-            throw TLSError.decode(reason: "\(type) message of \(length) bytes exceeds \(maxMessageLength)")
+            // A local limit, not a malformed message: illegal_parameter, as OpenSSL and BoringSSL send for
+            // an excessive message size.
+            throw TLSError.protocolViolation(
+                alert: .illegalParameter, reason: "\(type) message of \(length) bytes exceeds the limit of \(maxMessageLength)")
         }
         return length
     }
