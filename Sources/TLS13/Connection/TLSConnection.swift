@@ -198,6 +198,10 @@ public final class TLSConnection: @unchecked Sendable {
         sessionInfo.peerCertificates.first.flatMap { CertificateSummary(der: $0) }
     }
 
+    /// How many KeyUpdates this side sent because its key reached the record limit
+    /// (``TLSClientConfiguration/keyUpdateRecordLimit``).
+    public var automaticKeyUpdateCount: Int { stateLock.withLock { machine.automaticKeyUpdates } }
+
     /// How many NewSessionTicket messages the server has sent so far.
     public var receivedTicketCount: Int { stateLock.withLock { sessions.count } }
 

@@ -227,7 +227,9 @@ final class ClientStateMachine {
         var out = try takePendingOutput()
         var offset = data.startIndex
         repeat {
-            if let sequence = records.writeProtection?.sequenceNumber, sequence >= keyUpdateRecordLimit {
+            // The KeyUpdate goes out under the old key too: update while one record is left, so no key
+            // ever protects more than the limit.
+            if let sequence = records.writeProtection?.sequenceNumber, sequence + 1 >= keyUpdateRecordLimit {
                 try sendKeyUpdate(request: .updateNotRequested)
                 out += pendingOutput
                 pendingOutput = []

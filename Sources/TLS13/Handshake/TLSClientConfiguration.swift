@@ -65,7 +65,8 @@ public struct TLSClientConfiguration: Sendable {
     /// The largest handshake message accepted from the server, in bytes (certificate chains included).
     public var maxHandshakeMessageSize = 1 << 16
 
-    /// Records sent under one key before the client updates it with a KeyUpdate. `nil` (the default) uses
+    /// The most records sent under one key (its KeyUpdate included) before the client moves to the next
+    /// key. `nil` (the default) uses
     /// the cipher's limit: 2^24.5 records for AES-GCM (RFC 8446 §5.5), 2^23.5 for AES-CCM; set a small value
     /// only to test, or for a stricter policy.
     public var keyUpdateRecordLimit: UInt64? = nil
@@ -114,6 +115,9 @@ public struct TLSClientConfiguration: Sendable {
         guard !signatureAlgorithms.isEmpty else { throw TLSError.invalidConfiguration("no signature algorithms configured") }
         for proto in applicationProtocols where proto.utf8.isEmpty || proto.utf8.count > 255 {
             throw TLSError.invalidConfiguration("ALPN protocol names must be 1 to 255 bytes")
+        }
+        if let limit = keyUpdateRecordLimit, limit < 2 {
+            throw TLSError.invalidConfiguration("keyUpdateRecordLimit must be at least 2 (a KeyUpdate needs a record)")
         }
         guard maxHandshakeMessageSize >= 1024 else {
             throw TLSError.invalidConfiguration("maxHandshakeMessageSize must be at least 1024")
