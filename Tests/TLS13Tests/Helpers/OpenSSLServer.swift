@@ -5,26 +5,40 @@ import Glibc
 ///
 /// Started with `-accept 127.0.0.1:0` (or `[::1]:0`); the port is read from its `ACCEPT host:port` line.
 /// The process is killed by PID when the object is released (`deinit`) or ``stop()`` is called, so a
-/// failing test never leaves a server behind. Everything it prints is kept in ``output`` for diagnostics.
+/// failing test never leaves a server behind. Everything it prints (stdout and stderr) is kept in ``output``
+/// for assertions and diagnostics.
+///
+/// Modes (the `mode` argument):
+/// * `[]`: s_server's default mode. Data from the client is printed to stdout; lines written to its stdin
+///   (``send(_:)``) go to the client, except one-letter commands (`k\n` / `K\n`: send a KeyUpdate without /
+///   with update_requested; `q\n`: close_notify). It does **not** echo.
+/// * `["-rev"]`: reads lines from the client and writes each back reversed (a line of just `\n` comes back as
+///   `\n`); lines are read into a 16 KiB buffer, so keep lines shorter than that.
+/// * `["-www"]`: answers one HTTP GET with a status page, then sends close_notify.
 final class OpenSSLServer: @unchecked Sendable {
+    // @unchecked Sendable: `collected` is guarded by `lock`; the rest is immutable after init or is
+    // thread-safe (Process, Pipe).
     let process = Process()
     let port: UInt16
     let host: String
     private let stdinPipe = Pipe()
+    private let outputHandle: FileHandle
     private let lock = NSLock()
     private var collected = Data()
 
     /// - Parameters:
-    ///   - leaf: the leaf name in `Certs/` (`leaf-ecdsa-p256`, `leaf-rsa2048`, `expired`, …): uses
-    ///     `<leaf>.pem`, `<leaf>.key` and, when present, `intermediate.pem` as the chain.
-    ///   - mode: extra s_server arguments selecting the mode, e.g. `["-www"]`, `["-rev"]`, or `[]` (echo).
-    ///   - arguments: further arguments (`-ciphersuites`, `-groups`, …).
+    ///   - leaf: the certificate stem in `Certs/` (`leaf-ecdsa-p256`, `leaf-rsa2048`, `leaf-expired`, …): uses
+    ///     `<leaf>.pem` and `<leaf>.key`.
+    ///   - chain: a PEM file in `Certs/` sent after the leaf (`-cert_chain`), or `nil` to send the leaf alone.
+    ///   - mode: extra s_server arguments selecting the mode, e.g. `["-www"]`, `["-rev"]`, or `[]` (default).
+    ///   - arguments: further arguments (`-ciphersuites`, `-groups`, `-alpn`, `-msg`, …).
+    ///   - versions: the protocol version arguments; `["-tls1_2"]` for a TLS 1.2-only server.
+    ///   - ipv6: listen on `[::1]` instead of `127.0.0.1`.
     init(leaf: String = "leaf-ecdsa-p256", chain: String? = "intermediate.pem", mode: [String] = ["-rev"],
-         arguments: [String] = [], ipv6: Bool = false) throws {
+         arguments: [String] = [], versions: [String] = ["-tls1_3"], ipv6: Bool = false) throws {
         host = ipv6 ? "::1" : "127.0.0.1"
         process.executableURL = URL(fileURLWithPath: Self.opensslPath)
-        var args = [
-            "s_server", "-accept", ipv6 ? "[::1]:0" : "127.0.0.1:0", "-tls1_3",
+        var args = ["s_server", "-accept", ipv6 ? "[::1]:0" : "127.0.0.1:0"] + versions + [
             "-cert", CertPaths.path("\(leaf).pem"), "-key", CertPaths.path("\(leaf).key"),
             "-no_ign_eof",
         ]
@@ -39,6 +53,7 @@ final class OpenSSLServer: @unchecked Sendable {
 
         // Read until the ACCEPT line (or the process dies / 10 s pass).
         let handle = out.fileHandleForReading
+        outputHandle = handle
         let deadline = Date().addingTimeInterval(10)
         var found: UInt16?
         var text = ""
@@ -47,20 +62,27 @@ final class OpenSSLServer: @unchecked Sendable {
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
             for line in text.split(separator: "\n") where line.hasPrefix("ACCEPT ") {
-                if let colon = line.lastIndex(of: ":"), let p = UInt16(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)) {
+                if let colon = line.lastIndex(of: ":"),
+                   let p = UInt16(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+                {
                     found = p
                 }
             }
         }
         guard let found else {
-            process.terminate()
-            throw VectorError(description: "openssl s_server did not start: \(text)")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw VectorError(description: "openssl s_server \(args.joined(separator: " ")) did not start: \(text)")
         }
         port = found
         collected = Data(text.utf8)
-        // Keep draining its output so it never blocks on a full pipe.
+        // Keep draining its output so it never blocks on a full pipe; stop at end of file.
         handle.readabilityHandler = { [weak self] h in
             let data = h.availableData
+            if data.isEmpty {
+                h.readabilityHandler = nil
+                return
+            }
             guard let self else { return }
             self.lock.lock()
             self.collected.append(data)
@@ -75,11 +97,24 @@ final class OpenSSLServer: @unchecked Sendable {
         return String(decoding: collected, as: UTF8.self)
     }
 
-    /// Writes to the server's stdin (s_server's interactive commands, e.g. `k\n` for a KeyUpdate).
+    /// Waits (blocking: call from ``runBlocking(_:)``) until ``output`` contains `text` at least `count` times,
+    /// or `timeout` seconds pass.
+    /// - Returns: whether it appeared.
+    func waitForOutput(_ text: String, count: Int = 1, timeout: Double = 3) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if output.components(separatedBy: text).count - 1 >= count { return true }
+            if Date() >= deadline { return false }
+            usleep(10_000)
+        }
+    }
+
+    /// Writes to the server's stdin (s_server's interactive commands, e.g. `K\n` for a KeyUpdate).
     func send(_ text: String) {
         stdinPipe.fileHandleForWriting.write(Data(text.utf8))
     }
 
+    /// Kills the server (SIGKILL by PID) and waits for it; harmless when already stopped.
     func stop() {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
@@ -87,7 +122,10 @@ final class OpenSSLServer: @unchecked Sendable {
         }
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        outputHandle.readabilityHandler = nil
+    }
 
     static var opensslPath: String {
         for p in ["/usr/bin/openssl", "/usr/local/bin/openssl"] where FileManager.default.isExecutableFile(atPath: p) {

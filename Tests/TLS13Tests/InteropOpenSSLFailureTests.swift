@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+@testable import TLS13
+
+/// Failures against real `openssl s_server`: bad certificates (with the alert checked on both sides), ALPN
+/// mismatch, a TLS 1.2-only server, a server that vanishes, a server that never answers.
+@Suite(.serialized) struct InteropOpenSSLFailureTests {
+    // MARK: - Bad certificates
+
+    /// (certificate stem, chain sent after it, alert the client must send).
+    /// The alerts are those of ``OpenSSLCertificateVerifier/alert(forVerifyError:)``: expired and not yet valid
+    /// → certificate_expired (45); name mismatch → bad_certificate (42); self-signed leaf and unknown root →
+    /// unknown_ca (48).
+    static let badCertificates: [(String, String?, AlertDescription)] = [
+        ("leaf-expired", "intermediate.pem", .certificateExpired),
+        ("leaf-not-yet-valid", "intermediate.pem", .certificateExpired),
+        ("leaf-wrong-host", "intermediate.pem", .badCertificate),
+        ("leaf-self-signed", nil, .unknownCA),
+        ("leaf-unknown-ca", "unknown-ca-intermediate.pem", .unknownCA),
+    ]
+
+    /// The client throws `.certificateRejected` with the expected alert, and s_server reports receiving exactly
+    /// that alert (`...:SSL alert number NN`, printed by s_server on its error output).
+    @Test(arguments: badCertificates)
+    func badCertificateRejected(_ leaf: String, _ chain: String?, _ alert: AlertDescription) async throws {
+        let server = try OpenSSLServer(leaf: leaf, chain: chain, mode: ["-rev"])
+        defer { server.stop() }
+        let error = try await runBlocking { Interop.connectError(server) }
+        guard case .certificateRejected(let sent, let reason) = error else {
+            Issue.record("expected .certificateRejected, got \(String(describing: error))")
+            return
+        }
+        #expect(sent == alert, "\(reason)")
+        let line = "SSL alert number \(alert.rawValue)"
+        let serverSaw = try await runBlocking { server.waitForOutput(line) }
+        #expect(serverSaw, "s_server output lacks \"\(line)\": \(server.output)")
+    }
+
+    /// `verifyCertificates = false` accepts the self-signed leaf (the handshake is otherwise complete: data
+    /// flows) and reports `certificateVerified == false`.
+    @Test func insecureAcceptsSelfSigned() async throws {
+        let server = try OpenSSLServer(leaf: "leaf-self-signed", chain: nil, mode: ["-rev"])
+        defer { server.stop() }
+        let info = try await runBlocking {
+            try Interop.handshakeAndRoundTrip(server, Interop.config { $0.verifyCertificates = false })
+        }
+        #expect(!info.certificateVerified)
+        #expect(info.signatureScheme == .ecdsaSecp256r1SHA256)
+        #expect(info.peerCertificates.count == 1)
+    }
+
+    /// `verifyCertificates = false` also skips the name check (wrong-host leaf).
+    @Test func insecureAcceptsWrongHost() async throws {
+        let server = try OpenSSLServer(leaf: "leaf-wrong-host", mode: ["-rev"])
+        defer { server.stop() }
+        let info = try await runBlocking {
+            try Interop.handshakeAndRoundTrip(server, Interop.config { $0.verifyCertificates = false })
+        }
+        #expect(!info.certificateVerified)
+    }
+
+    // MARK: - ALPN mismatch
+
+    /// `-alpn h2` while the client offers only http/1.1: OpenSSL 3.0's s_server callback fails the handshake
+    /// with a fatal no_application_protocol alert, which the client reports as `.alertReceived`.
+    @Test func alpnMismatchFailsWithNoApplicationProtocol() async throws {
+        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-alpn", "h2"])
+        defer { server.stop() }
+        let error = try await runBlocking {
+            Interop.connectError(server, Interop.config { $0.applicationProtocols = ["http/1.1"] })
+        }
+        #expect(error == .alertReceived(.noApplicationProtocol))
+    }
+
+    // MARK: - Protocol version
+
+    /// A TLS 1.2-only server (`-tls1_2`) answers our TLS 1.3-only ClientHello with a protocol_version alert.
+    @Test func tls12OnlyServer() async throws {
+        let server = try OpenSSLServer(mode: ["-rev"], versions: ["-tls1_2"])
+        defer { server.stop() }
+        let error = try await runBlocking { Interop.connectError(server) }
+        #expect(error == .alertReceived(.protocolVersion))
+        let serverSaw = try await runBlocking { server.waitForOutput("unsupported protocol") }
+        #expect(serverSaw, "s_server output: \(server.output)")
+    }
+
+    // MARK: - Transport failures
+
+    /// After a successful round trip the s_server process is killed: the kernel closes its socket with a FIN
+    /// and no close_notify, so the next `read()` must throw `.truncated` (never return `[]`), and the
+    /// connection stays failed.
+    @Test func serverKilledWithoutCloseNotify() async throws {
+        let server = try OpenSSLServer(mode: ["-rev"])
+        defer { server.stop() }
+        let conn = try await runBlocking { () throws -> TLSConnection in
+            let conn = try Interop.connect(server)
+            try conn.write(Array("abc\n".utf8))
+            let reply = try Interop.readLine(conn)
+            guard reply == Array("cba\n".utf8) else { throw VectorError(description: "bad reply \(reply)") }
+            return conn
+        }
+        defer { conn.close() }
+        try await runBlocking { server.stop() }
+        let (first, second) = try await runBlocking { () -> (TLSError?, TLSError?) in
+            func readError() -> TLSError? {
+                do {
+                    _ = try Interop.readToEnd(conn)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            return (readError(), readError())
+        }
+        #expect(first == .truncated)
+        #expect(second == .truncated)
+    }
+
+    /// A TCP listener that accepts (the kernel completes the TCP handshake from the backlog) and never answers:
+    /// with `handshakeTimeout = 1`, `connect` throws `.timedOut` after about one second, and the listener did
+    /// receive a TLS ClientHello record.
+    @Test func handshakeTimeout() async throws {
+        let listener = try LoopbackListener(.v4)
+        let (error, elapsed, header) = try await runBlocking { () throws -> (TLSError?, Double, [UInt8]) in
+            let start = Date()
+            var failure: TLSError?
+            do throws(TLSError) {
+                let conn = try TLSConnection.connect(
+                    host: "127.0.0.1", port: listener.port,
+                    configuration: Interop.config { $0.handshakeTimeout = 1 })
+                conn.close()
+            } catch {
+                failure = error
+            }
+            let elapsed = Date().timeIntervalSince(start)
+            let peer = try listener.accept(timeout: 1)
+            return (failure, elapsed, try peer.readExactly(5, timeout: 1))
+        }
+        guard case .timedOut = error else {
+            Issue.record("expected .timedOut, got \(String(describing: error))")
+            return
+        }
+        #expect(elapsed >= 0.9 && elapsed < 3, "took \(elapsed) s")
+        #expect(header.prefix(3) == [0x16, 0x03, 0x01])  // handshake record, legacy version 0x0301
+    }
+}

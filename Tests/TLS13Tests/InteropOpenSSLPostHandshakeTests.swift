@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+@testable import TLS13
+
+/// After the handshake, against real `openssl s_server`: NewSessionTicket, KeyUpdate both ways, the exporter.
+///
+/// The KeyUpdate tests run s_server in its default mode with `-msg`: data from the client is printed to its
+/// stdout, lines sent to its stdin go to the client, `K\n` on its stdin makes it send KeyUpdate(update_requested),
+/// and `-msg` logs every handshake message with its bytes (`<<<` received, `>>>` sent), e.g.
+/// ```
+/// <<< TLS 1.3, Handshake [length 0005], KeyUpdate
+///     18 00 00 01 00
+/// ```
+@Suite(.serialized) struct InteropOpenSSLPostHandshakeTests {
+    // MARK: - NewSessionTicket
+
+    /// s_server sends two tickets after the handshake by default; `-num_tickets N` changes that. The client
+    /// counts them (they arrive before the echoed data, so all are counted once a reply has been read).
+    @Test(arguments: [(nil, 2), ("0", 0), ("5", 5)] as [(String?, Int)])
+    func sessionTickets(_ numTickets: String?, _ expected: Int) async throws {
+        let server = try OpenSSLServer(mode: ["-rev"], arguments: numTickets.map { ["-num_tickets", $0] } ?? [])
+        defer { server.stop() }
+        let count = try await runBlocking {
+            let conn = try Interop.connect(server)
+            defer { conn.close() }
+            try conn.write(Array("t\n".utf8))
+            _ = try Interop.readLine(conn)
+            return conn.receivedTicketCount
+        }
+        #expect(count == expected)
+    }
+
+    // MARK: - KeyUpdate
+
+    /// How `-msg` logs a KeyUpdate that s_server sent.
+    static let sentKeyUpdate = ">>> TLS 1.3, Handshake [length 0005], KeyUpdate"
+
+    /// The KeyUpdate messages in s_server's `-msg` log, in order: (`"<<<"` received / `">>>"` sent, the
+    /// request_update byte).
+    static func keyUpdates(in output: String) -> [(String, UInt8)] {
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        var result: [(String, UInt8)] = []
+        for (i, line) in lines.enumerated() where line.hasSuffix("], KeyUpdate") && i + 1 < lines.count {
+            let bytes = lines[i + 1].split(separator: " ")
+            guard bytes.count == 5, bytes[0] == "18", let request = UInt8(bytes[4], radix: 16) else { continue }
+            result.append((String(line.prefix(3)), request))
+        }
+        return result
+    }
+
+    /// Runs in default mode with `-msg`; a line the client writes must show up in the server's output.
+    static func expectServerReceived(_ server: OpenSSLServer, _ text: String) async throws {
+        let seen = try await runBlocking { server.waitForOutput(text) }
+        #expect(seen, "s_server did not print \(text.debugDescription): \(server.output)")
+    }
+
+    /// `K` on s_server's stdin: it sends KeyUpdate(update_requested) then, under its new keys, a line. The
+    /// client must read the line, answer with KeyUpdate(update_not_requested), and its next data (under its new
+    /// keys) must reach the server. Then a second round (`k`, no request): no answer expected.
+    @Test func serverInitiatedKeyUpdate() async throws {
+        let server = try OpenSSLServer(mode: [], arguments: ["-msg"])
+        defer { server.stop() }
+        let conn = try await runBlocking { try Interop.connect(server) }
+        defer { conn.close() }
+
+        try await runBlocking { try conn.write(Array("before-update\n".utf8)) }
+        try await Self.expectServerReceived(server, "before-update")
+
+        // s_server discards the rest of a command line, so data goes separately, once the KeyUpdate is out.
+        server.send("K\n")
+        #expect(try await runBlocking { server.waitForOutput(Self.sentKeyUpdate) })
+        server.send("from-server-1\n")
+        let line1 = try await runBlocking { try Interop.readLine(conn) }
+        #expect(line1 == Array("from-server-1\n".utf8))
+        try await runBlocking { try conn.write(Array("after-update\n".utf8)) }
+        try await Self.expectServerReceived(server, "after-update")
+
+        server.send("k\n")
+        #expect(try await runBlocking { server.waitForOutput(Self.sentKeyUpdate, count: 2) })
+        server.send("from-server-2\n")
+        let line2 = try await runBlocking { try Interop.readLine(conn) }
+        #expect(line2 == Array("from-server-2\n".utf8))
+        try await runBlocking { try conn.write(Array("after-second-update\n".utf8)) }
+        try await Self.expectServerReceived(server, "after-second-update")
+
+        let updates = Self.keyUpdates(in: server.output)
+        #expect(updates.map(\.0) == [">>>", "<<<", ">>>"], "\(updates)")
+        #expect(updates.map(\.1) == [1, 0, 0], "\(updates)")
+    }
+
+    /// `updateKeys(requestPeerUpdate: true)`: the client sends KeyUpdate(update_requested) and switches its
+    /// sending keys; s_server reads the next line with the new keys and answers with its own KeyUpdate (sent
+    /// before its next data); the client reads that data with the server's new keys.
+    @Test func clientInitiatedKeyUpdateRequestingPeerUpdate() async throws {
+        let server = try OpenSSLServer(mode: [], arguments: ["-msg"])
+        defer { server.stop() }
+        let conn = try await runBlocking { try Interop.connect(server) }
+        defer { conn.close() }
+
+        try await runBlocking { try conn.write(Array("one\n".utf8)) }
+        try await Self.expectServerReceived(server, "one")
+        try await runBlocking {
+            try conn.updateKeys(requestPeerUpdate: true)
+            try conn.write(Array("two\n".utf8))
+        }
+        try await Self.expectServerReceived(server, "two")
+        server.send("three\n")
+        let line = try await runBlocking { try Interop.readLine(conn) }
+        #expect(line == Array("three\n".utf8))
+        try await runBlocking { try conn.write(Array("four\n".utf8)) }
+        try await Self.expectServerReceived(server, "four")
+
+        let updates = Self.keyUpdates(in: server.output)
+        #expect(updates.map(\.0) == ["<<<", ">>>"], "\(updates)")
+        #expect(updates.map(\.1) == [1, 0], "\(updates)")
+    }
+
+    /// `updateKeys(requestPeerUpdate: false)` three times in a row: the server follows each and does not answer.
+    @Test func clientInitiatedKeyUpdatesWithoutRequest() async throws {
+        let server = try OpenSSLServer(mode: [], arguments: ["-msg"])
+        defer { server.stop() }
+        let conn = try await runBlocking { try Interop.connect(server) }
+        defer { conn.close() }
+        for round in 1...3 {
+            try await runBlocking {
+                try conn.updateKeys(requestPeerUpdate: false)
+                try conn.write(Array("round-\(round)\n".utf8))
+            }
+            try await Self.expectServerReceived(server, "round-\(round)")
+        }
+        server.send("back\n")
+        let line = try await runBlocking { try Interop.readLine(conn) }
+        #expect(line == Array("back\n".utf8))
+        let updates = Self.keyUpdates(in: server.output)
+        #expect(updates.map(\.0) == ["<<<", "<<<", "<<<"], "\(updates)")
+        #expect(updates.map(\.1) == [0, 0, 0], "\(updates)")
+    }
+
+    // MARK: - Exporter
+
+    /// `-keymatexport LABEL -keymatexportlen 32` makes s_server print its exporter output (no context, which in
+    /// TLS 1.3 equals an empty context, RFC 8446 §7.5). Ours must equal it byte for byte, be stable across
+    /// calls, and change with the label and with a non-empty context.
+    @Test(arguments: [CipherSuite.aes128GCMSHA256, .aes256GCMSHA384])
+    func exporterMatchesServer(_ suite: CipherSuite) async throws {
+        let label = "EXPORTER-swift-tls13-interop"
+        let server = try OpenSSLServer(
+            mode: [], arguments: ["-keymatexport", label, "-keymatexportlen", "32", "-ciphersuites", suite.description])
+        defer { server.stop() }
+        let (ours, again, otherLabel, withContext) = try await runBlocking {
+            let conn = try Interop.connect(server)
+            defer { conn.close() }
+            return (
+                try conn.exportKeyingMaterial(label: label, context: [], length: 32),
+                try conn.exportKeyingMaterial(label: label, context: [], length: 32),
+                try conn.exportKeyingMaterial(label: "EXPORTER-other", context: [], length: 32),
+                try conn.exportKeyingMaterial(label: label, context: [1, 2, 3], length: 32)
+            )
+        }
+        #expect(ours.count == 32)
+        #expect(again == ours)
+        #expect(otherLabel.count == 32 && otherLabel != ours)
+        #expect(withContext.count == 32 && withContext != ours)
+
+        let printed = try await runBlocking { server.waitForOutput("Keying material: ") }
+        #expect(printed, "s_server output: \(server.output)")
+        let serverHex = server.output.split(separator: "\n")
+            .first { $0.contains("Keying material: ") }
+            .map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        #expect(serverHex == ours.hexString.uppercased())
+    }
+}
