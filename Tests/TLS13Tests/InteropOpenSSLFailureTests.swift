@@ -143,4 +143,96 @@ import Testing
         #expect(elapsed >= 0.9 && elapsed < 3, "took \(elapsed) s")
         #expect(header.prefix(3) == [0x16, 0x03, 0x01])  // handshake record, legacy version 0x0301
     }
+
+    // MARK: - Nothing in common
+
+    /// Server settings the client cannot meet: OpenSSL refuses the ClientHello with a handshake_failure alert
+    /// (40), which the client reports as `.alertReceived(.handshakeFailure)`. Each row: (what is missing,
+    /// s_server arguments, the error text s_server prints).
+    static let nothingInCommon: [(String, [String], String)] = [
+        ("only TLS_AES_128_CCM_SHA256", ["-ciphersuites", "TLS_AES_128_CCM_SHA256"], "no shared cipher"),
+        ("only ffdhe2048", ["-groups", "ffdhe2048"], "no suitable key share"),
+    ]
+
+    @Test(arguments: nothingInCommon)
+    func serverRefusesClientHello(_ what: String, _ arguments: [String], _ serverText: String) async throws {
+        let server = try OpenSSLServer(mode: ["-rev"], arguments: arguments)
+        defer { server.stop() }
+        let error = try await runBlocking { Interop.connectError(server) }
+        #expect(error == .alertReceived(.handshakeFailure), "\(what)")
+        let serverSaw = try await runBlocking { server.waitForOutput(serverText) }
+        #expect(serverSaw, "\(what): \(server.output)")
+    }
+
+    /// The client accepts only Ed25519 signatures but the server has an ECDSA P-256 certificate: OpenSSL finds
+    /// no certificate it may use and fails the handshake.
+    @Test func noUsableServerCertificateForClientSignatureAlgorithms() async throws {
+        let server = try OpenSSLServer(mode: ["-rev"])
+        defer { server.stop() }
+        let error = try await runBlocking {
+            Interop.connectError(server, Interop.config { $0.signatureAlgorithms = [.ed25519] })
+        }
+        #expect(error == .alertReceived(.handshakeFailure))
+    }
+
+    // MARK: - Client certificates (the client has none)
+
+    /// `-verify 1`: s_server asks for a client certificate but does not insist. The client answers the
+    /// CertificateRequest with an empty Certificate and the connection works.
+    @Test func optionalClientCertificateRequest() async throws {
+        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-verify", "1", "-msg"])
+        defer { server.stop() }
+        let info = try await runBlocking { try Interop.handshakeAndRoundTrip(server) }
+        #expect(info.certificateVerified)
+        let output = server.output
+        #expect(output.split(separator: "\n").contains { $0.hasPrefix(">>> TLS 1.3, Handshake") && $0.hasSuffix("], CertificateRequest") },
+                "\(output)")
+        // The client's empty Certificate: type 11, length 4, empty context, empty list.
+        #expect(output.contains("<<< TLS 1.3, Handshake [length 0008], Certificate\n    0b 00 00 04 00 00 00 00"),
+                "\(output)")
+    }
+
+    /// `-Verify 1`: s_server requires a client certificate. In TLS 1.3 the client's handshake completes when it
+    /// sends its Finished (with an empty Certificate); the server then sends certificate_required (116), which the
+    /// client's first read reports.
+    @Test func requiredClientCertificate() async throws {
+        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-Verify", "1"])
+        defer { server.stop() }
+        let error = try await runBlocking { () -> TLSError? in
+            do throws(TLSError) {
+                let conn = try Interop.connect(server)
+                defer { conn.close() }
+                try conn.write(Array("x\n".utf8))
+                _ = try Interop.readLine(conn)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        #expect(error == .alertReceived(.certificateRequired))
+    }
+
+    // MARK: - SNI
+
+    /// `-servername localhost -servername_fatal`: a client naming another server gets a fatal
+    /// unrecognized_name alert (112). Without `-servername_fatal` OpenSSL only warns, which TLS 1.3 cannot
+    /// express, so it says nothing and the handshake proceeds with the default certificate.
+    @Test(arguments: [true, false]) func sniMismatch(_ fatal: Bool) async throws {
+        let server = try OpenSSLServer(mode: ["-rev"], arguments: [
+            "-servername", "localhost",
+            "-cert2", CertPaths.path("leaf-ecdsa-p384.pem"), "-key2", CertPaths.path("leaf-ecdsa-p384.key"),
+        ] + (fatal ? ["-servername_fatal"] : []))
+        defer { server.stop() }
+        let config = Interop.config {
+            $0.serverName = "other.example"
+            $0.verifyCertificates = false
+        }
+        if fatal {
+            let error = try await runBlocking { Interop.connectError(server, config) }
+            #expect(error == .alertReceived(.unrecognizedName))
+        } else {
+            let info = try await runBlocking { try Interop.handshakeAndRoundTrip(server, config) }
+            #expect(info.signatureScheme == .ecdsaSecp256r1SHA256)  // the default leaf, not cert2
+        }
+    }
 }

@@ -169,4 +169,33 @@ import Testing
             .map { $0.split(separator: " ").last.map(String.init) ?? "" }
         #expect(serverHex == ours.hexString.uppercased())
     }
+
+    // MARK: - Closing
+
+    /// Half-close: the client writes a line and sends close_notify (`closeWrite()`); s_server (default mode)
+    /// prints the line, reads the close_notify, and answers with its own close_notify: the client's `read()`
+    /// returns `[]`, and writing after `closeWrite()` throws `.closed`.
+    @Test func clientCloseWriteThenServerCloses() async throws {
+        let server = try OpenSSLServer(mode: [], arguments: ["-msg"])
+        defer { server.stop() }
+        let (rest, writeError) = try await runBlocking { () throws -> ([UInt8], TLSError?) in
+            let conn = try Interop.connect(server)
+            defer { conn.close() }
+            try conn.write(Array("last-words\n".utf8))
+            try conn.closeWrite()
+            let rest = try Interop.readToEnd(conn)
+            do throws(TLSError) {
+                try conn.write([1])
+                return (rest, nil)
+            } catch {
+                return (rest, error)
+            }
+        }
+        #expect(rest == [])
+        #expect(writeError == .closed)
+        try await Self.expectServerReceived(server, "last-words")
+        let output = server.output
+        #expect(output.contains("<<< TLS 1.3, Alert [length 0002], warning close_notify"), "\(output)")
+        #expect(output.contains(">>> TLS 1.3, Alert [length 0002], warning close_notify"), "\(output)")
+    }
 }

@@ -15,6 +15,7 @@ import Glibc
 /// * `["-rev"]`: reads lines from the client and writes each back reversed (a line of just `\n` comes back as
 ///   `\n`); lines are read into a 16 KiB buffer, so keep lines shorter than that.
 /// * `["-www"]`: answers one HTTP GET with a status page, then sends close_notify.
+/// * `["-WWW"]`: answers `GET /name HTTP/1.0` with the file `name` from `workingDirectory`, then close_notify.
 final class OpenSSLServer: @unchecked Sendable {
     // @unchecked Sendable: `collected` is guarded by `lock`; the rest is immutable after init or is
     // thread-safe (Process, Pipe).
@@ -34,8 +35,10 @@ final class OpenSSLServer: @unchecked Sendable {
     ///   - arguments: further arguments (`-ciphersuites`, `-groups`, `-alpn`, `-msg`, …).
     ///   - versions: the protocol version arguments; `["-tls1_2"]` for a TLS 1.2-only server.
     ///   - ipv6: listen on `[::1]` instead of `127.0.0.1`.
+    ///   - workingDirectory: the server's current directory (what `-WWW` serves files from).
     init(leaf: String = "leaf-ecdsa-p256", chain: String? = "intermediate.pem", mode: [String] = ["-rev"],
-         arguments: [String] = [], versions: [String] = ["-tls1_3"], ipv6: Bool = false) throws {
+         arguments: [String] = [], versions: [String] = ["-tls1_3"], ipv6: Bool = false,
+         workingDirectory: URL? = nil) throws {
         host = ipv6 ? "::1" : "127.0.0.1"
         process.executableURL = URL(fileURLWithPath: Self.opensslPath)
         var args = ["s_server", "-accept", ipv6 ? "[::1]:0" : "127.0.0.1:0"] + versions + [
@@ -45,6 +48,7 @@ final class OpenSSLServer: @unchecked Sendable {
         if let chain { args += ["-cert_chain", CertPaths.path(chain)] }
         args += mode + arguments
         process.arguments = args
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out
