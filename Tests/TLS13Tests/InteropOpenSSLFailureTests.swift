@@ -23,7 +23,7 @@ import Testing
     /// that alert (`...:SSL alert number NN`, printed by s_server on its error output).
     @Test(arguments: badCertificates)
     func badCertificateRejected(_ leaf: String, _ chain: String?, _ alert: AlertDescription) async throws {
-        let server = try OpenSSLServer(leaf: leaf, chain: chain, mode: ["-rev"])
+        let server = try await OpenSSLServer.start(leaf: leaf, chain: chain, mode: ["-rev"])
         defer { server.stop() }
         let error = try await runBlocking { Interop.connectError(server) }
         guard case .certificateRejected(let sent, let reason) = error else {
@@ -31,15 +31,13 @@ import Testing
             return
         }
         #expect(sent == alert, "\(reason)")
-        let line = "SSL alert number \(alert.rawValue)"
-        let serverSaw = try await runBlocking { server.waitForOutput(line) }
-        #expect(serverSaw, "s_server output lacks \"\(line)\": \(server.output)")
+        try await Interop.expectServerPrinted(server, "SSL alert number \(alert.rawValue)\n")
     }
 
     /// `verifyCertificates = false` accepts the self-signed leaf (the handshake is otherwise complete: data
     /// flows) and reports `certificateVerified == false`.
     @Test func insecureAcceptsSelfSigned() async throws {
-        let server = try OpenSSLServer(leaf: "leaf-self-signed", chain: nil, mode: ["-rev"])
+        let server = try await OpenSSLServer.start(leaf: "leaf-self-signed", chain: nil, mode: ["-rev"])
         defer { server.stop() }
         let info = try await runBlocking {
             try Interop.handshakeAndRoundTrip(server, Interop.config { $0.verifyCertificates = false })
@@ -51,7 +49,7 @@ import Testing
 
     /// `verifyCertificates = false` also skips the name check (wrong-host leaf).
     @Test func insecureAcceptsWrongHost() async throws {
-        let server = try OpenSSLServer(leaf: "leaf-wrong-host", mode: ["-rev"])
+        let server = try await OpenSSLServer.start(leaf: "leaf-wrong-host", mode: ["-rev"])
         defer { server.stop() }
         let info = try await runBlocking {
             try Interop.handshakeAndRoundTrip(server, Interop.config { $0.verifyCertificates = false })
@@ -64,7 +62,7 @@ import Testing
     /// `-alpn h2` while the client offers only http/1.1: OpenSSL 3.0's s_server callback fails the handshake
     /// with a fatal no_application_protocol alert, which the client reports as `.alertReceived`.
     @Test func alpnMismatchFailsWithNoApplicationProtocol() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-alpn", "h2"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-alpn", "h2"])
         defer { server.stop() }
         let error = try await runBlocking {
             Interop.connectError(server, Interop.config { $0.applicationProtocols = ["http/1.1"] })
@@ -76,12 +74,11 @@ import Testing
 
     /// A TLS 1.2-only server (`-tls1_2`) answers our TLS 1.3-only ClientHello with a protocol_version alert.
     @Test func tls12OnlyServer() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], versions: ["-tls1_2"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], versions: ["-tls1_2"])
         defer { server.stop() }
         let error = try await runBlocking { Interop.connectError(server) }
         #expect(error == .alertReceived(.protocolVersion))
-        let serverSaw = try await runBlocking { server.waitForOutput("unsupported protocol") }
-        #expect(serverSaw, "s_server output: \(server.output)")
+        try await Interop.expectServerPrinted(server, "unsupported protocol")
     }
 
     // MARK: - Transport failures
@@ -90,7 +87,7 @@ import Testing
     /// and no close_notify, so the next `read()` must throw `.truncated` (never return `[]`), and the
     /// connection stays failed.
     @Test func serverKilledWithoutCloseNotify() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"])
         defer { server.stop() }
         let conn = try await runBlocking { () throws -> TLSConnection in
             let conn = try Interop.connect(server)
@@ -99,9 +96,9 @@ import Testing
             guard reply == Array("cba\n".utf8) else { throw VectorError(description: "bad reply \(reply)") }
             return conn
         }
-        defer { conn.close() }
-        try await runBlocking { server.stop() }
+        try await runBlocking { server.stop(wait: true) }
         let (first, second) = try await runBlocking { () -> (TLSError?, TLSError?) in
+            defer { conn.close() }
             func readError() -> TLSError? {
                 do {
                     _ = try Interop.readToEnd(conn)
@@ -156,18 +153,17 @@ import Testing
 
     @Test(arguments: nothingInCommon)
     func serverRefusesClientHello(_ what: String, _ arguments: [String], _ serverText: String) async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: arguments)
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: arguments)
         defer { server.stop() }
         let error = try await runBlocking { Interop.connectError(server) }
         #expect(error == .alertReceived(.handshakeFailure), "\(what)")
-        let serverSaw = try await runBlocking { server.waitForOutput(serverText) }
-        #expect(serverSaw, "\(what): \(server.output)")
+        try await Interop.expectServerPrinted(server, serverText)
     }
 
     /// The client accepts only Ed25519 signatures but the server has an ECDSA P-256 certificate: OpenSSL finds
     /// no certificate it may use and fails the handshake.
     @Test func noUsableServerCertificateForClientSignatureAlgorithms() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"])
         defer { server.stop() }
         let error = try await runBlocking {
             Interop.connectError(server, Interop.config { $0.signatureAlgorithms = [.ed25519] })
@@ -180,15 +176,15 @@ import Testing
     /// `-verify 1`: s_server asks for a client certificate but does not insist. The client answers the
     /// CertificateRequest with an empty Certificate and the connection works.
     @Test func optionalClientCertificateRequest() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-verify", "1", "-msg"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-verify", "1", "-msg"])
         defer { server.stop() }
         let info = try await runBlocking { try Interop.handshakeAndRoundTrip(server) }
         #expect(info.certificateVerified)
+        // The client's empty Certificate: type 11, length 4, empty context, empty list.
+        try await Interop.expectServerPrinted(
+            server, "<<< TLS 1.3, Handshake [length 0008], Certificate\n    0b 00 00 04 00 00 00 00\n")
         let output = server.output
         #expect(output.split(separator: "\n").contains { $0.hasPrefix(">>> TLS 1.3, Handshake") && $0.hasSuffix("], CertificateRequest") },
-                "\(output)")
-        // The client's empty Certificate: type 11, length 4, empty context, empty list.
-        #expect(output.contains("<<< TLS 1.3, Handshake [length 0008], Certificate\n    0b 00 00 04 00 00 00 00"),
                 "\(output)")
     }
 
@@ -196,7 +192,7 @@ import Testing
     /// sends its Finished (with an empty Certificate); the server then sends certificate_required (116), which the
     /// client's first read reports.
     @Test func requiredClientCertificate() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-Verify", "1"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-Verify", "1"])
         defer { server.stop() }
         let error = try await runBlocking { () -> TLSError? in
             do throws(TLSError) {
@@ -218,7 +214,7 @@ import Testing
     /// unrecognized_name alert (112). Without `-servername_fatal` OpenSSL only warns, which TLS 1.3 cannot
     /// express, so it says nothing and the handshake proceeds with the default certificate.
     @Test(arguments: [true, false]) func sniMismatch(_ fatal: Bool) async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: [
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: [
             "-servername", "localhost",
             "-cert2", CertPaths.path("leaf-ecdsa-p384.pem"), "-key2", CertPaths.path("leaf-ecdsa-p384.key"),
         ] + (fatal ? ["-servername_fatal"] : []))

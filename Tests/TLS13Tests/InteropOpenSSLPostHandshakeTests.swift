@@ -18,7 +18,7 @@ import Testing
     /// counts them (they arrive before the echoed data, so all are counted once a reply has been read).
     @Test(arguments: [(nil, 2), ("0", 0), ("5", 5)] as [(String?, Int)])
     func sessionTickets(_ numTickets: String?, _ expected: Int) async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: numTickets.map { ["-num_tickets", $0] } ?? [])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: numTickets.map { ["-num_tickets", $0] } ?? [])
         defer { server.stop() }
         let count = try await runBlocking {
             let conn = try Interop.connect(server)
@@ -49,26 +49,27 @@ import Testing
     }
 
     /// Runs in default mode with `-msg`; a line the client writes must show up in the server's output.
-    static func expectServerReceived(_ server: OpenSSLServer, _ text: String) async throws {
-        let seen = try await runBlocking { server.waitForOutput(text) }
-        #expect(seen, "s_server did not print \(text.debugDescription): \(server.output)")
+    static func expectServerReceived(
+        _ server: OpenSSLServer, _ text: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        try await Interop.expectServerPrinted(server, text + "\n", sourceLocation: sourceLocation)
     }
 
     /// `K` on s_server's stdin: it sends KeyUpdate(update_requested) then, under its new keys, a line. The
     /// client must read the line, answer with KeyUpdate(update_not_requested), and its next data (under its new
     /// keys) must reach the server. Then a second round (`k`, no request): no answer expected.
     @Test func serverInitiatedKeyUpdate() async throws {
-        let server = try OpenSSLServer(mode: [], arguments: ["-msg"])
+        let server = try await OpenSSLServer.start(mode: [], arguments: ["-msg"])
         defer { server.stop() }
+        // Closed at the end (blocking, so not in a defer); on an early exit its deinit closes the socket.
         let conn = try await runBlocking { try Interop.connect(server) }
-        defer { conn.close() }
 
         try await runBlocking { try conn.write(Array("before-update\n".utf8)) }
         try await Self.expectServerReceived(server, "before-update")
 
         // s_server discards the rest of a command line, so data goes separately, once the KeyUpdate is out.
         server.send("K\n")
-        #expect(try await runBlocking { server.waitForOutput(Self.sentKeyUpdate) })
+        try await Interop.expectServerPrinted(server, Self.sentKeyUpdate)
         server.send("from-server-1\n")
         let line1 = try await runBlocking { try Interop.readLine(conn) }
         #expect(line1 == Array("from-server-1\n".utf8))
@@ -76,13 +77,14 @@ import Testing
         try await Self.expectServerReceived(server, "after-update")
 
         server.send("k\n")
-        #expect(try await runBlocking { server.waitForOutput(Self.sentKeyUpdate, count: 2) })
+        try await Interop.expectServerPrinted(server, Self.sentKeyUpdate, count: 2)
         server.send("from-server-2\n")
         let line2 = try await runBlocking { try Interop.readLine(conn) }
         #expect(line2 == Array("from-server-2\n".utf8))
         try await runBlocking { try conn.write(Array("after-second-update\n".utf8)) }
         try await Self.expectServerReceived(server, "after-second-update")
 
+        try await runBlocking { conn.close() }
         let updates = Self.keyUpdates(in: server.output)
         #expect(updates.map(\.0) == [">>>", "<<<", ">>>"], "\(updates)")
         #expect(updates.map(\.1) == [1, 0, 0], "\(updates)")
@@ -92,10 +94,10 @@ import Testing
     /// sending keys; s_server reads the next line with the new keys and answers with its own KeyUpdate (sent
     /// before its next data); the client reads that data with the server's new keys.
     @Test func clientInitiatedKeyUpdateRequestingPeerUpdate() async throws {
-        let server = try OpenSSLServer(mode: [], arguments: ["-msg"])
+        let server = try await OpenSSLServer.start(mode: [], arguments: ["-msg"])
         defer { server.stop() }
+        // Closed at the end (blocking, so not in a defer); on an early exit its deinit closes the socket.
         let conn = try await runBlocking { try Interop.connect(server) }
-        defer { conn.close() }
 
         try await runBlocking { try conn.write(Array("one\n".utf8)) }
         try await Self.expectServerReceived(server, "one")
@@ -110,6 +112,7 @@ import Testing
         try await runBlocking { try conn.write(Array("four\n".utf8)) }
         try await Self.expectServerReceived(server, "four")
 
+        try await runBlocking { conn.close() }
         let updates = Self.keyUpdates(in: server.output)
         #expect(updates.map(\.0) == ["<<<", ">>>"], "\(updates)")
         #expect(updates.map(\.1) == [1, 0], "\(updates)")
@@ -117,10 +120,10 @@ import Testing
 
     /// `updateKeys(requestPeerUpdate: false)` three times in a row: the server follows each and does not answer.
     @Test func clientInitiatedKeyUpdatesWithoutRequest() async throws {
-        let server = try OpenSSLServer(mode: [], arguments: ["-msg"])
+        let server = try await OpenSSLServer.start(mode: [], arguments: ["-msg"])
         defer { server.stop() }
+        // Closed at the end (blocking, so not in a defer); on an early exit its deinit closes the socket.
         let conn = try await runBlocking { try Interop.connect(server) }
-        defer { conn.close() }
         for round in 1...3 {
             try await runBlocking {
                 try conn.updateKeys(requestPeerUpdate: false)
@@ -131,6 +134,7 @@ import Testing
         server.send("back\n")
         let line = try await runBlocking { try Interop.readLine(conn) }
         #expect(line == Array("back\n".utf8))
+        try await runBlocking { conn.close() }
         let updates = Self.keyUpdates(in: server.output)
         #expect(updates.map(\.0) == ["<<<", "<<<", "<<<"], "\(updates)")
         #expect(updates.map(\.1) == [0, 0, 0], "\(updates)")
@@ -144,7 +148,7 @@ import Testing
     @Test(arguments: [CipherSuite.aes128GCMSHA256, .aes256GCMSHA384])
     func exporterMatchesServer(_ suite: CipherSuite) async throws {
         let label = "EXPORTER-swift-tls13-interop"
-        let server = try OpenSSLServer(
+        let server = try await OpenSSLServer.start(
             mode: [], arguments: ["-keymatexport", label, "-keymatexportlen", "32", "-ciphersuites", suite.description])
         defer { server.stop() }
         let (ours, again, otherLabel, withContext) = try await runBlocking {
@@ -162,12 +166,8 @@ import Testing
         #expect(otherLabel.count == 32 && otherLabel != ours)
         #expect(withContext.count == 32 && withContext != ours)
 
-        let printed = try await runBlocking { server.waitForOutput("Keying material: ") }
-        #expect(printed, "s_server output: \(server.output)")
-        let serverHex = server.output.split(separator: "\n")
-            .first { $0.contains("Keying material: ") }
-            .map { $0.split(separator: " ").last.map(String.init) ?? "" }
-        #expect(serverHex == ours.hexString.uppercased())
+        // s_server prints "    Keying material: <64 upper-case hex digits>".
+        try await Interop.expectServerPrinted(server, "Keying material: \(ours.hexString.uppercased())\n")
     }
 
     // MARK: - Closing
@@ -176,7 +176,7 @@ import Testing
     /// prints the line, reads the close_notify, and answers with its own close_notify: the client's `read()`
     /// returns `[]`, and writing after `closeWrite()` throws `.closed`.
     @Test func clientCloseWriteThenServerCloses() async throws {
-        let server = try OpenSSLServer(mode: [], arguments: ["-msg"])
+        let server = try await OpenSSLServer.start(mode: [], arguments: ["-msg"])
         defer { server.stop() }
         let (rest, writeError) = try await runBlocking { () throws -> ([UInt8], TLSError?) in
             let conn = try Interop.connect(server)
@@ -194,8 +194,7 @@ import Testing
         #expect(rest == [])
         #expect(writeError == .closed)
         try await Self.expectServerReceived(server, "last-words")
-        let output = server.output
-        #expect(output.contains("<<< TLS 1.3, Alert [length 0002], warning close_notify"), "\(output)")
-        #expect(output.contains(">>> TLS 1.3, Alert [length 0002], warning close_notify"), "\(output)")
+        try await Interop.expectServerPrinted(server, "<<< TLS 1.3, Alert [length 0002], warning close_notify\n")
+        try await Interop.expectServerPrinted(server, ">>> TLS 1.3, Alert [length 0002], warning close_notify\n")
     }
 }

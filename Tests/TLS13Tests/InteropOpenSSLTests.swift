@@ -9,7 +9,7 @@ import Testing
     static func config() -> TLSClientConfiguration { Interop.config() }
 
     @Test func handshakeAndReverseEcho() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"])
         defer { server.stop() }
         let reply = try await runBlocking {
             let conn = try TLSConnection.connect(host: server.host, port: server.port, configuration: Self.config())
@@ -37,19 +37,18 @@ import Testing
     /// The server allows one suite (`-ciphersuites NAME`); the client offers all three and must end up with it,
     /// and the server must report the same suite.
     @Test(arguments: suites) func cipherSuite(_ suite: CipherSuite) async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-ciphersuites", suite.description])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-ciphersuites", suite.description])
         defer { server.stop() }
         let info = try await runBlocking { try Interop.handshakeAndRoundTrip(server) }
         #expect(info.cipherSuite == suite)
         #expect(info.protocolVersion == .tls13)
         // `-rev` prints a summary per connection: "Ciphersuite: NAME".
-        let serverSaw = try await runBlocking { server.waitForOutput("Ciphersuite: \(suite.description)\n") }
-        #expect(serverSaw, "s_server output: \(server.output)")
+        try await Interop.expectServerPrinted(server, "Ciphersuite: \(suite.description)\n")
     }
 
     /// The client offers only one suite, the server allows all: the server must take it.
     @Test(arguments: suites) func cipherSuiteChosenByClientOffer(_ suite: CipherSuite) async throws {
-        let server = try OpenSSLServer(mode: ["-rev"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"])
         defer { server.stop() }
         let info = try await runBlocking {
             try Interop.handshakeAndRoundTrip(server, Interop.config { $0.cipherSuites = [suite] })
@@ -64,7 +63,7 @@ import Testing
     /// `-groups NAME` on the server; the client's default key share is x25519 only, so P-256 and P-384 need a
     /// HelloRetryRequest.
     @Test(arguments: groups) func groupWithDefaultKeyShare(_ group: NamedGroup, _ opensslName: String) async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-groups", opensslName])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-groups", opensslName])
         defer { server.stop() }
         let info = try await runBlocking { try Interop.handshakeAndRoundTrip(server) }
         #expect(info.group == group)
@@ -73,7 +72,7 @@ import Testing
 
     /// The same with the client sending a key share for exactly that group: never a HelloRetryRequest.
     @Test(arguments: groups) func groupWithMatchingKeyShare(_ group: NamedGroup, _ opensslName: String) async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-groups", opensslName])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-groups", opensslName])
         defer { server.stop() }
         let info = try await runBlocking {
             try Interop.handshakeAndRoundTrip(server, Interop.config { $0.keyShareGroups = [group] })
@@ -84,7 +83,7 @@ import Testing
 
     /// Key shares for both P-256 and x25519 against a server that prefers P-384 then P-256: no retry, P-256.
     @Test func serverPicksAmongSeveralKeyShares() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-groups", "P-384:P-256"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-groups", "P-384:P-256"])
         defer { server.stop() }
         let info = try await runBlocking {
             try Interop.handshakeAndRoundTrip(server, Interop.config { $0.keyShareGroups = [.x25519, .secp256r1] })
@@ -104,7 +103,7 @@ import Testing
 
     /// Each good leaf (with the intermediate) verifies, and its CertificateVerify uses the expected scheme.
     @Test(arguments: leaves) func leafKeyType(_ leaf: String, _ scheme: SignatureScheme) async throws {
-        let server = try OpenSSLServer(leaf: leaf, mode: ["-rev"])
+        let server = try await OpenSSLServer.start(leaf: leaf, mode: ["-rev"])
         defer { server.stop() }
         let info = try await runBlocking { try Interop.handshakeAndRoundTrip(server) }
         #expect(info.signatureScheme == scheme)
@@ -118,7 +117,7 @@ import Testing
 
     /// One byte there and back: `-rev` answers a bare `\n` with `\n`.
     @Test func oneByteRoundTrip() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"])
         defer { server.stop() }
         let reply = try await runBlocking {
             let conn = try Interop.connect(server)
@@ -132,7 +131,7 @@ import Testing
     /// 1 MiB there and back through `-rev`, written on one thread while another reads: 1024 lines of 1023
     /// letters + `\n`, each coming back reversed. Exercises many full-size records both ways.
     @Test func oneMebibyteRoundTrip() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"])
         defer { server.stop() }
         let lineLength = 1024
         var payload: [UInt8] = []
@@ -145,18 +144,25 @@ import Testing
         }
         #expect(payload.count == 1 << 20)
         let conn = try await runBlocking { try Interop.connect(server) }
-        defer { conn.close() }
         let toSend = payload
-        async let written: Void = runBlocking { try conn.write(toSend) }
-        let received = try await runBlocking { try Interop.read(conn, count: 1 << 20) }
-        try await written
+        let outcome: Result<[UInt8], any Error>
+        do {
+            async let written: Void = runBlocking { try conn.write(toSend) }
+            let received = try await runBlocking { try Interop.read(conn, count: 1 << 20) }
+            try await written
+            outcome = .success(received)
+        } catch {
+            outcome = .failure(error)
+        }
+        try await runBlocking { conn.close() }
+        let received = try outcome.get()
         #expect(received.count == expected.count)
         #expect(received == expected)
     }
 
     /// `-www`: one GET, the status page, then close_notify: `read()` returns `[]` (a clean end, not `.truncated`).
     @Test func wwwPageAndCleanClose() async throws {
-        let server = try OpenSSLServer(mode: ["-www"])
+        let server = try await OpenSSLServer.start(mode: ["-www"])
         defer { server.stop() }
         let (page, info, afterEnd) = try await runBlocking {
             let conn = try Interop.connect(server)
@@ -177,7 +183,7 @@ import Testing
 
     /// The server on `[::1]:0`, the client connecting to `::1` and naming `localhost`.
     @Test func ipv6Loopback() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], ipv6: true)
+        let server = try await OpenSSLServer.start(mode: ["-rev"], ipv6: true)
         defer { server.stop() }
         #expect(server.host == "::1")
         let (info, remote) = try await runBlocking {
@@ -194,7 +200,7 @@ import Testing
 
     /// Connecting to `::1` by address only (no serverName): the certificate's `IP:::1` SAN must match.
     @Test func ipv6LiteralVerifiedAgainstIPAddressSAN() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], ipv6: true)
+        let server = try await OpenSSLServer.start(mode: ["-rev"], ipv6: true)
         defer { server.stop() }
         let info = try await runBlocking {
             try Interop.handshakeAndRoundTrip(server, Interop.config { $0.serverName = nil })
@@ -206,7 +212,7 @@ import Testing
 
     /// `-alpn http/1.1`, client offers `h2, http/1.1`: the server picks http/1.1.
     @Test func alpnNegotiated() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-alpn", "http/1.1"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-alpn", "http/1.1"])
         defer { server.stop() }
         let info = try await runBlocking {
             try Interop.handshakeAndRoundTrip(server, Interop.config { $0.applicationProtocols = ["h2", "http/1.1"] })
@@ -216,7 +222,7 @@ import Testing
 
     /// No ALPN offered by the client: none selected even though the server has `-alpn`.
     @Test func alpnNotOffered() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-alpn", "h2"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-alpn", "h2"])
         defer { server.stop() }
         let info = try await runBlocking { try Interop.handshakeAndRoundTrip(server) }
         #expect(info.applicationProtocol == nil)
@@ -231,7 +237,7 @@ import Testing
         ("rsa_pss_rsae_sha512", .rsaPSSRSAESHA512),
     ])
     func rsaPSSSchemeChosenByServer(_ opensslName: String, _ scheme: SignatureScheme) async throws {
-        let server = try OpenSSLServer(leaf: "leaf-rsa2048", mode: ["-rev"], arguments: ["-sigalgs", opensslName])
+        let server = try await OpenSSLServer.start(leaf: "leaf-rsa2048", mode: ["-rev"], arguments: ["-sigalgs", opensslName])
         defer { server.stop() }
         let info = try await runBlocking { try Interop.handshakeAndRoundTrip(server) }
         #expect(info.signatureScheme == scheme)
@@ -240,7 +246,7 @@ import Testing
 
     /// The client offering only rsa_pss_rsae_sha512 for CertificateVerify: the server must use it.
     @Test func rsaPSSSchemeChosenByClientOffer() async throws {
-        let server = try OpenSSLServer(leaf: "leaf-rsa2048", mode: ["-rev"])
+        let server = try await OpenSSLServer.start(leaf: "leaf-rsa2048", mode: ["-rev"])
         defer { server.stop() }
         let info = try await runBlocking {
             try Interop.handshakeAndRoundTrip(server, Interop.config { $0.signatureAlgorithms = [.rsaPSSRSAESHA512] })
@@ -258,24 +264,25 @@ import Testing
     /// connection without an alert. OpenSSL's own `s_client` fails the same way unless run with `-no_middlebox`.
     /// So this asserts the real outcome: the HRR with a cookie arrives, the CCS goes out, the server hangs up.
     @Test func statelessServerDropsCompatibilityCCS() async throws {
-        let server = try OpenSSLServer(mode: [], arguments: ["-stateless", "-msg"])
+        let server = try await OpenSSLServer.start(mode: [], arguments: ["-stateless", "-msg"])
         defer { server.stop() }
         let error = try await runBlocking { Interop.connectError(server) }
         guard case .network(step: .read, _) = error else {
             Issue.record("expected the server to hang up during the handshake, got \(String(describing: error))")
             return
         }
-        #expect(try await runBlocking { server.waitForOutput("DELAY\n") })  // it sent the HRR and waits
-        let output = server.output
-        #expect(output.contains(">>> TLS 1.3, ChangeCipherSpec [length 0001]"), "\(output)")
-        #expect(output.contains("<<< TLS 1.2, RecordHeader [length 0005]\n    14 03 03 00 01\nERROR"), "\(output)")
+        // The HRR (a ServerHello record) and s_server's own CCS, then "DELAY" (waiting for the second
+        // ClientHello), then our CCS record and "ERROR".
+        try await Interop.expectServerPrinted(
+            server, ">>> TLS 1.3, ChangeCipherSpec [length 0001]\n    01\nDELAY\n"
+                + "<<< TLS 1.2, RecordHeader [length 0005]\n    14 03 03 00 01\nERROR\n")
     }
 
     // MARK: - Cipher suite preference
 
     /// `-serverpref` with ChaCha20 first on the server: the server's choice wins over the client's order.
     @Test func serverPreferredCipherSuite() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: [
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: [
             "-serverpref", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
         ])
         defer { server.stop() }
@@ -288,7 +295,7 @@ import Testing
     /// `-max_send_frag 512`: every server record, handshake ones included, carries at most 512 bytes, so the
     /// Certificate (RSA chain) spans several records; then 64 KiB of echo in 512-byte records.
     @Test func smallServerRecords() async throws {
-        let server = try OpenSSLServer(leaf: "leaf-rsa2048", mode: ["-rev"], arguments: ["-max_send_frag", "512"])
+        let server = try await OpenSSLServer.start(leaf: "leaf-rsa2048", mode: ["-rev"], arguments: ["-max_send_frag", "512"])
         defer { server.stop() }
         let (info, ok) = try await runBlocking { () throws -> (TLSSessionInfo, Bool) in
             let conn = try Interop.connect(server)
@@ -305,7 +312,7 @@ import Testing
     /// `-record_padding 4096`: every server record is padded to a multiple of 4096 bytes with zeros after the
     /// content type; the client strips the padding (handshake and data).
     @Test func paddedServerRecords() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-record_padding", "4096"])
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-record_padding", "4096"])
         defer { server.stop() }
         let info = try await runBlocking { try Interop.handshakeAndRoundTrip(server) }
         #expect(info.certificateVerified)
@@ -314,15 +321,15 @@ import Testing
     /// Middlebox compatibility (RFC 8446 §D.4): s_server sends a ChangeCipherSpec after its ServerHello unless
     /// `-no_middlebox`; the client accepts both. `-msg` shows whether it was sent.
     @Test(arguments: [true, false]) func middleboxCompatibility(_ compat: Bool) async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-msg"] + (compat ? [] : ["-no_middlebox"]))
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-msg"] + (compat ? [] : ["-no_middlebox"]))
         defer { server.stop() }
         let info = try await runBlocking { try Interop.handshakeAndRoundTrip(server) }
         #expect(info.certificateVerified)
+        // The client always sends its own CCS (it sends a legacy_session_id); libssl drops it silently, so -msg
+        // shows only its record header. It comes after the server's CCS would have been logged.
+        try await Interop.expectServerPrinted(server, "<<< TLS 1.2, RecordHeader [length 0005]\n    14 03 03 00 01\n")
         let output = server.output
         #expect(output.contains(">>> TLS 1.3, ChangeCipherSpec [length 0001]") == compat, "\(output)")
-        // The client always sends its own CCS (it sends a legacy_session_id); libssl drops it silently, so -msg
-        // shows only its record header.
-        #expect(output.contains("<<< TLS 1.2, RecordHeader [length 0005]\n    14 03 03 00 01\n"), "\(output)")
     }
 
     // MARK: - SNI
@@ -332,7 +339,7 @@ import Testing
     /// (verified against the certificate's IP address). `-cert2` is sent without its intermediate, so the
     /// client trusts a bundle of root + intermediate.
     @Test func sniSelectsCertificate() async throws {
-        let server = try OpenSSLServer(mode: ["-rev"], arguments: [
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: [
             "-servername", "localhost",
             "-cert2", CertPaths.path("leaf-ecdsa-p384.pem"), "-key2", CertPaths.path("leaf-ecdsa-p384.key"),
         ])
@@ -370,7 +377,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let body = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 / 256) }
         try Data(body).write(to: directory.appendingPathComponent("blob.bin"))
-        let server = try OpenSSLServer(mode: ["-WWW"], workingDirectory: directory)
+        let server = try await OpenSSLServer.start(mode: ["-WWW"], workingDirectory: directory)
         defer { server.stop() }
         let response = try await runBlocking {
             let conn = try Interop.connect(server)

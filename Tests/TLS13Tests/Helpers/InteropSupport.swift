@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import TLS13
 
 /// Shared pieces of the interop suites (`Interop*Tests`): the client configuration that trusts `Certs/ca.pem`,
@@ -13,6 +14,19 @@ enum Interop {
         c.ioTimeout = 5
         edit(&c)
         return c
+    }
+
+    /// Expects s_server to print `text` (at least `count` times) within 3 s. Its output reaches us through a
+    /// pipe read on another thread, so it may lag behind what the client has seen: always wait, never peek.
+    /// - Returns: whether it appeared (an issue is recorded if not).
+    @discardableResult
+    static func expectServerPrinted(
+        _ server: OpenSSLServer, _ text: String, count: Int = 1, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> Bool {
+        let seen = try await runBlocking { server.waitForOutput(text, count: count) }
+        #expect(seen, "s_server did not print \(text.debugDescription) \(count) time(s): \(server.output)",
+                sourceLocation: sourceLocation)
+        return seen
     }
 
     /// Connects to `server` (blocking).

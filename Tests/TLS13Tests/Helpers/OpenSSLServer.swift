@@ -94,6 +94,18 @@ final class OpenSSLServer: @unchecked Sendable {
         }
     }
 
+    /// Starts a server off the Swift-concurrency pool (``init`` blocks until s_server prints its port).
+    /// Same parameters as ``init(leaf:chain:mode:arguments:versions:ipv6:workingDirectory:)``.
+    static func start(
+        leaf: String = "leaf-ecdsa-p256", chain: String? = "intermediate.pem", mode: [String] = ["-rev"],
+        arguments: [String] = [], versions: [String] = ["-tls1_3"], ipv6: Bool = false, workingDirectory: URL? = nil
+    ) async throws -> OpenSSLServer {
+        try await runBlocking {
+            try OpenSSLServer(leaf: leaf, chain: chain, mode: mode, arguments: arguments, versions: versions,
+                              ipv6: ipv6, workingDirectory: workingDirectory)
+        }
+    }
+
     /// Everything the server printed so far.
     var output: String {
         lock.lock()
@@ -118,11 +130,12 @@ final class OpenSSLServer: @unchecked Sendable {
         stdinPipe.fileHandleForWriting.write(Data(text.utf8))
     }
 
-    /// Kills the server (SIGKILL by PID) and waits for it; harmless when already stopped.
-    func stop() {
+    /// Kills the server (SIGKILL by PID); harmless when already stopped. Does not block unless `wait` is true
+    /// (then call it from ``runBlocking(_:)``): Foundation reaps the process on its own thread.
+    func stop(wait: Bool = false) {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            if wait { process.waitUntilExit() }
         }
     }
 
