@@ -9,14 +9,15 @@ import Testing
 
     /// (certificate stem, chain sent after it, alert the client must send).
     /// The alerts are those of ``OpenSSLCertificateVerifier/alert(forVerifyError:)``: expired and not yet valid
-    /// → certificate_expired (45); name mismatch → bad_certificate (42); self-signed leaf and unknown root →
-    /// unknown_ca (48).
+    /// → certificate_expired (45); name mismatch → bad_certificate (42); self-signed leaf, unknown root and a
+    /// missing intermediate → unknown_ca (48).
     static let badCertificates: [(String, String?, AlertDescription)] = [
         ("leaf-expired", "intermediate.pem", .certificateExpired),
         ("leaf-not-yet-valid", "intermediate.pem", .certificateExpired),
         ("leaf-wrong-host", "intermediate.pem", .badCertificate),
         ("leaf-self-signed", nil, .unknownCA),
         ("leaf-unknown-ca", "unknown-ca-intermediate.pem", .unknownCA),
+        ("leaf-ecdsa-p256", nil, .unknownCA),  // a good leaf, but the server forgets its intermediate
     ]
 
     /// The client throws `.certificateRejected` with the expected alert, and s_server reports receiving exactly

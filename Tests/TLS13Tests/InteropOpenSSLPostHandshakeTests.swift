@@ -16,9 +16,11 @@ import Testing
 
     /// s_server sends two tickets after the handshake by default; `-num_tickets N` changes that. The client
     /// counts them (they arrive before the echoed data, so all are counted once a reply has been read).
-    @Test(arguments: [(nil, 2), ("0", 0), ("5", 5)] as [(String?, Int)])
-    func sessionTickets(_ numTickets: String?, _ expected: Int) async throws {
-        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: numTickets.map { ["-num_tickets", $0] } ?? [])
+    /// With `-max_early_data` every ticket carries an early_data extension (max_early_data_size), which the
+    /// client must parse and accept even though it never sends early data.
+    @Test(arguments: [([], 2), (["-num_tickets", "0"], 0), (["-num_tickets", "5"], 5), (["-max_early_data", "16384"], 2)])
+    func sessionTickets(_ arguments: [String], _ expected: Int) async throws {
+        let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: arguments)
         defer { server.stop() }
         let count = try await runBlocking {
             let conn = try Interop.connect(server)
@@ -138,6 +140,74 @@ import Testing
         let updates = Self.keyUpdates(in: server.output)
         #expect(updates.map(\.0) == ["<<<", "<<<", "<<<"], "\(updates)")
         #expect(updates.map(\.1) == [0, 0, 0], "\(updates)")
+    }
+
+    /// 1 MiB from the client while its writing thread sends a KeyUpdate before each of sixteen 64 KiB pieces,
+    /// every other one with update_requested; at the same time 256 KiB flow from s_server (fed through its stdin)
+    /// and the client's reading thread takes the server's answering KeyUpdates in the middle of that data.
+    ///
+    /// Default mode, not `-rev`: `-rev` sleeps one second after every non-data record (`read R BLOCK`). The
+    /// `-msg` log goes to a file (`-msgfile`) so that stdout holds the client's data; s_server still prints
+    /// `Read BLOCK` there after each KeyUpdate (between our 64 KiB pieces), which is removed before comparing.
+    @Test func keyUpdatesDuringBulkTransfer() async throws {
+        let msgFile = FileManager.default.temporaryDirectory.appendingPathComponent("interop-\(UUID().uuidString).msg")
+        defer { try? FileManager.default.removeItem(at: msgFile) }
+        let server = try await OpenSSLServer.start(mode: [], arguments: ["-msg", "-msgfile", msgFile.path])
+        defer { server.stop() }
+        // Numbered lines of digits (no letter can start a chunk of s_server's stdin and be taken as a command).
+        // (Built with slices and appends: element-wise generics are slow in debug builds.)
+        let digits = Array([[UInt8]](repeating: Array("0123456789".utf8), count: 103).joined())
+        func lines(_ numbers: Range<Int>) -> [UInt8] {
+            var out: [UInt8] = []
+            out.reserveCapacity(numbers.count * 1024)
+            for i in numbers {
+                out.append(contentsOf: String(format: "%07d:", i).utf8)
+                out.append(contentsOf: digits[(i % 10)..<(i % 10 + 1015)])
+                out.append(10)
+            }
+            return out
+        }
+        let clientPayload = lines(0..<1024)  // 1 MiB
+        let serverPayload = String(decoding: lines(5000..<5256), as: UTF8.self)  // 256 KiB
+
+        let conn = try await runBlocking { try Interop.connect(server) }
+        let outcome: Result<[UInt8], any Error>
+        do {
+            async let written: Void = runBlocking {
+                for i in 0..<16 {
+                    try conn.updateKeys(requestPeerUpdate: i.isMultiple(of: 2))
+                    try conn.write(Array(clientPayload[(i << 16)..<((i + 1) << 16)]))
+                }
+            }
+            async let fed: Void = runBlocking { server.send(serverPayload) }
+            let received = try await runBlocking { try Interop.read(conn, count: serverPayload.utf8.count) }
+            try await written
+            try await fed
+            outcome = .success(received)
+        } catch {
+            outcome = .failure(error)
+        }
+        let received = try outcome.get()
+        #expect(received == Array(serverPayload.utf8))
+
+        // The client's megabyte, as s_server printed it.
+        try await Interop.expectServerPrinted(server, String(format: "%07d:", 1023))
+        let arrived = try await runBlocking { server.waitForOutputBytes(atLeast: clientPayload.count + 1000) }
+        try await runBlocking { conn.close() }
+        #expect(arrived)
+        let output = server.output
+        let printed = output.range(of: "0000000:").map { String(output[$0.lowerBound...]) } ?? ""
+        let data = printed.replacingOccurrences(of: "Read BLOCK\n", with: "")
+        #expect(data.hasPrefix(String(decoding: clientPayload, as: UTF8.self)), "\(data.utf8.count) bytes")
+
+        let log = (try? String(contentsOf: msgFile, encoding: .utf8)) ?? ""
+        let updates = Self.keyUpdates(in: log)
+        let fromClient = updates.filter { $0.0 == "<<<" }.map(\.1)
+        let fromServer = updates.filter { $0.0 == ">>>" }.map(\.1)
+        #expect(fromClient == (0..<16).map { $0.isMultiple(of: 2) ? 1 : 0 })
+        // libssl answers pending requests with one KeyUpdate before its next write; requests that arrive together
+        // may share one answer (RFC 8446 §4.6.3 allows that).
+        #expect((1...8).contains(fromServer.count) && fromServer.allSatisfy { $0 == 0 }, "\(fromServer)")
     }
 
     // MARK: - Exporter

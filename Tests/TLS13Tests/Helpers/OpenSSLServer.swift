@@ -117,9 +117,37 @@ final class OpenSSLServer: @unchecked Sendable {
     /// or `timeout` seconds pass.
     /// - Returns: whether it appeared.
     func waitForOutput(_ text: String, count: Int = 1, timeout: Double = 3) -> Bool {
+        let needle = Data(text.utf8)
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            if output.components(separatedBy: text).count - 1 >= count { return true }
+            if occurrences(of: needle, atLeast: count) { return true }
+            if Date() >= deadline { return false }
+            usleep(10_000)
+        }
+    }
+
+    /// Whether the output holds `needle` at least `count` times (searched in bytes: cheap on megabytes).
+    private func occurrences(of needle: Data, atLeast count: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        var found = 0
+        var from = collected.startIndex
+        while found < count, let range = collected.range(of: needle, in: from..<collected.endIndex) {
+            found += 1
+            from = range.upperBound
+        }
+        return found >= count
+    }
+
+    /// Waits (blocking) until at least `count` bytes of output have arrived, or `timeout` seconds pass.
+    /// - Returns: whether they did.
+    func waitForOutputBytes(atLeast count: Int, timeout: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            lock.lock()
+            let have = collected.count
+            lock.unlock()
+            if have >= count { return true }
             if Date() >= deadline { return false }
             usleep(10_000)
         }
