@@ -267,4 +267,30 @@ import Testing
         try await Interop.expectServerPrinted(server, "<<< TLS 1.3, Alert [length 0002], warning close_notify\n")
         try await Interop.expectServerPrinted(server, ">>> TLS 1.3, Alert [length 0002], warning close_notify\n")
     }
+
+    /// A read that times out (`ioTimeout`) does not break the connection: s_server (default mode) stays silent
+    /// past the timeout, then sends a line, which the next `read()` returns; writing works throughout.
+    @Test func readTimeoutIsNotFatal() async throws {
+        let server = try await OpenSSLServer.start(mode: [], arguments: [])
+        defer { server.stop() }
+        let conn = try await runBlocking { try Interop.connect(server, Interop.config { $0.ioTimeout = 0.3 }) }
+        let timedOut = try await runBlocking { () -> TLSError? in
+            do throws(TLSError) {
+                _ = try conn.read()
+                return nil
+            } catch {
+                return error
+            }
+        }
+        guard case .timedOut = timedOut else {
+            Issue.record("expected .timedOut, got \(String(describing: timedOut))")
+            return
+        }
+        server.send("late\n")
+        let line = try await runBlocking { try Interop.readLine(conn) }
+        #expect(line == Array("late\n".utf8))
+        try await runBlocking { try conn.write(Array("still-here\n".utf8)) }
+        try await Self.expectServerReceived(server, "still-here")
+        try await runBlocking { conn.close() }
+    }
 }
