@@ -298,7 +298,9 @@ final class ClientStateMachine {
     private func buildClientHello() throws(TLSError) -> ClientHello {
         var extensions: [ClientHelloExtension] = []
         if case .dnsName(let name) = identity {
-            extensions.append(.serverName(name))
+            // RFC 6066 §3: the host name goes "without a trailing dot".
+            let sni = name.hasSuffix(".") ? String(name.dropLast()) : name
+            if !sni.isEmpty { extensions.append(.serverName(sni)) }
         }
         extensions.append(.supportedVersions([.tls13]))
         extensions.append(.supportedGroups(configuration.supportedGroups))

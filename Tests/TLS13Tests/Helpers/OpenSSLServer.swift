@@ -5,32 +5,50 @@ import Glibc
 ///
 /// Started with `-accept 127.0.0.1:0` (or `[::1]:0`); the port is read from its `ACCEPT host:port` line.
 /// The process is killed by PID when the object is released (`deinit`) or ``stop()`` is called, so a
-/// failing test never leaves a server behind. Everything it prints is kept in ``output`` for diagnostics.
+/// failing test never leaves a server behind. Everything it prints (stdout and stderr) is kept in ``output``
+/// for assertions and diagnostics.
+///
+/// Modes (the `mode` argument):
+/// * `[]`: s_server's default mode. Data from the client is printed to stdout; lines written to its stdin
+///   (``send(_:)``) go to the client, except one-letter commands (`k\n` / `K\n`: send a KeyUpdate without /
+///   with update_requested; `q\n`: close_notify). It does **not** echo.
+/// * `["-rev"]`: reads lines from the client and writes each back reversed (a line of just `\n` comes back as
+///   `\n`); lines are read into a 16 KiB buffer, so keep lines shorter than that.
+/// * `["-www"]`: answers one HTTP GET with a status page, then sends close_notify.
+/// * `["-WWW"]`: answers `GET /name HTTP/1.0` with the file `name` from `workingDirectory`, then close_notify.
 final class OpenSSLServer: @unchecked Sendable {
+    // @unchecked Sendable: `collected` is guarded by `lock`; the rest is immutable after init or is
+    // thread-safe (Process, Pipe).
     let process = Process()
     let port: UInt16
     let host: String
     private let stdinPipe = Pipe()
+    private let outputHandle: FileHandle
     private let lock = NSLock()
     private var collected = Data()
 
     /// - Parameters:
-    ///   - leaf: the leaf name in `Certs/` (`leaf-ecdsa-p256`, `leaf-rsa2048`, `expired`, …): uses
-    ///     `<leaf>.pem`, `<leaf>.key` and, when present, `intermediate.pem` as the chain.
-    ///   - mode: extra s_server arguments selecting the mode, e.g. `["-www"]`, `["-rev"]`, or `[]` (echo).
-    ///   - arguments: further arguments (`-ciphersuites`, `-groups`, …).
+    ///   - leaf: the certificate stem in `Certs/` (`leaf-ecdsa-p256`, `leaf-rsa2048`, `leaf-expired`, …): uses
+    ///     `<leaf>.pem` and `<leaf>.key`.
+    ///   - chain: a PEM file in `Certs/` sent after the leaf (`-cert_chain`), or `nil` to send the leaf alone.
+    ///   - mode: extra s_server arguments selecting the mode, e.g. `["-www"]`, `["-rev"]`, or `[]` (default).
+    ///   - arguments: further arguments (`-ciphersuites`, `-groups`, `-alpn`, `-msg`, …).
+    ///   - versions: the protocol version arguments; `["-tls1_2"]` for a TLS 1.2-only server.
+    ///   - ipv6: listen on `[::1]` instead of `127.0.0.1`.
+    ///   - workingDirectory: the server's current directory (what `-WWW` serves files from).
     init(leaf: String = "leaf-ecdsa-p256", chain: String? = "intermediate.pem", mode: [String] = ["-rev"],
-         arguments: [String] = [], ipv6: Bool = false) throws {
+         arguments: [String] = [], versions: [String] = ["-tls1_3"], ipv6: Bool = false,
+         workingDirectory: URL? = nil) throws {
         host = ipv6 ? "::1" : "127.0.0.1"
         process.executableURL = URL(fileURLWithPath: Self.opensslPath)
-        var args = [
-            "s_server", "-accept", ipv6 ? "[::1]:0" : "127.0.0.1:0", "-tls1_3",
+        var args = ["s_server", "-accept", ipv6 ? "[::1]:0" : "127.0.0.1:0"] + versions + [
             "-cert", CertPaths.path("\(leaf).pem"), "-key", CertPaths.path("\(leaf).key"),
             "-no_ign_eof",
         ]
         if let chain { args += ["-cert_chain", CertPaths.path(chain)] }
         args += mode + arguments
         process.arguments = args
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out
@@ -39,6 +57,7 @@ final class OpenSSLServer: @unchecked Sendable {
 
         // Read until the ACCEPT line (or the process dies / 10 s pass).
         let handle = out.fileHandleForReading
+        outputHandle = handle
         let deadline = Date().addingTimeInterval(10)
         var found: UInt16?
         var text = ""
@@ -47,24 +66,43 @@ final class OpenSSLServer: @unchecked Sendable {
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
             for line in text.split(separator: "\n") where line.hasPrefix("ACCEPT ") {
-                if let colon = line.lastIndex(of: ":"), let p = UInt16(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)) {
+                if let colon = line.lastIndex(of: ":"),
+                   let p = UInt16(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+                {
                     found = p
                 }
             }
         }
         guard let found else {
-            process.terminate()
-            throw VectorError(description: "openssl s_server did not start: \(text)")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw VectorError(description: "openssl s_server \(args.joined(separator: " ")) did not start: \(text)")
         }
         port = found
         collected = Data(text.utf8)
-        // Keep draining its output so it never blocks on a full pipe.
+        // Keep draining its output so it never blocks on a full pipe; stop at end of file.
         handle.readabilityHandler = { [weak self] h in
             let data = h.availableData
+            if data.isEmpty {
+                h.readabilityHandler = nil
+                return
+            }
             guard let self else { return }
             self.lock.lock()
             self.collected.append(data)
             self.lock.unlock()
+        }
+    }
+
+    /// Starts a server off the Swift-concurrency pool (``init`` blocks until s_server prints its port).
+    /// Same parameters as ``init(leaf:chain:mode:arguments:versions:ipv6:workingDirectory:)``.
+    static func start(
+        leaf: String = "leaf-ecdsa-p256", chain: String? = "intermediate.pem", mode: [String] = ["-rev"],
+        arguments: [String] = [], versions: [String] = ["-tls1_3"], ipv6: Bool = false, workingDirectory: URL? = nil
+    ) async throws -> OpenSSLServer {
+        try await runBlocking {
+            try OpenSSLServer(leaf: leaf, chain: chain, mode: mode, arguments: arguments, versions: versions,
+                              ipv6: ipv6, workingDirectory: workingDirectory)
         }
     }
 
@@ -75,31 +113,64 @@ final class OpenSSLServer: @unchecked Sendable {
         return String(decoding: collected, as: UTF8.self)
     }
 
-    /// Waits up to `timeout` seconds for the server to have printed `text` (its output is read in the
-    /// background); returns whether it did. Blocks: call it from a blocking context or a test body.
-    @discardableResult
-    func waitForOutput(containing text: String, timeout: Double = 3) -> Bool {
+    /// Waits (blocking: call from ``runBlocking(_:)``) until ``output`` contains `text` at least `count` times,
+    /// or `timeout` seconds pass.
+    /// - Returns: whether it appeared.
+    func waitForOutput(_ text: String, count: Int = 1, timeout: Double = 3) -> Bool {
+        let needle = Data(text.utf8)
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if output.contains(text) { return true }
-            usleep(20_000)
+        while true {
+            if occurrences(of: needle, atLeast: count) { return true }
+            if Date() >= deadline { return false }
+            usleep(10_000)
         }
-        return output.contains(text)
     }
 
-    /// Writes to the server's stdin (s_server's interactive commands, e.g. `k\n` for a KeyUpdate).
+    /// Whether the output holds `needle` at least `count` times (searched in bytes: cheap on megabytes).
+    private func occurrences(of needle: Data, atLeast count: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        var found = 0
+        var from = collected.startIndex
+        while found < count, let range = collected.range(of: needle, in: from..<collected.endIndex) {
+            found += 1
+            from = range.upperBound
+        }
+        return found >= count
+    }
+
+    /// Waits (blocking) until at least `count` bytes of output have arrived, or `timeout` seconds pass.
+    /// - Returns: whether they did.
+    func waitForOutputBytes(atLeast count: Int, timeout: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            lock.lock()
+            let have = collected.count
+            lock.unlock()
+            if have >= count { return true }
+            if Date() >= deadline { return false }
+            usleep(10_000)
+        }
+    }
+
+    /// Writes to the server's stdin (s_server's interactive commands, e.g. `K\n` for a KeyUpdate).
     func send(_ text: String) {
         stdinPipe.fileHandleForWriting.write(Data(text.utf8))
     }
 
-    func stop() {
+    /// Kills the server (SIGKILL by PID); harmless when already stopped. Does not block unless `wait` is true
+    /// (then call it from ``runBlocking(_:)``): Foundation reaps the process on its own thread.
+    func stop(wait: Bool = false) {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            if wait { process.waitUntilExit() }
         }
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        outputHandle.readabilityHandler = nil
+    }
 
     static var opensslPath: String {
         for p in ["/usr/bin/openssl", "/usr/local/bin/openssl"] where FileManager.default.isExecutableFile(atPath: p) {
