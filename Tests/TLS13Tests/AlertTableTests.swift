@@ -127,6 +127,18 @@ import Testing
                 server.mutateCertificate = { $0.entries[0].certData += [UInt8](repeating: 0, count: 2000) }
             }
         },
+        "hs.too_many_extensions": {
+            try handshake(client: { $0.maxExtensionsPerMessage = 8 }) { server in
+                server.mutateCertificate = { cert in
+                    cert.entries[0].extensions = (0..<9).map { RawExtension(ExtensionType(rawValue: 0x7000 + UInt16($0)), []) }
+                }
+            }
+        },
+        "cert.chain_too_long": {
+            try handshake(client: { $0.maxCertificateChainLength = 2 }) { server in
+                server.mutateCertificate = { $0.entries.append($0.entries[1]) }
+            }
+        },
         "hs.unexpected_message": {
             try handshake { server in server.editFlight = { $0.remove(.encryptedExtensions) } }
         },

@@ -219,7 +219,9 @@ public final class TLSConnection: @unchecked Sendable {
         return try readLock.withLock { () throws(TLSError) -> Bool in
             while receivedTicketCount == 0 {
                 let closed = stateLock.withLock { machine.peerClosed || failure != nil }
-                if closed || deadline.hasPassed() { break }
+                // Do not buffer without bound for a caller that is not reading.
+                let full = plaintext.count - plaintextOffset >= configuration.maxBufferedApplicationData
+                if closed || full || deadline.hasPassed() { break }
                 do throws(TLSError) {
                     try readOnce(deadline: deadline)
                 } catch {

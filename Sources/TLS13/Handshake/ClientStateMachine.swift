@@ -402,6 +402,7 @@ final class ClientStateMachine {
     // MARK: - Dispatch
 
     private func handle(_ item: HandshakeReassembler.Item, events: inout [ClientEvent]) throws(TLSError) {
+        try checkExtensionCount(item.message)
         switch (state, item.message) {
         case (.waitServerHello, .serverHello(let sh)):
             try handleServerHello(sh, bytes: item.bytes)
@@ -434,6 +435,24 @@ final class ClientStateMachine {
             events.append(.peerKeyUpdate(replyQueued: update.requestUpdate == .updateRequested))
         default:
             throw TLSError.unexpected("\(item.message.name) received in state \(state)")
+        }
+    }
+
+    /// The configured bound on extensions in one server message (a CertificateEntry counts on its own).
+    private func checkExtensionCount(_ message: HandshakeMessage) throws(TLSError) {
+        let counts: [Int]
+        switch message {
+        case .serverHello(let m): counts = [m.extensions.count]
+        case .helloRetryRequest(let m): counts = [m.extensions.count]
+        case .encryptedExtensions(let m): counts = [m.extensions.count]
+        case .certificateRequest(let m): counts = [m.extensions.count]
+        case .newSessionTicket(let m): counts = [m.extensions.count]
+        case .certificate(let m): counts = m.entries.map(\.extensions.count)
+        default: counts = []
+        }
+        let limit = configuration.maxExtensionsPerMessage
+        if let count = counts.first(where: { $0 > limit }) {
+            throw TLSError.illegalParameter("\(message.name) has \(count) extensions; the limit is \(limit)")
         }
     }
 
@@ -704,6 +723,11 @@ final class ClientStateMachine {
         }
         guard !message.entries.isEmpty else {
             throw TLSError.decode(reason: "server sent an empty Certificate message")
+        }
+        guard message.entries.count <= configuration.maxCertificateChainLength else {
+            throw TLSError.certificateRejected(
+                alert: .badCertificate,
+                reason: "chain of \(message.entries.count) certificates exceeds the limit of \(configuration.maxCertificateChainLength)")
         }
         for entry in message.entries {
             for ext in entry.extensions {

@@ -62,8 +62,20 @@ public struct TLSClientConfiguration: Sendable {
     /// Seconds a single read or write may wait after the handshake; `nil` waits indefinitely.
     public var ioTimeout: Double? = nil
 
-    /// The largest handshake message accepted from the server, in bytes (certificate chains included).
+    /// The largest handshake message accepted from the server, in bytes: this also bounds the whole
+    /// certificate chain, which travels in one Certificate message. Exceeding it sends `illegal_parameter`.
     public var maxHandshakeMessageSize = 1 << 16
+
+    /// The most certificates accepted in the server's chain. Exceeding it sends `bad_certificate`.
+    public var maxCertificateChainLength = 10
+
+    /// The most extensions accepted in one message from the server (each CertificateEntry counts on its
+    /// own). Exceeding it sends `illegal_parameter`.
+    public var maxExtensionsPerMessage = 32
+
+    /// The most decrypted application data held for the caller while the connection reads for another
+    /// reason (``TLSConnection/waitForSessionTicket(timeout:)``); reading pauses at this size.
+    public var maxBufferedApplicationData = 1 << 20
 
     /// The most records sent under one key (its KeyUpdate included) before the client moves to the next
     /// key. `nil` (the default) uses
@@ -118,6 +130,10 @@ public struct TLSClientConfiguration: Sendable {
         }
         if let limit = keyUpdateRecordLimit, limit < 2 {
             throw TLSError.invalidConfiguration("keyUpdateRecordLimit must be at least 2 (a KeyUpdate needs a record)")
+        }
+        guard maxCertificateChainLength >= 1, maxExtensionsPerMessage >= 8, maxBufferedApplicationData >= 1 << 14 else {
+            throw TLSError.invalidConfiguration(
+                "limits too small: chain length ≥ 1, extensions per message ≥ 8, buffered data ≥ 16 KiB")
         }
         guard maxHandshakeMessageSize >= 1024 else {
             throw TLSError.invalidConfiguration("maxHandshakeMessageSize must be at least 1024")
