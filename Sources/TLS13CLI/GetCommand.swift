@@ -72,10 +72,11 @@ struct GetCommand: ParsableCommand {
         let extra = try headers.map(Self.parseHeader)
         var config = try tls.configuration()
         config.applicationProtocols = ["http/1.1"]
+        let session = try sessionOptions.loadSession(serverName: tls.serverName ?? url.host, configuration: config)
 
         let connection: TLSConnection
         do {
-            connection = try TLSConnection.connect(to: url.address, configuration: config)
+            connection = try TLSConnection.connect(to: url.address, configuration: config, session: session)
         } catch {
             throw CLIFailure(error)
         }
