@@ -29,8 +29,8 @@ struct ConnectCommand: ParsableCommand {
             --reconnect does two handshakes, the second resuming the first. --early-data FILE (with --sess-in) \
             sends FILE as 0-RTT data; 0-RTT data can be replayed by an attacker.
 
-              tls13 connect localhost:4433 --cafile ca.pem --sess-out sess.pem </dev/null
-              tls13 connect localhost:4433 --cafile ca.pem --sess-in sess.pem --early-data request.txt
+              tls13 connect localhost:4433 --sess-out s.pem </dev/null
+              tls13 connect localhost:4433 --sess-in s.pem --early-data req.txt
 
             \(ExitStatus.helpText)
             """

@@ -20,7 +20,7 @@ struct SessionOptions: ParsableArguments {
 
     @Option(name: .customLong("ticket-wait"), help: ArgumentHelp("""
         With --sess-out (and --reconnect): how long to wait for the server's first session ticket after the \
-        handshake, in seconds (default 1; 0 takes only tickets that already arrived). Data that arrives \
+        handshake, in seconds, at most 60 (0: take only tickets that already arrived). Data that arrives \
         meanwhile is kept and printed.
         """, valueName: "seconds"))
     var ticketWait: Double = 1

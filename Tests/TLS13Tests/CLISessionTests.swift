@@ -115,6 +115,28 @@ extension CLITests {
         #expect(summary2.first { $0.0 == "peer" }?.1 == "(resumed, no certificate)")
     }
 
+    @Test func noTicketIsReportedAndNothingIsWritten() async throws {
+        let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-num_tickets", "0"])
+        defer { server.stop() }
+        let file = Self.temporaryFile("session")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let saved = try await CLIProcess.run(
+            ["connect", "127.0.0.1:\(server.port)", "--cafile", Self.ca, "--servername", "localhost", "--quiet",
+             "--sess-out", file.path, "--ticket-wait", "0.3"], stdin: "x\n")
+        #expect(saved.status == 0, "\(saved)")
+        #expect(saved.stderrLines == ["tls13: note: no session ticket arrived (waited 0.3 s); \(file.path) was not written"],
+                "\(saved)")
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+
+        let twice = try await CLIProcess.run(
+            ["connect", "127.0.0.1:\(server.port)", "--cafile", Self.ca, "--servername", "localhost", "--reconnect",
+             "--ticket-wait", "0.3"], stdin: "")
+        #expect(twice.status == 0, "a second full handshake is not a failure: \(twice)")
+        #expect(twice.stderrLines.contains(
+            "tls13: note: no session ticket arrived within 0.3 s: connection 2 does a full handshake"), "\(twice)")
+        #expect(twice.stderrLines.filter { $0.hasPrefix("resumed: ") } == ["resumed: no", "resumed: no"], "\(twice)")
+    }
+
     @Test func sessionFileProblemsAreUsageErrors() async throws {
         // All refused before any connection is made (port 1 is never reached).
         let garbage = Self.temporaryFile("garbage")
@@ -278,5 +300,24 @@ extension CLITests {
             #expect(result.status == 2, "\(arguments): \(result)")
             #expect(result.stderr.contains(message), "\(arguments): \(result)")
         }
+    }
+
+    @Test func helpDocumentsTheSessionOptions() async throws {
+        let connect = try await CLIProcess.run(["connect", "--help"])
+        #expect(connect.status == 0, "\(connect)")
+        let text = connect.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for option in ["--sess-out", "--sess-in", "--ticket-wait", "--reconnect", "--early-data", "--resend-early-data",
+                       "--cert", "--key"] {
+            #expect(text.contains(option), "\(option)")
+        }
+        #expect(text.contains("default 1"), "the ticket wait is stated")
+        #expect(text.contains("mode 0600"))
+        #expect(text.contains("can be replayed"))
+        #expect(text.contains("client certificate"))
+        let get = try await CLIProcess.run(["get", "--help"])
+        for option in ["--sess-out", "--sess-in", "--ticket-wait", "--cert", "--key"] {
+            #expect(get.stdout.contains(option), "get \(option)")
+        }
+        #expect(!get.stdout.contains("--early-data"))
     }
 }
