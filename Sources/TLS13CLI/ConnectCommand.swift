@@ -11,7 +11,10 @@ struct ConnectCommand: ParsableCommand {
         discussion: """
             After the handshake a summary goes to stderr (unless --quiet), one "name: value" per line: \
             protocol, cipher, group, signature, ALPN, resumed, early data, peer, issuer, expires, verified, \
-            tcp connect, tls handshake.
+            client certificate, tcp connect, tls handshake. A resumed connection has no server certificate: \
+            peer, issuer and expires say "(resumed, no certificate)" and verified says "no (resumed: \
+            authenticated by the session's PSK)". "client certificate:" is "sent" or "not sent" (also when the \
+            server did not ask for one).
 
             Then stdin is sent to the server while whatever the server sends is written to stdout. At the end \
             of stdin tls13 sends close_notify and keeps reading until the server closes: a clean close \
@@ -20,6 +23,14 @@ struct ConnectCommand: ParsableCommand {
               printf 'GET / HTTP/1.0\\r\\n\\r\\n' | tls13 connect example.com
 
             prints the whole response.
+
+            Resumption: --sess-out FILE waits up to --ticket-wait seconds (default 1) after the handshake for a \
+            session ticket and saves the session (mode 0600, it holds a key); --sess-in FILE resumes it. \
+            --reconnect does two handshakes, the second resuming the first. --early-data FILE (with --sess-in) \
+            sends FILE as 0-RTT data; 0-RTT data can be replayed by an attacker.
+
+              tls13 connect localhost:4433 --sess-out s.pem </dev/null
+              tls13 connect localhost:4433 --sess-in s.pem --early-data req.txt
 
             \(ExitStatus.helpText)
             """
@@ -51,22 +62,170 @@ struct ConnectCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "Do not print the connection summary.")
     var quiet = false
 
+    @OptionGroup var sessionOptions: SessionOptions
+
+    @Flag(name: .customLong("reconnect"), help: ArgumentHelp("""
+        Connect twice: a handshake (resuming --sess-in if given), wait for a session ticket (--ticket-wait), \
+        close, then a second connection resuming that ticket. Prints a summary for each; stdin is not read. \
+        Exits 0 when both handshakes succeed, also if the second did not resume (its summary says \
+        "resumed: no" and a note explains).
+        """))
+    var reconnect = false
+
+    @Option(name: .customLong("early-data"), help: ArgumentHelp("""
+        Send this file's content as 0-RTT early data with the first flight; needs --sess-in. The summary's \
+        "early data:" line says accepted, rejected or not sent. WARNING: 0-RTT data can be replayed by an \
+        attacker (RFC 8446 section 8): send only requests that are safe to repeat.
+        """, valueName: "file"))
+    var earlyDataFile: String?
+
+    @Flag(name: .customLong("resend-early-data"), help: ArgumentHelp("""
+        If the --early-data data was not accepted as 0-RTT (rejected by the server, or not sendable with the \
+        session), send it as ordinary data right after the handshake.
+        """))
+    var resendEarlyData = false
+
+    func validate() throws {
+        if earlyDataFile != nil, sessionOptions.sessionIn == nil {
+            throw ValidationError("--early-data needs --sess-in (0-RTT data is sent only when resuming a session)")
+        }
+        if resendEarlyData, earlyDataFile == nil {
+            throw ValidationError("--resend-early-data needs --early-data")
+        }
+        if reconnect, earlyDataFile != nil {
+            throw ValidationError("--early-data cannot be combined with --reconnect")
+        }
+    }
+
     func run() throws {
-        var config = tls.configuration()
+        var config = try tls.configuration()
         if let alpn { config.applicationProtocols = alpn }
         if let groups, let first = groups.first {
             config.supportedGroups = groups
             config.keyShareGroups = [first]
         }
         if let ciphers { config.cipherSuites = ciphers }
+        let session = try sessionOptions.loadSession(
+            serverName: tls.serverName ?? Self.host(of: address), configuration: config)
+        let earlyData = try earlyDataFile.map(Self.readEarlyData)
 
-        let connection: TLSConnection
+        if reconnect {
+            try runTwice(config: config, session: session)
+            return
+        }
+        let connection = try connect(config: config, session: session, earlyData: earlyData)
+        if !quiet { SessionSummary.print(connection) }
+        if let earlyData { try reportEarlyData(earlyData, session: session, connection: connection, config: config) }
+
+        let saver = SessionSaver(path: sessionOptions.sessionOut)
+        try sessionOptions.waitForTicketIfSaving(connection)
+        try saver.save(from: connection)
         do {
-            connection = try TLSConnection.connect(to: address, defaultPort: 443, configuration: config)
+            try Pump(connection: connection).run()
+        } catch {
+            try? saver.save(from: connection)
+            throw error
+        }
+        try saver.save(from: connection)
+        saver.reportIfNothingSaved(waited: sessionOptions.ticketWaitText)
+    }
+
+    private func connect(config: TLSClientConfiguration, session: TLSSession?, earlyData: [UInt8]?)
+        throws(CLIFailure) -> TLSConnection
+    {
+        do {
+            return try TLSConnection.connect(
+                to: address, defaultPort: 443, configuration: config, session: session, earlyData: earlyData,
+                resendRejectedEarlyData: resendEarlyData)
         } catch {
             throw CLIFailure(error)
         }
-        if !quiet { SessionSummary.print(connection) }
-        try Pump(connection: connection).run()
+    }
+
+    /// `--reconnect`: two handshakes, the second resuming the first's newest ticket; no data is exchanged.
+    private func runTwice(config: TLSClientConfiguration, session: TLSSession?) throws(CLIFailure) {
+        let saver = SessionSaver(path: sessionOptions.sessionOut)
+        let first = try connect(config: config, session: session, earlyData: nil)
+        if !quiet {
+            StandardStreams.printError("--- connection 1")
+            SessionSummary.print(first)
+        }
+        do {
+            _ = try first.waitForSessionTicket(timeout: sessionOptions.ticketWait)
+        } catch {
+            first.close()
+            throw CLIFailure(error)
+        }
+        first.close()
+        try saver.save(from: first)
+        let ticket = first.receivedSessions.last
+        if ticket == nil {
+            StandardStreams.printError("tls13: note: no session ticket arrived within "
+                + "\(sessionOptions.ticketWaitText): connection 2 does a full handshake")
+        }
+
+        let second = try connect(config: config, session: ticket, earlyData: nil)
+        defer { second.close() }
+        if !quiet {
+            StandardStreams.printError("--- connection 2")
+            SessionSummary.print(second)
+        }
+        if ticket != nil, !second.sessionInfo.resumed {
+            StandardStreams.printError("tls13: note: the server did not resume the session: connection 2 was a "
+                + "full handshake")
+        }
+        try sessionOptions.waitForTicketIfSaving(second)
+        try saver.save(from: second)
+        saver.reportIfNothingSaved(waited: sessionOptions.ticketWaitText)
+    }
+
+    /// Says what became of the early data when it was not accepted, and sends it now if asked to.
+    private func reportEarlyData(
+        _ data: [UInt8], session: TLSSession?, connection: TLSConnection, config: TLSClientConfiguration
+    ) throws(CLIFailure) {
+        switch connection.sessionInfo.earlyData {
+        case .accepted:
+            break
+        case .rejected:
+            // With --resend-early-data the library has already sent it again.
+            if !resendEarlyData {
+                StandardStreams.printError("tls13: note: the server rejected the early data: it was not delivered "
+                    + "(--resend-early-data sends it after the handshake)")
+            }
+        case .notSent:
+            let reason = EarlyDataCheck.obstacle(session: session, size: data.count, configuration: config)
+                ?? "the session was not offered"
+            if resendEarlyData {
+                StandardStreams.printError("tls13: note: early data not sent as 0-RTT (\(reason)): sending it "
+                    + "after the handshake")
+                do {
+                    try connection.write(data)
+                } catch {
+                    throw CLIFailure(error)
+                }
+            } else {
+                StandardStreams.printError("tls13: note: early data not sent: \(reason)")
+            }
+        }
+    }
+
+    /// The content of the `--early-data` file.
+    static func readEarlyData(_ path: String) throws(CLIFailure) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIFailure(.usage, "cannot read --early-data file \(path)")
+        }
+        guard !data.isEmpty else { throw CLIFailure(.usage, "--early-data file \(path) is empty") }
+        return [UInt8](data)
+    }
+
+    /// The host part of an address as `TLSConnection.connect(to:)` reads it: `[v6]:port` → `v6`, `host:port` →
+    /// `host`, a bare host or IPv6 literal unchanged. (Only used to match a saved session's server name.)
+    static func host(of address: String) -> String {
+        if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
+            return String(address[address.index(after: address.startIndex)..<close])
+        }
+        let colons = address.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: ":") ? 1 : 0) }
+        if colons == 1, let colon = address.firstIndex(of: ":") { return String(address[..<colon]) }
+        return address
     }
 }

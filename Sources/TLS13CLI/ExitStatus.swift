@@ -7,8 +7,9 @@ enum ExitStatus: Int32 {
     /// TLS or certificate failure (handshake failure, alert, bad certificate, truncated stream, malformed
     /// HTTP response).
     case tlsFailure = 1
-    /// Usage error: unknown option or name, bad address or URL, unreadable CA file, configuration the library
-    /// refuses (e.g. a group it does not implement).
+    /// Usage error: unknown option or name, bad address or URL, unreadable CA, certificate, key, session or
+    /// early-data file, a session for another server, configuration the library refuses (e.g. a group it does
+    /// not implement).
     case usage = 2
     /// Network failure: DNS lookup, connection refused or reset.
     case network = 3
@@ -39,8 +40,9 @@ enum ExitStatus: Int32 {
               "tls13: <reason> (alert <name>, <code>)"; also a truncated
               stream, a malformed HTTP response, a failed write of the output
           2   usage error: bad option, unknown cipher or group name, bad
-              address or URL, unreadable --cafile, a group or suite the
-              library does not implement
+              address or URL, unreadable --cafile, --cert/--key (or a key
+              that does not match), unusable --sess-in or --early-data file,
+              a group or suite the library does not implement
           3   network error: DNS lookup, connection refused or reset
           4   timeout: TCP connect, TLS handshake, or waiting for data
           22  get only: the HTTP status was not 2xx (the body is still written)

@@ -13,6 +13,10 @@ struct GetCommand: ParsableCommand {
             the default). The body is read by Content-Length, decoded from Transfer-Encoding: chunked, or read \
             until the server's close_notify. ALPN offers http/1.1.
 
+            --sess-out FILE saves the session after the response (waiting up to --ticket-wait seconds for a \
+            ticket if none came yet); --sess-in FILE resumes a saved session. --cert/--key present a client \
+            certificate when the server asks for one.
+
             A non-2xx status still writes the body, then prints "tls13: HTTP <code> <reason>" on stderr and \
             exits 22 (like curl -f).
 
@@ -39,6 +43,8 @@ struct GetCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "Print the TLS connection summary to stderr.")
     var verbose = false
 
+    @OptionGroup var sessionOptions: SessionOptions
+
     func validate() throws {
         do {
             _ = try HTTPSURL(url)
@@ -64,12 +70,13 @@ struct GetCommand: ParsableCommand {
     func run() throws {
         let url = try HTTPSURL(url)  // validated in validate()
         let extra = try headers.map(Self.parseHeader)
-        var config = tls.configuration()
+        var config = try tls.configuration()
         config.applicationProtocols = ["http/1.1"]
+        let session = try sessionOptions.loadSession(serverName: tls.serverName ?? url.host, configuration: config)
 
         let connection: TLSConnection
         do {
-            connection = try TLSConnection.connect(to: url.address, configuration: config)
+            connection = try TLSConnection.connect(to: url.address, configuration: config, session: session)
         } catch {
             throw CLIFailure(error)
         }
@@ -82,10 +89,25 @@ struct GetCommand: ParsableCommand {
             onHead: { head in if include { StandardStreams.writeStdout(HTTPGet.headText(head)) } },
             onBody: { bytes in try sink.write(bytes) })
         try sink.close()
+        try saveSession(connection)
         if !head.isSuccess {
             let reason = head.reasonPhrase.isEmpty ? "" : " \(head.reasonPhrase)"
             throw CLIFailure(.httpError, "HTTP \(head.statusCode)\(reason)")
         }
+    }
+}
+
+extension GetCommand {
+    /// `--sess-out`: the newest ticket received while the response was read; if none yet, waits up to
+    /// `--ticket-wait` for one (a failure of that wait is ignored: the response is complete).
+    func saveSession(_ connection: TLSConnection) throws(CLIFailure) {
+        let saver = SessionSaver(path: sessionOptions.sessionOut)
+        guard saver.path != nil else { return }
+        if connection.receivedSessions.isEmpty {
+            _ = try? connection.waitForSessionTicket(timeout: sessionOptions.ticketWait)
+        }
+        try saver.save(from: connection)
+        saver.reportIfNothingSaved(waited: sessionOptions.ticketWaitText)
     }
 }
 

@@ -4,7 +4,10 @@ import TLS13
 /// The `name: value` lines that describe an established connection (stderr of `connect`, `get -v`, `demo`).
 ///
 /// Always these keys in this order: protocol, cipher, group, signature, ALPN, resumed, early data, peer,
-/// issuer, expires, verified, tcp connect, tls handshake.
+/// issuer, expires, verified, client certificate, tcp connect, tls handshake.
+///
+/// A resumed connection carries no server certificate (the session's PSK authenticates the server), so
+/// `peer`, `issuer` and `expires` say ``resumedNoCertificate`` and `verified` says ``resumedVerified``.
 enum SessionSummary {
     /// The summary of `connection`.
     static func lines(for connection: TLSConnection) -> [String] {
@@ -22,8 +25,9 @@ enum SessionSummary {
         } else if !verificationRequested {
             verified = "no (--insecure)"
         } else {
-            verified = info.resumed ? "no (resumed session)" : "no"
+            verified = info.resumed ? resumedVerified : "no"
         }
+        let noCertificate = info.resumed && certificate == nil ? resumedNoCertificate : "none"
         return [
             "protocol: \(info.protocolVersion)",
             "cipher: \(info.cipherSuite)",
@@ -31,15 +35,22 @@ enum SessionSummary {
             "signature: \(info.signatureScheme.map { "\($0)" } ?? "none")",
             "ALPN: \(info.applicationProtocol ?? "none")",
             "resumed: \(info.resumed ? "yes" : "no")",
-            "early data: not sent",
-            "peer: \(certificate?.subject ?? "none")",
-            "issuer: \(certificate?.issuer ?? "none")",
-            "expires: \(certificate?.notAfter ?? "none")",
+            "early data: \(info.earlyData.rawValue)",
+            "peer: \(certificate?.subject ?? noCertificate)",
+            "issuer: \(certificate?.issuer ?? noCertificate)",
+            "expires: \(certificate?.notAfter ?? noCertificate)",
             "verified: \(verified)",
+            // The library does not say whether the server asked for a certificate: "not sent" covers both.
+            "client certificate: \(info.clientCertificateSent ? "sent" : "not sent")",
             "tcp connect: \(milliseconds(tcpConnect))",
             "tls handshake: \(milliseconds(handshake))",
         ]
     }
+
+    /// `peer`, `issuer` and `expires` of a resumed connection.
+    static let resumedNoCertificate = "(resumed, no certificate)"
+    /// `verified` of a resumed connection (with verification on).
+    static let resumedVerified = "no (resumed: authenticated by the session's PSK)"
 
     /// Two significant digits below 10 ms (`0.21 ms`, `1.9 ms`), whole milliseconds above.
     static func milliseconds(_ duration: Duration) -> String {

@@ -14,6 +14,10 @@ struct TLS13Command: ParsableCommand {
               printf 'GET / HTTP/1.0\\r\\n\\r\\n' | tls13 connect example.com
               tls13 connect 127.0.0.1:4433 --cafile Certs/ca.pem --servername localhost
               tls13 get https://localhost:4433/ --cafile Certs/ca.pem -i
+              tls13 connect localhost:4433 --cafile Certs/ca.pem --reconnect
+              tls13 connect localhost:4433 --cafile Certs/ca.pem --sess-out s.pem </dev/null
+              tls13 connect localhost:4433 --cafile Certs/ca.pem --sess-in s.pem --early-data req.txt
+              tls13 connect localhost:4433 --cafile Certs/ca.pem --cert client-chain.pem --key client.key
 
             \(ExitStatus.helpText)
             """,

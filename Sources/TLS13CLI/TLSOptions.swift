@@ -23,7 +23,21 @@ struct TLSOptions: ParsableArguments {
         """, valueName: "seconds"))
     var timeout: Double?
 
+    @Option(name: .customLong("cert"), help: ArgumentHelp("""
+        PEM certificate chain (client certificate first) to present when the server asks for one; needs --key.
+        """, valueName: "file"))
+    var certificateFile: String?
+
+    @Option(name: .customLong("key"), help: ArgumentHelp(
+        "PEM private key (unencrypted) of the --cert certificate; needs --cert.", valueName: "file"))
+    var keyFile: String?
+
     func validate() throws {
+        switch (certificateFile, keyFile) {
+        case (nil, nil), (.some, .some): break
+        case (.some, nil): throw ValidationError("--cert needs --key (the certificate's private key)")
+        case (nil, .some): throw ValidationError("--key needs --cert (the certificate chain)")
+        }
         if let timeout, !(timeout > 0 && timeout <= 86_400) {
             throw ValidationError("--timeout must be a number of seconds greater than 0 (at most 86400)")
         }
@@ -33,7 +47,8 @@ struct TLSOptions: ParsableArguments {
     }
 
     /// A client configuration with these options applied.
-    func configuration() -> TLSClientConfiguration {
+    /// - Throws: ``CLIFailure`` (usage) when `--cert`/`--key` cannot be loaded or do not match.
+    func configuration() throws(CLIFailure) -> TLSClientConfiguration {
         var config = TLSClientConfiguration()
         config.serverName = serverName
         if let caFile { config.trustRoots = .pemFile(caFile) }
@@ -42,6 +57,14 @@ struct TLSOptions: ParsableArguments {
             config.connectTimeout = timeout
             config.handshakeTimeout = timeout
             config.ioTimeout = timeout
+        }
+        if let certificateFile, let keyFile {
+            do {
+                config.clientCertificate = try TLSClientCertificate(
+                    certificateChainFile: certificateFile, privateKeyFile: keyFile)
+            } catch {
+                throw CLIFailure(error)
+            }
         }
         return config
     }

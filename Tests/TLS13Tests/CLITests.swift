@@ -9,7 +9,7 @@ import Testing
     static let ca = CertPaths.path("ca.pem")
     static let summaryKeys = [
         "protocol", "cipher", "group", "signature", "ALPN", "resumed", "early data", "peer", "issuer", "expires",
-        "verified", "tcp connect", "tls handshake",
+        "verified", "client certificate", "tcp connect", "tls handshake",
     ]
 
     /// The summary as (key, value) pairs, in order; fails the test unless every line is `key: value`.
@@ -52,6 +52,7 @@ import Testing
         #expect(values["issuer"]?.contains("swift-tls13 Test Intermediate CA") == true)
         #expect(values["expires"] == "2099-12-31T23:59:59Z")
         #expect(values["verified"] == "yes")
+        #expect(values["client certificate"] == "not sent")
         #expect(values["tcp connect"].map(Self.isMilliseconds) == true, "\(values["tcp connect"] ?? "")")
         #expect(values["tls handshake"].map(Self.isMilliseconds) == true, "\(values["tls handshake"] ?? "")")
     }
