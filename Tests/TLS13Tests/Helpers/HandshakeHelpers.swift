@@ -1,3 +1,4 @@
+import Foundation
 @testable import TLS13
 
 /// Accepts any chain: for traces whose certificates are not meant to validate (RFC 8448's RSA-1024 cert).
@@ -8,10 +9,11 @@ struct AcceptAnyCertificate: CertificateVerifier {
 
 extension RFC8448Trace {
     /// Dependencies that reproduce this trace: its client key shares and a permissive chain check.
-    func clientDependencies() throws -> ClientStateMachine.Dependencies {
+    /// `clockMilliseconds`, when given, is the client's millisecond clock (ticket receipt and ticket age).
+    func clientDependencies(clockMilliseconds: Int64? = nil) throws -> ClientStateMachine.Dependencies {
         let x25519 = values["client_x25519_private_key"].flatMap { try? [UInt8](hex: $0) }
         let p256 = values["client_p256_private_key"].flatMap { try? [UInt8](hex: $0) }
-        return ClientStateMachine.Dependencies(
+        var deps = ClientStateMachine.Dependencies(
             certificateVerifier: AcceptAnyCertificate(),
             makeKeyShare: { (group) throws(TLSError) in
                 switch group {
@@ -21,6 +23,10 @@ extension RFC8448Trace {
                 }
             },
             now: 1_700_000_000)
+        if let clockMilliseconds {
+            deps.clockMilliseconds = { clockMilliseconds }
+        }
+        return deps
     }
 
     /// The trace's first ClientHello, parsed.
@@ -42,19 +48,89 @@ extension RFC8448Trace {
     }
 
     /// A state machine that sends exactly this trace's ClientHello (and, with `retry`, its second one).
-    func makeClient(replacingRetry: Bool = true) throws -> ClientStateMachine {
-        var config = TLSClientConfiguration()
-        config.supportedGroups = [.x25519, .secp256r1]
-        let client = try ClientStateMachine(configuration: config, identity: .none, dependencies: clientDependencies())
+    ///
+    /// With `session`, the client offers it (and `earlyData`); with `ownPSKOffer` the trace's hello keeps the
+    /// client's own pre_shared_key extension (ticket, obfuscated age from the clock, binder placeholder), so
+    /// that the identity and the binder on the wire are the client's computation, not the trace's.
+    func makeClient(
+        replacingRetry: Bool = true, configuration: TLSClientConfiguration? = nil, session: TLSSession? = nil,
+        earlyData: [UInt8]? = nil, clockMilliseconds: Int64? = nil, ownPSKOffer: Bool = false
+    ) throws -> ClientStateMachine {
+        var config = configuration ?? TLSClientConfiguration()
+        if configuration == nil { config.supportedGroups = [.x25519, .secp256r1] }
+        let client = try ClientStateMachine(
+            configuration: config, identity: .none, dependencies: clientDependencies(clockMilliseconds: clockMilliseconds),
+            session: session, earlyData: earlyData)
         let first = try firstClientHello()
         let second = replacingRetry ? try secondClientHello() : nil
         client.clientHelloOverride = { hello, isRetry in
             if !isRetry {
+                let own = hello.offeredPSKs
                 hello = first
+                if ownPSKOffer, let own, case .preSharedKey? = hello.extensions.last {
+                    hello.extensions[hello.extensions.count - 1] = .preSharedKey(own)
+                }
             } else if let second {
                 hello = second
             }
         }
         return client
+    }
+
+    /// Drives the section 3 handshake (as `ClientRFC8448Tests.simpleOneRTTHandshakeOfSection3` does) through
+    /// its NewSessionTicket and returns the session it yields, received at `receivedAtMilliseconds`.
+    static func section3Session(receivedAtMilliseconds: Int64) throws -> TLSSession {
+        let t = try RFC8448Trace.load("section3_simple_1rtt")
+        let client = try t.makeClient(clockMilliseconds: receivedAtMilliseconds)
+        func record(_ i: Int) throws -> ArraySlice<UInt8> { try [UInt8](hex: t.records[i].record)[...] }
+        _ = try client.startHandshake()
+        _ = try client.receive(try record(1))
+        guard try client.receive(try record(2)) == [.handshakeComplete] else {
+            throw VectorError(description: "section 3 handshake did not complete")
+        }
+        _ = try client.takePendingOutput()
+        guard case .newSessionTicket(_, let session)? = try client.receive(try record(4)).first else {
+            throw VectorError(description: "section 3 NewSessionTicket did not yield a session")
+        }
+        return session
+    }
+}
+
+/// RFC 8448 section 2's RSA-1024 key (`section2_server_rsa_key.json`) as a PKCS#1 `RSA PRIVATE KEY` PEM,
+/// DER-encoded here from its n/e/d/p/q/dP/dQ/qInv.
+enum RFC8448RSAKey {
+    struct File: Decodable { var values: [String: String] }
+
+    static func pem() throws -> [UInt8] {
+        let file = try JSONDecoderShim.decode(File.self, from: VectorPaths.load("rfc8448/section2_server_rsa_key.json"))
+        let names = ["modulus", "public_exponent", "private_exponent", "prime1", "prime2", "exponent1", "exponent2", "coefficient"]
+        var body = derInteger([0])
+        for name in names {
+            guard let hex = file.values[name] else { throw VectorError(description: "section 2 key has no \(name)") }
+            body += derInteger(try [UInt8](hex: hex))
+        }
+        let der = [0x30] + derLength(body.count) + body
+        let base64 = Data(der).base64EncodedString()
+        var lines = ["-----BEGIN RSA PRIVATE KEY-----"]
+        var rest = Substring(base64)
+        while !rest.isEmpty {
+            lines.append(String(rest.prefix(64)))
+            rest = rest.dropFirst(64)
+        }
+        lines.append("-----END RSA PRIVATE KEY-----")
+        return Array((lines.joined(separator: "\n") + "\n").utf8)
+    }
+
+    /// A DER INTEGER from unsigned big-endian bytes (leading zeros dropped, a zero prepended if the top bit is set).
+    private static func derInteger(_ magnitude: [UInt8]) -> [UInt8] {
+        var v = Array(magnitude.drop { $0 == 0 })
+        if v.isEmpty || v[0] & 0x80 != 0 { v.insert(0, at: 0) }
+        return [0x02] + derLength(v.count) + v
+    }
+
+    private static func derLength(_ n: Int) -> [UInt8] {
+        if n < 0x80 { return [UInt8(n)] }
+        if n < 0x100 { return [0x81, UInt8(n)] }
+        return [0x82, UInt8(n >> 8), UInt8(n & 0xff)]
     }
 }
