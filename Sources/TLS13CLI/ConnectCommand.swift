@@ -13,8 +13,8 @@ struct ConnectCommand: ParsableCommand {
             protocol, cipher, group, signature, ALPN, resumed, early data, peer, issuer, expires, verified, \
             client certificate, tcp connect, tls handshake. A resumed connection has no server certificate: \
             peer, issuer and expires say "(resumed, no certificate)" and verified says "no (resumed: \
-            authenticated by the session's PSK)". "client certificate:" is "sent" or "not sent" (also when the \
-            server did not ask for one).
+            authenticated by the session's PSK)". "client certificate:" is "sent", "not sent" (asked for, \
+            none given) or "not requested".
 
             Then stdin is sent to the server while whatever the server sends is written to stdout. At the end \
             of stdin tls13 sends close_notify and keeps reading until the server closes: a clean close \

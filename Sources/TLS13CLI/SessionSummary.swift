@@ -41,7 +41,7 @@ enum SessionSummary {
             "expires: \(certificate?.notAfter ?? noCertificate)",
             "verified: \(verified)",
             // The library does not say whether the server asked for a certificate: "not sent" covers both.
-            "client certificate: \(info.clientCertificateSent ? "sent" : "not sent")",
+            "client certificate: \(info.clientCertificateSent ? "sent" : info.clientCertificateRequested ? "not sent" : "not requested")",
             "tcp connect: \(milliseconds(tcpConnect))",
             "tls handshake: \(milliseconds(handshake))",
         ]

@@ -199,7 +199,7 @@ extension CLITests {
         #expect(values["early data"] == "accepted", "\(result)")
         #expect(!result.stderr.contains("note:"), "\(result)")
         let seen = try await runBlocking {
-            server.waitForOutput(containing: "EARLY-HELLO-0RTT") && server.waitForOutput(containing: "Early data received")
+            server.waitForOutput("EARLY-HELLO-0RTT") && server.waitForOutput("Early data received")
         }
         #expect(seen, "s_server printed the early data: \(server.output)")
     }
@@ -230,7 +230,7 @@ extension CLITests {
             + "(--resend-early-data sends it after the handshake)"
         #expect(result.stderrLines.contains(note) == !resend, "\(result)")
         if resend {
-            let seen = try await runBlocking { other.waitForOutput(containing: "replay-me-true") }
+            let seen = try await runBlocking { other.waitForOutput("replay-me-true") }
             #expect(seen, "resent after the handshake: \(other.output)")
         } else {
             #expect(!other.output.contains("replay-me"), "\(other.output)")
@@ -266,8 +266,8 @@ extension CLITests {
         #expect(Self.summary(result.stderrLines).map(\.0) == Self.summaryKeys, "\(result)")
         #expect(Self.values(result)["client certificate"] == "sent", "\(result)")
         let seen = try await runBlocking {
-            server.waitForOutput(containing: "Verification: OK")
-                && server.waitForOutput(containing: "CN = swift-tls13 test client (ecdsa-p256)")
+            server.waitForOutput("Verification: OK")
+                && server.waitForOutput("CN = swift-tls13 test client (ecdsa-p256)")
         }
         #expect(seen, "s_server verified the client certificate: \(server.output)")
     }

@@ -97,7 +97,7 @@ import Testing
             "protocol: TLSv1.3", "cipher: TLS_AES_128_GCM_SHA256", "group: X25519", "signature: none", "ALPN: none",
             "resumed: yes", "early data: accepted", "peer: (resumed, no certificate)",
             "issuer: (resumed, no certificate)", "expires: (resumed, no certificate)",
-            "verified: no (resumed: authenticated by the session's PSK)", "client certificate: not sent",
+            "verified: no (resumed: authenticated by the session's PSK)", "client certificate: not requested",
             "tcp connect: 1.0 ms", "tls handshake: 2.0 ms",
         ])
         info.resumed = false

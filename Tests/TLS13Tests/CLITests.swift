@@ -52,7 +52,7 @@ import Testing
         #expect(values["issuer"]?.contains("swift-tls13 Test Intermediate CA") == true)
         #expect(values["expires"] == "2099-12-31T23:59:59Z")
         #expect(values["verified"] == "yes")
-        #expect(values["client certificate"] == "not sent")
+        #expect(values["client certificate"] == "not requested")
         #expect(values["tcp connect"].map(Self.isMilliseconds) == true, "\(values["tcp connect"] ?? "")")
         #expect(values["tls handshake"].map(Self.isMilliseconds) == true, "\(values["tls handshake"] ?? "")")
     }

@@ -107,7 +107,7 @@ import TLS13
         #expect(lines == [
             "protocol: TLSv1.3", "cipher: TLS_AES_256_GCM_SHA384", "group: P-384",
             "signature: rsa_pss_rsae_sha256", "ALPN: h2", "resumed: no", "early data: not sent", "peer: none",
-            "issuer: none", "expires: none", "verified: no (--insecure)", "client certificate: not sent",
+            "issuer: none", "expires: none", "verified: no (--insecure)", "client certificate: not requested",
             "tcp connect: 0.21 ms",
             "tls handshake: 1.9 ms",
         ])

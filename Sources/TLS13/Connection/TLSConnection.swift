@@ -58,7 +58,9 @@ public final class TLSConnection: @unchecked Sendable {
     ///   `.certificateRejected`, `.protocolViolation`, `.alertReceived` and so on for TLS failures (the
     ///   alert, if any, has been sent to the server).
     ///   - session: a session to resume; `nil` takes one from ``TLSClientConfiguration/sessionCache``
-    ///     (if set) for this server, port and trust setting.
+    ///     (if set) for this server, port and trust setting. A session is used only if it is still valid,
+    ///     was issued for this server name, and (when certificates are verified) came from a verified
+    ///     connection; otherwise the handshake is a full one (``TLSSessionInfo/resumed`` is `false`).
     ///   - earlyData: data to send as 0-RTT with the first flight when the session allows it.
     ///     **0-RTT data can be replayed by an attacker** (RFC 8446 §8): send only requests that are safe to
     ///     repeat. Whether the server took it is ``TLSSessionInfo/earlyData``.

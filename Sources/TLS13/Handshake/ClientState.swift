@@ -73,6 +73,8 @@ public struct TLSSessionInfo: Sendable, Hashable {
     public var resumed = false
     /// What happened to 0-RTT data.
     public var earlyData: TLSEarlyDataStatus = .notSent
+    /// Whether the server asked for a client certificate (in the handshake or after it).
+    public var clientCertificateRequested = false
     /// Whether the client authenticated with its certificate (in the handshake or after it).
     public var clientCertificateSent = false
 

@@ -47,6 +47,9 @@ final class ClientStateMachine {
     /// `true` for the second ClientHello after a HelloRetryRequest. What was offered is always read back
     /// from the final ClientHello.
     var clientHelloOverride: ((inout ClientHello, _ isRetry: Bool) -> Void)?
+    /// Lets a test supply the client CertificateVerify signature (e.g. an RFC 8448 trace's, which is
+    /// randomized RSA-PSS and made with a key the RFC does not publish); `nil` from it signs as usual.
+    var certificateVerifySignatureOverride: ((SignatureScheme, _ content: [UInt8]) -> [UInt8]?)?
 
     private(set) var state: ClientState = .start
     private(set) var info = TLSSessionInfo()
@@ -117,6 +120,9 @@ final class ClientStateMachine {
         self.deps = dependencies
         self.reassembler = HandshakeReassembler(maxMessageLength: configuration.maxHandshakeMessageSize)
         if let session, session.isValid(atMilliseconds: dependencies.nowMilliseconds),
+            // Only for the server it was issued by, and never from an unverified connection into a verified one.
+            session.serverName == Self.sessionName(for: identity),
+            session.certificateVerified || !configuration.verifyCertificates,
             let params = CipherSuiteParameters(session.cipherSuite),
             configuration.cipherSuites.contains(where: { CipherSuiteParameters($0)?.hash == params.hash })
         {
@@ -131,7 +137,9 @@ final class ClientStateMachine {
     }
 
     /// The server name as sessions record it.
-    private var serverNameForSessions: String {
+    private var serverNameForSessions: String { Self.sessionName(for: identity) }
+
+    private static func sessionName(for identity: ServerIdentity) -> String {
         switch identity {
         case .dnsName(let name), .ipAddress(let name): name
         case .none: ""
@@ -713,6 +721,7 @@ final class ClientStateMachine {
             throw TLSError.illegalParameter("CertificateRequest in the handshake has a non-empty context")
         }
         certificateRequest = cr
+        info.clientCertificateRequested = true
         transcript?.update(bytes)
         state = .waitCertificate
     }
@@ -861,7 +870,12 @@ final class ClientStateMachine {
         out += certificate
         if let scheme, let credential {
             let content = CertificateVerify.signedContent(signer: .client, transcriptHash: try transcript.current())
-            let signature = try credential.privateKey.sign(scheme: scheme, message: content)
+            let signature: [UInt8]
+            if let injected = certificateVerifySignatureOverride?(scheme, content) {
+                signature = injected
+            } else {
+                signature = try credential.privateKey.sign(scheme: scheme, message: content)
+            }
             let verify = HandshakeMessage.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)).encoded
             transcript.update(verify)
             out += verify
@@ -884,6 +898,7 @@ final class ClientStateMachine {
         }
         let transcript = try base.copy()
         transcript.update(bytes)
+        info.clientCertificateRequested = true
         var flight = try clientAuthentication(answering: cr, transcript: transcript)
         let verifyData = try schedule.verifyData(secret: secret, transcriptHash: try transcript.current())
         flight += HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
