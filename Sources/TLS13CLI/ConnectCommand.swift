@@ -218,14 +218,19 @@ struct ConnectCommand: ParsableCommand {
         return [UInt8](data)
     }
 
-    /// The host part of an address as `TLSConnection.connect(to:)` reads it: `[v6]:port` → `v6`, `host:port` →
-    /// `host`, a bare host or IPv6 literal unchanged. (Only used to match a saved session's server name.)
+    /// The host part of an address as `TLSConnection.connect(to:)` reads it (``Endpoint``): `[v6]:port` → `v6`,
+    /// `host:port` → `host`. An unparsable address is returned unchanged (connecting reports it).
     static func host(of address: String) -> String {
-        if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
-            return String(address[address.index(after: address.startIndex)..<close])
+        (try? Endpoint.parse(address, defaultPort: 443).host) ?? address
+    }
+
+    /// Host and port of an address (default port 443), or a usage failure.
+    static func hostAndPort(_ address: String) throws(CLIFailure) -> (String, UInt16) {
+        do {
+            let endpoint = try Endpoint.parse(address, defaultPort: 443)
+            return (endpoint.host, endpoint.port)
+        } catch {
+            throw CLIFailure(error)
         }
-        let colons = address.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: ":") ? 1 : 0) }
-        if colons == 1, let colon = address.firstIndex(of: ":") { return String(address[..<colon]) }
-        return address
     }
 }

@@ -11,16 +11,16 @@ import Glibc
 ///
 /// ``host`` is kept without brackets; ``isIPLiteral`` tells whether it is an IPv4 or IPv6 address, in which
 /// case the client must not send `server_name` (RFC 6066 §3: literal addresses are not permitted in SNI).
-struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     /// The DNS name or IP literal, without brackets.
-    let host: String
+    public let host: String
     /// The TCP port, 1...65535.
-    let port: UInt16
+    public let port: UInt16
     /// Whether ``host`` is an IPv4 or IPv6 literal (checked with `inet_pton`).
-    let isIPLiteral: Bool
+    public let isIPLiteral: Bool
 
     /// Validates a host and a port given separately.
-    init(host: String, port: Int) throws(TLSError) {
+    public init(host: String, port: Int) throws(TLSError) {
         guard (1...65535).contains(port) else {
             throw Self.failure("port \(port) is out of range 1...65535")
         }
@@ -40,7 +40,7 @@ struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     ///   - text: the address as the user wrote it.
     ///   - defaultPort: the port used when `text` names none (443 for HTTPS).
     /// - Throws: ``TLSError/network(step:reason:)`` with step `.parseAddress`.
-    static func parse(_ text: String, defaultPort: UInt16) throws(TLSError) -> Endpoint {
+    public static func parse(_ text: String, defaultPort: UInt16) throws(TLSError) -> Endpoint {
         guard !text.isEmpty else { throw failure("empty address") }
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else {
@@ -73,7 +73,8 @@ struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `host:port`, with brackets around an IPv6 host.
-    var description: String {
+    /// `host:port`, with brackets around an IPv6 literal.
+    public var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
