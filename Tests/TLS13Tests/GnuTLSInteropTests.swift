@@ -37,13 +37,13 @@ import Testing
     /// Connects to `server`, echoes one line through it and returns the reply and the session.
     static func echo(
         _ server: GnuTLSServer, _ config: TLSClientConfiguration, line: String = "hello gnutls\n",
-        waitForTicket: Bool = false
+        waitForTicket: Bool = false, ticketTimeout: Double = 2
     ) async throws -> (reply: String, info: TLSSessionInfo, tickets: [TLSSession]) {
         try await runBlocking {
             let conn = try TLSConnection.connect(host: server.host, port: server.port, configuration: config)
             defer { conn.close() }
             let reply = try roundTrip(conn, line)
-            if waitForTicket { _ = try conn.waitForSessionTicket(timeout: 2) }
+            if waitForTicket { _ = try conn.waitForSessionTicket(timeout: ticketTimeout) }
             return (reply, conn.sessionInfo, conn.receivedSessions)
         }
     }
@@ -70,6 +70,7 @@ import Testing
         let (reply, info, _) = try await Self.echo(server, try Self.config())
         #expect(reply == "hello gnutls\n")
         #expect(info.protocolVersion == .tls13)
+        #expect(info.cipherSuite == .aes128GCMSHA256, "gnutls follows the client's order (AES-128-GCM first)")
         #expect(info.group == .x25519, "the client's x25519 share is acceptable: no HelloRetryRequest")
         #expect(!info.usedHelloRetryRequest)
         #expect(info.signatureScheme == .ecdsaSecp256r1SHA256)
@@ -148,7 +149,8 @@ import Testing
     // MARK: - Post-handshake
 
     @Test func keyUpdateBothWays() async throws {
-        let server = try GnuTLSServer()
+        // `-d 4`: gnutls logs each handshake message, KeyUpdates included.
+        let server = try GnuTLSServer(arguments: ["-d", "4"])
         defer { server.stop() }
         let config = try Self.config()
         let replies = try await runBlocking {
@@ -163,6 +165,10 @@ import Testing
             return [before, after, again]
         }
         #expect(replies == ["before\n", "after\n", "again\n"])
+        let log = server.output
+        #expect(log.contains("received TLS 1.3 key update (1)"), "the client's update_requested KeyUpdate")
+        #expect(log.contains("sending key update (0)"), "gnutls's answer, which the client read the echo under")
+        #expect(log.contains("received TLS 1.3 key update (0)"), "the client's second, plain KeyUpdate")
     }
 
     @Test func exportedKeyingMaterialMatchesTheServers() async throws {
@@ -202,6 +208,26 @@ import Testing
         #expect(error == .alertReceived(.noApplicationProtocol))
     }
 
+    @Test func serverKeyUpdateIsAnsweredWhenRequested() async throws {
+        // In TLS 1.3 the **REHANDSHAKE** command (gnutls_rehandshake) sends a KeyUpdate with
+        // update_requested; the client must switch its read keys and answer with its own KeyUpdate.
+        let server = try GnuTLSServer(arguments: ["-d", "4"])
+        defer { server.stop() }
+        let config = try Self.config()
+        let replies = try await runBlocking {
+            let conn = try TLSConnection.connect(host: server.host, port: server.port, configuration: config)
+            defer { conn.close() }
+            // The reply is sent under gnutls's new keys.
+            var replies = [try Self.roundTrip(conn, "**REHANDSHAKE**\n")]
+            replies.append(try Self.roundTrip(conn, "after\n"))
+            return replies
+        }
+        #expect(replies == ["Successfully executed command\n", "after\n"])
+        let log = server.output.components(separatedBy: "*** Sending rehandshake request").last ?? ""
+        #expect(log.contains("sending key update (1)"))
+        #expect(log.contains("received TLS 1.3 key update (0)"), "the client answered: \(log)")
+    }
+
     // MARK: - Resumption
 
     @Test func resumesWithATicketFromTheCache() async throws {
@@ -229,12 +255,59 @@ import Testing
         defer { server.stop() }
         var config = try Self.config()
         config.sessionCache = InMemorySessionCache()
-        let first = try await Self.echo(server, config, line: "one\n", waitForTicket: true)
+        let first = try await Self.echo(server, config, line: "one\n", waitForTicket: true, ticketTimeout: 0.5)
         #expect(first.tickets.isEmpty, "--noticket: no NewSessionTicket")
         let second = try await Self.echo(server, config, line: "two\n")
         #expect(second.reply == "two\n")
         #expect(!second.info.resumed)
         #expect(second.info.certificateVerified)
+    }
+
+    @Test func earlyDataAccepted() async throws {
+        // --earlydata: tickets allow 0-RTT. gnutls-serv 3.7.9 never hands early data to its echo loop (serv.c
+        // reads it with gnutls_record_recv_early_data() and then overwrites the result with a
+        // gnutls_record_recv() call), so its record log (`-d 5`) is what shows it decrypted the data.
+        let server = try GnuTLSServer(arguments: ["--earlydata", "-d", "5"])
+        defer { server.stop() }
+        let config = try Self.config()
+        let first = try await Self.echo(server, config, line: "one\n", waitForTicket: true)
+        let session = try #require(first.tickets.last)
+        #expect(session.allowsEarlyData, "gnutls-serv --earlydata advertises max_early_data_size")
+        let (reply, info) = try await runBlocking {
+            let conn = try TLSConnection.connect(
+                host: server.host, port: server.port, configuration: config, session: session,
+                earlyData: Array("EARLY-HELLO\n".utf8))
+            defer { conn.close() }
+            return (try Self.roundTrip(conn, "after\n"), conn.sessionInfo)
+        }
+        #expect(info.resumed)
+        #expect(info.earlyData == .accepted)
+        #expect(reply == "after\n")
+        let log = server.output.components(separatedBy: "early data accepted").dropFirst().joined()
+        #expect(log.contains("decrypted early data with length: 12, in epoch 1"), "the 12 bytes of 0-RTT data")
+        #expect(log.contains("END OF EARLY DATA (5) was received"))
+    }
+
+    @Test func ticketFromAnotherServerFallsBackToAFullHandshake() async throws {
+        // Each gnutls-serv process has its own ticket key: its tickets mean nothing to another one.
+        let issuer = try GnuTLSServer(arguments: ["--earlydata"])
+        let config = try Self.config()
+        let first = try await Self.echo(issuer, config, line: "one\n", waitForTicket: true)
+        issuer.stop()
+        let session = try #require(first.tickets.last)
+        let other = try GnuTLSServer(arguments: ["--earlydata"])
+        defer { other.stop() }
+        let (reply, info) = try await runBlocking {
+            let conn = try TLSConnection.connect(
+                host: other.host, port: other.port, configuration: config, session: session,
+                earlyData: Array("replay-me\n".utf8))
+            defer { conn.close() }
+            return (try Self.roundTrip(conn, "after\n"), conn.sessionInfo)
+        }
+        #expect(!info.resumed)
+        #expect(info.earlyData == .rejected)
+        #expect(info.certificateVerified, "the fallback is a full, verified handshake")
+        #expect(reply == "after\n", "rejected early data is not delivered (nor resent unasked)")
     }
 
     // MARK: - Client authentication
@@ -252,6 +325,33 @@ import Testing
         let seen = try await runBlocking { server.waitForOutput(containing: "- Status: The certificate is trusted.") }
         #expect(seen, "\(server.output)")
         #expect(server.output.contains("Subject: CN=swift-tls13 test client (\(type))"))
+    }
+
+    @Test func postHandshakeAuthentication() async throws {
+        // `-a`: no CertificateRequest in the handshake; the **REAUTH** command makes gnutls-serv send one
+        // after it (gnutls_reauth), which needs the client's post_handshake_auth extension.
+        let server = try GnuTLSServer(arguments: ["-a", "--verify-client-cert", "--x509cafile", CertPaths.path("ca.pem")])
+        defer { server.stop() }
+        var mutableConfig = try Self.config(clientCertificate: "ecdsa-p256")
+        mutableConfig.ioTimeout = 0.5
+        let config = mutableConfig
+        let (before, after, reauthReply) = try await runBlocking {
+            let conn = try TLSConnection.connect(host: server.host, port: server.port, configuration: config)
+            defer { conn.close() }
+            let before = conn.sessionInfo.clientCertificateSent
+            try conn.write(Array("**REAUTH**\n".utf8))
+            // Reading processes the CertificateRequest and answers Certificate, CertificateVerify, Finished.
+            var reply: [UInt8] = []
+            do { reply = try conn.read() } catch TLSError.timedOut(_) {}
+            let echoed = try Self.roundTrip(conn, "after\n")
+            #expect(echoed == "after\n")
+            return (before, conn.sessionInfo.clientCertificateSent, String(decoding: reply, as: UTF8.self))
+        }
+        #expect(!before, "-a: the handshake asked for no certificate")
+        #expect(after)
+        // gnutls_reauth() returned success: it checked our CertificateVerify and Finished.
+        #expect(reauthReply == "Successfully executed command\n")
+        #expect(!server.output.contains("reauth:"), "gnutls_reauth failed: \(server.output)")
     }
 
     @Test func requiredCertificateMissingIsCertificateRequired() async throws {
