@@ -123,7 +123,8 @@ final class GnuTLSServer: @unchecked Sendable {
         // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ")
-            guard fields.count > 9, fields[3] == "0A", inodes.contains(fields[9]),
+            // gnutls-serv binds 0.0.0.0 ("00000000:PORT"); state 0A is LISTEN.
+            guard fields.count > 9, fields[1].hasPrefix("00000000:"), fields[3] == "0A", inodes.contains(fields[9]),
                 let colon = fields[1].lastIndex(of: ":"),
                 let port = UInt16(fields[1][fields[1].index(after: colon)...], radix: 16)
             else { continue }
