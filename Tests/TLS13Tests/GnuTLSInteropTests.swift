@@ -64,8 +64,16 @@ import Testing
 
     // MARK: - Handshake
 
+    @Test func badPriorityStringIsReportedAtStart() async throws {
+        // gnutls-serv itself would start and fail only when a client connects.
+        let error = await #expect(throws: VectorError.self) {
+            _ = try await GnuTLSServer.start(priority: GnuTLSServer.priority(groups: ["SECP999R1"]))
+        }
+        #expect(error?.description.contains("Syntax error at: +GROUP-SECP999R1") == true, "\(String(describing: error))")
+    }
+
     @Test func handshakeAndEcho() async throws {
-        let server = try GnuTLSServer()
+        let server = try await GnuTLSServer.start()
         defer { server.stop() }
         let (reply, info, _) = try await Self.echo(server, try Self.config())
         #expect(reply == "hello gnutls\n")
@@ -87,7 +95,7 @@ import Testing
     @Test(arguments: [(NamedGroup.secp256r1, "SECP256R1"), (.secp384r1, "SECP384R1")])
     func helloRetryRequestToTheServersGroup(_ group: NamedGroup, _ name: String) async throws {
         // The client sends only an x25519 share; the server accepts only `group`.
-        let server = try GnuTLSServer(priority: GnuTLSServer.priority(groups: [name]))
+        let server = try await GnuTLSServer.start(priority: GnuTLSServer.priority(groups: [name]))
         defer { server.stop() }
         let config = try Self.config()
         #expect(config.keyShareGroups == [.x25519])
@@ -103,7 +111,7 @@ import Testing
         (.chacha20Poly1305SHA256, "CHACHA20-POLY1305"),
     ])
     func cipherSuite(_ suite: CipherSuite, _ cipher: String) async throws {
-        let server = try GnuTLSServer(priority: GnuTLSServer.priority(ciphers: [cipher]))
+        let server = try await GnuTLSServer.start(priority: GnuTLSServer.priority(ciphers: [cipher]))
         defer { server.stop() }
         let (reply, info, _) = try await Self.echo(server, try Self.config())
         #expect(reply == "hello gnutls\n")
@@ -115,7 +123,7 @@ import Testing
         ("rsa2048", .rsaPSSRSAESHA256), ("ed25519", .ed25519),
     ])
     func leafType(_ leaf: String, _ scheme: SignatureScheme) async throws {
-        let server = try GnuTLSServer(leaf: leaf)
+        let server = try await GnuTLSServer.start(leaf: leaf)
         defer { server.stop() }
         let (reply, info, _) = try await Self.echo(server, try Self.config())
         #expect(reply == "hello gnutls\n")
@@ -125,7 +133,7 @@ import Testing
 
     @Test func largeEchoSpansManyRecords() async throws {
         // 100 000 bytes: at least seven full 16 KiB records each way.
-        let server = try GnuTLSServer()
+        let server = try await GnuTLSServer.start()
         defer { server.stop() }
         let config = try Self.config()
         var line = (0..<100_000).map { UInt8(ascii: "a") + UInt8($0 % 26) }
@@ -149,14 +157,14 @@ import Testing
 
     @Test func sniMismatchIsUnrecognizedName() async throws {
         // The server knows only example.com and rejects any other name with a fatal alert.
-        let server = try GnuTLSServer(arguments: ["--sni-hostname", "example.com", "--sni-hostname-fatal"])
+        let server = try await GnuTLSServer.start(arguments: ["--sni-hostname", "example.com", "--sni-hostname-fatal"])
         defer { server.stop() }
         let error = try await Self.failure(server, try Self.config())
         #expect(error == .alertReceived(.unrecognizedName))
     }
 
     @Test func httpPageDescribesTheSession() async throws {
-        let server = try GnuTLSServer(mode: .http)
+        let server = try await GnuTLSServer.start(mode: .http)
         defer { server.stop() }
         let config = try Self.config()
         let (page, info) = try await runBlocking {
@@ -182,7 +190,7 @@ import Testing
 
     @Test func keyUpdateBothWays() async throws {
         // `-d 4`: gnutls logs each handshake message, KeyUpdates included.
-        let server = try GnuTLSServer(arguments: ["-d", "4"])
+        let server = try await GnuTLSServer.start(arguments: ["-d", "4"])
         defer { server.stop() }
         let config = try Self.config()
         let replies = try await runBlocking {
@@ -205,7 +213,7 @@ import Testing
 
     @Test func exportedKeyingMaterialMatchesTheServers() async throws {
         let label = "EXPERIMENTAL-swift-tls13"
-        let server = try GnuTLSServer(arguments: ["--keymatexport", label, "--keymatexportsize", "32"])
+        let server = try await GnuTLSServer.start(arguments: ["--keymatexport", label, "--keymatexportsize", "32"])
         defer { server.stop() }
         let config = try Self.config()
         let exported = try await runBlocking {
@@ -222,7 +230,7 @@ import Testing
     }
 
     @Test func alpnSelectedByTheServer() async throws {
-        let server = try GnuTLSServer(arguments: ["--alpn", "http/1.1"])
+        let server = try await GnuTLSServer.start(arguments: ["--alpn", "http/1.1"])
         defer { server.stop() }
         var config = try Self.config()
         config.applicationProtocols = ["h2", "http/1.1"]
@@ -232,7 +240,7 @@ import Testing
     }
 
     @Test func alpnMismatchIsNoApplicationProtocol() async throws {
-        let server = try GnuTLSServer(arguments: ["--alpn", "http/1.1", "--alpn-fatal"])
+        let server = try await GnuTLSServer.start(arguments: ["--alpn", "http/1.1", "--alpn-fatal"])
         defer { server.stop() }
         var config = try Self.config()
         config.applicationProtocols = ["h2"]
@@ -243,7 +251,7 @@ import Testing
     @Test func serverKeyUpdateIsAnsweredWhenRequested() async throws {
         // In TLS 1.3 the **REHANDSHAKE** command (gnutls_rehandshake) sends a KeyUpdate with
         // update_requested; the client must switch its read keys and answer with its own KeyUpdate.
-        let server = try GnuTLSServer(arguments: ["-d", "4"])
+        let server = try await GnuTLSServer.start(arguments: ["-d", "4"])
         defer { server.stop() }
         let config = try Self.config()
         let replies = try await runBlocking {
@@ -263,7 +271,7 @@ import Testing
     // MARK: - Resumption
 
     @Test func resumesWithATicketFromTheCache() async throws {
-        let server = try GnuTLSServer()
+        let server = try await GnuTLSServer.start()
         defer { server.stop() }
         var config = try Self.config()
         config.sessionCache = InMemorySessionCache()
@@ -283,7 +291,7 @@ import Testing
     }
 
     @Test func noTicketMeansNoResumption() async throws {
-        let server = try GnuTLSServer(arguments: ["--noticket"])
+        let server = try await GnuTLSServer.start(arguments: ["--noticket"])
         defer { server.stop() }
         var config = try Self.config()
         config.sessionCache = InMemorySessionCache()
@@ -299,7 +307,7 @@ import Testing
         // --earlydata: tickets allow 0-RTT. gnutls-serv 3.7.9 never hands early data to its echo loop (serv.c
         // reads it with gnutls_record_recv_early_data() and then overwrites the result with a
         // gnutls_record_recv() call), so its record log (`-d 5`) is what shows it decrypted the data.
-        let server = try GnuTLSServer(arguments: ["--earlydata", "-d", "5"])
+        let server = try await GnuTLSServer.start(arguments: ["--earlydata", "-d", "5"])
         defer { server.stop() }
         let config = try Self.config()
         let first = try await Self.echo(server, config, line: "one\n", waitForTicket: true)
@@ -322,12 +330,12 @@ import Testing
 
     @Test func ticketFromAnotherServerFallsBackToAFullHandshake() async throws {
         // Each gnutls-serv process has its own ticket key: its tickets mean nothing to another one.
-        let issuer = try GnuTLSServer(arguments: ["--earlydata"])
+        let issuer = try await GnuTLSServer.start(arguments: ["--earlydata"])
         let config = try Self.config()
         let first = try await Self.echo(issuer, config, line: "one\n", waitForTicket: true)
         issuer.stop()
         let session = try #require(first.tickets.last)
-        let other = try GnuTLSServer(arguments: ["--earlydata"])
+        let other = try await GnuTLSServer.start(arguments: ["--earlydata"])
         defer { other.stop() }
         let (reply, info) = try await runBlocking {
             let conn = try TLSConnection.connect(
@@ -346,7 +354,7 @@ import Testing
 
     @Test(arguments: ["ecdsa-p256", "rsa2048", "ed25519"])
     func requiredClientCertificate(_ type: String) async throws {
-        let server = try GnuTLSServer(arguments: [
+        let server = try await GnuTLSServer.start(arguments: [
             "--require-client-cert", "--verify-client-cert", "--x509cafile", CertPaths.path("ca.pem"),
         ])
         defer { server.stop() }
@@ -362,7 +370,7 @@ import Testing
     @Test func postHandshakeAuthentication() async throws {
         // `-a`: no CertificateRequest in the handshake; the **REAUTH** command makes gnutls-serv send one
         // after it (gnutls_reauth), which needs the client's post_handshake_auth extension.
-        let server = try GnuTLSServer(arguments: ["-a", "--verify-client-cert", "--x509cafile", CertPaths.path("ca.pem")])
+        let server = try await GnuTLSServer.start(arguments: ["-a", "--verify-client-cert", "--x509cafile", CertPaths.path("ca.pem")])
         defer { server.stop() }
         var mutableConfig = try Self.config(clientCertificate: "ecdsa-p256")
         mutableConfig.ioTimeout = 0.5
@@ -387,7 +395,7 @@ import Testing
     }
 
     @Test func requiredCertificateMissingIsCertificateRequired() async throws {
-        let server = try GnuTLSServer(arguments: [
+        let server = try await GnuTLSServer.start(arguments: [
             "--require-client-cert", "--verify-client-cert", "--x509cafile", CertPaths.path("ca.pem"),
         ])
         defer { server.stop() }

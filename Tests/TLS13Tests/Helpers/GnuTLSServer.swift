@@ -69,6 +69,7 @@ final class GnuTLSServer: @unchecked Sendable {
     ///   - arguments: further gnutls-serv arguments (`--require-client-cert`, `--noticket`, …).
     init(leaf: String = "ecdsa-p256", priority: String = GnuTLSServer.priority(), mode: Mode = .echo,
          arguments: [String] = []) throws {
+        try Self.validate(priority: priority)
         process.executableURL = URL(fileURLWithPath: Self.path)
         process.arguments = [
             "-p", "0",
@@ -85,7 +86,11 @@ final class GnuTLSServer: @unchecked Sendable {
         self.buffer = buffer
         out.fileHandleForReading.readabilityHandler = { h in
             let data = h.availableData
-            if !data.isEmpty { buffer.append(data) }
+            if data.isEmpty {
+                h.readabilityHandler = nil  // end of file: the server exited
+            } else {
+                buffer.append(data)
+            }
         }
         try process.run()
 
@@ -105,6 +110,41 @@ final class GnuTLSServer: @unchecked Sendable {
                 description: "gnutls-serv did not start listening (\(running ? "timed out" : "exited")): \(buffer.text)")
         }
         port = found
+    }
+
+    /// Starts a server off the Swift-concurrency threads (starting one waits for it to listen).
+    static func start(
+        leaf: String = "ecdsa-p256", priority: String = GnuTLSServer.priority(), mode: Mode = .echo,
+        arguments: [String] = []
+    ) async throws -> GnuTLSServer {
+        try await runBlocking { try GnuTLSServer(leaf: leaf, priority: priority, mode: mode, arguments: arguments) }
+    }
+
+    private static let validatedLock = NSLock()
+    nonisolated(unsafe) private static var validated: Set<String> = []
+
+    /// gnutls-serv reports a bad priority string only when a client connects; `gnutls-cli --list` reports it
+    /// at once ("Syntax error at: +GROUP-SECP999"). Each string is checked once per test run.
+    private static func validate(priority: String) throws {
+        validatedLock.lock()
+        let known = validated.contains(priority)
+        validatedLock.unlock()
+        if known { return }
+        let cli = Process()
+        cli.executableURL = URL(fileURLWithPath: path.replacingOccurrences(of: "gnutls-serv", with: "gnutls-cli"))
+        cli.arguments = ["--priority", priority, "--list"]
+        let out = Pipe()
+        cli.standardOutput = FileHandle.nullDevice
+        cli.standardError = out
+        try cli.run()
+        let errors = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        cli.waitUntilExit()
+        guard cli.terminationStatus == 0 else {
+            throw VectorError(description: "bad gnutls priority string \(priority): \(errors)")
+        }
+        validatedLock.lock()
+        validated.insert(priority)
+        validatedLock.unlock()
     }
 
     /// The port of the listening IPv4 TCP socket `pid` holds, or `nil` when it has none (yet).
