@@ -3,7 +3,7 @@ import Testing
 @testable import TLS13
 
 /// The library against real GnuTLS `gnutls-serv` processes on loopback: a second, independent TLS 1.3
-/// implementation next to OpenSSL's s_server (see `Docs/Interop-GnuTLS.md`).
+/// implementation next to OpenSSL's s_server (see `Docs/Interop.md`).
 ///
 /// gnutls-serv asks for a client certificate by default (optional: the client answers with an empty
 /// Certificate), so every handshake here also exercises the CertificateRequest path.
