@@ -74,9 +74,9 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         guard let leafDER = chain.first else {
             throw .decode(reason: "server sent an empty certificate chain")
         }
-        let leaf = try X509Certificate(der: leafDER)
+        let leaf = try CertificateCache.shared.certificate(der: leafDER)
         var intermediates: [X509Certificate] = []
-        for der in chain.dropFirst() { intermediates.append(try X509Certificate(der: der)) }
+        for der in chain.dropFirst() { intermediates.append(try CertificateCache.shared.certificate(der: der)) }
         let untrusted = try CertificateStack(intermediates)
         let context = try StoreContext()
         try check(X509_STORE_CTX_init(context.pointer, trustStore.pointer, leaf.pointer, untrusted.pointer),

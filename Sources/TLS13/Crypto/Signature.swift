@@ -236,7 +236,7 @@ struct OpenSSLSignatureVerifier: SignatureVerifier {
         guard scheme != .rsaPKCS1SHA256, scheme != .rsaPKCS1SHA384, scheme != .rsaPKCS1SHA512 else {
             throw .illegalParameter("signature scheme \(scheme) is not allowed in CertificateVerify")
         }
-        let parsed = try X509Certificate(der: certificate)
+        let parsed = try CertificateCache.shared.certificate(der: certificate)
         return try PublicKey(certificate: parsed).verify(scheme: scheme, message: message, signature: signature)
     }
 }

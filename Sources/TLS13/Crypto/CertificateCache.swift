@@ -1,0 +1,69 @@
+internal import COpenSSL
+
+/// Parsed certificates, keyed by their exact DER bytes, shared by every connection in the process.
+///
+/// Parsing a certificate (`d2i_X509`, dominated by OpenSSL 3's provider-based public-key decoders) costs
+/// more than verifying a signature with it; servers send the same chain to every client, so a chain is
+/// parsed once and then looked up. The key is the complete DER encoding, so a hit is exactly the
+/// certificate that was sent: nothing about trust is cached here (see `OpenSSLCertificateVerifier` for
+/// that). Bounded: the oldest entries are dropped past ``capacity``. Thread-safe (a libcrypto lock).
+final class CertificateCache: @unchecked Sendable {
+    // @unchecked Sendable: `entries` and `order` are only touched with `lock` held; cached certificates
+    // are only read (X509 objects may be shared read-only between threads).
+    static let shared = CertificateCache(capacity: 256)
+
+    let capacity: Int
+    private let lock: UnsafeMutableRawPointer  // <CRYPTO_RWLOCK>
+    private var entries: [[UInt8]: X509Certificate] = [:]
+    private var order: [[UInt8]] = []
+    private(set) var hits = 0
+    private(set) var misses = 0
+
+    init(capacity: Int) {
+        precondition(capacity > 0, "cache capacity")
+        guard let lock = CRYPTO_THREAD_lock_new() else { preconditionFailure("CRYPTO_THREAD_lock_new failed") }
+        self.capacity = capacity
+        self.lock = lock
+    }
+
+    deinit { CRYPTO_THREAD_lock_free(lock) }
+
+    private func withLock<R>(_ body: () -> R) -> R {
+        CRYPTO_THREAD_write_lock(lock)
+        defer { CRYPTO_THREAD_unlock(lock) }
+        return body()
+    }
+
+    /// The parsed certificate for `der`, parsed on first sight.
+    /// - Throws: what ``X509Certificate/init(der:)`` throws for bytes that are not one certificate
+    ///   (`bad_certificate`); failures are not cached.
+    func certificate(der: [UInt8]) throws(TLSError) -> X509Certificate {
+        if let hit = withLock({ () -> X509Certificate? in
+            let found = entries[der]
+            if found != nil { hits += 1 } else { misses += 1 }
+            return found
+        }) {
+            return hit
+        }
+        let parsed = try X509Certificate(der: der)
+        return withLock {
+            if let raced = entries[der] { return raced }
+            entries[der] = parsed
+            order.append(der)
+            if order.count > capacity {
+                entries[order.removeFirst()] = nil
+            }
+            return parsed
+        }
+    }
+
+    /// Empties the cache (tests, or a caller that wants the memory back).
+    func removeAll() {
+        withLock {
+            entries = [:]
+            order = []
+        }
+    }
+
+    var count: Int { withLock { entries.count } }
+}
