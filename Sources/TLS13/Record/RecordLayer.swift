@@ -84,7 +84,8 @@ struct RecordLayer {
                 continue  // dropped without further processing (§5)
             case .applicationData where readProtection != nil:
                 guard let protection = readProtection else { continue }
-                let (inner, content) = try protection.open(buffer: &buffer, range: body)
+                let header = Array(buffer[(body.lowerBound - Self.headerLength)..<body.lowerBound])
+                let (inner, content) = try protection.open(header: header, buffer: &buffer, range: body)
                 return try checked(InboundRecord(contentType: inner, payload: Array(buffer[content]), wasEncrypted: true))
             case .handshake, .alert:
                 guard readProtection == nil else {

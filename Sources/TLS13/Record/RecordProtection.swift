@@ -65,11 +65,19 @@ final class RecordProtection {
         try aead.seal(nonce: nextNonce(), aad: header, buffer: &out, from: start)
     }
 
-    /// Decrypts the record body `buffer[range]` in place (its header's length is `range.count`) and strips
-    /// the TLSInnerPlaintext padding. Returns the real content type and the range of the content.
-    func open(buffer: inout [UInt8], range: Range<Int>) throws(TLSError) -> (ContentType, Range<Int>) {
-        let header = Self.additionalData(length: range.count)
-        let plaintextLength = try aead.open(nonce: nextNonce(), aad: header, buffer: &buffer, range: range)
+    /// Decrypts the record body `buffer[range]` in place and strips the TLSInnerPlaintext padding. Returns
+    /// the real content type and the range of the content.
+    ///
+    /// - Parameter header: the 5-byte record header exactly as received: it is the AEAD's additional data
+    ///   (§5.2), so a header altered in transit fails authentication. `nil` (tests) rebuilds the canonical one.
+    func open(header: [UInt8]? = nil, buffer: inout [UInt8], range: Range<Int>) throws(TLSError) -> (ContentType, Range<Int>) {
+        let aad = header ?? Self.additionalData(length: range.count)
+        let plaintextLength = try aead.open(nonce: nextNonce(), aad: aad, buffer: &buffer, range: range)
+        // §5.4: the whole TLSInnerPlaintext (content, type, padding) is at most 2^14 + 1 bytes.
+        guard plaintextLength <= RecordLayer.maxPlaintext + 1 else {
+            throw TLSError.protocolViolation(
+                alert: .recordOverflow, reason: "decrypted record of \(plaintextLength) bytes exceeds 2^14 + 1")
+        }
         // TLSInnerPlaintext: content ‖ type ‖ zeros. Find the last non-zero byte.
         var end = range.lowerBound + plaintextLength
         while end > range.lowerBound, buffer[end - 1] == 0 { end -= 1 }
