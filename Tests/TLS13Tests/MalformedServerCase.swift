@@ -32,7 +32,7 @@ struct MalformedServerCase: Sendable, CustomStringConvertible {
     enum TransportFailure: String, Sendable {
         /// `TLSError.network(step: .read, …)` after the server's FIN.
         case closed
-        /// `TLSError.network(…)` after the server's RST.
+        /// `TLSError.network(step: .read, …)` ("connection reset") after the server's RST.
         case reset
         /// `TLSError.timedOut` after ``TLSClientConfiguration/handshakeTimeout``.
         case timedOut
@@ -75,7 +75,7 @@ struct MalformedServerCase: Sendable, CustomStringConvertible {
             case .transport(.closed):
                 return "no alert; `network(read)` error"
             case .transport(.reset):
-                return "no alert; `network` error"
+                return "no alert; `network(read)` error (reset)"
             case .transport(.timedOut):
                 return "no alert; `timedOut` after the handshake timeout"
             case .truncatedAfterHandshake:

@@ -123,6 +123,16 @@ extension MalformedServerCase {
             preferP256($0)
             $0.mutateHelloRetryRequest = { $0.extensions.append(.unknown(ExtensionType(rawValue: 0x1234), [])) }
         },
+        Case("hello-retry-request.suite-not-offered", .helloRetryRequest, "§4.1.4",
+             .alert(.illegalParameter, .plaintext), client: { $0.cipherSuites = [.aes128GCMSHA256] }) {
+            preferP256($0)
+            $0.mutateHelloRetryRequest = { $0.cipherSuite = .aes256GCMSHA384 }
+        },
+        Case("hello-retry-request.session-id-echo-mismatch", .helloRetryRequest, "§4.1.4",
+             .alert(.illegalParameter, .plaintext)) {
+            preferP256($0)
+            $0.mutateHelloRetryRequest = { $0.legacySessionIDEcho = [] }
+        },
     ]
 
     // MARK: - EncryptedExtensions (the client has handshake keys: encrypted alerts)
@@ -199,6 +209,20 @@ extension MalformedServerCase {
         Case("certificate.untrusted-root", .certificate, "§6.2", .alert(.unknownCA, .encrypted), chain: .unknownCA) { _ in },
         Case("certificate.self-signed", .certificate, "§6.2", .alert([.unknownCA, .badCertificate], .encrypted),
              chain: .selfSigned) { _ in },
+        Case("certificate.zero-length-entry", .certificate, "§4.4.2",
+             .alert([.decodeError, .badCertificate], .encrypted)) {
+            // cert_data<1..2^24-1>: an empty entry ahead of the intermediate (written by hand: the encoder refuses).
+            $0.mutateMessageBytes = { message, bytes in
+                guard message == .certificate, bytes[4] == 0 else { return }
+                func uint24(_ i: Int) -> Int { Int(bytes[i]) << 16 | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2]) }
+                func setUInt24(_ i: Int, _ v: Int) { bytes[i...(i + 2)] = [UInt8(v >> 16), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+                let extensionsAt = 8 + 3 + uint24(8)
+                let firstEnd = extensionsAt + 2 + (Int(bytes[extensionsAt]) << 8 | Int(bytes[extensionsAt + 1]))
+                bytes.insert(contentsOf: [0, 0, 0, 0, 0], at: firstEnd)
+                setUInt24(1, uint24(1) + 5)
+                setUInt24(5, uint24(5) + 5)
+            }
+        },
         Case("certificate.oversized-message", .certificate, "local limit (`maxHandshakeMessageSize`)",
              .alert(.illegalParameter, .encrypted)) {
             // A 70 000-byte third "certificate": the message exceeds the client's 64 KiB limit.
@@ -410,6 +434,11 @@ extension MalformedServerCase {
                 $0.insert(.alert(.userCanceled, level: .warning, epoch: .handshake), after: .encryptedExtensions)
             }
         },
+        Case("record.close-notify-during-handshake", .recordLayer, "§6.1", .peerAlert(.closeNotify)) {
+            $0.editFlight = {
+                $0.insert(.alert(.closeNotify, level: .warning, epoch: .handshake), after: .encryptedExtensions)
+            }
+        },
         Case("record.alert-inside-fragmented-message", .recordLayer, "§5.1", .alert(.unexpectedMessage, .encrypted)) {
             $0.editFlight = { flight in
                 let bytes = flight.bytes(of: .certificate)
@@ -524,6 +553,13 @@ extension MalformedServerCase {
             // EncryptedExtensions declares one byte more: it swallows the Certificate's type byte.
             $0.mutateMessageBytes = { message, bytes in
                 if message == .encryptedExtensions { bytes[3] += 1 }
+            }
+        },
+        Case("framing.message-length-16-mib", .framing, "local limit (`maxHandshakeMessageSize`)",
+             .alert(.illegalParameter, .encrypted)) {
+            // A header announcing 2^24-1 bytes: rejected at once, not waited for until the timeout.
+            $0.mutateMessageBytes = { message, bytes in
+                if message == .encryptedExtensions { bytes[1...3] = [0xFF, 0xFF, 0xFF] }
             }
         },
         Case("framing.server-hello-extensions-length-too-short", .framing, "§4.1.3, §6.2",
