@@ -468,16 +468,14 @@ extension MalformedServerCase {
         ) { _ in },
         Case("record.padding-past-the-inner-plaintext-limit", .recordLayer, "§5.2, §5.4",
              .alertAfterHandshake(.recordOverflow),
-             afterHandshake: { $0.configuration.recordPadding = 16_385 - LoopbackScriptedServer.greeting.count },
-             knownIssue: innerPlaintextLimitIssue) { _ in },
+             afterHandshake: { $0.configuration.recordPadding = 16_385 - LoopbackScriptedServer.greeting.count }) { _ in },
         Case("record.plaintext-record-version-ignored", .recordLayer, "§5.1", .accept) {
             // legacy_record_version 0x0301 on the ServerHello record: "MUST be ignored for all purposes".
             $0.editRecords = { records in
                 for i in records.indices where records[i].epoch == .plaintext { records[i].bytes[2] = 0x01 }
             }
         },
-        Case("record.protected-record-version-altered", .recordLayer, "§5.2", .alert(.badRecordMAC, .encrypted),
-             knownIssue: additionalDataIssue) {
+        Case("record.protected-record-version-altered", .recordLayer, "§5.2", .alert(.badRecordMAC, .encrypted)) {
             // The header is the AEAD's additional data: changing its version after sealing breaks the tag.
             $0.editRecords = { records in
                 guard let i = records.firstIndex(where: { $0.epoch == .handshake }) else { return }
@@ -760,12 +758,7 @@ extension MalformedServerCase {
     }
 
     /// Library deviations these cases expose (see the report in `Docs/Security.md`).
-    static let innerPlaintextLimitIssue =
-        "RecordProtection.open checks only the content after stripping padding (<= 2^14), not the full "
-        + "TLSInnerPlaintext (<= 2^14 + 1, RFC 8446 §5.4): a padded record over the limit is accepted"
-    static let additionalDataIssue =
-        "RecordProtection.open rebuilds the additional data as 17 03 03 <length> instead of using the received "
-        + "header (RFC 8446 §5.2): a record whose legacy_record_version was altered in transit still opens"
+
 
     /// An x25519 point of order 8 (Wycheproof's "low order" cases): the shared secret is all zero.
     private static let x25519OrderEightPoint: [UInt8] = [
