@@ -39,8 +39,9 @@ public final class TLSConnection: @unchecked Sendable {
     private let stateLock = Lock()
     private let writeLock = Lock()
     private let readLock = Lock()
-    private var plaintext: [UInt8] = []  // guarded by readLock
-    private var plaintextOffset = 0  // guarded by readLock
+    /// Decrypted application data not yet returned by `read`, one array per record (no concatenation: a
+    /// whole record is handed to the caller without a copy when it fits). Guarded by readLock.
+    private var plaintext = PlaintextQueue()
     private var scratch: [UInt8] = []  // guarded by readLock
     private var failure: TLSError?  // guarded by stateLock
     private var sessions: [TLSSession] = []  // guarded by stateLock
@@ -125,6 +126,9 @@ public final class TLSConnection: @unchecked Sendable {
 
     deinit { socket.close() }
 
+    /// Bytes asked of the socket per read: several full records, so bulk transfers make few system calls.
+    static let readSize = 1 << 18
+
 
 
     private func handshake() throws(TLSError) {
@@ -134,7 +138,7 @@ public final class TLSConnection: @unchecked Sendable {
             try socket.write(try machine.startHandshake(), deadline: deadline)
             while !machine.isHandshakeComplete {
                 scratch.removeAll(keepingCapacity: true)
-                let n = try socket.read(into: &scratch, maxCount: 1 << 16, deadline: deadline)
+                let n = try socket.read(into: &scratch, maxCount: Self.readSize, deadline: deadline)
                 guard n > 0 else {
                     throw TLSError.network(step: .read, reason: "server closed the connection during the handshake")
                 }
@@ -158,12 +162,7 @@ public final class TLSConnection: @unchecked Sendable {
         for event in events {
             switch event {
             case .applicationData(let data):
-                if plaintextOffset == plaintext.count {
-                    plaintext = data
-                    plaintextOffset = 0
-                } else {
-                    plaintext += data
-                }
+                plaintext.append(data)
             case .newSessionTicket(_, let session):
                 sessions.append(session)
                 configuration.sessionCache?.store(session, for: cacheKey)
@@ -222,7 +221,7 @@ public final class TLSConnection: @unchecked Sendable {
             while receivedTicketCount == 0 {
                 let closed = stateLock.withLock { machine.peerClosed || failure != nil }
                 // Do not buffer without bound for a caller that is not reading.
-                let full = plaintext.count - plaintextOffset >= configuration.maxBufferedApplicationData
+                let full = plaintext.count >= configuration.maxBufferedApplicationData
                 if closed || full || deadline.hasPassed() { break }
                 do throws(TLSError) {
                     try readOnce(deadline: deadline)
@@ -245,10 +244,7 @@ public final class TLSConnection: @unchecked Sendable {
         precondition(maxCount > 0, "maxCount must be positive")
         return try readLock.withLock { () throws(TLSError) -> [UInt8] in
             while true {
-                if plaintextOffset < plaintext.count {
-                    let end = min(plaintext.count, plaintextOffset + maxCount)
-                    let chunk = Array(plaintext[plaintextOffset..<end])
-                    plaintextOffset = end
+                if let chunk = plaintext.take(maxCount) {
                     return chunk
                 }
                 let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
@@ -264,7 +260,7 @@ public final class TLSConnection: @unchecked Sendable {
         scratch.removeAll(keepingCapacity: true)
         let n: Int
         do throws(TLSError) {
-            n = try socket.read(into: &scratch, maxCount: 1 << 16, deadline: deadline)
+            n = try socket.read(into: &scratch, maxCount: Self.readSize, deadline: deadline)
         } catch {
             if case .timedOut = error { throw error }  // a read timeout does not break the connection
             throw fail(error)
@@ -364,4 +360,49 @@ func wallClockMilliseconds() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+
+/// Application data waiting to be read: a queue of records' plaintext.
+struct PlaintextQueue {
+    private var chunks: [[UInt8]] = []
+    private var head = 0  // index of the first unread chunk
+    private var offset = 0  // bytes of chunks[head] already returned
+    /// Bytes waiting.
+    private(set) var count = 0
+
+    mutating func append(_ data: [UInt8]) {
+        guard !data.isEmpty else { return }
+        chunks.append(data)
+        count += data.count
+    }
+
+    /// Up to `maxCount` bytes, or `nil` when empty. A whole record that fits is returned as is (no copy).
+    mutating func take(_ maxCount: Int) -> [UInt8]? {
+        guard head < chunks.count else { return nil }
+        let chunk = chunks[head]
+        let result: [UInt8]
+        if offset == 0, chunk.count <= maxCount {
+            result = chunk
+            chunks[head] = []
+            head += 1
+        } else {
+            let end = min(chunk.count, offset + maxCount)
+            result = Array(chunk[offset..<end])
+            offset = end
+            if offset == chunk.count {
+                chunks[head] = []
+                head += 1
+                offset = 0
+            }
+        }
+        count -= result.count
+        if head == chunks.count {
+            chunks.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 64 {
+            chunks.removeFirst(head)
+            head = 0
+        }
+        return result
+    }
 }
