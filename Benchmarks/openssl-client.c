@@ -23,6 +23,8 @@
  *   openssl-client bulk HOST:PORT --servername NAME --cafile FILE [--mib M] [--json FILE]
  *   openssl-client idle HOST:PORT --servername NAME --cafile FILE [--connections N] [--json FILE]
  *   [--ciphersuites LIST] [--groups LIST] override the defaults above (OpenSSL syntax).
+ *   [--release-buffers] sets SSL_MODE_RELEASE_BUFFERS (idle connections then hold no record buffers); off by
+ *   default, like OpenSSL.
  *
  * resume: each connection resumes the newest ticket received so far (the previous connection's).
  * idle: opens N connections (handshake done, no application data) and holds them; heap growth is measured
@@ -49,6 +51,7 @@
 static const char *mode, *address, *servername, *cafile, *json_path;
 static const char *ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 static const char *groups = "X25519:P-256:P-384";
+static int release_buffers; /* --release-buffers: SSL_MODE_RELEASE_BUFFERS (not OpenSSL's default) */
 static long count = 1000, size = 64, mib = 256, connections = 1000;
 static char host[256], port[16];
 static SSL_SESSION *newest; /* the newest session ticket received (resume mode) */
@@ -316,7 +319,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: openssl-client full|resume|bulk|idle HOST:PORT --servername NAME --cafile FILE\n"
             "       [-n N] [--size BYTES] [--mib M] [--connections N] [--json FILE]\n"
-            "       [--ciphersuites LIST] [--groups LIST]\n");
+            "       [--ciphersuites LIST] [--groups LIST] [--release-buffers]\n");
     exit(2);
 }
 
@@ -326,6 +329,7 @@ int main(int argc, char **argv) {
     address = argv[2];
     for (int i = 3; i < argc; i++) {
         const char *opt = argv[i];
+        if (!strcmp(opt, "--release-buffers")) { release_buffers = 1; continue; }
         if (i + 1 >= argc) usage();
         const char *val = argv[++i];
         if (!strcmp(opt, "--servername")) servername = val;
@@ -367,6 +371,7 @@ int main(int argc, char **argv) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+    if (release_buffers) SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 
     if (full || resume) run_handshakes(ctx, resume);
     else if (bulk) run_bulk(ctx);
