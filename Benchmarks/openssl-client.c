@@ -244,12 +244,16 @@ static void run_bulk(SSL_CTX *ctx) {
     long long got = get(ssl, total);
     usage_t used = usage_since(start);
     const char *cipher = SSL_get_cipher_name(ssl);
+    const char *group = SSL_group_to_name(ssl, SSL_get_negotiated_group(ssl));
+    char group_name[64];
+    snprintf(group_name, sizeof group_name, "%s", group ? group : "?");
     finish(ssl);
     if (got != total) { fprintf(stderr, "openssl-client: received %lld bytes, expected %lld\n", got, total); exit(1); }
     double mb_per_s = (double)got / 1e6 / used.wall;
     double cpu_per_gib = used.cpu / ((double)got / (double)(1 << 30));
     fprintf(stderr, "bulk: %ld MiB in %.3f s = %.1f MB/s\n", mib, used.wall, mb_per_s);
-    fprintf(stderr, "client CPU (user+sys): %.3f s = %.3f s per GiB\ncipher: %s\n", used.cpu, cpu_per_gib, cipher);
+    fprintf(stderr, "client CPU (user+sys): %.3f s = %.3f s per GiB\ncipher: %s\ngroup: %s\n", used.cpu, cpu_per_gib,
+            cipher, group_name);
     printf("RESULT mode=bulk mb_per_s=%.1f cpu_s_per_gib=%.4f\n", mb_per_s, cpu_per_gib);
     FILE *j = open_json();
     if (j) {

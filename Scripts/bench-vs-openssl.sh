@@ -35,10 +35,13 @@ Scripts/install-deps.sh
 [ -x /usr/bin/time ] || { echo "bench-vs-openssl: installing time" >&2; apt-get install -y -qq time >/dev/null; }
 
 work="$(mktemp -d /tmp/tls13-bench.XXXXXX)"
-pids=()
+pids=()       # servers started here, stopped by PID on exit
+nginx_pid="" # nginx itself (a child of start-nginx.sh, which stops it on SIGTERM): stopped last if still there
 cleanup() {
+    trap "" TERM INT
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then kill "$nginx_pid" 2>/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -77,11 +80,17 @@ server="$(wait_accept "$work/bench-server.out" "${pids[-1]}")"
 Benchmarks/nginx/start-nginx.sh >"$work/nginx.out" 2>"$work/nginx.out.err" &
 pids+=($!)
 nginx="$(wait_accept "$work/nginx.out" "${pids[-1]}")"
-# Also stop nginx itself by its PID (start-nginx.sh stops it too when it gets SIGTERM).
 nginx_pid="$(awk '/^nginx pid/{print $3; exit}' "$work/nginx.out.err" | tr -d ,)"
-[ -n "$nginx_pid" ] && pids+=("$nginx_pid")
 
 tls=(--servername localhost --cafile Certs/ca.pem)
+
+# What each side negotiates with the bench server (both should say TLS_AES_128_GCM_SHA256 over X25519).
+printf 'GET /0\n' | timeout 20 "$tls13" connect "$server" "${tls[@]}" >/dev/null 2>"$work/negotiated.ours" ||
+    fail "tls13 connect to the bench server failed: $(cat "$work/negotiated.ours")"
+"$ossl" bulk "$server" "${tls[@]}" --mib 1 >/dev/null 2>"$work/negotiated.openssl" || fail "openssl-client bulk failed"
+negotiated() { echo "$(sed -n 's/^cipher: //p' "$1" | head -1) over $(sed -n 's/^group: //p' "$1" | head -1)"; }
+negotiated_ours="$(negotiated "$work/negotiated.ours")"
+negotiated_openssl="$(negotiated "$work/negotiated.openssl")"
 results="$work/results.tsv" # rep, metric, side, value
 : >"$results"
 record() { printf '%s\t%s\t%s\t%s\n' "$rep" "$1" "$2" "$3" >>"$results"; }
@@ -215,3 +224,6 @@ if s is not None:
     print(f"| `openssl s_time -new` user CPU per handshake, ms (user only, **no verification**; not comparable) "
           f"| | {s:.3f} | | |")
 EOF
+echo
+echo "Negotiated with the bench server: ours $negotiated_ours; OpenSSL $negotiated_openssl."
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."

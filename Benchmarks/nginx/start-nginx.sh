@@ -29,7 +29,7 @@ sed -e "s|@PORT@|$port|g" -e "s|@PREFIX@|$prefix|g" -e "s|@CERTS@|$root/Certs|g"
 
 "$NGINX" -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$prefix"' EXIT
+trap 'trap "" TERM INT; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$prefix"' EXIT
 trap 'exit 143' TERM INT
 for _ in $(seq 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
