@@ -21,7 +21,7 @@ struct BenchCommand: ParsableCommand {
 
             Debug builds are refused (their figures mean nothing) unless --allow-debug.
             """,
-        subcommands: [Full.self, Resume.self, Bulk.self]
+        subcommands: [Full.self, Resume.self, Bulk.self, Idle.self]
     )
 
     struct Options: ParsableArguments {
