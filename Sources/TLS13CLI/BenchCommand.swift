@@ -36,6 +36,17 @@ struct BenchCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Also write the whole result as JSON to this file.", valueName: "file"))
         var json: String?
 
+        @Option(name: .customLong("verified-chain-cache"), help: ArgumentHelp(
+            "Opt-in verified-chain cache with this lifetime (see TLSClientConfiguration.verifiedChainCacheLifetime).",
+            valueName: "seconds"))
+        var verifiedChainCache: Double?
+
+        func configuration() throws(CLIFailure) -> TLSClientConfiguration {
+            var config = try tls.configuration()
+            config.verifiedChainCacheLifetime = verifiedChainCache
+            return config
+        }
+
         func checkBuild() throws(CLIFailure) {
             #if DEBUG
                 if !allowDebug {
@@ -158,7 +169,7 @@ struct HandshakeBench {
         self.count = count
         self.size = size
         (host, port) = try ConnectCommand.hostAndPort(options.address)
-        configuration = try options.tls.configuration()
+        configuration = try options.configuration()
     }
 
     /// One connection: handshake, `GET /size`, read to close_notify. Returns the session to resume next.
@@ -229,7 +240,7 @@ struct BulkBench {
     func run() throws {
         guard mib > 0 else { throw CLIFailure(.usage, "--mib must be positive") }
         let (host, port) = try ConnectCommand.hostAndPort(options.address)
-        let configuration = try options.tls.configuration()
+        let configuration = try options.configuration()
         let connection = try TLSConnection.connect(host: host, port: port, configuration: configuration)
         defer { connection.close() }
         let total = mib << 20

@@ -21,9 +21,21 @@ enum TrustStoreCache {
         }
     }
 
-    /// The certificate verifier for a configuration, or `nil` when verification is disabled.
+    nonisolated(unsafe) private static var chainCaches: [String: VerifiedChainCache] = [:]  // guarded by `lock`
+
+    /// The certificate verifier for a configuration, or `nil` when verification is disabled. With
+    /// ``TLSClientConfiguration/verifiedChainCacheLifetime`` set, one ``VerifiedChainCache`` per trust roots
+    /// and lifetime is shared by every connection.
     static func verifier(for configuration: TLSClientConfiguration) throws(TLSError) -> CertificateVerifier? {
         guard configuration.verifyCertificates else { return nil }
-        return OpenSSLCertificateVerifier(trustStore: try store(for: configuration.trustRoots))
+        let base = OpenSSLCertificateVerifier(trustStore: try store(for: configuration.trustRoots))
+        guard let lifetime = configuration.verifiedChainCacheLifetime, lifetime > 0 else { return base }
+        let key = "\(configuration.trustRoots)|\(lifetime)"
+        return lock.withLock {
+            if let cache = chainCaches[key] { return cache }
+            let cache = VerifiedChainCache(inner: base, lifetime: Int64(lifetime.rounded(.up)))
+            chainCaches[key] = cache
+            return cache
+        }
     }
 }

@@ -71,6 +71,14 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
     init(trustStore: X509TrustStore) { self.trustStore = trustStore }
 
     func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) {
+        _ = try verifyPath(chain: chain, hostname: hostname, ipAddress: ipAddress, now: now)
+    }
+
+    /// Verifies like ``verify(chain:hostname:ipAddress:now:)`` and returns the validity window of the verified
+    /// path (the latest notBefore and the earliest notAfter of every certificate in it, the anchor included).
+    func verifyPath(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError)
+        -> ClosedRange<Int64>
+    {
         guard let leafDER = chain.first else {
             throw .decode(reason: "server sent an empty certificate chain")
         }
@@ -101,7 +109,21 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
             throw .certificateRejected(alert: .unsupportedCertificate,
                                        reason: "certificate keyUsage does not allow digitalSignature (\(leaf.subject))")
         }
+        var window: ClosedRange<Int64> = Int64.min...Int64.max
+        if let path = X509_STORE_CTX_get0_chain(context.pointer) {
+            for i in 0..<COpenSSL_sk_X509_num(path) {
+                guard let certificate = COpenSSL_sk_X509_value(path, i) else { continue }
+                let c = X509Certificate(retaining: certificate)
+                let notBefore = c.notBeforeSeconds ?? Int64.max
+                let notAfter = c.notAfterSeconds ?? Int64.min
+                let low = max(window.lowerBound, notBefore)
+                let high = min(window.upperBound, notAfter)
+                guard low <= high else { return now...now }  // inconsistent dates: valid at this instant only
+                window = low...high
+            }
+        }
         withExtendedLifetime((leaf, intermediates, untrusted)) {}
+        return window
     }
 
     private func configure(_ param: OpaquePointer, hostname: String?, ipAddress: String?, now: Int64)
@@ -227,4 +249,71 @@ private final class CertificateStack {
     }
 
     deinit { COpenSSL_sk_X509_free(pointer) }  // frees the stack only; the X509s belong to `certificates`
+}
+
+/// An opt-in cache of verified chains in front of ``OpenSSLCertificateVerifier``
+/// (``TLSClientConfiguration/verifiedChainCacheLifetime``).
+///
+/// A chain is remembered only after it verified, keyed by its exact DER certificates, the name checked and the
+/// trust store (one cache per store). A hit skips the path building and signature checks of
+/// `X509_verify_cert`, but the validity dates of the whole verified path are rechecked against `now` every
+/// time, and an entry is dropped after `lifetime` seconds. It caches nothing about the handshake itself:
+/// the server's CertificateVerify signature is checked on every connection. Failures are never cached.
+final class VerifiedChainCache: CertificateVerifier, @unchecked Sendable {
+    // @unchecked Sendable: `entries` and `order` are only touched with `lock` held.
+    private struct Key: Hashable {
+        var chain: [[UInt8]]
+        var hostname: String?
+        var ipAddress: String?
+    }
+
+    private struct Entry {
+        var verifiedAt: Int64
+        var validity: ClosedRange<Int64>
+    }
+
+    let inner: OpenSSLCertificateVerifier
+    let lifetime: Int64
+    let capacity: Int
+    private let lock: UnsafeMutableRawPointer  // <CRYPTO_RWLOCK>
+    private var entries: [Key: Entry] = [:]
+    private var order: [Key] = []
+    private(set) var hits = 0
+
+    init(inner: OpenSSLCertificateVerifier, lifetime: Int64, capacity: Int = 128) {
+        guard let lock = CRYPTO_THREAD_lock_new() else { preconditionFailure("CRYPTO_THREAD_lock_new failed") }
+        self.inner = inner
+        self.lifetime = lifetime
+        self.capacity = capacity
+        self.lock = lock
+    }
+
+    deinit { CRYPTO_THREAD_lock_free(lock) }
+
+    private func locked<R>(_ body: () -> R) -> R {
+        CRYPTO_THREAD_write_lock(lock)
+        defer { CRYPTO_THREAD_unlock(lock) }
+        return body()
+    }
+
+    func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) {
+        let key = Key(chain: chain, hostname: hostname, ipAddress: ipAddress)
+        let cached = locked { () -> Bool in
+            guard let entry = entries[key] else { return false }
+            guard now - entry.verifiedAt < lifetime, now >= entry.verifiedAt, entry.validity.contains(now) else {
+                entries[key] = nil
+                order.removeAll { $0 == key }
+                return false
+            }
+            hits += 1
+            return true
+        }
+        if cached { return }
+        let validity = try inner.verifyPath(chain: chain, hostname: hostname, ipAddress: ipAddress, now: now)
+        locked {
+            if entries[key] == nil { order.append(key) }
+            entries[key] = Entry(verifiedAt: now, validity: validity)
+            if order.count > capacity { entries[order.removeFirst()] = nil }
+        }
+    }
 }

@@ -87,6 +87,12 @@ public struct TLSClientConfiguration: Sendable {
     /// CertificateRequest with an empty Certificate. When set, post-handshake authentication is offered too.
     public var clientCertificate: TLSClientCertificate? = nil
 
+    /// Opt-in: remember chains that verified, for this many seconds, and skip `X509_verify_cert` when the
+    /// same server sends the exact same chain again. The validity dates of the verified path are rechecked
+    /// on every use and the server's CertificateVerify signature is always checked; only the chain building
+    /// and its signatures are skipped. `nil` (the default) verifies every chain in full.
+    public var verifiedChainCacheLifetime: Double? = nil
+
     /// Where tickets are stored and looked up for resumption; `nil` disables resumption unless a session is
     /// passed to `connect` explicitly.
     public var sessionCache: TLSSessionCache? = nil
