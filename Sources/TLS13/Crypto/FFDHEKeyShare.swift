@@ -45,7 +45,8 @@ enum FFDHEGroup: Sendable, Hashable {
 /// A ``KeyShare`` for an RFC 7919 group over libcrypto's `DH` `EVP_PKEY`.
 ///
 /// RFC 8446 §4.2.8.1: the `key_exchange` value is Y = g^X mod p, big-endian, left-padded with zeros to the size
-/// of p; the peer's Y must satisfy 1 < Y < p-1. §7.4.1: the shared secret Z is likewise left-padded to the size
+/// of p; the peer's Y must satisfy 1 < Y < p-1 (checked here; `EVP_PKEY_derive_set_peer` then also runs
+/// libcrypto's full public-key check, which refuses values outside the prime-order subgroup). §7.4.1: the shared secret Z is likewise left-padded to the size
 /// of p — libcrypto strips leading zero bytes unless `EVP_PKEY_CTX_set_dh_pad(ctx, 1)` is set, which would break
 /// about one handshake in 256.
 final class FFDHEKeyShare: KeyShare {
