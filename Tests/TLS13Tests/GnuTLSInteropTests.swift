@@ -205,6 +205,8 @@ import Testing
             return [before, after, again]
         }
         #expect(replies == ["before\n", "after\n", "again\n"])
+        // gnutls's log reaches us through a pipe read on another thread: wait for its last line.
+        _ = try await runBlocking { server.waitForOutput(containing: "received TLS 1.3 key update (0)") }
         let log = server.output
         #expect(log.contains("received TLS 1.3 key update (1)"), "the client's update_requested KeyUpdate")
         #expect(log.contains("sending key update (0)"), "gnutls's answer, which the client read the echo under")
@@ -263,6 +265,7 @@ import Testing
             return replies
         }
         #expect(replies == ["Successfully executed command\n", "after\n"])
+        _ = try await runBlocking { server.waitForOutput(containing: "received TLS 1.3 key update (0)") }
         let log = server.output.components(separatedBy: "*** Sending rehandshake request").last ?? ""
         #expect(log.contains("sending key update (1)"))
         #expect(log.contains("received TLS 1.3 key update (0)"), "the client answered: \(log)")
