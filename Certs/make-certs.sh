@@ -42,6 +42,21 @@ for t in "${CLIENT_TYPES[@]}"; do
   CLIENT_OUTPUTS+=("client-$t.pem" "client-$t.key" "client-$t-chain.pem")
 done
 
+# Extra leaves and OCSP material, added later by their own generation step (so every file above stays as
+# it is): leaves in the remaining TLS 1.3 key types, a leaf whose certificate is signed with RSA PKCS#1 v1.5
+# by an RSA intermediate, a leaf that OCSP says is revoked, an OCSP responder and stapled OCSP responses.
+EXTRA_TYPES=(ecdsa-p521 ed448 rsa-pss)
+EXTRA_OUTPUTS=(intermediate-rsa.pem intermediate-rsa.key ocsp-responder.pem ocsp-responder.key ocsp-index.txt
+               ocsp-good.der ocsp-good-by-ca.der ocsp-revoked.der ocsp-unknown.der ocsp-unauthorized.der)
+for t in "${EXTRA_TYPES[@]}" rsa-pkcs1 revoked; do
+  EXTRA_OUTPUTS+=("leaf-$t.pem" "leaf-$t.key" "leaf-$t-chain.pem")
+done
+
+extras_present() {
+  local f
+  for f in "${EXTRA_OUTPUTS[@]}"; do [[ -s "$f" ]] || return 1; done
+}
+
 all_present() {
   local f
   for f in "${OUTPUTS[@]}"; do [[ -s "$f" ]] || return 1; done
@@ -132,6 +147,13 @@ extendedKeyUsage       = clientAuth
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 
+[ v3_ocsp_responder ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = OCSPSigning
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
 [ v3_leaf_self_signed ]
 basicConstraints       = critical, CA:FALSE
 keyUsage               = critical, digitalSignature
@@ -149,6 +171,9 @@ new_key() {
     ecdsa-p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -pkeyopt ec_param_enc:named_curve -out "$out" ;;
     rsa2048)    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$out" 2>/dev/null ;;
     ed25519)    openssl genpkey -algorithm ED25519 -out "$out" ;;
+    ecdsa-p521) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -pkeyopt ec_param_enc:named_curve -out "$out" ;;
+    ed448)      openssl genpkey -algorithm ED448 -out "$out" ;;
+    rsa-pss)    openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out "$out" 2>/dev/null ;;
     *) echo "unknown key type $type" >&2; exit 1 ;;
   esac
   chmod 600 "$out"
@@ -358,13 +383,103 @@ verify_clients() {
   done
 }
 
+# The extras, from the existing root and intermediate (so adding them leaves every other file as it is).
+generate_extras() {
+  [[ -n "$WORK" ]] || { WORK="$(mktemp -d)"; export CA_DIR="$WORK"; write_config; }
+  local O="/O=swift-tls13 tests" t
+  echo "== generating extra leaves (P-521, Ed448, RSA-PSS, PKCS#1-signed, revoked) and OCSP responses"
+  new_ca_db intermediate-extras
+  for t in "${EXTRA_TYPES[@]}" revoked; do
+    new_key "leaf-$t.key" "$( [[ $t == revoked ]] && echo ecdsa-p256 || echo "$t" )"
+    csr "leaf-$t.key" "$O/CN=localhost" "$WORK/leaf-$t.csr"
+    sign intermediate-extras intermediate.pem intermediate.key "$WORK/leaf-$t.csr" "leaf-$t.pem" v3_leaf \
+      "$LEAF_START" "$END"
+    cat "leaf-$t.pem" intermediate.pem > "leaf-$t-chain.pem"
+  done
+
+  # An RSA intermediate signs with sha256WithRSAEncryption (PKCS#1 v1.5): rsa_pkcs1_sha256 in the chain.
+  new_key intermediate-rsa.key rsa2048
+  new_ca_db root-extras
+  csr intermediate-rsa.key "$O/CN=swift-tls13 Test RSA Intermediate CA" "$WORK/intermediate-rsa.csr"
+  sign root-extras ca.pem ca.key "$WORK/intermediate-rsa.csr" intermediate-rsa.pem v3_intermediate "$CA_START" "$END"
+  new_key leaf-rsa-pkcs1.key ecdsa-p256
+  new_ca_db intermediate-rsa
+  csr leaf-rsa-pkcs1.key "$O/CN=localhost" "$WORK/leaf-rsa-pkcs1.csr"
+  sign intermediate-rsa intermediate-rsa.pem intermediate-rsa.key "$WORK/leaf-rsa-pkcs1.csr" leaf-rsa-pkcs1.pem \
+    v3_leaf "$LEAF_START" "$END"
+  cat leaf-rsa-pkcs1.pem intermediate-rsa.pem > leaf-rsa-pkcs1-chain.pem
+
+  # The OCSP responder: delegated by the intermediate (extendedKeyUsage OCSPSigning).
+  new_key ocsp-responder.key ecdsa-p256
+  csr ocsp-responder.key "$O/CN=swift-tls13 Test OCSP Responder" "$WORK/ocsp-responder.csr"
+  sign intermediate-extras intermediate.pem intermediate.key "$WORK/ocsp-responder.csr" ocsp-responder.pem \
+    v3_ocsp_responder "$LEAF_START" "$END"
+
+  # The responder's database: leaf-ecdsa-p256 valid, leaf-revoked revoked (keyCompromise, 2025-01-01).
+  index_line() {  # <V|R> <cert> <revocation field>
+    local serial subject
+    serial="$(openssl x509 -in "$2" -noout -serial)"; serial="${serial#serial=}"
+    subject="$(openssl x509 -in "$2" -noout -subject -nameopt compat)"; subject="${subject#subject=}"
+    printf '%s\t%s\t%s\t%s\tunknown\t%s\n' "$1" 20991231235959Z "$3" "$serial" "$subject"
+  }
+  { index_line V leaf-ecdsa-p256.pem ""; index_line R leaf-revoked.pem "250101000000Z,keyCompromise"; } \
+    > ocsp-index.txt
+
+  # respond <cert> <signer> <signer key> <out>: a response from the index, valid for 100 years from now.
+  respond() {
+    openssl ocsp -index ocsp-index.txt -CA intermediate.pem -rsigner "$2" -rkey "$3" -issuer intermediate.pem \
+      -cert "$1" -respout "$4" -ndays 36500 -noverify > "$WORK/ocsp.log" 2>&1 \
+      || { cat "$WORK/ocsp.log" >&2; exit 1; }
+  }
+  respond leaf-ecdsa-p256.pem ocsp-responder.pem ocsp-responder.key ocsp-good.der
+  respond leaf-ecdsa-p256.pem intermediate.pem intermediate.key ocsp-good-by-ca.der
+  respond leaf-revoked.pem ocsp-responder.pem ocsp-responder.key ocsp-revoked.der
+  respond leaf-ecdsa-p384.pem ocsp-responder.pem ocsp-responder.key ocsp-unknown.der
+  # Signed by a certificate the intermediate issued without OCSPSigning: not an authorized responder.
+  respond leaf-ecdsa-p256.pem leaf-ecdsa-p384.pem leaf-ecdsa-p384.key ocsp-unauthorized.der
+}
+
+# check_ocsp <response> <expected status line>
+check_ocsp() {
+  local out
+  out="$(openssl ocsp -respin "$1" -CAfile ca.pem -verify_other intermediate.pem -issuer intermediate.pem \
+    -no_nonce -cert "$3" 2>&1)" || true
+  if [[ "$out" == *"$2"* ]]; then
+    PASSED=$((PASSED + 1)); printf '  pass  %-44s %s\n' "$1" "$2"
+  else
+    FAILED=$((FAILED + 1)); printf '  FAIL  %-44s expected %s, got:\n%s\n' "$1" "$2" "$out"
+  fi
+}
+
+verify_extras() {
+  local V=(-CAfile ca.pem -untrusted intermediate.pem -purpose sslserver -verify_hostname localhost) t
+  for t in "${EXTRA_TYPES[@]}" revoked; do
+    check "leaf-$t localhost" OK "${V[@]}" "leaf-$t.pem"
+    check_pair "leaf-$t.pem" "leaf-$t.key"
+  done
+  check "intermediate-rsa.pem" OK -CAfile ca.pem intermediate-rsa.pem
+  check "leaf-rsa-pkcs1 localhost" OK -CAfile ca.pem -untrusted intermediate-rsa.pem -purpose sslserver \
+    -verify_hostname localhost leaf-rsa-pkcs1.pem
+  check_pair leaf-rsa-pkcs1.pem leaf-rsa-pkcs1.key
+  check "ocsp-responder" OK -CAfile ca.pem -untrusted intermediate.pem ocsp-responder.pem
+  check_ocsp ocsp-good.der "leaf-ecdsa-p256.pem: good" leaf-ecdsa-p256.pem
+  check_ocsp ocsp-good-by-ca.der "leaf-ecdsa-p256.pem: good" leaf-ecdsa-p256.pem
+  check_ocsp ocsp-revoked.der "leaf-revoked.pem: revoked" leaf-revoked.pem
+  check_ocsp ocsp-unknown.der "leaf-ecdsa-p384.pem: unknown" leaf-ecdsa-p384.pem
+  check_ocsp ocsp-unauthorized.der "Response Verify Failure" leaf-ecdsa-p256.pem
+}
+
 if [[ "$MODE" == --force ]] || { [[ "$MODE" != --verify ]] && ! all_present; }; then
   generate
   generate_clients
+  generate_extras
 elif [[ "$MODE" != --verify ]] && ! clients_present; then
   generate_clients
+elif [[ "$MODE" != --verify ]] && ! extras_present; then
+  generate_extras
 elif [[ "$MODE" != --verify ]]; then
   echo "== all files present (use --force to regenerate)"
 fi
 verify_clients
+verify_extras
 verify_all

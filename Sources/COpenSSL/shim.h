@@ -57,4 +57,9 @@ static inline const unsigned char *COpenSSL_GENERAL_NAME_ip(const GENERAL_NAME *
     return ASN1_STRING_get0_data(gn->d.iPAddress);
 }
 
+
+// --- ffdhe key exchange and OCSP stapling (Crypto/FFDHEKeyShare, OCSPResponseVerifier) ---
+#include <openssl/dh.h>
+#include <openssl/ocsp.h>
+
 #endif

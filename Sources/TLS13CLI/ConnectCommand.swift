@@ -11,10 +11,11 @@ struct ConnectCommand: ParsableCommand {
         discussion: """
             After the handshake a summary goes to stderr (unless --quiet), one "name: value" per line: \
             protocol, cipher, group, signature, ALPN, resumed, early data, peer, issuer, expires, verified, \
-            client certificate, tcp connect, tls handshake. A resumed connection has no server certificate: \
+            client certificate, OCSP, tcp connect, tls handshake. A resumed connection has no server certificate: \
             peer, issuer and expires say "(resumed, no certificate)" and verified says "no (resumed: \
             authenticated by the session's PSK)". "client certificate:" is "sent", "not sent" (asked for, \
-            none given) or "not requested".
+            none given) or "not requested". "OCSP:" is what the server's stapled OCSP response said: "good (next update \
+            …)", "unknown (…)", "none" (no response), "not requested" (--no-ocsp) or "not verified" (--insecure).
 
             Then stdin is sent to the server while whatever the server sends is written to stdout. At the end \
             of stdin tls13 sends close_notify and keeps reading until the server closes: a clean close \
@@ -47,17 +48,7 @@ struct ConnectCommand: ParsableCommand {
         transform: NameLists.protocols)
     var alpn: [String]?
 
-    @Option(help: ArgumentHelp("""
-        Key exchange groups to offer, comma-separated, most preferred first; a key share is sent for the \
-        first. IANA or OpenSSL names: x25519/X25519, secp256r1/P-256, secp384r1/P-384.
-        """, valueName: "list"), transform: NameLists.groups)
-    var groups: [NamedGroup]?
-
-    @Option(help: ArgumentHelp("""
-        TLS 1.3 cipher suites to offer, comma-separated, most preferred first: TLS_AES_128_GCM_SHA256, \
-        TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256 (OpenSSL-style names like AES128-GCM-SHA256 too).
-        """, valueName: "list"), transform: NameLists.ciphers)
-    var ciphers: [CipherSuite]?
+    @OptionGroup var parameters: ParameterOptions
 
     @Flag(name: [.short, .long], help: "Do not print the connection summary.")
     var quiet = false
@@ -100,11 +91,7 @@ struct ConnectCommand: ParsableCommand {
     func run() throws {
         var config = try tls.configuration()
         if let alpn { config.applicationProtocols = alpn }
-        if let groups, let first = groups.first {
-            config.supportedGroups = groups
-            config.keyShareGroups = [first]
-        }
-        if let ciphers { config.cipherSuites = ciphers }
+        parameters.apply(to: &config)
         let session = try sessionOptions.loadSession(
             serverName: tls.serverName ?? Self.host(of: address), configuration: config)
         let earlyData = try earlyDataFile.map(Self.readEarlyData)

@@ -40,6 +40,8 @@ struct GetCommand: ParsableCommand {
 
     @OptionGroup var tls: TLSOptions
 
+    @OptionGroup var parameters: ParameterOptions
+
     @Flag(name: [.short, .long], help: "Print the TLS connection summary to stderr.")
     var verbose = false
 
@@ -71,6 +73,7 @@ struct GetCommand: ParsableCommand {
         let url = try HTTPSURL(url)  // validated in validate()
         let extra = try headers.map(Self.parseHeader)
         var config = try tls.configuration()
+        parameters.apply(to: &config)
         config.applicationProtocols = ["http/1.1"]
         let session = try sessionOptions.loadSession(serverName: tls.serverName ?? url.host, configuration: config)
 

@@ -1,11 +1,13 @@
 import ArgumentParser
 import TLS13
 
-/// Parsers for the comma-separated `--groups`, `--ciphers` and `--alpn` values. An unknown name is a usage
+/// Parsers for the comma-separated `--groups`, `--ciphers`, `--sigalgs` and `--alpn` values. An unknown name is a usage
 /// error (exit 2) that lists the names accepted.
 enum NameLists {
     static let groupNames = "x25519 (X25519), secp256r1 (P-256, prime256v1), secp384r1 (P-384), "
         + "secp521r1 (P-521), x448 (X448), ffdhe2048 ... ffdhe8192"
+    static let signatureSchemeNames = "ecdsa_secp256r1_sha256 (ECDSA+SHA256), ecdsa_secp384r1_sha384, "
+        + "ecdsa_secp521r1_sha512, rsa_pss_rsae_sha256/384/512, rsa_pss_pss_sha256/384/512, ed25519, ed448"
     static let cipherNames = "TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, "
         + "TLS_AES_128_CCM_SHA256, TLS_AES_128_CCM_8_SHA256 (OpenSSL-style spellings such as "
         + "AES128-GCM-SHA256 too)"
@@ -25,6 +27,15 @@ enum NameLists {
                 throw ValidationError("unknown TLS 1.3 cipher suite '\(name)' in --ciphers; known: \(cipherNames)")
             }
             return suite
+        }
+    }
+
+    static func signatureSchemes(_ text: String) throws -> [SignatureScheme] {
+        try items(text, what: "signature scheme").map { name in
+            guard let scheme = SignatureScheme(name: name) else {
+                throw ValidationError("unknown signature scheme '\(name)' in --sigalgs; known: \(signatureSchemeNames)")
+            }
+            return scheme
         }
     }
 

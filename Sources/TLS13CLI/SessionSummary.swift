@@ -4,7 +4,7 @@ import TLS13
 /// The `name: value` lines that describe an established connection (stderr of `connect`, `get -v`, `demo`).
 ///
 /// Always these keys in this order: protocol, cipher, group, signature, ALPN, resumed, early data, peer,
-/// issuer, expires, verified, client certificate, tcp connect, tls handshake.
+/// issuer, expires, verified, client certificate, OCSP, tcp connect, tls handshake.
 ///
 /// A resumed connection carries no server certificate (the session's PSK authenticates the server), so
 /// `peer`, `issuer` and `expires` say ``resumedNoCertificate`` and `verified` says ``resumedVerified``.
@@ -42,9 +42,30 @@ enum SessionSummary {
             "verified: \(verified)",
             // The library does not say whether the server asked for a certificate: "not sent" covers both.
             "client certificate: \(info.clientCertificateSent ? "sent" : info.clientCertificateRequested ? "not sent" : "not requested")",
+            "OCSP: \(ocsp(info))",
             "tcp connect: \(milliseconds(tcpConnect))",
             "tls handshake: \(milliseconds(handshake))",
         ]
+    }
+
+    /// The `OCSP` value: `good (next update 2126-11-02T03:05:41Z)`, `unknown (…)`, `none`, `not requested`,
+    /// `not verified`; a resumed connection (no certificate) says ``resumedNoCertificate``.
+    static func ocsp(_ info: TLSSessionInfo) -> String {
+        if info.resumed, info.ocspStatus == .none { return resumedNoCertificate }
+        guard let next = info.ocspStatus.nextUpdate else {
+            switch info.ocspStatus {
+            case .good, .unknown: return "\(info.ocspStatus.name) (no next update)"
+            default: return info.ocspStatus.name
+            }
+        }
+        return "\(info.ocspStatus.name) (next update \(isoDate(next)))"
+    }
+
+    /// `2126-11-02T03:05:41Z`.
+    static func isoDate(_ seconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
     }
 
     /// `peer`, `issuer` and `expires` of a resumed connection.

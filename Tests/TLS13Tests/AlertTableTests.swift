@@ -215,6 +215,53 @@ import Testing
                 }
             }
         },
+        "sh.bad_ffdhe_share": {
+            try handshake(client: {
+                $0.supportedGroups = [.ffdhe2048]
+                $0.keyShareGroups = [.ffdhe2048]
+            }) { server in
+                server.configuration.groups = [.ffdhe2048]
+                server.mutateServerHello = { sh in
+                    sh.extensions = sh.extensions.map {
+                        guard case .keyShare = $0 else { return $0 }
+                        return .keyShare(KeyShareEntry(group: .ffdhe2048, keyExchange: [UInt8](repeating: 0, count: 255) + [1]))
+                    }
+                }
+            }
+        },
+        "grease.suite": {
+            try handshake { server in
+                server.mutateServerHello = { [unowned server] in $0.cipherSuite = server.clientHellos[0].cipherSuites[0] }
+            }
+        },
+        "grease.group": {
+            try handshake { server in
+                server.mutateServerHello = { [unowned server] sh in
+                    guard let grease = server.clientHellos[0].keyShares.first else { return }
+                    sh.extensions = sh.extensions.map { $0.extensionType == .keyShare ? .keyShare(grease) : $0 }
+                }
+            }
+        },
+        "grease.version": {
+            try handshake { server in
+                server.mutateServerHello = { [unowned server] sh in
+                    guard case .supportedVersions(let versions)? = server.clientHellos[0].extension(.supportedVersions),
+                        let grease = versions.first
+                    else { return }
+                    sh.extensions = sh.extensions.map {
+                        $0.extensionType == .supportedVersions ? .supportedVersions(grease) : $0
+                    }
+                }
+            }
+        },
+        "grease.extension": {
+            try handshake { server in
+                server.mutateEncryptedExtensions = { [unowned server] ee in
+                    guard let first = server.clientHellos[0].extensions.first else { return }
+                    ee.extensions.append(.unknown(first.extensionType, []))
+                }
+            }
+        },
         "ext.unsolicited": {
             try handshake { $0.mutateEncryptedExtensions = { $0.extensions.append(.applicationLayerProtocolNegotiation(Array("h2".utf8))) } }
         },
@@ -266,6 +313,29 @@ import Testing
             try handshake(client: { $0.applicationProtocols = ["http/1.1"] }) {
                 $0.mutateEncryptedExtensions = { $0.extensions.append(.applicationLayerProtocolNegotiation(Array("h2".utf8))) }
             }
+        },
+        "ee.record_size_limit_small": {
+            try handshake { $0.mutateEncryptedExtensions = { $0.extensions.append(.recordSizeLimit(63)) } }
+        },
+        "record.size_limit": {
+            let server = ScriptedServer()
+            server.configuration.recordSizeLimit = 16385
+            let client = try makeTestClient { $0.recordSizeLimit = 512 }
+            let handshake = runHandshake(client: client, server: server)
+            guard handshake.error == nil else { return Result(error: handshake.error, onWire: nil, checksWire: false) }
+            server.configuration.honorClientRecordSizeLimit = false
+            try server.sendApplicationData([UInt8](repeating: 7, count: 600))
+            let outcome = exchange(client: client, server: server)
+            return Result(error: outcome.error, onWire: outcome.alertOnWire?.alert.description, checksWire: true)
+        },
+        "cert.ocsp_revoked": {
+            try handshake(now: OCSPStaplingTests.now) { server in
+                server.configuration.chain = .revoked
+                server.configuration.ocspResponse = try? OCSPStaplingTests.response("ocsp-revoked.der")
+            }
+        },
+        "cert.ocsp_invalid": {
+            try handshake(now: OCSPStaplingTests.now) { $0.configuration.ocspResponse = Array("garbage".utf8) }
         },
         "cert.empty": { try handshake { $0.mutateCertificate = { $0.entries = [] } } },
         "cert.context": { try handshake { $0.mutateCertificate = { $0.certificateRequestContext = [1] } } },

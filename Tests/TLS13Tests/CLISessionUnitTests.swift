@@ -98,7 +98,7 @@ import Testing
             "resumed: yes", "early data: accepted", "peer: (resumed, no certificate)",
             "issuer: (resumed, no certificate)", "expires: (resumed, no certificate)",
             "verified: no (resumed: authenticated by the session's PSK)", "client certificate: not requested",
-            "tcp connect: 1.0 ms", "tls handshake: 2.0 ms",
+            "OCSP: not requested", "tcp connect: 1.0 ms", "tls handshake: 2.0 ms",
         ])
         info.resumed = false
         info.earlyData = .rejected

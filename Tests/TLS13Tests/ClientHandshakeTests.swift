@@ -43,7 +43,9 @@ import Testing
         // The second ClientHello carries exactly one share, for the requested group, and keeps everything else.
         try #require(server.clientHellos.count == 2)
         let (first, second) = (server.clientHellos[0], server.clientHellos[1])
-        #expect(first.keyShares.map(\.group) == [.x25519])
+        // GREASE (RFC 8701) adds a one-byte share for a reserved group to the first hello only.
+        #expect(first.keyShares.map(\.group).filter { !GREASE.isGREASE($0.rawValue) } == [.x25519])
+        #expect(first.keyShares.first.map { GREASE.isGREASE($0.group.rawValue) && $0.keyExchange == [0] } == true)
         #expect(second.keyShares.map(\.group) == [.secp256r1])
         #expect(second.keyShares.first?.keyExchange.count == 65)
         #expect(second.random == first.random)
@@ -62,7 +64,8 @@ import Testing
         expectSuccess(runHandshake(client: client, server: server), server: server)
         #expect(client.info.group == .secp384r1)
         #expect(!client.info.usedHelloRetryRequest)
-        #expect(server.clientHellos.first?.keyShares.map(\.group) == [.x25519, .secp384r1])
+        #expect(server.clientHellos.first?.keyShares.map(\.group).filter { !GREASE.isGREASE($0.rawValue) }
+            == [.x25519, .secp384r1])
     }
 
     struct LeafCase: Sendable, CustomStringConvertible {

@@ -20,7 +20,7 @@ import Testing
         #expect(server.clientHellos.count == 2)
     }
 
-    @Test(arguments: [NamedGroup.secp521r1, .x448, .ffdhe2048, NamedGroup(rawValue: 0x4242)])
+    @Test(arguments: [NamedGroup.ffdhe3072, .ffdhe4096, .ffdhe2048, NamedGroup(rawValue: 0x4242)])
     func helloRetryRequestForAGroupNotOffered(_ group: NamedGroup) throws {
         let server = p256Server()
         server.mutateHelloRetryRequest = { hrr in

@@ -74,7 +74,8 @@ import Testing
         let server = ScriptedServer()
         let body: [UInt8] = type == .recordSizeLimit ? [0x40, 0x00] : []  // a well-formed body where one is parsed
         server.mutateEncryptedExtensions = { $0.extensions.append(.unknown(type, body)) }
-        expectAlert(try run(server), .unsupportedExtension, encrypted: true)
+        // record_size_limit is offered by default: a client that does not offer it.
+        expectAlert(try run(server, client: { $0.recordSizeLimit = nil }), .unsupportedExtension, encrypted: true)
     }
 
     @Test func duplicateExtensionInEncryptedExtensions() throws {
@@ -171,7 +172,8 @@ import Testing
     func unsolicitedCertificateEntryExtension(_ type: ExtensionType) throws {
         let server = ScriptedServer()
         server.mutateCertificate = { $0.entries[0].extensions = [RawExtension(type, [0])] }
-        expectAlert(try run(server), .unsupportedExtension, encrypted: true)
+        // status_request is offered by default: a client that does not offer it.
+        expectAlert(try run(server, client: { $0.requestOCSPStapling = false }), .unsupportedExtension, encrypted: true)
     }
 
     @Test func certificateEntryExtensionNotAllowedThere() throws {

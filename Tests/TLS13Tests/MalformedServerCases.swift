@@ -110,7 +110,8 @@ extension MalformedServerCase {
              .alert(.illegalParameter, .plaintext)) {
             preferP256($0)
             $0.mutateHelloRetryRequest = { hrr in
-                hrr.extensions = hrr.extensions.map { $0.extensionType == .keyShare ? .keyShare(.x448) : $0 }
+                // ffdhe2048 is implemented but off by default: a group the client did not offer.
+                hrr.extensions = hrr.extensions.map { $0.extensionType == .keyShare ? .keyShare(.ffdhe2048) : $0 }
             }
         },
         Case("hello-retry-request.server-hello-changes-suite", .helloRetryRequest, "§4.1.4",
@@ -237,7 +238,8 @@ extension MalformedServerCase {
         },
         Case("certificate.unsolicited-entry-extension", .certificate, "§4.2, §4.4.2",
              .alert(.unsupportedExtension, .encrypted)) {
-            $0.mutateCertificate = { $0.entries[0].extensions = [RawExtension(.statusRequest, [0])] }
+            // signed_certificate_timestamp is never requested (status_request now is, by default).
+            $0.mutateCertificate = { $0.entries[0].extensions = [RawExtension(.signedCertificateTimestamp, [0, 0])] }
         },
     ]
 

@@ -19,6 +19,23 @@ protocol CertificateVerifier: Sendable {
     ///   `decode_error` for an empty chain; ``TLSError/invalidConfiguration(_:)`` for an unusable `hostname` /
     ///   `ipAddress`; ``TLSError/internalError(_:)`` when libcrypto fails.
     func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError)
+
+    /// Checks a stapled OCSP response (DER `OCSPResponse`, RFC 6960) about the leaf of `chain`, which
+    /// ``verify(chain:hostname:ipAddress:now:)`` accepted, at time `now`.
+    ///
+    /// - Returns: what the response says (good or unknown) and its validity period.
+    /// - Throws: `certificate_revoked` (``TLSError/certificateRejected(alert:reason:)``) when the response says
+    ///   the certificate is revoked; `bad_certificate_status_response` when it does not parse, is not a
+    ///   successful response, is not signed by the certificate's issuer or an OCSP responder the issuer
+    ///   authorized, has no status for the certificate, or is outside its validity period at `now`.
+    func checkOCSPResponse(_ response: [UInt8], chain: [[UInt8]], now: Int64) throws(TLSError) -> OCSPCheckResult
+}
+
+extension CertificateVerifier {
+    /// A verifier without revocation support accepts no staple: the response is reported as unchecked.
+    func checkOCSPResponse(_ response: [UInt8], chain: [[UInt8]], now: Int64) throws(TLSError) -> OCSPCheckResult {
+        OCSPCheckResult(status: .notChecked, thisUpdate: nil, nextUpdate: nil)
+    }
 }
 
 /// ``CertificateVerifier`` over libcrypto's `X509_verify_cert`.
@@ -223,7 +240,7 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
 }
 
 /// Owns one `X509_STORE_CTX`; `X509_STORE_CTX_free` in `deinit`.
-private final class StoreContext {
+final class StoreContext {
     let pointer: OpaquePointer  // <X509_STORE_CTX>
 
     init() throws(TLSError) {
@@ -234,7 +251,7 @@ private final class StoreContext {
 }
 
 /// Owns one `STACK_OF(X509)` holding (without owning) the `X509`s of `certificates`, which it keeps alive.
-private final class CertificateStack {
+final class CertificateStack {
     let pointer: OpaquePointer  // <STACK_OF(X509)>
     private let certificates: [X509Certificate]
 

@@ -9,8 +9,8 @@ internal import COpenSSL
 protocol KeyShare: AnyObject {
     /// The group this key pair belongs to.
     var group: NamedGroup { get }
-    /// The `key_exchange` bytes of this side's KeyShareEntry: 32 bytes for x25519, the uncompressed
-    /// X9.62 point (`04 ‖ X ‖ Y`) for the NIST curves.
+    /// The `key_exchange` bytes of this side's KeyShareEntry: 32 bytes for x25519, 56 for x448, the uncompressed
+    /// X9.62 point (`04 ‖ X ‖ Y`) for the NIST curves, Y left-padded to the size of p for ffdhe (§4.2.8.1).
     var publicKey: [UInt8] { get }
     /// The (EC)DHE shared secret with the peer's `key_exchange` bytes.
     ///
@@ -21,30 +21,40 @@ protocol KeyShare: AnyObject {
 }
 
 /// Creates a key pair for `group`: a fresh random one, or (for known-answer tests such as RFC 8448) the one
-/// whose private key is `privateKey` — 32 bytes for x25519, the big-endian scalar of the field length
-/// (32 / 48 bytes) for secp256r1 / secp384r1.
+/// whose private key is `privateKey` — 32 bytes for x25519, 56 for x448, the big-endian scalar of the field
+/// length (32 / 48 / 66 bytes) for secp256r1 / secp384r1 / secp521r1. The ffdhe groups take no injected key.
 ///
-/// - Throws: ``TLSError/invalidConfiguration(_:)`` for a group this library does not implement (x448,
-///   secp521r1, ffdhe*, X25519MLKEM768) or a malformed `privateKey`; ``TLSError/internalError(_:)`` on a
-///   libcrypto failure.
+/// - Throws: ``TLSError/invalidConfiguration(_:)`` for a group this library does not implement (ffdhe6144,
+///   ffdhe8192, X25519MLKEM768, unknown values) or a malformed `privateKey`; ``TLSError/internalError(_:)``
+///   on a libcrypto failure.
 func makeKeyShare(group: NamedGroup, privateKey: [UInt8]? = nil) throws(TLSError) -> KeyShare {
-    guard let curve = KeyExchangeCurve(group) else {
-        throw .invalidConfiguration("group \(group) is not supported yet")
+    if let curve = KeyExchangeCurve(group) {
+        return try EVPKeyShare(curve: curve, privateKey: privateKey)
     }
-    return try EVPKeyShare(curve: curve, privateKey: privateKey)
+    if let ffdhe = FFDHEGroup(group) {
+        guard privateKey == nil else {
+            throw .invalidConfiguration("\(group) key shares cannot be made from an injected private key")
+        }
+        return try FFDHEKeyShare(group: ffdhe)
+    }
+    throw .invalidConfiguration("group \(group) is not supported yet")
 }
 
-/// The groups implemented over libcrypto's `EVP_PKEY` and their parameters.
+/// The elliptic-curve groups implemented over libcrypto's `EVP_PKEY` and their parameters.
 enum KeyExchangeCurve: Sendable, Hashable {
     case x25519
+    case x448
     case secp256r1
     case secp384r1
+    case secp521r1
 
     init?(_ group: NamedGroup) {
         switch group {
         case .x25519: self = .x25519
+        case .x448: self = .x448
         case .secp256r1: self = .secp256r1
         case .secp384r1: self = .secp384r1
+        case .secp521r1: self = .secp521r1
         default: return nil
         }
     }
@@ -52,37 +62,57 @@ enum KeyExchangeCurve: Sendable, Hashable {
     var group: NamedGroup {
         switch self {
         case .x25519: .x25519
+        case .x448: .x448
         case .secp256r1: .secp256r1
         case .secp384r1: .secp384r1
+        case .secp521r1: .secp521r1
         }
     }
+
+    /// Whether this is a Montgomery curve of RFC 7748 (raw 32 / 56-byte keys, no points).
+    var isMontgomery: Bool { self == .x25519 || self == .x448 }
 
     /// Field element / scalar length in bytes; also the shared secret's length.
     var fieldLength: Int {
         switch self {
         case .x25519, .secp256r1: 32
         case .secp384r1: 48
+        case .x448: 56
+        case .secp521r1: 66
         }
     }
 
-    /// Length of a `key_exchange` value: 32 for x25519, `1 + 2 * fieldLength` for an uncompressed point.
-    var shareLength: Int { self == .x25519 ? 32 : 1 + 2 * fieldLength }
+    /// Length of a `key_exchange` value: the raw key for x25519 / x448, `1 + 2 * fieldLength` for an
+    /// uncompressed point.
+    var shareLength: Int { isMontgomery ? fieldLength : 1 + 2 * fieldLength }
+
+    /// libcrypto's key type (`EVP_PKEY_CTX_new_from_name`).
+    fileprivate var openSSLKeyType: String {
+        switch self {
+        case .x25519: "X25519"
+        case .x448: "X448"
+        case .secp256r1, .secp384r1, .secp521r1: "EC"
+        }
+    }
 
     /// libcrypto's group name for `EVP_PKEY_CTX_set_group_name` / `OSSL_PKEY_PARAM_GROUP_NAME`.
     fileprivate var openSSLGroupName: String {
         switch self {
         case .x25519: "X25519"
+        case .x448: "X448"
         case .secp256r1: "P-256"
         case .secp384r1: "P-384"
+        case .secp521r1: "P-521"
         }
     }
 
     /// The process-wide `EC_GROUP` (NIST curves only), used to compute a public point from an injected scalar.
     fileprivate var ecGroup: OpaquePointer? {  // <EC_GROUP>
         switch self {
-        case .x25519: nil
+        case .x25519, .x448: nil
         case .secp256r1: ECGroups.p256
         case .secp384r1: ECGroups.p384
+        case .secp521r1: ECGroups.p521
         }
     }
 }
@@ -94,6 +124,7 @@ enum KeyExchangeCurve: Sendable, Hashable {
 private enum ECGroups {
     nonisolated(unsafe) static let p256: OpaquePointer? = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)
     nonisolated(unsafe) static let p384: OpaquePointer? = EC_GROUP_new_by_curve_name(NID_secp384r1)
+    nonisolated(unsafe) static let p521: OpaquePointer? = EC_GROUP_new_by_curve_name(NID_secp521r1)
 }
 
 /// Owns one `EC_POINT`; `EC_POINT_free` in `deinit`.
@@ -107,7 +138,7 @@ private final class ECPoint {
     deinit { EC_POINT_free(pointer) }
 }
 
-/// A ``KeyShare`` over an `EVP_PKEY` key pair (X25519, or EC on P-256 / P-384).
+/// A ``KeyShare`` over an `EVP_PKEY` key pair (X25519, X448, or EC on P-256 / P-384 / P-521).
 final class EVPKeyShare: KeyShare {
     let curve: KeyExchangeCurve
     let publicKey: [UInt8]
@@ -142,10 +173,10 @@ final class EVPKeyShare: KeyShare {
         var secret = [UInt8](repeating: 0, count: length)
         guard EVP_PKEY_derive(context.pointer, &secret, &length) == 1 else {
             wipe(&secret)
-            if curve == .x25519 {
-                // libcrypto's X25519 refuses an all-zero result (a low-order peer point); RFC 8446 §7.4.2 makes
-                // that the peer's fault.
-                throw .illegalParameter(openSSLErrorString("x25519 shared secret is all zeros"))
+            if curve.isMontgomery {
+                // libcrypto's X25519 / X448 refuse an all-zero result (a low-order peer point); RFC 8446 §7.4.2
+                // makes that the peer's fault.
+                throw .illegalParameter(openSSLErrorString("\(curve.group) shared secret is all zeros"))
             }
             throw openSSLError("EVP_PKEY_derive")
         }
@@ -153,13 +184,13 @@ final class EVPKeyShare: KeyShare {
             wipe(&secret)
             throw .internalError("EVP_PKEY_derive: \(length)-byte secret for \(curve.group)")
         }
-        if curve == .x25519 {
+        if curve.isMontgomery {
             // Belt and braces for RFC 8446 §7.4.2, whatever libcrypto's own check does. (Not for the NIST
             // curves: there an x-coordinate of 0 is a legitimate point; Wycheproof ecdh tcId 3.)
             var accumulator: UInt8 = 0
             for byte in secret { accumulator |= byte }
             guard accumulator != 0 else {
-                throw .illegalParameter("x25519 shared secret is all zeros")
+                throw .illegalParameter("\(curve.group) shared secret is all zeros")
             }
         }
         return SecretBytes(consuming: &secret)
@@ -168,9 +199,9 @@ final class EVPKeyShare: KeyShare {
     // MARK: - Key construction
 
     private static func generate(curve: KeyExchangeCurve) throws(TLSError) -> EVPKey {
-        let context = try EVPKeyContext(algorithm: curve == .x25519 ? "X25519" : "EC")
+        let context = try EVPKeyContext(algorithm: curve.openSSLKeyType)
         try check(EVP_PKEY_keygen_init(context.pointer), "EVP_PKEY_keygen_init")
-        if curve != .x25519 {
+        if !curve.isMontgomery {
             try check(EVP_PKEY_CTX_set_group_name(context.pointer, curve.openSSLGroupName),
                       "EVP_PKEY_CTX_set_group_name(\(curve.openSSLGroupName))")
         }
@@ -184,9 +215,9 @@ final class EVPKeyShare: KeyShare {
             throw .invalidConfiguration(
                 "\(curve.group) private key must be \(curve.fieldLength) bytes, got \(scalar.count)")
         }
-        if curve == .x25519 {
-            let raw = EVP_PKEY_new_raw_private_key_ex(nil, "X25519", nil, scalar, scalar.count)
-            return EVPKey(takingOwnership: try checkNotNull(raw, "EVP_PKEY_new_raw_private_key_ex(X25519)"))
+        if curve.isMontgomery {
+            let raw = EVP_PKEY_new_raw_private_key_ex(nil, curve.openSSLKeyType, nil, scalar, scalar.count)
+            return EVPKey(takingOwnership: try checkNotNull(raw, "EVP_PKEY_new_raw_private_key_ex(\(curve.group))"))
         }
         guard let group = curve.ecGroup else { throw openSSLError("EC_GROUP_new_by_curve_name(\(curve.group))") }
         let privateScalar = try BigNumber(bigEndian: scalar)
@@ -223,14 +254,14 @@ final class EVPKeyShare: KeyShare {
     private static func encodePublicKey(_ key: EVPKey, curve: KeyExchangeCurve) throws(TLSError) -> [UInt8] {
         var encoded = [UInt8](repeating: 0, count: curve.shareLength)
         var length = encoded.count
-        if curve == .x25519 {
+        if curve.isMontgomery {
             try check(EVP_PKEY_get_raw_public_key(key.pointer, &encoded, &length), "EVP_PKEY_get_raw_public_key")
         } else {
             try check(EVP_PKEY_get_octet_string_param(key.pointer, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
                                                       &encoded, encoded.count, &length),
                       "EVP_PKEY_get_octet_string_param(encoded-pub-key)")
         }
-        guard length == curve.shareLength, curve == .x25519 || encoded.first == 0x04 else {
+        guard length == curve.shareLength, curve.isMontgomery || encoded.first == 0x04 else {
             throw .internalError("\(curve.group) public key encoded as \(length) bytes")
         }
         return encoded
@@ -242,9 +273,9 @@ final class EVPKeyShare: KeyShare {
             throw .illegalParameter(
                 "\(curve.group) key share must be \(curve.shareLength) bytes, got \(share.count)")
         }
-        if curve == .x25519 {
-            let raw = EVP_PKEY_new_raw_public_key_ex(nil, "X25519", nil, share, share.count)
-            return EVPKey(takingOwnership: try checkNotNull(raw, "EVP_PKEY_new_raw_public_key_ex(X25519)"))
+        if curve.isMontgomery {
+            let raw = EVP_PKEY_new_raw_public_key_ex(nil, curve.openSSLKeyType, nil, share, share.count)
+            return EVPKey(takingOwnership: try checkNotNull(raw, "EVP_PKEY_new_raw_public_key_ex(\(curve.group))"))
         }
         // Only the uncompressed form is allowed in TLS 1.3; libcrypto would also take compressed/hybrid points.
         guard share.first == 0x04 else {

@@ -5,8 +5,8 @@ internal import COpenSSL
 ///
 /// Signs with `ecdsa_secp{256r1,384r1,521r1}_sha{256,384,512}` (DER-encoded ECDSA-Sig-Value),
 /// `rsa_pss_rsae_sha{256,384,512}` (RSA key with the rsaEncryption OID; MGF1 with the signature hash, salt as
-/// long as the hash, as §4.2.3 requires), `ed25519` and `ed448`. `rsa_pkcs1_*` never sign in TLS 1.3, and
-/// `rsa_pss_pss_*` keys are not supported.
+/// long as the hash, as §4.2.3 requires), `rsa_pss_pss_sha{256,384,512}` (RSA-PSS key, id-RSASSA-PSS OID, same
+/// padding), `ed25519` and `ed448`. `rsa_pkcs1_*` never sign in TLS 1.3.
 ///
 /// `@unchecked Sendable`: the wrapped `EVP_PKEY` is only read after loading (see ``EVPKey``); every signature
 /// uses its own `EVP_MD_CTX`.
@@ -49,7 +49,8 @@ final class PrivateKey: @unchecked Sendable {
     /// `rsa_pss_rsae_sha256`, `ed25519` or `ed448`; `nil` for keys this type cannot sign with.
     var defaultScheme: SignatureScheme? {
         let candidates: [SignatureScheme] = [
-            .ecdsaSecp256r1SHA256, .ecdsaSecp384r1SHA384, .ecdsaSecp521r1SHA512, .rsaPSSRSAESHA256, .ed25519, .ed448,
+            .ecdsaSecp256r1SHA256, .ecdsaSecp384r1SHA384, .ecdsaSecp521r1SHA512, .rsaPSSRSAESHA256, .rsaPSSPSSSHA256,
+            .ed25519, .ed448,
         ]
         return candidates.first { SignatureSchemeParameters($0)?.keyType.matches(key) == true }
     }
@@ -60,6 +61,7 @@ final class PrivateKey: @unchecked Sendable {
             .ecdsaSecp256r1SHA256, .ecdsaSecp384r1SHA384, .ecdsaSecp521r1SHA512,
             .ed25519, .ed448,
             .rsaPSSRSAESHA256, .rsaPSSRSAESHA384, .rsaPSSRSAESHA512,
+            .rsaPSSPSSSHA256, .rsaPSSPSSSHA384, .rsaPSSPSSSHA512,
         ]
         return all.filter { SignatureSchemeParameters($0)?.keyType.matches(key) == true }
     }
@@ -87,6 +89,7 @@ final class PrivateKey: @unchecked Sendable {
         let signable: Set<SignatureScheme> = [
             .ecdsaSecp256r1SHA256, .ecdsaSecp384r1SHA384, .ecdsaSecp521r1SHA512,
             .rsaPSSRSAESHA256, .rsaPSSRSAESHA384, .rsaPSSRSAESHA512, .ed25519, .ed448,
+            .rsaPSSPSSSHA256, .rsaPSSPSSSHA384, .rsaPSSPSSSHA512,
         ]
         guard signable.contains(scheme), let parameters = SignatureSchemeParameters(scheme) else {
             throw .invalidConfiguration("signature scheme \(scheme) cannot be used to sign in TLS 1.3")

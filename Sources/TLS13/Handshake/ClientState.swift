@@ -77,6 +77,11 @@ public struct TLSSessionInfo: Sendable, Hashable {
     public var clientCertificateRequested = false
     /// Whether the client authenticated with its certificate (in the handshake or after it).
     public var clientCertificateSent = false
+    /// What the server's stapled OCSP response said about its certificate.
+    public var ocspStatus: TLSOCSPStatus = .notRequested
+    /// The record_size_limit the server announced (RFC 8449), or `nil` when it sent none. The client's records
+    /// then carry at most this many bytes of TLSInnerPlaintext.
+    public var peerRecordSizeLimit: Int?
 
     public init() {}
 }

@@ -71,6 +71,8 @@ final class ClientStateMachine {
     private var offeredExtensions: Set<ExtensionType> = []
     private var keyShares: [NamedGroup: KeyShare] = [:]
     private var helloRetry: HelloRetryRequest?
+    /// The GREASE values of this connection's ClientHellos (nil with GREASE off).
+    private var grease: GREASE?
     private var sentCompatibilityCCS = false
     private var suite: CipherSuiteParameters?
     private var schedule: KeySchedule?
@@ -303,45 +305,77 @@ final class ClientStateMachine {
 
     // MARK: - ClientHello
 
+    /// The first ClientHello. Extension order: a GREASE extension, the real ones, a second GREASE extension,
+    /// padding, and pre_shared_key last (§4.2.11). GREASE values (RFC 8701) lead each list they are in.
     private func buildClientHello() throws(TLSError) -> ClientHello {
+        let random = try deps.random.bytes(32)
+        let sessionID = try deps.random.bytes(32)  // middlebox compatibility mode (§D.4)
+        let grease = configuration.grease ? GREASE(random: try deps.random.bytes(6)) : nil
+        self.grease = grease
+
         var extensions: [ClientHelloExtension] = []
+        if let grease { extensions.append(.unknown(grease.firstExtension, [])) }
         if case .dnsName(let name) = identity {
             // RFC 6066 §3: the host name goes "without a trailing dot".
             let sni = name.hasSuffix(".") ? String(name.dropLast()) : name
             if !sni.isEmpty { extensions.append(.serverName(sni)) }
         }
-        extensions.append(.supportedVersions([.tls13]))
-        extensions.append(.supportedGroups(configuration.supportedGroups))
+        extensions.append(.supportedVersions((grease.map { [$0.version] } ?? []) + [.tls13]))
+        extensions.append(.supportedGroups((grease.map { [$0.group] } ?? []) + configuration.supportedGroups))
         var shares: [KeyShareEntry] = []
+        if let grease { shares.append(KeyShareEntry(group: grease.group, keyExchange: GREASE.keyShare)) }
         for group in configuration.keyShareGroups {
             let share = try deps.makeKeyShare(group)
             keyShares[group] = share
             shares.append(KeyShareEntry(group: group, keyExchange: share.publicKey))
         }
         extensions.append(.keyShare(shares))
-        extensions.append(.signatureAlgorithms(configuration.signatureAlgorithms))
+        extensions.append(.signatureAlgorithms(
+            (grease.map { [$0.signatureScheme] } ?? []) + configuration.signatureAlgorithms))
         extensions.append(.signatureAlgorithmsCert(configuration.certificateSignatureAlgorithms))
         // Offered so that servers issue tickets (they send none to a client without it).
         extensions.append(.pskKeyExchangeModes([.pskDHEKE]))
+        if configuration.requestOCSPStapling {
+            extensions.append(.statusRequest)
+            info.ocspStatus = .none
+        }
+        if let limit = configuration.recordSizeLimit {
+            extensions.append(.recordSizeLimit(UInt16(limit)))
+        }
         if configuration.clientCertificate != nil {
             extensions.append(.postHandshakeAuth)
         }
         if !configuration.applicationProtocols.isEmpty {
             extensions.append(.applicationLayerProtocolNegotiation(configuration.applicationProtocols.map { Array($0.utf8) }))
         }
+        if let session = offeredSession, earlyDataToSend != nil, CipherSuiteParameters(session.cipherSuite) != nil {
+            extensions.append(.earlyData)
+        }
+        if let grease { extensions.append(.unknown(grease.secondExtension, GREASE.secondExtensionBody)) }
         if let session = offeredSession, let params = CipherSuiteParameters(session.cipherSuite) {
-            if earlyDataToSend != nil { extensions.append(.earlyData) }
             // pre_shared_key is last (§4.2.11); its binder is filled in by bindPSK once the hello is final.
             let identity = OfferedPSKs.Identity(
                 identity: session.ticket, obfuscatedTicketAge: session.obfuscatedAge(atMilliseconds: deps.nowMilliseconds))
             extensions.append(.preSharedKey(OfferedPSKs(
                 identities: [identity], binders: [[UInt8](repeating: 0, count: params.hash.length)])))
         }
-        return ClientHello(
-            random: try deps.random.bytes(32),
-            legacySessionID: try deps.random.bytes(32),  // middlebox compatibility mode (§D.4)
-            cipherSuites: configuration.cipherSuites,
+        var hello = ClientHello(
+            random: random, legacySessionID: sessionID,
+            cipherSuites: (grease.map { [$0.cipherSuite] } ?? []) + configuration.cipherSuites,
             extensions: extensions)
+        pad(&hello)
+        return hello
+    }
+
+    /// Replaces any padding extension of `hello` with one that brings it to ``TLSClientConfiguration/clientHelloPadding``
+    /// bytes (RFC 7685), just before pre_shared_key (whose binders already have their final length).
+    private func pad(_ hello: inout ClientHello) {
+        hello.extensions.removeAll { $0.extensionType == .padding }
+        guard let target = configuration.clientHelloPadding else { return }
+        let length = HandshakeMessage.clientHello(hello).encoded.count
+        guard length < target else { return }
+        let index = hello.extensions.firstIndex { $0.extensionType == .preSharedKey } ?? hello.extensions.endIndex
+        hello.extensions.insert(.padding(max(0, target - length - 4)), at: index)
     }
 
     /// Records what a ClientHello offers and its bytes (the first hello's for the transcript).
@@ -350,8 +384,10 @@ final class ClientStateMachine {
         HandshakeMessage.clientHello(hello).encode(into: &w)
         clientHello = hello
         clientHelloBytes = w.bytes
-        offeredExtensions = Set(hello.extensions.map(\.extensionType))
-        for entry in hello.keyShares where keyShares[entry.group]?.publicKey != entry.keyExchange {
+        // A GREASE extension was never offered: one echoed back is unsolicited (RFC 8701 §3.2).
+        offeredExtensions = Set(hello.extensions.map(\.extensionType).filter { !GREASE.isGREASE($0.rawValue) })
+        for entry in hello.keyShares
+        where !GREASE.isGREASE(entry.group.rawValue) && keyShares[entry.group]?.publicKey != entry.keyExchange {
             throw TLSError.internalError("ClientHello key share for \(entry.group) has no private key")
         }
     }
@@ -494,6 +530,13 @@ final class ClientStateMachine {
             throw TLSError.protocolViolation(
                 alert: .protocolVersion, reason: "server negotiated \(legacyVersion); only TLS 1.3 is supported")
         }
+        // RFC 8701 §3.2: a GREASE value selected by the server is an error.
+        guard !GREASE.isGREASE(selectedVersion.rawValue) else {
+            throw TLSError.illegalParameter("\(what) selected the GREASE version \(selectedVersion)")
+        }
+        guard !GREASE.isGREASE(cipherSuite.rawValue) else {
+            throw TLSError.illegalParameter("\(what) selected the GREASE cipher suite \(cipherSuite)")
+        }
         guard selectedVersion == .tls13 else {
             throw TLSError.illegalParameter("\(what) selected version \(selectedVersion), which was not offered")
         }
@@ -529,6 +572,9 @@ final class ClientStateMachine {
         }
         guard let share = sh.keyShare else {
             throw TLSError.protocolViolation(alert: .missingExtension, reason: "ServerHello has no key_share")
+        }
+        guard !GREASE.isGREASE(share.group.rawValue) else {
+            throw TLSError.illegalParameter("ServerHello key share for the GREASE group \(share.group)")
         }
         guard offeredGroups.contains(share.group) else {
             throw TLSError.illegalParameter("ServerHello key share for \(share.group), which was not offered")
@@ -605,6 +651,9 @@ final class ClientStateMachine {
             try ExtensionRules.check(ext.extensionType, in: .helloRetryRequest, offered: offeredExtensions)
         }
         if let group = hrr.selectedGroup {
+            guard !GREASE.isGREASE(group.rawValue) else {
+                throw TLSError.illegalParameter("HelloRetryRequest asks for the GREASE group \(group)")
+            }
             guard offeredGroups.contains(group) else {
                 throw TLSError.illegalParameter("HelloRetryRequest asks for \(group), which was not offered")
             }
@@ -652,9 +701,13 @@ final class ClientStateMachine {
             offeredSession = nil
         }
         if let cookie = hrr.cookie {
-            let pskIndex = hello.extensions.firstIndex { $0.extensionType == .preSharedKey } ?? hello.extensions.endIndex
-            hello.extensions.insert(.cookie(cookie), at: pskIndex)
+            // With the other extensions, before the second GREASE one, padding and pre_shared_key.
+            let tail: Set<ExtensionType> = [.padding, .preSharedKey, grease?.secondExtension ?? .preSharedKey]
+            let index = hello.extensions.firstIndex { tail.contains($0.extensionType) } ?? hello.extensions.endIndex
+            hello.extensions.insert(.cookie(cookie), at: index)
         }
+        // The GREASE values stay as they were (RFC 8701 §4); the padding is recomputed (§4.1.2 allows it).
+        pad(&hello)
         clientHelloOverride?(&hello, true)
         var prefix = HandshakeMessage.messageHash(try params.hash.hash(clientHelloBytes))
         prefix += bytes
@@ -685,6 +738,8 @@ final class ClientStateMachine {
                 guard sentServerName else {
                     throw TLSError.protocolViolation(alert: .unsupportedExtension, reason: "server_name in EncryptedExtensions without SNI")
                 }
+            case .recordSizeLimit(let limit):
+                try applyRecordSizeLimit(serverLimit: Int(limit))
             default:
                 break
             }
@@ -711,6 +766,20 @@ final class ClientStateMachine {
         transcript?.update(bytes)
         // A PSK handshake has no server Certificate or CertificateVerify.
         state = pskAccepted ? .waitFinished : .waitCertificateOrRequest
+    }
+
+    /// RFC 8449 §4: the server's record_size_limit (64 or more) caps the TLSInnerPlaintext of our records — content
+    /// plus the content type byte (and padding) in TLS 1.3 — and, both sides having sent the extension, ours
+    /// now binds the server's records. A value above the protocol's 2^14 + 1 allows no more than that.
+    private func applyRecordSizeLimit(serverLimit: Int) throws(TLSError) {
+        guard serverLimit >= 64 else {
+            throw TLSError.illegalParameter("record_size_limit \(serverLimit) is below the minimum of 64")
+        }
+        info.peerRecordSizeLimit = serverLimit
+        records.applyPeerRecordSizeLimit(serverLimit)
+        if let ours = configuration.recordSizeLimit {
+            records.maxInboundInnerPlaintext = ours
+        }
     }
 
     private func handleCertificateRequest(_ cr: CertificateRequest, bytes: [UInt8]) throws(TLSError) {
@@ -754,9 +823,28 @@ final class ClientStateMachine {
             try verifier.verify(chain: chain, hostname: host, ipAddress: ip, now: deps.now)
             info.certificateVerified = true
         }
+        if let staple = message.entries.first?.extensions.first(where: { $0.extensionType == .statusRequest }) {
+            try checkStapledOCSPResponse(staple.body, chain: chain)
+        }
         info.peerCertificates = chain
         transcript?.update(bytes)
         state = .waitCertificateVerify
+    }
+
+    /// The leaf's status_request extension (allowed only when offered: ``ExtensionRules``): a CertificateStatus
+    /// with an OCSP response, checked by the certificate verifier at the handshake's time.
+    private func checkStapledOCSPResponse(_ body: [UInt8], chain: [[UInt8]]) throws(TLSError) {
+        let status = try CertificateStatus(body: body)
+        guard let verifier = deps.certificateVerifier else {
+            info.ocspStatus = .notVerified
+            return
+        }
+        let result = try verifier.checkOCSPResponse(status.ocspResponse, chain: chain, now: deps.now)
+        switch result.status {
+        case .good: info.ocspStatus = .good(nextUpdate: result.nextUpdate)
+        case .unknown: info.ocspStatus = .unknown(nextUpdate: result.nextUpdate)
+        case .notChecked: info.ocspStatus = .notVerified
+        }
     }
 
     private func handleCertificateVerify(_ cv: CertificateVerify, bytes: [UInt8]) throws(TLSError) {

@@ -25,11 +25,14 @@ public struct TLSClientConfiguration: Sendable {
     /// ALPN protocol names to offer, most preferred first (e.g. `["h2", "http/1.1"]`). Empty: no ALPN.
     public var applicationProtocols: [String] = []
 
-    /// Cipher suites to offer, most preferred first.
+    /// Cipher suites to offer, most preferred first. TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256 are
+    /// implemented too but not offered unless added here (CCM_8's 8-byte tag is meant for constrained devices).
     public var cipherSuites: [CipherSuite] = [.aes128GCMSHA256, .aes256GCMSHA384, .chacha20Poly1305SHA256]
 
-    /// Groups to offer in supported_groups, most preferred first.
-    public var supportedGroups: [NamedGroup] = [.x25519, .secp256r1, .secp384r1]
+    /// Groups to offer in supported_groups, most preferred first. Implemented: x25519, x448, secp256r1,
+    /// secp384r1, secp521r1, and ffdhe2048 / ffdhe3072 / ffdhe4096 (RFC 7919), which are not offered unless
+    /// added here: finite-field key shares are large (256–512 bytes) and slow next to the elliptic curves.
+    public var supportedGroups: [NamedGroup] = [.x25519, .secp256r1, .secp384r1, .secp521r1, .x448]
 
     /// Groups to send a key share for in the first ClientHello (a subset of ``supportedGroups``). A server
     /// that picks another offered group answers with a HelloRetryRequest.
@@ -97,6 +100,30 @@ public struct TLSClientConfiguration: Sendable {
     /// passed to `connect` explicitly.
     public var sessionCache: TLSSessionCache? = nil
 
+    /// The record_size_limit offered (RFC 8449): the largest TLSInnerPlaintext (content, content type byte and
+    /// padding) the client accepts in a protected record, 64 ... 16385. When the server agrees (it answers with
+    /// its own limit), a larger record from it is `record_overflow`, and the client's records respect the
+    /// server's limit. `nil` does not send the extension. Default 16385, the TLS 1.3 maximum: no restriction,
+    /// but it tells the server it may ask for smaller records.
+    public var recordSizeLimit: Int? = 16385
+
+    /// Whether to ask for a stapled OCSP response (status_request, RFC 6066 §8). A response that arrives is
+    /// checked against the trust roots at the time of the handshake: a revoked certificate fails the handshake
+    /// with `certificate_revoked`, an invalid response with `bad_certificate_status_response`; the result is
+    /// ``TLSSessionInfo/ocspStatus``. A server that sends none is accepted (stapling is optional).
+    public var requestOCSPStapling = true
+
+    /// Whether the ClientHello carries GREASE values (RFC 8701): a reserved cipher suite, extensions, group (with
+    /// a one-byte key share), version and signature scheme, so that servers which choke on values they do not
+    /// know are noticed. A server that selects one of them fails the handshake (`illegal_parameter`).
+    public var grease = true
+
+    /// When set, a padding extension (RFC 7685) brings the ClientHello (handshake message, 4-byte header
+    /// included) to at least this many bytes, e.g. 512 for servers that mishandle hellos of 256–511 bytes.
+    /// An extension needs at least 4 bytes, so a hello 1–3 bytes short ends up to 3 bytes longer. `nil`: no
+    /// padding.
+    public var clientHelloPadding: Int? = nil
+
     public init() {}
 
     /// Where a client's trusted root certificates come from.
@@ -108,7 +135,9 @@ public struct TLSClientConfiguration: Sendable {
     }
 
     /// Groups this library implements for key exchange.
-    static let implementedGroups: Set<NamedGroup> = [.x25519, .secp256r1, .secp384r1]
+    static let implementedGroups: Set<NamedGroup> = [
+        .x25519, .x448, .secp256r1, .secp384r1, .secp521r1, .ffdhe2048, .ffdhe3072, .ffdhe4096,
+    ]
 
     /// Checks the configuration for values this library cannot honour.
     func validate() throws(TLSError) {
@@ -131,6 +160,15 @@ public struct TLSClientConfiguration: Sendable {
             throw TLSError.invalidConfiguration("\(scheme) may not be offered for CertificateVerify (RFC 8446 §4.2.3)")
         }
         guard !signatureAlgorithms.isEmpty else { throw TLSError.invalidConfiguration("no signature algorithms configured") }
+        for scheme in signatureAlgorithms + certificateSignatureAlgorithms where SignatureSchemeParameters(scheme) == nil {
+            throw TLSError.invalidConfiguration("signature scheme \(scheme) is not supported")
+        }
+        if let limit = recordSizeLimit, !(64...RecordLayer.maxPlaintext + 1).contains(limit) {
+            throw TLSError.invalidConfiguration("recordSizeLimit must be 64 ... 16385 (RFC 8449), not \(limit)")
+        }
+        if let padding = clientHelloPadding, !(1...RecordLayer.maxPlaintext).contains(padding) {
+            throw TLSError.invalidConfiguration("clientHelloPadding must be 1 ... 16384 bytes, not \(padding)")
+        }
         for proto in applicationProtocols where proto.utf8.isEmpty || proto.utf8.count > 255 {
             throw TLSError.invalidConfiguration("ALPN protocol names must be 1 to 255 bytes")
         }

@@ -1,4 +1,4 @@
-/// An extension in a ClientHello (RFC 8446 §4.2, RFC 6066, RFC 7301, RFC 8449, RFC 7685).
+/// An extension in a ClientHello (RFC 8446 §4.2, RFC 6066, RFC 7301, RFC 8449, RFC 7685, RFC 8701).
 ///
 /// The client builds these; parsing them back exists for tests and byte-for-byte round trips. Types this
 /// library does not model keep their raw body in ``unknown(_:_:)`` and re-encode unchanged.
@@ -31,6 +31,9 @@ enum ClientHelloExtension: TLSExtension {
     case recordSizeLimit(UInt16)
     /// `padding` (RFC 7685): this many zero bytes.
     case padding(Int)
+    /// `status_request` (RFC 6066 §8) asking for an OCSP response, with no responder IDs and no request
+    /// extensions: `01 0000 0000`. Any other body parses as ``unknown(_:_:)``.
+    case statusRequest
     /// Any other extension, body kept as received.
     case unknown(ExtensionType, [UInt8])
 
@@ -50,6 +53,7 @@ enum ClientHelloExtension: TLSExtension {
         case .postHandshakeAuth: .postHandshakeAuth
         case .recordSizeLimit: .recordSizeLimit
         case .padding: .padding
+        case .statusRequest: .statusRequest
         case .unknown(let type, _): type
         }
     }
@@ -102,6 +106,9 @@ enum ClientHelloExtension: TLSExtension {
             self = .postHandshakeAuth
         case .recordSizeLimit:
             self = .recordSizeLimit(try body.readUInt16("record_size_limit"))
+        case .statusRequest:
+            let request = body.readRest()
+            self = request == Self.ocspStatusRequestBody ? .statusRequest : .unknown(.statusRequest, request)
         case .padding:
             let zeros = body.readRest()
             guard zeros.allSatisfy({ $0 == 0 }) else { throw TLSError.illegalParameter("padding: non-zero byte") }
@@ -142,8 +149,14 @@ enum ClientHelloExtension: TLSExtension {
             writer.writeUInt16(limit)
         case .padding(let count):
             writer.writeBytes(repeatElement(0, count: count))
+        case .statusRequest:
+            writer.writeBytes(Self.ocspStatusRequestBody)
         case .unknown(_, let body):
             writer.writeBytes(body)
         }
     }
+
+    /// CertificateStatusRequest { status_type ocsp(1); OCSPStatusRequest { responder_id_list<0..2^16-1> = [];
+    /// request_extensions<0..2^16-1> = [] } }.
+    static let ocspStatusRequestBody: [UInt8] = [1, 0, 0, 0, 0]
 }

@@ -1,5 +1,5 @@
-/// An extension kept as its type and raw body, for contexts where this library interprets none
-/// (`CertificateEntry.extensions`: OCSP status, SCTs — neither is requested by this client).
+/// An extension kept as its type and raw body, for contexts where this library interprets them later or not
+/// at all (`CertificateEntry.extensions`: the OCSP status, read with ``CertificateStatus``; SCTs, never asked for).
 struct RawExtension: TLSExtension {
     var extensionType: ExtensionType
     var body: [UInt8]

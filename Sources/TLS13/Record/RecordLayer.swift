@@ -26,10 +26,20 @@ struct RecordLayer {
     /// Whether an unprotected change_cipher_spec record (exactly `0x01`) is to be dropped (§5: after our
     /// ClientHello and before the peer's Finished). Otherwise it is `unexpected_message`.
     var allowsChangeCipherSpec = false
-    /// The largest content we put in one record we send (record_size_limit may lower it).
+    /// The largest content we put in one record we send (the peer's record_size_limit may lower it: see
+    /// ``applyPeerRecordSizeLimit(_:)``).
     var maxOutboundPlaintext = RecordLayer.maxPlaintext
     /// Padding added to each protected record we send (bytes of zeros in TLSInnerPlaintext).
     var outboundPadding = 0
+    /// Our record_size_limit once negotiated (RFC 8449): the largest TLSInnerPlaintext (content, type byte and
+    /// padding) a protected record may carry. A longer one is `record_overflow`. `nil`: the protocol's limits only.
+    var maxInboundInnerPlaintext: Int?
+
+    /// Caps the records we send at the peer's record_size_limit (RFC 8449 §4). In TLS 1.3 the limit counts the
+    /// whole TLSInnerPlaintext, so content gets `limit - 1 - outboundPadding` bytes; never more than 2^14.
+    mutating func applyPeerRecordSizeLimit(_ limit: Int) {
+        maxOutboundPlaintext = max(1, min(Self.maxPlaintext, limit - 1 - outboundPadding))
+    }
 
     private var buffer: [UInt8] = []
     private var start = 0
@@ -84,6 +94,14 @@ struct RecordLayer {
                 continue  // dropped without further processing (§5)
             case .applicationData where readProtection != nil:
                 guard let protection = readProtection else { continue }
+                // The AEAD adds exactly its tag: this is the TLSInnerPlaintext length, known before decrypting.
+                if let limit = maxInboundInnerPlaintext, length - protection.aead.algorithm.tagLength > limit {
+                    throw TLSError.protocolViolation(
+                        alert: .recordOverflow,
+                        reason: "record of \(length - protection.aead.algorithm.tagLength) plaintext bytes exceeds "
+                            + "our record_size_limit of \(limit)")
+                }
+                // The header as received is the AEAD's additional data (§5.2).
                 let header = Array(buffer[(body.lowerBound - Self.headerLength)..<body.lowerBound])
                 let (inner, content) = try protection.open(header: header, buffer: &buffer, range: body)
                 return try checked(InboundRecord(contentType: inner, payload: Array(buffer[content]), wasEncrypted: true))

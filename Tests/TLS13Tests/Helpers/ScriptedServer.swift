@@ -31,6 +31,14 @@ final class ScriptedServer {
         case wrongHost = "wrong-host"
         case selfSigned = "self-signed"
         case unknownCA = "unknown-ca"
+        case ecdsaP521 = "ecdsa-p521"
+        case ed448 = "ed448"
+        /// An RSA-PSS key (id-RSASSA-PSS): rsa_pss_pss_* signatures.
+        case rsaPSS = "rsa-pss"
+        /// An ECDSA leaf signed with sha256WithRSAEncryption by `intermediate-rsa.pem`.
+        case rsaPKCS1Signed = "rsa-pkcs1"
+        /// A good leaf that `ocsp-revoked.der` says is revoked.
+        case revoked = "revoked"
     }
 
     /// Which keys protect a record.
@@ -138,6 +146,15 @@ final class ScriptedServer {
         var framing: Framing = .recordPerMessage
         /// Zero bytes of TLSInnerPlaintext padding in each protected record.
         var recordPadding = 0
+        /// When set and the client offered record_size_limit, sent in EncryptedExtensions (RFC 8449); the
+        /// extension is then negotiated: a protected record from the client with a longer TLSInnerPlaintext is a
+        /// ``Failure``, and the server's records respect the client's limit (unless told not to).
+        var recordSizeLimit: Int?
+        /// With a negotiated record_size_limit, cut the server's protected records to the client's limit.
+        var honorClientRecordSizeLimit = true
+        /// When set and the client sent status_request, stapled to the leaf's CertificateEntry as a
+        /// CertificateStatus (RFC 8446 §4.4.2.1).
+        var ocspResponse: [UInt8]?
 
         init(chain: Chain = .ecdsaP256) { self.chain = chain }
     }
@@ -175,6 +192,17 @@ final class ScriptedServer {
     private(set) var isHandshakeComplete = false
     private(set) var selectedSuite: CipherSuite?
     private(set) var selectedGroup: NamedGroup?
+    /// The record_size_limit the client offered (from its last ClientHello).
+    private(set) var clientRecordSizeLimit: Int?
+    /// The longest TLSInnerPlaintext of any protected record the client sent.
+    private(set) var largestReceivedInnerPlaintext = 0
+    /// The longest TLSInnerPlaintext of any protected record the server sent.
+    private(set) var largestSentInnerPlaintext = 0
+    /// Every ClientHello as received (the handshake message, header included).
+    private(set) var clientHelloBytes: [[UInt8]] = []
+
+    /// Whether record_size_limit was negotiated: the client offered it and the server answered.
+    var recordSizeLimitNegotiated: Bool { configuration.recordSizeLimit != nil && clientRecordSizeLimit != nil }
 
     // MARK: - State
 
@@ -260,6 +288,11 @@ final class ScriptedServer {
                 receivedChangeCipherSpecs += 1
             case .applicationData:
                 guard let readProtection else { throw Failure("protected record before the client has keys") }
+                let innerLength = body.count - readProtection.aead.algorithm.tagLength
+                largestReceivedInnerPlaintext = max(largestReceivedInnerPlaintext, innerLength)
+                if recordSizeLimitNegotiated, let limit = configuration.recordSizeLimit, innerLength > limit {
+                    throw Failure("client record with \(innerLength) bytes of TLSInnerPlaintext exceeds the limit \(limit)")
+                }
                 let (inner, range) = try readProtection.open(buffer: &body, range: 0..<body.count)
                 try handleRecord(inner, Array(body[range]), encrypted: true)
             default:
@@ -320,6 +353,12 @@ final class ScriptedServer {
 
     private func handleClientHello(_ hello: ClientHello, bytes: [UInt8]) throws {
         clientHellos.append(hello)
+        clientHelloBytes.append(bytes)
+        if case .recordSizeLimit(let limit)? = hello.extension(.recordSizeLimit) {
+            clientRecordSizeLimit = Int(limit)
+        } else {
+            clientRecordSizeLimit = nil
+        }
         guard case .supportedVersions(let versions)? = hello.extension(.supportedVersions), versions.contains(.tls13)
         else { throw Failure("ClientHello does not offer TLS 1.3") }
         guard let chosenSuite = configuration.cipherSuites.first(where: hello.cipherSuites.contains),
@@ -415,6 +454,9 @@ final class ScriptedServer {
         if let chosen = configuration.applicationProtocols.first(where: { offered.contains(Array($0.utf8)) }) {
             extensions.append(.applicationLayerProtocolNegotiation(Array(chosen.utf8)))
         }
+        if let limit = configuration.recordSizeLimit, clientRecordSizeLimit != nil {
+            extensions.append(.recordSizeLimit(UInt16(limit)))
+        }
         var encryptedExtensions = EncryptedExtensions(extensions: extensions)
         mutateEncryptedExtensions?(&encryptedExtensions)
         try add(.encryptedExtensions, .encryptedExtensions(encryptedExtensions), epoch: .handshake, to: &items)
@@ -425,6 +467,10 @@ final class ScriptedServer {
         }
 
         var certificate = CertificateMessage(entries: loaded.certificates.map { CertificateMessage.Entry(certData: $0) })
+        if let response = configuration.ocspResponse, hello.extension(.statusRequest) != nil, !certificate.entries.isEmpty {
+            certificate.entries[0].extensions.append(
+                RawExtension(.statusRequest, CertificateStatus(ocspResponse: response).encoded))
+        }
         mutateCertificate?(&certificate)
         try add(.certificate, .certificate(certificate), epoch: .handshake, to: &items)
 
@@ -495,8 +541,9 @@ final class ScriptedServer {
         var pendingEpoch = Epoch.plaintext
         func flush() throws {
             var start = 0
+            let size = maxContent(pendingEpoch)
             while start < pending.count {
-                let end = min(start + RecordLayer.maxPlaintext, pending.count)
+                let end = min(start + size, pending.count)
                 records.append(try seal(.handshake, pending[start..<end], epoch: pendingEpoch))
                 start = end
             }
@@ -517,7 +564,15 @@ final class ScriptedServer {
                 }
             case .record(let type, let payload, let epoch):
                 try flush()
-                records.append(try seal(type, payload[...], epoch: epoch))
+                // Cut to the client's record_size_limit when that applies (an empty record stays one record);
+                // otherwise one record, whatever its size (tests of oversize records rely on it).
+                let size = maxContent(epoch) < RecordLayer.maxPlaintext ? maxContent(epoch) : max(payload.count, 1)
+                var start = 0
+                repeat {
+                    let end = min(start + size, payload.count)
+                    records.append(try seal(type, payload[start..<end], epoch: epoch))
+                    start = end
+                } while start < payload.count
             case .raw(let bytes):
                 try flush()
                 records.append(OutboundRecord(epoch: nil, contentType: nil, bytes: bytes))
@@ -528,7 +583,19 @@ final class ScriptedServer {
         for record in records { output += record.bytes }
     }
 
+    /// The most content one record of `epoch` carries: 2^14, or (protected, with a negotiated record_size_limit
+    /// honored) the client's limit less the content type byte and the padding.
+    private func maxContent(_ epoch: Epoch) -> Int {
+        guard epoch != .plaintext, recordSizeLimitNegotiated, configuration.honorClientRecordSizeLimit,
+            let limit = clientRecordSizeLimit
+        else { return RecordLayer.maxPlaintext }
+        return max(1, min(RecordLayer.maxPlaintext, limit - 1 - configuration.recordPadding))
+    }
+
     private func seal(_ type: ContentType, _ payload: ArraySlice<UInt8>, epoch: Epoch) throws -> OutboundRecord {
+        if epoch != .plaintext {
+            largestSentInnerPlaintext = max(largestSentInnerPlaintext, payload.count + 1 + configuration.recordPadding)
+        }
         var bytes: [UInt8] = []
         switch epoch {
         case .plaintext:
