@@ -138,8 +138,15 @@ final class ScriptedServer {
         var framing: Framing = .recordPerMessage
         /// Zero bytes of TLSInnerPlaintext padding in each protected record.
         var recordPadding = 0
+        /// Serve this chain and key instead of ``chain`` (e.g. from ``ScriptedServer/loadChain(certificates:key:)``).
+        var customChain: LoadedChain?
 
         init(chain: Chain = .ecdsaP256) { self.chain = chain }
+
+        init(customChain: LoadedChain) {
+            self.chain = .ecdsaP256
+            self.customChain = customChain
+        }
     }
 
     // MARK: - Hooks
@@ -383,7 +390,7 @@ final class ScriptedServer {
 
     private func sendServerFlight(_ hello: ClientHello, clientShare: KeyShareEntry) throws {
         guard let suite, let selectedSuite, let transcript else { throw Failure("no suite") }
-        let loaded = try Self.loadChain(configuration.chain)
+        let loaded = try configuration.customChain ?? Self.loadChain(configuration.chain)
         let share = try makeKeyShare(group: clientShare.group)
         let shared = try share.sharedSecret(peerPublicKey: clientShare.keyExchange)
         var items: [Item] = []
@@ -568,6 +575,14 @@ final class ScriptedServer {
     static func loadChain(_ chain: Chain) throws -> LoadedChain {
         guard let loaded = chains[chain] else { throw Failure("unknown chain \(chain)") }
         return try loaded.get()
+    }
+
+    /// Any chain: the certificates of the PEM files `certificates` (paths under `Certs/`, in the order given,
+    /// leaf first) and the leaf's key from `key`.
+    static func loadChain(certificates: [String], key: String) throws -> LoadedChain {
+        var ders: [[UInt8]] = []
+        for file in certificates { ders += try PEM.certificates(fromFile: CertPaths.path(file)).map(\.der) }
+        return LoadedChain(certificates: ders, key: try PrivateKey(pemFile: CertPaths.path(key)))
     }
 }
 
