@@ -23,12 +23,14 @@ LOG="${SANITIZE_LOG:-$SCRATCH/sanitize.log}"
 swift build --product tls13
 export TLS13_CLI="$(swift build --show-bin-path)/tls13"
 
-# halt_on_error=0 + a report per finding would let one run show every problem, but a sanitizer report must fail
-# the run: keep the defaults (abort on the first report) and make the exit code non-zero.
-# detect_leaks=0: LeakSanitizer cannot run under ptrace-restricted sandboxes reliably and reports the Swift
-# runtime's metadata caches; leaks are checked with valgrind instead (Scripts/valgrind.sh).
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# A sanitizer report fails the run: ASan stops at the first error, TSan at the first race (halt_on_error=1).
+# LeakSanitizer (part of ASan on Linux) runs at exit; Scripts/lsan.supp suppresses the XCTest runner's own leaks.
+# SWIFT_BACKTRACE=enable=no: the sanitizers print their own reports; Swift's backtracer, attaching to a process
+# that a sanitizer aborted, can spend minutes symbolicating an instrumented binary.
+export ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$PWD/Scripts/lsan.supp:print_suppressions=1${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+export SWIFT_BACKTRACE="enable=no"
 
 swift build --build-tests --sanitize="$KIND" --scratch-path "$SCRATCH"
 mkdir -p "$(dirname "$LOG")"
@@ -38,7 +40,7 @@ STATUS=${PIPESTATUS[0]}
 set -e
 
 # A sanitizer report in the log fails the run even if the runner said otherwise.
-if grep -qE "^(==[0-9]+==ERROR: AddressSanitizer|WARNING: ThreadSanitizer|SUMMARY: (Address|Thread)Sanitizer)" "$LOG"; then
+if grep -qE "^(==[0-9]+==ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|SUMMARY: (Address|Leak|Thread)Sanitizer)" "$LOG"; then
   echo "sanitize.sh: $KIND sanitizer reported a problem (see $LOG)" >&2
   [[ $STATUS -ne 0 ]] || STATUS=1
 fi
