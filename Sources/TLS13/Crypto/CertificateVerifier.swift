@@ -56,7 +56,7 @@ protocol CertificateVerifier: Sendable {
 /// | CERT_REJECTED, EE_KEY_TOO_SMALL, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK,     |                           |
 /// | EC_KEY_EXPLICIT_PARAMS, CRL_NOT_YET_VALID, DANE_NO_MATCH               |                           |
 /// | INVALID_PURPOSE (no serverAuth); leaf keyUsage without digitalSignature | unsupported_certificate  |
-/// | PERMITTED_VIOLATION, EXCLUDED_VIOLATION (name constraints),             | certificate_unknown       |
+/// | PERMITTED_VIOLATION, EXCLUDED_VIOLATION (name constraints),            | certificate_unknown       |
 /// | UNHANDLED_CRITICAL_EXTENSION (not in libssl's table either)            |                           |
 /// | CERT_REVOKED                                                           | certificate_revoked       |
 /// | APPLICATION_VERIFICATION                                               | handshake_failure         |
