@@ -160,6 +160,41 @@ keyUsage               = critical, digitalSignature
 extendedKeyUsage       = serverAuth
 subjectAltName         = DNS:localhost, IP:127.0.0.1, IP:::1
 subjectKeyIdentifier   = hash
+
+# ---- edge/: certificate edge cases (README.md, "Edge cases") ----
+
+[ v3_edge_nc_intermediate ]
+basicConstraints       = critical, CA:TRUE, pathlen:0
+keyUsage               = critical, keyCertSign, cRLSign
+nameConstraints        = critical, permitted;DNS:allowed.example, excluded;DNS:secret.allowed.example
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_edge_ca_false_intermediate ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, keyCertSign, cRLSign
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_edge_no_bc_intermediate ]
+keyUsage               = critical, keyCertSign, cRLSign
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_edge_client_eku_intermediate ]
+basicConstraints       = critical, CA:TRUE, pathlen:0
+keyUsage               = critical, keyCertSign, cRLSign
+extendedKeyUsage       = clientAuth
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_edge_sub_ca ]
+basicConstraints       = critical, CA:TRUE
+keyUsage               = critical, keyCertSign, cRLSign
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+# The edge leaves' sections are appended by edge_leaf.
 EOF
 }
 
@@ -170,6 +205,7 @@ new_key() {
     ecdsa-p256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve -out "$out" ;;
     ecdsa-p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -pkeyopt ec_param_enc:named_curve -out "$out" ;;
     rsa2048)    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$out" 2>/dev/null ;;
+    rsa1024)    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$out" 2>/dev/null ;;
     ed25519)    openssl genpkey -algorithm ED25519 -out "$out" ;;
     ecdsa-p521) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -pkeyopt ec_param_enc:named_curve -out "$out" ;;
     ed448)      openssl genpkey -algorithm ED448 -out "$out" ;;
@@ -189,13 +225,13 @@ new_ca_db() {
   printf '%02X%s\n' $(( 0x$(openssl rand -hex 1) & 0x7f )) "$(openssl rand -hex 15)" > "$d/serial"
 }
 
-# sign <ca-db> <ca-cert or "self"> <ca-key> <csr> <out> <extensions> <start> <end>
+# sign <ca-db> <ca-cert or "self"> <ca-key> <csr> <out> <extensions> <start> <end> [digest]
 sign() {
-  local db="$1" cacert="$2" cakey="$3" csr="$4" out="$5" ext="$6" start="$7" end="$8"
+  local db="$1" cacert="$2" cakey="$3" csr="$4" out="$5" ext="$6" start="$7" end="$8" md="${9:-sha256}"
   local certarg=(-cert "$cacert")
   [[ "$cacert" == self ]] && certarg=(-selfsign)
   CA_DIR="$WORK/$db" openssl ca -batch -notext -config "$WORK/openssl.cnf" \
-    "${certarg[@]}" -keyfile "$cakey" -in "$csr" -out "$out" \
+    "${certarg[@]}" -keyfile "$cakey" -in "$csr" -out "$out" -md "$md" \
     -extensions "$ext" -startdate "$start" -enddate "$end" 2>"$WORK/ca.log" \
     || { cat "$WORK/ca.log" >&2; exit 1; }
 }
@@ -469,6 +505,160 @@ verify_extras() {
   check_ocsp ocsp-unauthorized.der "Response Verify Failure" leaf-ecdsa-p256.pem
 }
 
+# ---------------------------------------------------------------------------------------------
+# Edge cases (edge/): one deliberate property per certificate, for CertificateEdgeCaseTests.
+# Issued by ca.pem / intermediate.pem (which stay as they are) or by the edge intermediates.
+# ---------------------------------------------------------------------------------------------
+
+# name|key type|issuer (root, intermediate or an edge intermediate)|subject CN|digest|extension section
+EDGE_INTERMEDIATES=(
+  "nc-intermediate|ecdsa-p256|root|swift-tls13 Edge Name-Constrained CA|sha256|v3_edge_nc_intermediate"
+  "ca-false-intermediate|ecdsa-p256|root|swift-tls13 Edge CA:FALSE Intermediate|sha256|v3_edge_ca_false_intermediate"
+  "no-bc-intermediate|ecdsa-p256|root|swift-tls13 Edge No-basicConstraints Intermediate|sha256|v3_edge_no_bc_intermediate"
+  "client-eku-intermediate|ecdsa-p256|root|swift-tls13 Edge clientAuth-only Intermediate|sha256|v3_edge_client_eku_intermediate"
+  "pathlen-sub-ca|ecdsa-p256|intermediate|swift-tls13 Edge Sub-CA below pathlen 0|sha256|v3_edge_sub_ca"
+  "sha1-intermediate|ecdsa-p256|root|swift-tls13 Edge SHA-1-signed Intermediate|sha1|v3_intermediate"
+  "rsa1024-intermediate|rsa1024|root|swift-tls13 Edge RSA-1024 Intermediate|sha256|v3_intermediate"
+)
+
+SAN_LOCAL="subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1"
+EKU_SERVER="extendedKeyUsage = serverAuth"
+TEST_OID="1.3.6.1.4.1.55555.1.1"
+# name|key type|issuer|subject CN|digest|extension lines (';'-separated, added to the leaf defaults)
+EDGE_LEAVES=(
+  "nc-inside|ecdsa-p256|nc-intermediate|www.allowed.example|sha256|$EKU_SERVER;subjectAltName = DNS:www.allowed.example, DNS:allowed.example"
+  "nc-outside|ecdsa-p256|nc-intermediate|www.forbidden.example|sha256|$EKU_SERVER;subjectAltName = DNS:www.forbidden.example"
+  "nc-suffix|ecdsa-p256|nc-intermediate|notallowed.example|sha256|$EKU_SERVER;subjectAltName = DNS:notallowed.example"
+  "nc-mixed|ecdsa-p256|nc-intermediate|www.allowed.example|sha256|$EKU_SERVER;subjectAltName = DNS:www.allowed.example, DNS:www.forbidden.example"
+  "nc-excluded|ecdsa-p256|nc-intermediate|www.secret.allowed.example|sha256|$EKU_SERVER;subjectAltName = DNS:www.secret.allowed.example"
+  "wildcard|ecdsa-p256|intermediate|wildcard|sha256|$EKU_SERVER;subjectAltName = DNS:*.example.com, DNS:*, DNS:*.com, DNS:*.*.example.net, DNS:a.*.example.org"
+  "ip-lookalike|ecdsa-p256|intermediate|127.0.0.1|sha256|$EKU_SERVER;subjectAltName = DNS:127.0.0.1, DNS:*.0.0.1, DNS:::1"
+  "ip-only|ecdsa-p256|intermediate|localhost|sha256|$EKU_SERVER;subjectAltName = IP:127.0.0.1, IP:::1"
+  "cn-ignored|ecdsa-p256|intermediate|localhost|sha256|$EKU_SERVER;subjectAltName = DNS:other.example"
+  "critical-ext|ecdsa-p256|intermediate|localhost|sha256|$EKU_SERVER;$SAN_LOCAL;$TEST_OID = critical, ASN1:UTF8String:swift-tls13 test extension"
+  "noncritical-ext|ecdsa-p256|intermediate|localhost|sha256|$EKU_SERVER;$SAN_LOCAL;$TEST_OID = ASN1:UTF8String:swift-tls13 test extension"
+  "client-auth|ecdsa-p256|intermediate|localhost|sha256|extendedKeyUsage = clientAuth;$SAN_LOCAL"
+  "eku-both|ecdsa-p256|intermediate|localhost|sha256|extendedKeyUsage = serverAuth, clientAuth;$SAN_LOCAL"
+  "no-eku|ecdsa-p256|intermediate|localhost|sha256|$SAN_LOCAL"
+  "ca-false-leaf|ecdsa-p256|ca-false-intermediate|localhost|sha256|$EKU_SERVER;$SAN_LOCAL"
+  "no-bc-leaf|ecdsa-p256|no-bc-intermediate|localhost|sha256|$EKU_SERVER;$SAN_LOCAL"
+  "client-eku-int-leaf|ecdsa-p256|client-eku-intermediate|localhost|sha256|$EKU_SERVER;$SAN_LOCAL"
+  "pathlen-leaf|ecdsa-p256|pathlen-sub-ca|localhost|sha256|$EKU_SERVER;$SAN_LOCAL"
+  "sha1-leaf|ecdsa-p256|intermediate|localhost|sha1|$EKU_SERVER;$SAN_LOCAL"
+  "sha1-int-leaf|ecdsa-p256|sha1-intermediate|localhost|sha256|$EKU_SERVER;$SAN_LOCAL"
+  "rsa1024-leaf|rsa1024|intermediate|localhost|sha256|$EKU_SERVER;$SAN_LOCAL"
+  "rsa1024-int-leaf|ecdsa-p256|rsa1024-intermediate|localhost|sha256|$EKU_SERVER;$SAN_LOCAL"
+)
+
+EDGE_OUTPUTS=()
+for row in "${EDGE_INTERMEDIATES[@]}" "${EDGE_LEAVES[@]}"; do
+  n="${row%%|*}"
+  EDGE_OUTPUTS+=("edge/$n.pem" "edge/$n.key" "edge/$n-chain.pem")
+done
+
+edge_present() {
+  local f
+  for f in "${EDGE_OUTPUTS[@]}"; do [[ -s "$f" ]] || return 1; done
+}
+
+# edge_issuer_files <issuer>: prints "<cert> <key> <chain>" for root, intermediate or an edge CA.
+# <chain> is what a server sends above its leaf (never the root).
+edge_issuer_files() {
+  case "$1" in
+    root) echo "ca.pem ca.key /dev/null" ;;
+    intermediate) echo "intermediate.pem intermediate.key intermediate.pem" ;;
+    *) echo "edge/$1.pem edge/$1.key edge/$1-chain.pem" ;;
+  esac
+}
+
+# edge_make <row> <is-leaf>
+edge_make() {
+  local name type issuer cn md ext
+  IFS='|' read -r name type issuer cn md ext <<< "$1"
+  local cacert cakey cachain section
+  read -r cacert cakey cachain <<< "$(edge_issuer_files "$issuer")"
+  if [[ "$2" == leaf ]]; then
+    section="v3_edge_leaf_${name//-/_}"
+    {
+      echo
+      echo "[ $section ]"
+      echo "basicConstraints       = critical, CA:FALSE"
+      echo "keyUsage               = critical, digitalSignature"
+      echo "subjectKeyIdentifier   = hash"
+      echo "authorityKeyIdentifier = keyid:always"
+      tr ';' '\n' <<< "$ext"
+    } >> "$WORK/openssl.cnf"
+  else
+    section="$ext"
+  fi
+  [[ -d "$WORK/edge-$issuer" ]] || new_ca_db "edge-$issuer"
+  new_key "edge/$name.key" "$type"
+  csr "edge/$name.key" "/O=swift-tls13 tests/CN=$cn" "$WORK/edge-$name.csr"
+  sign "edge-$issuer" "$cacert" "$cakey" "$WORK/edge-$name.csr" "edge/$name.pem" "$section" \
+    "$LEAF_START" "$END" "$md"
+  cat "edge/$name.pem" "$cachain" > "edge/$name-chain.pem"
+}
+
+generate_edge() {
+  [[ -n "$WORK" ]] || { WORK="$(mktemp -d)"; export CA_DIR="$WORK"; write_config; }
+  echo "== generating edge-case certificates (edge/)"
+  mkdir -p edge
+  local row
+  for row in "${EDGE_INTERMEDIATES[@]}"; do edge_make "$row" intermediate; done
+  for row in "${EDGE_LEAVES[@]}"; do edge_make "$row" leaf; done
+}
+
+# X509_V_ERR_* numbers (OpenSSL 3.x): 79 invalid CA, 25 path length exceeded, 26 invalid purpose, 34 unhandled critical
+# extension, 47 permitted subtree violation, 48 excluded subtree violation, 62 hostname mismatch,
+# 64 IP address mismatch, 66 EE key too small, 67 CA key too small, 68 CA md too weak.
+verify_edge() {
+  echo "== verifying edge/"
+  # -auth_level 2 is the library's security level; `openssl verify` has none by default.
+  local V=(-CAfile ca.pem -purpose sslserver -auth_level 2)
+  e() { echo "-untrusted edge/$1-chain.pem edge/$1.pem"; }
+  # shellcheck disable=SC2046
+  {
+  check "nc-intermediate" OK -CAfile ca.pem edge/nc-intermediate.pem
+  check "nc-inside www.allowed.example" OK "${V[@]}" -verify_hostname www.allowed.example $(e nc-inside)
+  check "nc-inside allowed.example" OK "${V[@]}" -verify_hostname allowed.example $(e nc-inside)
+  check "nc-outside" "error 47 at 0" "${V[@]}" -verify_hostname www.forbidden.example $(e nc-outside)
+  check "nc-suffix (label boundary)" "error 47 at 0" "${V[@]}" -verify_hostname notallowed.example $(e nc-suffix)
+  check "nc-mixed for the allowed name" "error 47 at 0" "${V[@]}" -verify_hostname www.allowed.example $(e nc-mixed)
+  check "nc-excluded" "error 48 at 0" "${V[@]}" -verify_hostname www.secret.allowed.example $(e nc-excluded)
+  check "wildcard a.example.com" OK "${V[@]}" -verify_hostname a.example.com $(e wildcard)
+  check "wildcard example.com" "error 62 at 0" "${V[@]}" -verify_hostname example.com $(e wildcard)
+  check "wildcard a.b.example.com" "error 62 at 0" "${V[@]}" -verify_hostname a.b.example.com $(e wildcard)
+  check "wildcard: '*' alone, localhost" "error 62 at 0" "${V[@]}" -verify_hostname localhost $(e wildcard)
+  check "ip-lookalike for IP 127.0.0.1" "error 64 at 0" "${V[@]}" -verify_ip 127.0.0.1 $(e ip-lookalike)
+  check "ip-lookalike for IP ::1" "error 64 at 0" "${V[@]}" -verify_ip ::1 $(e ip-lookalike)
+  check "ip-only for IP 127.0.0.1" OK "${V[@]}" -verify_ip 127.0.0.1 $(e ip-only)
+  # With no DNS SAN, `openssl verify` falls back to the subject CN (CN=localhost): accepted here, but
+  # OpenSSLCertificateVerifier sets X509_CHECK_FLAG_NEVER_CHECK_SUBJECT and rejects it.
+  check "ip-only for localhost (CLI uses the CN)" OK "${V[@]}" -verify_hostname localhost $(e ip-only)
+  check "cn-ignored for localhost" "error 62 at 0" "${V[@]}" -verify_hostname localhost $(e cn-ignored)
+  check "critical-ext" "error 34 at 0" "${V[@]}" -verify_hostname localhost $(e critical-ext)
+  check "noncritical-ext" OK "${V[@]}" -verify_hostname localhost $(e noncritical-ext)
+  check "client-auth" "error 26 at 0" "${V[@]}" -verify_hostname localhost $(e client-auth)
+  check "eku-both" OK "${V[@]}" -verify_hostname localhost $(e eku-both)
+  check "no-eku" OK "${V[@]}" -verify_hostname localhost $(e no-eku)
+  check "client-eku-int-leaf" "error 26 at 1" "${V[@]}" -verify_hostname localhost $(e client-eku-int-leaf)
+  check "ca-false-leaf" "error 79 at 1" "${V[@]}" -verify_hostname localhost $(e ca-false-leaf)
+  # RFC 5280 §4.2.1.9: no basicConstraints (even with keyUsage keyCertSign) means not a CA.
+  check "no-bc-leaf" "error 79 at 1" "${V[@]}" -verify_hostname localhost $(e no-bc-leaf)
+  check "pathlen-leaf" "error 25 at 2" "${V[@]}" -verify_hostname localhost $(e pathlen-leaf)
+  check "sha1-leaf" "error 68 at 0" "${V[@]}" -verify_hostname localhost $(e sha1-leaf)
+  check "sha1-leaf without -auth_level" OK -CAfile ca.pem -purpose sslserver $(e sha1-leaf)
+  check "sha1-int-leaf" "error 68 at 1" "${V[@]}" -verify_hostname localhost $(e sha1-int-leaf)
+  check "rsa1024-leaf" "error 66 at 0" "${V[@]}" -verify_hostname localhost $(e rsa1024-leaf)
+  check "rsa1024-int-leaf" "error 67 at 1" "${V[@]}" -verify_hostname localhost $(e rsa1024-int-leaf)
+  }
+  local row n
+  for row in "${EDGE_INTERMEDIATES[@]}" "${EDGE_LEAVES[@]}"; do
+    n="${row%%|*}"
+    check_pair "edge/$n.pem" "edge/$n.key"
+  done
+}
+
 if [[ "$MODE" == --force ]] || { [[ "$MODE" != --verify ]] && ! all_present; }; then
   generate
   generate_clients
@@ -480,6 +670,10 @@ elif [[ "$MODE" != --verify ]] && ! extras_present; then
 elif [[ "$MODE" != --verify ]]; then
   echo "== all files present (use --force to regenerate)"
 fi
+if [[ "$MODE" != --verify ]] && { [[ "$MODE" == --force ]] || ! edge_present; }; then
+  generate_edge
+fi
 verify_clients
 verify_extras
+verify_edge
 verify_all

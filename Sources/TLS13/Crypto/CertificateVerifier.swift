@@ -48,7 +48,8 @@ extension CertificateVerifier {
 /// * purpose `sslserver` (`X509_PURPOSE_SSL_SERVER`): extendedKeyUsage, when present, contains serverAuth;
 /// * the name: `X509_VERIFY_PARAM_set1_host` with `X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
 ///   X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS` (subjectAltName only, the CN is never used; `*.example.com` matches
-///   one label, `f*.example.com` matches nothing), or `X509_VERIFY_PARAM_set1_ip_asc` for an IP literal;
+///   one label, `f*.example.com` matches nothing), or `X509_VERIFY_PARAM_set1_ip_asc` for an IP literal; a
+///   `hostname` that is not a plain DNS name (a leading dot, an empty label, a `*`) is a configuration error;
 /// * then, on the leaf: when it has a keyUsage extension, it must include digitalSignature (RFC 8446 §4.4.2.2).
 ///
 /// ## Alerts
@@ -72,6 +73,8 @@ extension CertificateVerifier {
 /// | CERT_REJECTED, EE_KEY_TOO_SMALL, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK,     |                           |
 /// | EC_KEY_EXPLICIT_PARAMS, CRL_NOT_YET_VALID, DANE_NO_MATCH               |                           |
 /// | INVALID_PURPOSE (no serverAuth); leaf keyUsage without digitalSignature | unsupported_certificate  |
+/// | PERMITTED_VIOLATION, EXCLUDED_VIOLATION (name constraints),            | certificate_unknown       |
+/// | UNHANDLED_CRITICAL_EXTENSION (not in libssl's table either)            |                           |
 /// | CERT_REVOKED                                                           | certificate_revoked       |
 /// | APPLICATION_VERIFICATION                                               | handshake_failure         |
 /// | OUT_OF_MEM, INVALID_CALL, STORE_LOOKUP, UNSPECIFIED                    | internal_error (4)        |
@@ -151,7 +154,12 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         X509_VERIFY_PARAM_set_time(param, time_t(truncatingIfNeeded: now))
         if var name = hostname {
             if name.hasSuffix(".") { name.removeLast() }  // absolute DNS name "example.com."
-            guard !name.isEmpty, !name.utf8.contains(0) else {
+            // A reference name is a plain DNS name. libcrypto would treat a leading "." as "any subdomain
+            // of" (".example.com" accepts a certificate for www.example.com) and match a "*" in it against
+            // the certificate's wildcards, so neither may reach X509_VERIFY_PARAM_set1_host.
+            guard !name.isEmpty, !name.utf8.contains(0), !name.hasPrefix("."), !name.hasSuffix("."),
+                  !name.contains(".."), !name.contains("*")
+            else {
                 throw .invalidConfiguration("invalid server name \"\(hostname ?? "")\"")
             }
             X509_VERIFY_PARAM_set_hostflags(
@@ -213,14 +221,29 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         let reason: String
         switch code {
         case X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH:
-            let wanted = code == X509_V_ERR_IP_ADDRESS_MISMATCH ? (ipAddress ?? "") : (hostname ?? "")
-            let names = leaf.dnsNames + leaf.ipAddresses
+            let isIP = code == X509_V_ERR_IP_ADDRESS_MISMATCH
+            let wanted = isIP ? (ipAddress ?? "") : (hostname ?? "")
+            let (dnsNames, ipAddresses) = (leaf.dnsNames, leaf.ipAddresses)
+            let names = dnsNames + ipAddresses
             if names.isEmpty {
                 reason = "certificate has no subjectAltName DNS or IP names, so it does not match \(wanted) "
                     + "(subject \(leaf.subject); the CN is not used)"
+            } else if isIP && ipAddresses.isEmpty {
+                reason = "certificate for \(names.joined(separator: ", ")) does not match \(wanted): an IP address "
+                    + "matches only iPAddress names, and the certificate has DNS names only"
+            } else if !isIP && dnsNames.isEmpty {
+                reason = "certificate for \(names.joined(separator: ", ")) does not match \(wanted): a host name "
+                    + "matches only DNS names, and the certificate has IP addresses only (the CN is not used)"
             } else {
                 reason = "certificate for \(names.joined(separator: ", ")) does not match \(wanted)"
             }
+        case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
+            let oids = unsupportedCriticalExtensions(culprit)
+            reason = "\(text)\(oids.isEmpty ? "" : " " + oids.joined(separator: ", ")) (\(describe(culprit, depth: depth)))"
+        case X509_V_ERR_PERMITTED_VIOLATION, X509_V_ERR_EXCLUDED_VIOLATION:
+            let names = culprit.dnsNames + culprit.ipAddresses
+            reason = "\(text): \(names.isEmpty ? "the subject" : names.joined(separator: ", ")) of "
+                + "\(describe(culprit, depth: depth)) is outside an issuing CA's name constraints"
         case X509_V_ERR_CERT_HAS_EXPIRED:
             reason = "certificate has expired (notAfter \(culprit.notAfter), \(describe(culprit, depth: depth)))"
         case X509_V_ERR_CERT_NOT_YET_VALID:
@@ -232,6 +255,26 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
             reason = "\(text) (\(describe(culprit, depth: depth)))"
         }
         return .certificateRejected(alert: alert, reason: reason)
+    }
+
+    /// The OIDs of `certificate`'s critical extensions that libcrypto does not process.
+    private static func unsupportedCriticalExtensions(_ certificate: X509Certificate) -> [String] {
+        var oids: [String] = []
+        let count = X509_get_ext_count(certificate.pointer)
+        var index: Int32 = 0
+        while index < count {
+            defer { index += 1 }
+            guard let ext = X509_get_ext(certificate.pointer, index), X509_EXTENSION_get_critical(ext) == 1,
+                  X509_supported_extension(ext) == 0, let object = X509_EXTENSION_get_object(ext)
+            else { continue }
+            var buffer = [CChar](repeating: 0, count: 128)
+            let length = OBJ_obj2txt(&buffer, Int32(buffer.count), object, 1)
+            guard length > 0 else { continue }
+            oids.append(String(decoding: buffer.prefix(min(Int(length), buffer.count - 1)).map(UInt8.init(bitPattern:)),
+                               as: UTF8.self))
+        }
+        ERR_clear_error()
+        return oids
     }
 
     private static func describe(_ certificate: X509Certificate, depth: Int32) -> String {

@@ -155,8 +155,15 @@ final class ScriptedServer {
         /// When set and the client sent status_request, stapled to the leaf's CertificateEntry as a
         /// CertificateStatus (RFC 8446 §4.4.2.1).
         var ocspResponse: [UInt8]?
+        /// Serve this chain and key instead of ``chain`` (e.g. from ``ScriptedServer/loadChain(certificates:key:)``).
+        var customChain: LoadedChain?
 
         init(chain: Chain = .ecdsaP256) { self.chain = chain }
+
+        init(customChain: LoadedChain) {
+            self.chain = .ecdsaP256
+            self.customChain = customChain
+        }
     }
 
     // MARK: - Hooks
@@ -422,7 +429,7 @@ final class ScriptedServer {
 
     private func sendServerFlight(_ hello: ClientHello, clientShare: KeyShareEntry) throws {
         guard let suite, let selectedSuite, let transcript else { throw Failure("no suite") }
-        let loaded = try Self.loadChain(configuration.chain)
+        let loaded = try configuration.customChain ?? Self.loadChain(configuration.chain)
         let share = try makeKeyShare(group: clientShare.group)
         let shared = try share.sharedSecret(peerPublicKey: clientShare.keyExchange)
         var items: [Item] = []
@@ -635,6 +642,14 @@ final class ScriptedServer {
     static func loadChain(_ chain: Chain) throws -> LoadedChain {
         guard let loaded = chains[chain] else { throw Failure("unknown chain \(chain)") }
         return try loaded.get()
+    }
+
+    /// Any chain: the certificates of the PEM files `certificates` (paths under `Certs/`, in the order given,
+    /// leaf first) and the leaf's key from `key`.
+    static func loadChain(certificates: [String], key: String) throws -> LoadedChain {
+        var ders: [[UInt8]] = []
+        for file in certificates { ders += try PEM.certificates(fromFile: CertPaths.path(file)).map(\.der) }
+        return LoadedChain(certificates: ders, key: try PrivateKey(pemFile: CertPaths.path(key)))
     }
 }
 
