@@ -93,6 +93,13 @@ struct ShimTest {
         let earlyData: [UInt8]? =
             isResume && c.enableEarlyData && c.shimWritesFirst && offered?.allowsEarlyData == true
             ? Self.initialWrite : nil
+        if let earlyData, let offered, UInt64(earlyData.count) > UInt64(offered.maxEarlyDataSize) {
+            throw .unimplemented(
+                "early data longer than the ticket's max_early_data_size: the library sends all of it as 0-RTT or none")
+        }
+        if earlyData != nil, c.exportKeyingMaterial > 0 {
+            throw .unimplemented("exporting keys during 0-RTT: TLSConnection.connect returns after the handshake")
+        }
 
         let relay: ShimRelay
         do throws(ShimFailure) {
