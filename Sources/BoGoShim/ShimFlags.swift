@@ -62,6 +62,10 @@ struct ConnectionFlags: Equatable {
     var implicitHandshake = false
     var readSize = 512
     var expectPeerCertFile: String?
+    /// bssl_shim's verify callback fails; the library has no hook to fail verification on demand, so this
+    /// is honoured only where the callback would not run (a resumption without `-reverify-on-resume`).
+    var verifyFail = false
+    var reverifyOnResume = false
 }
 
 /// What the command line asks of the shim.
@@ -168,7 +172,7 @@ extension ShimFlags {
             "-expect-ticket-supports-early-data", "-expect-accept-early-data", "-expect-reject-early-data",
             "-expect-no-offer-early-data", "-use-export-context", "-shim-writes-first", "-shim-shuts-down",
             "-check-close-notify", "-expect-session-miss", "-expect-no-session", "-key-update",
-            "-implicit-handshake":
+            "-implicit-handshake", "-verify-fail", "-reverify-on-resume":
             return .bool
         case "-server", "-dtls", "-quic", "-no-tls13":
             return .bool
@@ -248,6 +252,8 @@ extension ConnectionFlags {
             guard let n = int(), n > 0 else { return "bad value for -read-size" }
             readSize = n
         case "-expect-peer-cert-file": expectPeerCertFile = string
+        case "-verify-fail": verifyFail = true
+        case "-reverify-on-resume": reverifyOnResume = true
         default: return "flag \(name) has no setting"
         }
         return nil

@@ -151,6 +151,9 @@ struct ShimTest {
         _ connection: TLSConnection, info: TLSSessionInfo, flags c: ConnectionFlags, isResume: Bool,
         offered: TLSSession?
     ) throws(ShimOutcome) {
+        if c.verifyFail, !info.resumed || c.reverifyOnResume {
+            throw .unimplemented("-verify-fail: no hook to make certificate verification fail on demand")
+        }
         if c.expectHRR, !info.usedHelloRetryRequest { throw .failed("expected a HelloRetryRequest") }
         if c.expectNoHRR, info.usedHelloRetryRequest { throw .failed("unexpected HelloRetryRequest") }
         if let id = c.expectCurveID, info.group?.rawValue != UInt16(truncatingIfNeeded: id) {
