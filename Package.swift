@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "TLS13", targets: ["TLS13"]),
         .executable(name: "tls13", targets: ["TLS13CLI"]),
+        .executable(name: "tls13-bogo-shim", targets: ["BoGoShim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,10 +29,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The BoGo shim: runs BoringSSL's TLS test suite against the client (Docs/Interop.md, "BoGo").
+        .executableTarget(
+            name: "BoGoShim",
+            dependencies: ["TLS13"]
+        ),
         .testTarget(
             name: "TLS13Tests",
             // TLS13CLI: unit tests of the CLI's HTTP parser, URL and option handling (`@testable import`).
-            dependencies: ["TLS13", "TLS13CLI"],
+            // BoGoShim: unit tests of the shim's flag parsing.
+            dependencies: ["TLS13", "TLS13CLI", "BoGoShim"],
             exclude: ["Vectors"]
         ),
     ],

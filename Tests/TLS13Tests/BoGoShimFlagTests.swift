@@ -1,0 +1,111 @@
+import Testing
+@testable import BoGoShim
+
+/// The BoGo shim's command-line parsing (BoringSSL's `test_config.cc` conventions).
+@Suite struct BoGoShimFlagTests {
+    private func flags(_ arguments: [String]) throws -> ShimFlags {
+        guard case .run(let flags) = ShimFlags.parse(arguments) else {
+            Issue.record("expected a runnable command for \(arguments), got \(ShimFlags.parse(arguments))")
+            throw CancellationError()
+        }
+        return flags
+    }
+
+    @Test func handshakerProbe() {
+        #expect(ShimFlags.parse(["-is-handshaker-supported"]) == .handshakerProbe)
+    }
+
+    @Test func basicConnectionFlags() throws {
+        let f = try flags(["-port", "4433", "-shim-id", "18446744073709551615", "-ipv6", "-resume-count", "2"])
+        #expect(f.port == 4433)
+        #expect(f.shimID == UInt64.max)
+        #expect(f.ipv6)
+        #expect(f.resumeCount == 2)
+        #expect(f.connection(0) == ConnectionFlags())
+    }
+
+    @Test func vectorFlagsAppendAndPrefixesTargetOneConnection() throws {
+        let f = try flags([
+            "-curves", "29", "-curves", "23", "-on-resume-curves", "24",
+            "-on-initial-expect-curve-id", "29", "-on-resume-expect-session-miss", "-on-retry-expect-alpn", "foo",
+        ])
+        #expect(f.initial.curves == [29, 23])
+        #expect(f.resume.curves == [29, 23, 24])
+        #expect(f.initial.expectCurveID == 29)
+        #expect(f.resume.expectCurveID == nil)
+        #expect(!f.initial.expectSessionMiss && f.resume.expectSessionMiss)
+        #expect(f.retry.expectALPN == "foo" && f.resume.expectALPN == nil)
+        #expect(f.connection(1) == f.resume && f.connection(2) == f.resume)
+    }
+
+    @Test func alpnWireFormat() throws {
+        let f = try flags(["-advertise-alpn", "\u{3}foo\u{2}h2", "-expect-alpn", "foo"])
+        #expect(f.initial.advertiseALPN == ["foo", "h2"])
+        #expect(f.initial.expectALPN == "foo")
+        #expect(ConnectionFlags.decodeALPN("\u{5}foo") == nil)
+        #expect(ConnectionFlags.decodeALPN("") == [])
+    }
+
+    @Test func exporterAndShutdownFlags() throws {
+        let f = try flags([
+            "-export-keying-material", "32", "-export-label", "label", "-export-context", "ctx", "-use-export-context",
+            "-shim-writes-first", "-shim-shuts-down", "-check-close-notify", "-key-update", "-async",
+            "-implicit-handshake",
+        ])
+        let c = f.initial
+        #expect(c.exportKeyingMaterial == 32 && c.exportLabel == "label" && c.exportContext == "ctx" && c.useExportContext)
+        #expect(c.shimWritesFirst && c.shimShutsDown && c.checkCloseNotify && c.keyUpdate && c.implicitHandshake)
+    }
+
+    @Test func unimplementedFlagsAndModes() {
+        for arguments in [["-server"], ["-dtls"], ["-quic"], ["-no-tls13"], ["-max-version", "771"],
+                          ["-expect-version", "771"], ["-enable-grease"], ["-on-resume-send-alert"]] {
+            guard case .unimplemented(let reason) = ShimFlags.parse(["-port", "1"] + arguments) else {
+                Issue.record("\(arguments) should be unimplemented")
+                continue
+            }
+            #expect(!reason.isEmpty)
+        }
+        guard case .run(let f) = ShimFlags.parse(["-max-version", "772", "-min-version", "772"]) else {
+            Issue.record("a TLS 1.3 version range must run")
+            return
+        }
+        #expect(f.initial.maxVersion == 0x0304 && f.initial.minVersion == 0x0304)
+    }
+
+    @Test func malformedValuesAreUsageErrors() {
+        for arguments in [["-port"], ["-port", "x"], ["-curves", "abc"], ["-resume-count", "-1"], ["-advertise-alpn", "\u{9}x"]] {
+            guard case .invalid = ShimFlags.parse(arguments) else {
+                Issue.record("\(arguments) should be invalid, got \(ShimFlags.parse(arguments))")
+                continue
+            }
+        }
+    }
+
+    @Test func configurationFromFlags() throws {
+        var c = ConnectionFlags()
+        c.curves = [23, 29]
+        c.verifyPrefs = [0x0401, 0x0804]  // rsa_pkcs1_sha256 is dropped: TLS 1.2 only
+        c.advertiseALPN = ["foo"]
+        c.hostName = "example.test"
+        let config = try ShimTest.configuration(for: c)
+        #expect(config.supportedGroups.map(\.rawValue) == [23, 29])
+        #expect(config.keyShareGroups.map(\.rawValue) == [23])
+        #expect(config.signatureAlgorithms.map(\.rawValue) == [0x0804])
+        #expect(config.applicationProtocols == ["foo"])
+        #expect(config.serverName == "example.test")
+        #expect(!config.verifyCertificates)
+
+        var p521 = ConnectionFlags()
+        p521.curves = [25]
+        #expect(throws: ShimOutcome.self) { try ShimTest.configuration(for: p521) }
+        var signing = ConnectionFlags()
+        signing.signingPrefs = [0x0804]
+        #expect(throws: ShimOutcome.self) { try ShimTest.configuration(for: signing) }
+    }
+
+    @Test func pemCertificatesDecode() {
+        let pem = "-----BEGIN CERTIFICATE-----\nAAEC\nAw==\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n/w==\n-----END CERTIFICATE-----\n"
+        #expect(ShimTest.derCertificates(inPEM: pem) == [[0, 1, 2, 3], [0xFF]])
+    }
+}
