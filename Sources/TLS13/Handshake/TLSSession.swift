@@ -86,8 +86,11 @@ public struct TLSSession: Sendable, Hashable {
         w.writeUInt32(UInt32(truncatingIfNeeded: UInt64(bitPattern: receivedAtMilliseconds) >> 32))
         w.writeUInt32(UInt32(truncatingIfNeeded: UInt64(bitPattern: receivedAtMilliseconds)))
         w.writeUInt32(maxEarlyDataSize)
-        w.writeVector(1, Array((applicationProtocol ?? "").utf8))
-        w.writeVector(2, Array(serverName.utf8))
+        // Never longer than the length prefix allows: an ALPN name that was not valid UTF-8 decodes with
+        // 3-byte replacement characters and can exceed 255 bytes (found by fuzzing). A clipped name no
+        // longer matches any offered protocol, so such a session simply never sends 0-RTT data.
+        w.writeVector(1, Array((applicationProtocol ?? "").utf8.prefix(255)))
+        w.writeVector(2, Array(serverName.utf8.prefix(0xFFFF)))
         w.writeUInt8(certificateVerified ? 1 : 0)
         w.writeVector(1, psk.bytes)
         return w.bytes
