@@ -65,7 +65,8 @@ build_module() {
     mkdir -p "$OUT/modules"
     local sources
     mapfile -t sources < <(find Sources/TLS13 -name '*.swift' | sort)
-    if (($(newest "${sources[@]}" Scripts/fuzz.sh) < $(mtime "$OUT/TLS13.o"))); then
+    local flags="${COMMON[*]} $("$SWIFTC" --version 2>&1 | head -n 1)"
+    if (($(newest "${sources[@]}") < $(mtime "$OUT/TLS13.o"))) && [[ "$(cat "$OUT/TLS13.flags" 2>/dev/null)" == "$flags" ]]; then
         return
     fi
     echo "fuzz.sh: compiling TLS13 with -DTLS13_FUZZING -sanitize=fuzzer,address…" >&2
@@ -73,6 +74,7 @@ build_module() {
         -c "${sources[@]}" -o "$OUT/TLS13.o.tmp" \
         -emit-module -emit-module-path "$OUT/modules/TLS13.swiftmodule"
     mv "$OUT/TLS13.o.tmp" "$OUT/TLS13.o"
+    echo "$flags" >"$OUT/TLS13.flags"
 }
 
 build_target() {
@@ -96,7 +98,7 @@ build_seedgen() {
     rt=$(ls /opt/swift/usr/lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -n 1 || true)
     [[ -n "$rt" ]] || rt=$("$SWIFTC" -print-target-info | sed -n 's/.*"runtimeResourcePath": "\(.*\)".*/\1/p')/clang/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a
     echo "fuzz.sh: linking $OUT/seedgen…" >&2
-    quiet_link "$SWIFTC" -swift-version 6 -O -g -DTLS13_FUZZING -sanitize=address -I Sources/COpenSSL -I "$OUT/modules" \
+    quiet_link "$SWIFTC" -swift-version 5 -O -g -DTLS13_FUZZING -sanitize=address -I Sources/COpenSSL -I "$OUT/modules" \
         Fuzz/Tools/seedgen.swift "$OUT/TLS13.o" -lcrypto -Xlinker "$rt" -lstdc++ -o "$OUT/seedgen"
 }
 
@@ -156,7 +158,7 @@ case "$1" in
         ;;
     seeds)
         build_seedgen
-        "$OUT/seedgen" "$(pwd)"
+        ASAN_OPTIONS=detect_leaks=0 "$OUT/seedgen" "$(pwd)"
         ;;
     *)
         [[ $# -ge 2 ]] && is_target "$1" && [[ "$2" =~ ^[0-9]+$ ]] || usage

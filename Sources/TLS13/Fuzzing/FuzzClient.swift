@@ -27,7 +27,8 @@ public func _fuzzClientFixInput(_ input: [UInt8]) -> (input: [UInt8], state: Str
     var reader = FuzzInput(input)
     let options = FuzzClientOptions(config: reader.byte(), chunk: reader.byte(), actions: reader.byte())
     let result = FuzzClient.run(options, stream: reader.rest())
-    return (options.bytes + result.stream, result.state.description)
+    let outcome = result.error.map { "\(result.state) (\($0))" } ?? result.state.description
+    return (options.bytes + result.stream, outcome)
 }
 
 /// The three option bytes of a client-target input.
@@ -76,6 +77,8 @@ final class FuzzClient {
     private var updatedKeys = false
     private var exported = false
     private(set) var failed = false
+    /// The error that ended the connection, if one did.
+    private(set) var error: TLSError?
     /// What the client wrote after the last feed.
     private(set) var lastOutput: [UInt8] = []
 
@@ -87,6 +90,7 @@ final class FuzzClient {
     struct Result {
         var stream: [UInt8]
         var state: ClientState
+        var error: TLSError?
     }
 
     static func run(_ options: FuzzClientOptions, stream: [UInt8]) -> Result {
@@ -127,6 +131,7 @@ final class FuzzClient {
         }
         driver.finish()
         result.state = client.state
+        result.error = driver.error
         return result
     }
 
@@ -181,6 +186,7 @@ final class FuzzClient {
 
     private func fail(_ error: TLSError) {
         failed = true
+        self.error = error
         if case .internalError(let reason) = error {
             fuzzCheck(false, "peer input caused internal_error: \(reason)")
         }

@@ -1,6 +1,6 @@
 #if TLS13_FUZZING
 /// Fuzzing builds only: one record of a server flight for ``_fuzzBuildClientInput(config:chunk:actions:flight:)``.
-public enum _FuzzServerRecord {
+public enum _FuzzServerRecord: Sendable {
     /// A plaintext handshake record. A ServerHello or HelloRetryRequest in it is given the fuzzing client's
     /// legacy_session_id as its echo, so recorded flights (RFC 8448, `openssl s_server`) fit the client.
     case plaintextHandshake([UInt8])
