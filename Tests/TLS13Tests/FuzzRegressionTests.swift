@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+@testable import TLS13
+
+/// Inputs of the libFuzzer targets (`Docs/Fuzzing.md`) replayed through the normal build (real AEADs, no
+/// fuzzing code): every crasher the fuzzers found (`Vectors/fuzz-regressions/`), and the committed seed corpus
+/// (`Fuzz/Corpus/`). A peer's bytes may only ever produce a ``TLSError``: these tests fail on a trap as much as
+/// on a wrong outcome.
+@Suite struct FuzzRegressionTests {
+    // MARK: - The committed corpus
+
+    /// Client seeds that `Fuzz/Tools/seedgen.swift` builds to fail on purpose, and the alert each gets.
+    static let failingClientSeeds: [String: AlertDescription] = [
+        "gen-openssl-rsa2048-alpn-no-alpn-offered": .unsupportedExtension,
+        "gen-openssl-resumption-early-data-psk-without-early-data": .unsupportedExtension,
+        "gen-rfc8448-s3-adapted-no-sni": .unsupportedExtension,
+        "gen-rfc8448-s3-sni": .unsupportedExtension,
+        "gen-rfc8448-s5-hrr": .unsupportedExtension,
+    ]
+
+    @Test func clientSeedsCompleteTheHandshakeWithRealRecordProtection() throws {
+        let files = FuzzReplay.files(in: FuzzReplay.fuzzRoot.appendingPathComponent("Corpus/client"))
+        #expect(files.count >= 20, "Fuzz/Corpus/client has \(files.count) files")
+        var connected = 0
+        for file in files {
+            let name = file.lastPathComponent
+            let outcome = try FuzzReplay.client(Array(try Data(contentsOf: file)))
+            if !name.hasPrefix("gen-") { continue }  // only: no trap
+            if let alert = Self.failingClientSeeds[name] {
+                #expect(outcome.state == .failed, "\(name)")
+                #expect(outcome.error?.alert == alert, "\(name): \(String(describing: outcome.error))")
+            } else {
+                #expect(outcome.state == .connected, "\(name): \(outcome.state) \(String(describing: outcome.error))")
+                #expect(outcome.error == nil, "\(name): \(String(describing: outcome.error))")
+                #expect(outcome.events.contains(.handshakeComplete), "\(name)")
+                if outcome.state == .connected { connected += 1 }
+            }
+        }
+        #expect(connected >= 15)
+    }
+
+    @Test func clientSeedReachesPostHandshakeMessages() throws {
+        let file = FuzzReplay.fuzzRoot.appendingPathComponent("Corpus/client/gen-openssl-ecdsa-p256-fix-keyupdate")
+        let outcome = try FuzzReplay.client(Array(try Data(contentsOf: file)))
+        #expect(outcome.events.contains(.peerKeyUpdate(replyQueued: true)))
+        #expect(outcome.events.filter { if case .newSessionTicket = $0 { true } else { false } }.count == 2)
+        #expect(outcome.events.contains(.applicationData(Array("HTTP/1.1 200 OK\r\n\r\nhello".utf8))))
+        #expect(outcome.events.last == .peerClosed)
+    }
+
+    @Test func messageAndRecordSeedsReplayWithoutTrapping() throws {
+        let messages = FuzzReplay.files(in: FuzzReplay.fuzzRoot.appendingPathComponent("Corpus/messages"))
+        #expect(messages.count >= 100)
+        var parsed = 0
+        for file in messages {
+            if (try? FuzzReplay.messages(Array(try Data(contentsOf: file)))) != nil { parsed += 1 }
+        }
+        // The seeds are real messages and extension blocks: nearly all of them parse.
+        #expect(parsed * 10 >= messages.count * 9, "\(parsed) of \(messages.count) message seeds parse")
+
+        let records = FuzzReplay.files(in: FuzzReplay.fuzzRoot.appendingPathComponent("Corpus/record"))
+        #expect(records.count >= 5)
+        for file in records {
+            _ = FuzzReplay.record(Array(try Data(contentsOf: file)))
+        }
+        let null = try Data(contentsOf: FuzzReplay.fuzzRoot.appendingPathComponent("Corpus/record/gen-null-aes128gcm"))
+        let replay = FuzzReplay.record(Array(null))
+        let failure = replay.error
+        #expect(failure == nil)
+        #expect(replay.records.map(\.contentType).last == .alert)
+        #expect(replay.records.allSatisfy { $0.wasEncrypted })
+    }
+
+    // MARK: - Crashers (Vectors/fuzz-regressions/)
+
+    /// Every regression input replays through its target's normal API without trapping.
+    @Test func everyRegressionInputReplays() throws {
+        let root = VectorPaths.root.appendingPathComponent("fuzz-regressions")
+        for target in ["client", "messages", "record"] {
+            for file in FuzzReplay.files(in: root.appendingPathComponent(target)) {
+                let input = Array(try Data(contentsOf: file))
+                switch target {
+                case "client": _ = try FuzzReplay.client(input)
+                case "messages": _ = try? FuzzReplay.messages(input)
+                default: _ = FuzzReplay.record(input)
+                }
+            }
+        }
+    }
+}
