@@ -122,7 +122,9 @@ run_target() {
     local log="$OUT/logs/$target-$(date -u +%Y%m%dT%H%M%S).log"
     echo "fuzz.sh: running $target for ${seconds}s (log: $log)" >&2
     local status=0
-    "$OUT/fuzz-$target" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len="$(max_len "$target")" \
+    # Without the Swift runtime's backtracer libFuzzer's own handler saves the input at once (replay shows the
+    # Swift stack).
+    SWIFT_BACKTRACE=enable=no "$OUT/fuzz-$target" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len="$(max_len "$target")" \
         -timeout=10 -print_final_stats=1 -artifact_prefix="Fuzz/Crashes/$target-" "$@" \
         "$scratch" "Fuzz/Corpus/$target" >"$log" 2>&1 || status=$?
     if ((status != 0)); then
@@ -149,12 +151,14 @@ case "$1" in
         target=$2
         shift 2
         build_target "$target"
-        "$OUT/fuzz-$target" -rss_limit_mb=2048 "$@"
+        # The Swift runtime prints the stack; not interactive, so it never waits for a terminal.
+        SWIFT_BACKTRACE=interactive=no "$OUT/fuzz-$target" -rss_limit_mb=2048 "$@" </dev/null
         ;;
     minimize)
         [[ $# -eq 3 ]] && is_target "$2" || usage
         build_target "$2"
-        "$OUT/fuzz-$2" -rss_limit_mb=2048 -minimize_crash=1 -max_total_time=120 -exact_artifact_path="$3.min" "$3"
+        SWIFT_BACKTRACE=enable=no "$OUT/fuzz-$2" -rss_limit_mb=2048 -minimize_crash=1 -max_total_time=120 \
+            -exact_artifact_path="$3.min" "$3" </dev/null
         ;;
     seeds)
         build_seedgen

@@ -250,6 +250,11 @@ let session: [UInt8] = Array("TLS13SESSION1".utf8) + u16(8) + Array("ticket-1".u
     + [1, 2, 3, 4] + [0, 0, 1, 0x8b, 0xcf, 0xe5, 0x68, 0] + [0, 0, 0x40, 0] + [2] + Array("h2".utf8)
     + u16(9) + Array("localhost".utf8) + [1] + [32] + [UInt8](repeating: 0x33, count: 32)
 write("messages", "session", [21] + session)
+// The longest ALPN a saved session can hold (255 bytes).
+let longALPN: [UInt8] = Array("TLS13SESSION1".utf8) + u16(8) + Array("ticket-1".utf8) + [0x13, 0x01] + [0, 0, 0x1c, 0x20]
+    + [1, 2, 3, 4] + [0, 0, 1, 0x8b, 0xcf, 0xe5, 0x68, 0] + [0, 0, 0x40, 0] + [255] + [UInt8](repeating: 0x61, count: 255)
+    + u16(9) + Array("localhost".utf8) + [0] + [32] + [UInt8](repeating: 0x33, count: 32)
+write("messages", "session-long-alpn", [21] + longALPN)
 
 // MARK: - Record target
 
