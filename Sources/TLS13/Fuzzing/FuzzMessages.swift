@@ -1,0 +1,182 @@
+#if TLS13_FUZZING
+/// Fuzzing builds only: the message-parser fuzz target (`Fuzz/Targets/messages`).
+///
+/// Input: a selector byte, then the bytes to parse. `selector % 22` picks:
+///
+/// | selector | parser |
+/// | --- | --- |
+/// | 0–9 | ``HandshakeMessage/decode(type:body:)`` for client_hello, server_hello (and HelloRetryRequest), new_session_ticket, end_of_early_data, encrypted_extensions, certificate, certificate_request, certificate_verify, finished, key_update |
+/// | 10 | the same with the type taken from the first byte (unknown types, message_hash) |
+/// | 11 | ``HandshakeMessage/decode(_:)`` (header included) |
+/// | 12 | ``Alert/init(bytes:)`` |
+/// | 13–19 | an extension block of ClientHello, ServerHello, HelloRetryRequest, EncryptedExtensions, CertificateRequest, NewSessionTicket, Certificate entries (raw) |
+/// | 20 | ``HandshakeReassembler``: fragments of the first byte's size + 1 |
+/// | 21 | ``TLSSession/init(serialized:)`` (a session file) |
+///
+/// Every value that parses must re-encode to bytes that parse to an equal value; messages and extension blocks
+/// must re-encode to exactly the bytes they were parsed from (TLS encodings are canonical), except a
+/// ServerHello without an extensions block, which TLS 1.2 allows and we re-encode with an empty one.
+public func _fuzzMessages(_ data: UnsafeRawBufferPointer) {
+    var input = FuzzInput(data)
+    let selector = Int(input.byte()) % 22
+    let body = input.rest()
+    switch selector {
+    case 0..<10: FuzzMessages.handshake(type: FuzzMessages.types[selector], body: body)
+    case 10:
+        guard let type = body.first else { return }
+        FuzzMessages.handshake(type: HandshakeType(rawValue: type), body: Array(body.dropFirst()))
+    case 11: FuzzMessages.framedHandshake(body)
+    case 12: FuzzMessages.alert(body)
+    case 13: FuzzMessages.extensionBlock(ClientHelloExtension.self, body)
+    case 14: FuzzMessages.extensionBlock(ServerHelloExtension.self, body)
+    case 15: FuzzMessages.extensionBlock(HelloRetryRequestExtension.self, body)
+    case 16: FuzzMessages.extensionBlock(EncryptedExtension.self, body)
+    case 17: FuzzMessages.extensionBlock(CertificateRequestExtension.self, body)
+    case 18: FuzzMessages.extensionBlock(NewSessionTicketExtension.self, body)
+    case 19: FuzzMessages.extensionBlock(RawExtension.self, body)
+    case 20: FuzzMessages.reassemble(body)
+    default: FuzzMessages.session(body)
+    }
+}
+
+/// The pieces of ``_fuzzMessages(_:)``.
+enum FuzzMessages {
+    static let types: [HandshakeType] = [
+        .clientHello, .serverHello, .newSessionTicket, .endOfEarlyData, .encryptedExtensions, .certificate,
+        .certificateRequest, .certificateVerify, .finished, .keyUpdate,
+    ]
+
+    /// The wire form of a message of `type` with `body`.
+    static func framed(type: HandshakeType, body: [UInt8]) -> [UInt8] {
+        [type.rawValue, UInt8(truncatingIfNeeded: body.count >> 16), UInt8(truncatingIfNeeded: body.count >> 8),
+         UInt8(truncatingIfNeeded: body.count)] + body
+    }
+
+    static func handshake(type: HandshakeType, body: [UInt8]) {
+        guard body.count < 1 << 24, let message = try? HandshakeMessage.decode(type: type, body: body) else { return }
+        fuzzCheck(message.type == type, "\(type) body parsed as \(message.name)")
+        checkRoundTrip(message, original: framed(type: type, body: body), body: body)
+    }
+
+    static func framedHandshake(_ bytes: [UInt8]) {
+        guard let message = try? HandshakeMessage.decode(bytes) else { return }
+        checkRoundTrip(message, original: bytes, body: Array(bytes.dropFirst(HandshakeMessage.headerLength)))
+    }
+
+    static func checkRoundTrip(_ message: HandshakeMessage, original: [UInt8], body: [UInt8]) {
+        let encoded = message.encoded
+        let again: HandshakeMessage
+        do {
+            again = try HandshakeMessage.decode(encoded)
+        } catch {
+            fuzzCheck(false, "re-encoded \(message.name) does not parse: \(error); original \(original.fuzzHex), re-encoded \(encoded.fuzzHex)")
+            return
+        }
+        fuzzCheck(again == message, "re-encoded \(message.name) parses to another value: original \(original.fuzzHex), re-encoded \(encoded.fuzzHex)")
+        if encoded != original {
+            fuzzCheck(isServerHelloWithoutExtensions(message, body: body),
+                      "\(message.name) re-encodes to other bytes: original \(original.fuzzHex), re-encoded \(encoded.fuzzHex)")
+        }
+    }
+
+    /// A TLS 1.2-style ServerHello that ends after the compression method (RFC 5246 §7.4.1.3).
+    static func isServerHelloWithoutExtensions(_ message: HandshakeMessage, body: [UInt8]) -> Bool {
+        guard case .serverHello(let hello) = message, hello.extensions.isEmpty else { return false }
+        return body.count == 2 + 32 + 1 + hello.legacySessionIDEcho.count + 2 + 1
+    }
+
+    static func alert(_ bytes: [UInt8]) {
+        guard let alert = try? Alert(bytes: bytes) else { return }
+        fuzzCheck(alert.encoded == bytes, "alert re-encodes to other bytes")
+        var writer = ByteWriter()
+        alert.encode(into: &writer)
+        fuzzCheck(writer.bytes == bytes, "Alert.encode(into:) differs from Alert.encoded")
+        fuzzCheck((try? Alert(bytes: alert.encoded)) == alert, "re-encoded alert does not parse back")
+    }
+
+    static func extensionBlock<E: TLSExtension>(_: E.Type, _ bytes: [UInt8]) {
+        var reader = ByteReader(bytes)
+        guard let extensions = try? ExtensionBlock.read(E.self, from: &reader) else { return }
+        let consumed = Array(bytes.prefix(bytes.count - reader.remaining))
+        var writer = ByteWriter()
+        ExtensionBlock.write(extensions, into: &writer)
+        var again = ByteReader(writer.bytes)
+        do {
+            let parsed = try ExtensionBlock.read(E.self, from: &again)
+            fuzzCheck(again.isEmpty, "re-encoded \(E.self) block leaves \(again.remaining) bytes")
+            fuzzCheck(parsed == extensions, "re-encoded \(E.self) block parses to another value: \(consumed.fuzzHex)")
+        } catch {
+            fuzzCheck(false, "re-encoded \(E.self) block does not parse: \(error); original \(consumed.fuzzHex)")
+        }
+        fuzzCheck(writer.bytes == consumed,
+                  "\(E.self) block re-encodes to other bytes: original \(consumed.fuzzHex), re-encoded \(writer.bytes.fuzzHex)")
+        for ext in extensions {
+            var one = ByteWriter()
+            ext.encodeBody(into: &one)
+            var body = ByteReader(one.bytes)
+            fuzzCheck((try? E(type: ext.extensionType, body: &body)) == ext && body.isEmpty,
+                      "\(E.self) \(ext.extensionType) body does not round-trip")
+        }
+    }
+
+    static func reassemble(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let step = Int(first) + 1
+        let stream = Array(bytes.dropFirst())
+        var reassembler = HandshakeReassembler(maxMessageLength: 1024 + Int(first) * 256)
+        var offset = 0
+        var returned = 0
+        do {
+            while offset < stream.count {
+                let end = min(offset + step, stream.count)
+                try reassembler.append(Array(stream[offset..<end]))
+                offset = end
+                while let item = try reassembler.next() {
+                    fuzzCheck(item.bytes.count >= HandshakeMessage.headerLength, "item of \(item.bytes.count) bytes")
+                    fuzzCheck(returned + item.bytes.count <= offset, "reassembler returned bytes not yet appended")
+                    fuzzCheck(Array(stream[returned..<(returned + item.bytes.count)]) == item.bytes,
+                              "reassembled bytes differ from the stream")
+                    fuzzCheck((try? HandshakeMessage.decode(item.bytes)) == item.message, "item bytes do not parse to its message")
+                    returned += item.bytes.count
+                }
+                fuzzCheck(returned + reassembler.bufferedByteCount == offset, "reassembler lost or invented bytes")
+            }
+        } catch {
+            return
+        }
+    }
+
+    static func session(_ bytes: [UInt8]) {
+        guard let session = try? TLSSession(serialized: bytes) else { return }
+        // Known issue (found here; the fix belongs in Handshake/TLSSession.swift): init(serialized:) accepts an
+        // ALPN or server name that is not UTF-8, String(decoding:) turns each bad byte into U+FFFD (3 bytes), and
+        // serialized() then traps when the result outgrows its length prefix. Skipped so fuzzing goes on past it;
+        // FuzzRegressionTests.savedSessionWithNonUTF8ALPN replays the crasher. Remove once fixed.
+        if (session.applicationProtocol?.utf8.count ?? 0) > 0xFF || session.serverName.utf8.count > 0xFFFF { return }
+        let encoded = session.serialized()
+        guard let again = try? TLSSession(serialized: encoded) else {
+            fuzzCheck(false, "re-serialized session does not parse: \(bytes.fuzzHex)")
+            return
+        }
+        fuzzCheck(again == session && again.lifetime == session.lifetime && again.ageAdd == session.ageAdd
+                  && again.maxEarlyDataSize == session.maxEarlyDataSize
+                  && again.applicationProtocol == session.applicationProtocol
+                  && again.certificateVerified == session.certificateVerified,
+                  "re-serialized session parses to another value: \(bytes.fuzzHex)")
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Lowercase hex, for fuzz failure messages.
+    var fuzzHex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(count * 2)
+        for b in self {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+#endif
