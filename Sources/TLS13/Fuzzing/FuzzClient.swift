@@ -49,12 +49,20 @@ struct FuzzClientOptions {
     var fixFinished: Bool { config & 0x01 != 0 }
     var earlyData: [UInt8]? { config & 0x18 == 0x18 ? Array("GET / HTTP/1.1\r\n\r\n".utf8) : nil }
     var session: TLSSession? {
-        config & 0x08 != 0 ? FuzzFixtures.session(earlyData: config & 0x10 != 0, alpn: config & 0x02 != 0 ? "h2" : nil) : nil
+        config & 0x08 != 0 ? FuzzFixtures.session(
+            earlyData: config & 0x10 != 0, alpn: config & 0x02 != 0 ? "h2" : nil,
+            serverName: actions & 0x01 != 0 ? "example.com" : "") : nil
     }
     var identity: ClientStateMachine.ServerIdentity { actions & 0x01 != 0 ? .dnsName("example.com") : .none }
 
     var configuration: TLSClientConfiguration {
         var c = TLSClientConfiguration()
+        // Pinned to the ClientHello the committed seeds were recorded with (a ClientHello change alters the
+        // transcript and so every later record); GREASE, OCSP and record_size_limit are tested elsewhere.
+        c.grease = false
+        c.requestOCSPStapling = false
+        c.recordSizeLimit = nil
+        c.supportedGroups = [.x25519, .secp256r1, .secp384r1]
         if config & 0x02 != 0 { c.applicationProtocols = ["h2", "http/1.1"] }
         if config & 0x04 != 0 { c.clientCertificate = FuzzFixtures.clientCertificate }
         c.keyShareGroups = config & 0x20 != 0 ? [.x25519, .secp256r1] : [.x25519]

@@ -60,11 +60,11 @@ enum FuzzFixtures {
     static let sessionPSK: [UInt8] = [UInt8](repeating: 0x33, count: 32)
 
     /// A session to offer for resumption (TLS_AES_128_GCM_SHA256, received a second before ``now``).
-    static func session(earlyData: Bool, alpn: String?) -> TLSSession {
+    static func session(earlyData: Bool, alpn: String?, serverName: String = "example.com") -> TLSSession {
         TLSSession(
             ticket: Array("fuzz-ticket".utf8), cipherSuite: .aes128GCMSHA256, lifetime: 7200, ageAdd: 0x0102_0304,
             receivedAtMilliseconds: now * 1000 - 1000, maxEarlyDataSize: earlyData ? 16384 : 0,
-            applicationProtocol: alpn, serverName: "example.com", certificateVerified: true,
+            applicationProtocol: alpn, serverName: serverName, certificateVerified: true,
             psk: SecretBytes(sessionPSK))
     }
 

@@ -117,6 +117,9 @@ public struct TLSSession: Sendable, Hashable {
             let verified = try r.readUInt8() == 1
             let psk = try r.readVector(lengthBytes: 1, range: 32...48)
             try r.expectEmpty()
+            guard String(validating: alpn, as: UTF8.self) != nil, String(validating: name, as: UTF8.self) != nil else {
+                throw TLSError.invalidConfiguration("saved session has an ALPN or server name that is not UTF-8")
+            }
             guard CipherSuiteParameters(suite)?.hash.length == psk.count else {
                 throw TLSError.invalidConfiguration("saved session has an inconsistent suite and PSK")
             }

@@ -73,13 +73,21 @@ enum FuzzReplay {
             return TLSSession(
                 ticket: Array("fuzz-ticket".utf8), cipherSuite: .aes128GCMSHA256, lifetime: 7200, ageAdd: 0x0102_0304,
                 receivedAtMilliseconds: now * 1000 - 1000, maxEarlyDataSize: config & 0x10 != 0 ? 16384 : 0,
-                applicationProtocol: config & 0x02 != 0 ? "h2" : nil, serverName: "example.com", certificateVerified: true,
+                applicationProtocol: config & 0x02 != 0 ? "h2" : nil,
+                // A session is offered only to the server name it was issued for: follow the identity.
+                serverName: actions & 0x01 != 0 ? "example.com" : "", certificateVerified: true,
                 psk: SecretBytes(sessionPSK))
         }
         var identity: ClientStateMachine.ServerIdentity { actions & 0x01 != 0 ? .dnsName("example.com") : .none }
 
         func configuration() throws -> TLSClientConfiguration {
             var c = TLSClientConfiguration()
+            // Pinned to the ClientHello the committed seeds were recorded with (a ClientHello change alters the
+            // transcript and so every later record); GREASE, OCSP and record_size_limit are tested elsewhere.
+            c.grease = false
+            c.requestOCSPStapling = false
+            c.recordSizeLimit = nil
+            c.supportedGroups = [.x25519, .secp256r1, .secp384r1]
             if config & 0x02 != 0 { c.applicationProtocols = ["h2", "http/1.1"] }
             if config & 0x04 != 0 {
                 c.clientCertificate = try TLSClientCertificate(
