@@ -97,12 +97,7 @@ final class PrivateKey: @unchecked Sendable {
         guard parameters.keyType.matches(key) else {
             throw .invalidConfiguration("signature scheme \(scheme) does not match the \(key.typeDescription) key")
         }
-        let digest: OpaquePointer?  // <EVP_MD>
-        if let hash = parameters.hash {
-            digest = try checkNotNull(hash.md, "EVP_MD_fetch(\(hash))")
-        } else {
-            digest = nil
-        }
+        let digest = try parameters.digest()  // <EVP_MD>, nil for EdDSA
         let context = try EVPDigestContext()
         var keyContext: OpaquePointer?  // <EVP_PKEY_CTX>, owned by `context`
         try check(EVP_DigestSignInit(context.pointer, &keyContext, digest, nil, key.pointer),

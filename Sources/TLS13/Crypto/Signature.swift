@@ -69,12 +69,7 @@ final class PublicKey: @unchecked Sendable {
         guard parameters.keyType.matches(key) else {
             throw .illegalParameter("signature scheme \(scheme) does not match the \(key.typeDescription) key")
         }
-        let digest: OpaquePointer?  // <EVP_MD>
-        if let hash = parameters.hash {
-            digest = try checkNotNull(hash.md, "EVP_MD_fetch(\(hash))")
-        } else {
-            digest = nil
-        }
+        let digest = try parameters.digest()  // <EVP_MD>, nil for EdDSA
         let context = try EVPDigestContext()
         // A key of type RSA-PSS may restrict hash, MGF1 hash and minimum salt; libcrypto then refuses other
         // parameters at set-up. No valid signature under those restrictions exists, so that is `false`.
@@ -110,6 +105,13 @@ final class PublicKey: @unchecked Sendable {
 
 /// What a ``SignatureScheme`` needs from the key and from libcrypto.
 struct SignatureSchemeParameters: Sendable {
+    /// The message digest to sign or verify with (fetched once per process), or `nil` for EdDSA, which
+    /// hashes internally. Throws if libcrypto lacks the digest.
+    func digest() throws(TLSError) -> OpaquePointer? {  // <EVP_MD>
+        guard let hash else { return nil }
+        return try checkNotNull(hash.md, "EVP_MD_fetch(\(hash))")
+    }
+
     enum KeyType: Sendable, Equatable {
         /// rsaEncryption key (`EVP_PKEY_is_a "RSA"`).
         case rsa
