@@ -13,7 +13,7 @@ final class CertificateCache: @unchecked Sendable {
     static let shared = CertificateCache(capacity: 256)
 
     let capacity: Int
-    private let lock: UnsafeMutableRawPointer  // <CRYPTO_RWLOCK>
+    private let lock = CryptoLock()
     private var entries: [[UInt8]: X509Certificate] = [:]
     private var order: [[UInt8]] = []
     private(set) var hits = 0
@@ -21,18 +21,10 @@ final class CertificateCache: @unchecked Sendable {
 
     init(capacity: Int) {
         precondition(capacity > 0, "cache capacity")
-        guard let lock = CRYPTO_THREAD_lock_new() else { preconditionFailure("CRYPTO_THREAD_lock_new failed") }
         self.capacity = capacity
-        self.lock = lock
     }
 
-    deinit { CRYPTO_THREAD_lock_free(lock) }
-
-    private func withLock<R>(_ body: () -> R) -> R {
-        CRYPTO_THREAD_write_lock(lock)
-        defer { CRYPTO_THREAD_unlock(lock) }
-        return body()
-    }
+    private func withLock<R>(_ body: () -> R) -> R { lock.withLock(body) }
 
     /// The parsed certificate for `der`, parsed on first sight.
     /// - Throws: what ``X509Certificate/init(der:)`` throws for bytes that are not one certificate

@@ -335,26 +335,18 @@ final class VerifiedChainCache: CertificateVerifier, @unchecked Sendable {
     let inner: OpenSSLCertificateVerifier
     let lifetime: Int64
     let capacity: Int
-    private let lock: UnsafeMutableRawPointer  // <CRYPTO_RWLOCK>
+    private let lock = CryptoLock()
     private var entries: [Key: Entry] = [:]
     private var order: [Key] = []
     private(set) var hits = 0
 
     init(inner: OpenSSLCertificateVerifier, lifetime: Int64, capacity: Int = 128) {
-        guard let lock = CRYPTO_THREAD_lock_new() else { preconditionFailure("CRYPTO_THREAD_lock_new failed") }
         self.inner = inner
         self.lifetime = lifetime
         self.capacity = capacity
-        self.lock = lock
     }
 
-    deinit { CRYPTO_THREAD_lock_free(lock) }
-
-    private func locked<R>(_ body: () -> R) -> R {
-        CRYPTO_THREAD_write_lock(lock)
-        defer { CRYPTO_THREAD_unlock(lock) }
-        return body()
-    }
+    private func locked<R>(_ body: () -> R) -> R { lock.withLock(body) }
 
     func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) {
         let key = Key(chain: chain, hostname: hostname, ipAddress: ipAddress)
