@@ -113,25 +113,18 @@ import Testing
         }
     }
 
-    /// The same bug from a hand-made session, without the fuzzer's noise: 200 bytes of 0xFF as the ALPN.
-    @Test func savedSessionALPNMustBeUTF8() async {
-        await withKnownIssue("TLSSession(serialized:) accepts a non-UTF-8 ALPN") {
-            await #expect(processExitsWith: .success) {
-                let good = TLSSession(
-                    ticket: [1, 2, 3], cipherSuite: .aes128GCMSHA256, lifetime: 60, ageAdd: 0, receivedAtMilliseconds: 0,
-                    maxEarlyDataSize: 0, applicationProtocol: String(repeating: "a", count: 200), serverName: "localhost",
-                    certificateVerified: false, psk: SecretBytes([UInt8](repeating: 7, count: 32)))
-                var bytes = good.serialized()
-                let alpn = bytes.indices.first { bytes[$0] == 0x61 } ?? 0
-                for i in alpn..<(alpn + 200) { bytes[i] = 0xFF }
-                do throws(TLSError) {
-                    let session = try TLSSession(serialized: bytes)
-                    _ = session.serialized()  // traps today
-                } catch {
-                    // The fix: refused as a malformed session file.
-                    precondition(error.alert == nil, "\(error)")
-                }
-            }
+    /// The same bug from a hand-made session, without the fuzzer's noise and without trapping: a saved session
+    /// whose ALPN is 200 bytes of 0xFF must be refused as malformed.
+    @Test func savedSessionALPNMustBeUTF8() {
+        let good = TLSSession(
+            ticket: [1, 2, 3], cipherSuite: .aes128GCMSHA256, lifetime: 60, ageAdd: 0, receivedAtMilliseconds: 0,
+            maxEarlyDataSize: 0, applicationProtocol: String(repeating: "a", count: 200), serverName: "localhost",
+            certificateVerified: false, psk: SecretBytes([UInt8](repeating: 7, count: 32)))
+        var bytes = good.serialized()
+        let alpn = bytes.firstIndex(of: 0x61) ?? 0
+        for i in alpn..<(alpn + 200) { bytes[i] = 0xFF }
+        withKnownIssue("TLSSession(serialized:) accepts a non-UTF-8 ALPN (and serialized() then traps)") {
+            #expect(throws: TLSError.self) { try TLSSession(serialized: bytes) }
         }
     }
 }
