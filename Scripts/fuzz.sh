@@ -7,7 +7,7 @@
 #   Scripts/fuzz.sh minimize TARGET FILE                  minimize a crasher (writes FILE.min)
 #   Scripts/fuzz.sh seeds                                 regenerate the generated seeds under Fuzz/Corpus/
 #
-# TARGET: record | messages | client.
+# TARGET: record | messages | client | certificate.
 #
 # The library is compiled here, with swiftc, as a separate module with -DTLS13_FUZZING and
 # -sanitize=fuzzer,address into .build-fuzz/ (gitignored); `swift build` / `swift test` never see the flag
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OUT=.build-fuzz
-TARGETS=(record messages client)
+TARGETS=(record messages client certificate)
 SWIFTC=${SWIFTC:-swiftc}
 COMMON=(-swift-version 6 -O -g -DTLS13_FUZZING -sanitize=fuzzer,address -I Sources/COpenSSL)
 
@@ -27,6 +27,7 @@ max_len() {
         record) echo 17408 ;;   # a full-size protected record is 5 + 2^14 + 256 bytes
         messages) echo 4096 ;;
         client) echo 8192 ;;    # a flight with a certificate chain
+        certificate) echo 4096 ;;
     esac
 }
 
@@ -121,11 +122,13 @@ run_target() {
     mkdir -p "$scratch" Fuzz/Crashes "$OUT/logs"
     local log="$OUT/logs/$target-$(date -u +%Y%m%dT%H%M%S).log"
     echo "fuzz.sh: running $target for ${seconds}s (log: $log)" >&2
+    local dict=()
+    [[ "$target" != certificate && -f Fuzz/Dictionaries/tls.dict ]] && dict=(-dict=Fuzz/Dictionaries/tls.dict)
     local status=0
     # Without the Swift runtime's backtracer libFuzzer's own handler saves the input at once (replay shows the
     # Swift stack).
     SWIFT_BACKTRACE=enable=no "$OUT/fuzz-$target" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len="$(max_len "$target")" \
-        -timeout=10 -print_final_stats=1 -artifact_prefix="Fuzz/Crashes/$target-" "$@" \
+        -timeout=10 -print_final_stats=1 -artifact_prefix="Fuzz/Crashes/$target-" "${dict[@]}" "$@" \
         "$scratch" "Fuzz/Corpus/$target" >"$log" 2>&1 || status=$?
     if ((status != 0)); then
         tail -n 60 "$log" >&2

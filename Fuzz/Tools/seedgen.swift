@@ -284,4 +284,41 @@ write("record", "write-appdata", [3 | 0x84, 1] + [UInt8](repeating: 0x41, count:
 write("record", "write-handshake-protected", [3 | 0x40, 2] + (flights["rfc8448-s3"]?.messages.flatMap { $0 } ?? []))
 write("record", "write-alert", [3 | 0x80, 255, 1, 0])
 
+// MARK: - Certificate target
+
+/// The DER certificates of a PEM file.
+func pemCertificates(_ path: String) -> [[UInt8]] {
+    guard let text = try? String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) else { return [] }
+    var out: [[UInt8]] = []
+    var base64 = ""
+    var inside = false
+    for line in text.split(separator: "\n") {
+        if line.hasPrefix("-----BEGIN CERTIFICATE") { inside = true; base64 = ""; continue }
+        if line.hasPrefix("-----END CERTIFICATE") {
+            inside = false
+            if let data = Data(base64Encoded: base64) { out.append(Array(data)) }
+            continue
+        }
+        if inside { base64 += line.trimmingCharacters(in: .whitespaces) }
+    }
+    return out
+}
+
+let certificateSeeds: [(String, UInt8, UInt16)] = [
+    ("leaf-ecdsa-p256", 1, 0x0403), ("leaf-ecdsa-p384", 1, 0x0503), ("leaf-rsa2048", 0, 0x0804),
+    ("leaf-ed25519", 1, 0x0807), ("leaf-expired", 1, 0x0403), ("leaf-not-yet-valid", 1, 0x0403),
+    ("leaf-wrong-host", 1, 0x0403), ("leaf-self-signed", 0, 0x0403), ("leaf-unknown-ca", 1, 0x0403),
+    ("client-rsa2048", 1, 0x0401), ("intermediate", 1, 0x0403), ("ca", 0, 0x0807),
+]
+for (name, flags, scheme) in certificateSeeds {
+    guard let der = pemCertificates("Certs/\(name).pem").first else { fatalError("no Certs/\(name).pem") }
+    let signature = [UInt8](repeating: 0x30, count: 8)
+    write("certificate", name, [flags] + u16(Int(scheme)) + [UInt8(signature.count / 2)] + signature + der)
+}
+// The RFC 8448 server certificate (RSA-1024), from its Certificate message.
+if let message = flights["rfc8448-s3"]?.messages.first(where: { $0[0] == 11 }) {
+    let length = Int(message[8]) << 16 | Int(message[9]) << 8 | Int(message[10])
+    write("certificate", "rfc8448-rsa1024", [1, 0x08, 0x04, 0] + message[11..<(11 + length)])
+}
+
 print("wrote", written.sorted(by: { $0.key < $1.key }).map { "\($0.key): \($0.value)" }.joined(separator: ", "))
