@@ -43,7 +43,7 @@ import Testing
         // The second ClientHello carries exactly one share, for the requested group, and keeps everything else.
         try #require(server.clientHellos.count == 2)
         let (first, second) = (server.clientHellos[0], server.clientHellos[1])
-        #expect(first.keyShares.map(\.group) == [.x25519])
+        #expect(first.keyShares.map(\.group) == [.x25519MLKEM768, .x25519])
         #expect(second.keyShares.map(\.group) == [.secp256r1])
         #expect(second.keyShares.first?.keyExchange.count == 65)
         #expect(second.random == first.random)

@@ -58,7 +58,7 @@ import Testing
 
     // MARK: Unsupported groups
 
-    @Test(arguments: [NamedGroup.x448, .secp521r1, .ffdhe2048, .ffdhe8192, .x25519MLKEM768,
+    @Test(arguments: [NamedGroup.x448, .secp521r1, .ffdhe2048, .ffdhe8192,
                       NamedGroup(rawValue: 0x1234)])
     func unsupportedGroupsAreConfigurationErrors(group: NamedGroup) {
         let error = expectTLSError { _ = try makeKeyShare(group: group) }

@@ -22,12 +22,16 @@ protocol KeyShare: AnyObject {
 
 /// Creates a key pair for `group`: a fresh random one, or (for known-answer tests such as RFC 8448) the one
 /// whose private key is `privateKey` — 32 bytes for x25519, the big-endian scalar of the field length
-/// (32 / 48 bytes) for secp256r1 / secp384r1.
+/// (32 / 48 bytes) for secp256r1 / secp384r1, the 64-byte ML-KEM seed followed by the 32-byte X25519 key for
+/// X25519MLKEM768 (``HybridKeyShare``; a fresh one has its own X25519 key — the ClientHello shares one X25519
+/// key between the hybrid and the plain x25519 share through ``makeKeyShares(for:using:)``).
 ///
 /// - Throws: ``TLSError/invalidConfiguration(_:)`` for a group this library does not implement (x448,
-///   secp521r1, ffdhe*, X25519MLKEM768) or a malformed `privateKey`; ``TLSError/internalError(_:)`` on a
-///   libcrypto failure.
+///   secp521r1, ffdhe*) or a malformed `privateKey`; ``TLSError/internalError(_:)`` on a libcrypto failure.
 func makeKeyShare(group: NamedGroup, privateKey: [UInt8]? = nil) throws(TLSError) -> KeyShare {
+    if group == .x25519MLKEM768 {
+        return try HybridKeyShare(privateKey: privateKey)
+    }
     guard let curve = KeyExchangeCurve(group) else {
         throw .invalidConfiguration("group \(group) is not supported yet")
     }

@@ -313,10 +313,10 @@ final class ClientStateMachine {
         extensions.append(.supportedVersions([.tls13]))
         extensions.append(.supportedGroups(configuration.supportedGroups))
         var shares: [KeyShareEntry] = []
-        for group in configuration.keyShareGroups {
-            let share = try deps.makeKeyShare(group)
-            keyShares[group] = share
-            shares.append(KeyShareEntry(group: group, keyExchange: share.publicKey))
+        // One X25519 key pair serves both X25519MLKEM768 and x25519 when both are offered (HybridKeyShare).
+        for share in try makeKeyShares(for: configuration.keyShareGroups, using: deps.makeKeyShare) {
+            keyShares[share.group] = share
+            shares.append(KeyShareEntry(group: share.group, keyExchange: share.publicKey))
         }
         extensions.append(.keyShare(shares))
         extensions.append(.signatureAlgorithms(configuration.signatureAlgorithms))
