@@ -49,7 +49,8 @@ struct ConnectCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("""
         Key exchange groups to offer, comma-separated, most preferred first; a key share is sent for the \
-        first. IANA or OpenSSL names: x25519/X25519, secp256r1/P-256, secp384r1/P-384.
+        first (and for x25519 too when the first is X25519MLKEM768 and x25519 is listed). IANA or OpenSSL \
+        names: X25519MLKEM768, x25519/X25519, secp256r1/P-256, secp384r1/P-384.
         """, valueName: "list"), transform: NameLists.groups)
     var groups: [NamedGroup]?
 
@@ -100,9 +101,9 @@ struct ConnectCommand: ParsableCommand {
     func run() throws {
         var config = try tls.configuration()
         if let alpn { config.applicationProtocols = alpn }
-        if let groups, let first = groups.first {
+        if let groups, !groups.isEmpty {
             config.supportedGroups = groups
-            config.keyShareGroups = [first]
+            config.keyShareGroups = NameLists.keyShareGroups(for: groups)
         }
         if let ciphers { config.cipherSuites = ciphers }
         let session = try sessionOptions.loadSession(
