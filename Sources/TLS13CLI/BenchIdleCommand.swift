@@ -24,7 +24,7 @@ extension BenchCommand {
             guard connections > 0 else { throw CLIFailure(.usage, "--connections must be positive") }
             try raiseFileLimit(needed: connections + 64)
             let (host, port) = try ConnectCommand.hostAndPort(options.address)
-            let configuration = try options.tls.configuration()
+            let configuration = try options.configuration()
 
             // Warm-up: the first handshake loads the trust store and touches every algorithm once.
             try TLSConnection.connect(host: host, port: port, configuration: configuration).close()

@@ -11,6 +11,10 @@ internal import Crypto  // swift-crypto: ML-KEM-768 (FIPS 203). X25519 stays on 
 /// The X25519 half is any ``KeyShare`` for x25519, so the ClientHello can send this share and a plain x25519
 /// share built on **one** X25519 key pair (draft-ietf-tls-hybrid-design §3.2 allows the reuse; see
 /// ``makeKeyShares(for:using:)``). A server without the hybrid then picks x25519 without a HelloRetryRequest.
+///
+/// Secrets: the combined secret is a ``SecretBytes``; swift-crypto's `SymmetricKey` (the ML-KEM secret) zeroes
+/// itself. The ML-KEM decapsulation key and its seed live inside swift-crypto (4.5.2), which frees them without
+/// wiping; they exist from the ClientHello until the ServerHello is processed.
 final class HybridKeyShare: KeyShare {
     /// Bytes of an ML-KEM-768 encapsulation key (FIPS 203 table 3: 384·k + 32, k = 3).
     static let encapsulationKeyLength = 1184
