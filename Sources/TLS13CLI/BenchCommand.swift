@@ -30,6 +30,13 @@ struct BenchCommand: ParsableCommand {
 
         @OptionGroup var tls: TLSOptions
 
+        @Option(help: ArgumentHelp("""
+            Key exchange groups to offer, as for connect (default: X25519MLKEM768,x25519,secp256r1,secp384r1 \
+            with X25519MLKEM768 and x25519 key shares). `--groups x25519,secp256r1,secp384r1` measures the \
+            client without the post-quantum hybrid.
+            """, valueName: "list"), transform: NameLists.groups)
+        var groups: [NamedGroup]?
+
         @Flag(help: "Run even in a debug build (for smoke tests; the figures are not meaningful).")
         var allowDebug = false
 
@@ -41,10 +48,21 @@ struct BenchCommand: ParsableCommand {
             valueName: "seconds"))
         var verifiedChainCache: Double?
 
+        /// The client configuration: the TLS options, `--groups` and `--verified-chain-cache`.
         func configuration() throws(CLIFailure) -> TLSClientConfiguration {
             var config = try tls.configuration()
+            if let groups, !groups.isEmpty {
+                config.supportedGroups = groups
+                config.keyShareGroups = NameLists.keyShareGroups(for: groups)
+            }
             config.verifiedChainCacheLifetime = verifiedChainCache
             return config
+        }
+
+        /// The groups offered and shared, for the summary: `X25519MLKEM768,X25519,P-256,P-384 (shares: …)`.
+        func groupsDescription(_ config: TLSClientConfiguration) -> String {
+            config.supportedGroups.map(\.displayName).joined(separator: ",") + " (key shares: "
+                + config.keyShareGroups.map(\.displayName).joined(separator: ",") + ")"
         }
 
         func checkBuild() throws(CLIFailure) {
@@ -173,7 +191,7 @@ struct HandshakeBench {
     }
 
     /// One connection: handshake, `GET /size`, read to close_notify. Returns the session to resume next.
-    func exchange(session: TLSSession?) throws -> (ok: Bool, resumed: Bool, next: TLSSession?) {
+    func exchange(session: TLSSession?) throws -> (ok: Bool, resumed: Bool, next: TLSSession?, group: NamedGroup?) {
         let connection = try TLSConnection.connect(host: host, port: port, configuration: configuration, session: session)
         defer { connection.close() }
         try connection.write(Array("GET /\(size)\n".utf8))
@@ -181,14 +199,17 @@ struct HandshakeBench {
         while case let chunk = try connection.read(maxCount: 1 << 16), !chunk.isEmpty {
             received += chunk.count
         }
-        return (received == size, connection.sessionInfo.resumed, connection.receivedSessions.last)
+        return (received == size, connection.sessionInfo.resumed, connection.receivedSessions.last,
+                connection.sessionInfo.group)
     }
 
     mutating func run() throws {
         // Warm-up: the process's first handshake (loads the trust store, first use of every algorithm).
         let warmStart = Usage.now()
-        var (_, _, session) = try exchange(session: nil)
+        let warmUp = try exchange(session: nil)
+        var session = warmUp.next
         let first = Usage.now() - warmStart
+        let negotiatedGroup = warmUp.group?.displayName ?? "none"
         let rssStart = Usage.residentKiB()
 
         var progress = Progress(total: count)
@@ -214,6 +235,7 @@ struct HandshakeBench {
         let cpuMsPerHandshake = used.cpu * 1000 / Double(count)
         var summary = """
             \(mode) handshakes: \(count) measured, \(ok) ok\(mode == "resume" ? ", \(resumed) resumed" : "") against \(options.address)
+            groups offered: \(options.groupsDescription(configuration)); negotiated: \(negotiatedGroup)
             wall: \(fixed(used.wall, 3)) s (\(fixed(hsPerSecond, 1)) handshakes/s)
             client CPU (user+sys): \(fixed(used.cpu, 3)) s = \(fixed(cpuMsPerHandshake, 3)) ms per handshake
             first handshake of the process: \(fixed(first.wall * 1000, 2)) ms wall, \(fixed(first.cpu * 1000, 2)) ms CPU
@@ -226,6 +248,8 @@ struct HandshakeBench {
             "mode": mode, "n": count, "ok": ok, "resumed": resumed, "size": size,
             "wall_s": used.wall, "cpu_s": used.cpu, "hs_per_s": hsPerSecond, "cpu_ms_per_hs": cpuMsPerHandshake,
             "first_hs_wall_ms": first.wall * 1000, "first_hs_cpu_ms": first.cpu * 1000,
+            "groups_offered": configuration.supportedGroups.map(\.displayName),
+            "key_share_groups": configuration.keyShareGroups.map(\.displayName), "group": negotiatedGroup,
             "rss_start_kib": rssStart, "rss_end_kib": rssEnd, "peak_rss_kib": Usage.peakResidentKiB(),
             "failures": failures,
         ], to: options.json)

@@ -80,6 +80,13 @@ import Testing
         let f = Self.fields(full)
         #expect(f["mode"] == "full" && f["n"] == "20" && f["ok"] == "20", "\(full)")
         #expect(Double(f["hs_per_s"] ?? "") ?? 0 > 0 && Double(f["cpu_ms_per_hs"] ?? "") ?? 0 > 0)
+        // The default offer includes the hybrid; the OpenSSL 3.0 bench server picks x25519.
+        #expect(full.stderr.contains("groups offered: X25519MLKEM768,X25519,P-256,P-384,P-521,X448 (key shares: "
+            + "X25519MLKEM768,X25519); negotiated: X25519"), "\(full)")
+        let classic = try await bench(["full", "-n", "5", "--groups", "x25519,P-256"], server: server)
+        #expect(Self.fields(classic)["ok"] == "5", "\(classic)")
+        #expect(classic.stderr.contains("groups offered: X25519,P-256 (key shares: X25519); negotiated: X25519"),
+                "\(classic)")
 
         let resume = try await bench(["resume", "-n", "20"], server: server)
         #expect(resume.status == 0, "\(resume)")
