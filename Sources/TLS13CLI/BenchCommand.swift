@@ -31,7 +31,7 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var tls: TLSOptions
 
         @Option(help: ArgumentHelp("""
-            Key exchange groups to offer, as for connect (default: X25519MLKEM768,x25519,secp256r1,secp384r1 \
+            Key exchange groups to offer, as for connect (default: X25519MLKEM768,x25519,P-256,P-384,P-521,X448 \
             with X25519MLKEM768 and x25519 key shares). `--groups x25519,secp256r1,secp384r1` measures the \
             client without the post-quantum hybrid.
             """, valueName: "list"), transform: NameLists.groups)
@@ -39,6 +39,13 @@ struct BenchCommand: ParsableCommand {
 
         @Flag(help: "Run even in a debug build (for smoke tests; the figures are not meaningful).")
         var allowDebug = false
+
+        @Flag(help: ArgumentHelp("""
+            full/resume: talk to `openssl s_server -www` instead of the bench protocol: send \
+            "GET / HTTP/1.0", count a connection ok when an HTTP 200 page ends with close_notify (for soak tests \
+            against OpenSSL's own server; --size is ignored).
+            """))
+        var www = false
 
         @Option(help: ArgumentHelp("Also write the whole result as JSON to this file.", valueName: "file"))
         var json: String?
@@ -109,6 +116,7 @@ struct BenchCommand: ParsableCommand {
 
         func run() throws {
             try options.checkBuild()
+            guard !options.www else { throw CLIFailure(.usage, "bench bulk: --www is for full and resume") }
             try BulkBench(options: options, mib: mib).run()
         }
     }
@@ -194,13 +202,15 @@ struct HandshakeBench {
     func exchange(session: TLSSession?) throws -> (ok: Bool, resumed: Bool, next: TLSSession?, group: NamedGroup?) {
         let connection = try TLSConnection.connect(host: host, port: port, configuration: configuration, session: session)
         defer { connection.close() }
-        try connection.write(Array("GET /\(size)\n".utf8))
+        try connection.write(Array((options.www ? "GET / HTTP/1.0\r\n\r\n" : "GET /\(size)\n").utf8))
         var received = 0
+        var head: [UInt8] = []
         while case let chunk = try connection.read(maxCount: 1 << 16), !chunk.isEmpty {
             received += chunk.count
+            if head.count < 16 { head += chunk.prefix(16 - head.count) }
         }
-        return (received == size, connection.sessionInfo.resumed, connection.receivedSessions.last,
-                connection.sessionInfo.group)
+        let ok = options.www ? head.starts(with: Array("HTTP/1.0 200".utf8)) : received == size
+        return (ok, connection.sessionInfo.resumed, connection.receivedSessions.last, connection.sessionInfo.group)
     }
 
     mutating func run() throws {

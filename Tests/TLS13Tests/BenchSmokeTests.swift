@@ -99,6 +99,23 @@ import Testing
         #expect(b["mode"] == "bulk" && Double(b["mb_per_s"] ?? "") ?? 0 > 0 && Double(b["cpu_s_per_gib"] ?? "") ?? 0 > 0, "\(bulk)")
     }
 
+    /// `--www`: the same measured loop against OpenSSL's own `s_server -www` (what the soak in
+    /// Docs/Benchmarks.md runs with -n 10000): every connection gets an HTTP 200 page ended by close_notify.
+    @Test func fullAndResumeAgainstOpenSSLsWWWServer() async throws {
+        let server = try await OpenSSLServer.start(mode: ["-www"])
+        defer { server.stop() }
+        let args = ["127.0.0.1:\(server.port)", "--cafile", CertPaths.path("ca.pem"), "--servername", "localhost",
+                    "--www", "--allow-debug"]
+        let full = try await runBlocking { try CLIProcess(["bench", "full", "-n", "5"] + args).wait(timeout: 120) }
+        #expect(full.status == 0, "\(full)")
+        #expect(Self.fields(full)["ok"] == "5", "\(full)")
+        let resume = try await runBlocking { try CLIProcess(["bench", "resume", "-n", "5"] + args).wait(timeout: 120) }
+        #expect(Self.fields(resume)["ok"] == "5", "\(resume)")
+        #expect(resume.stderr.contains("5 resumed"), "\(resume)")
+        let bulk = try await runBlocking { try CLIProcess(["bench", "bulk"] + args).wait(timeout: 60) }
+        #expect(bulk.status == 2, "\(bulk)")
+    }
+
     @Test func debugBuildsAreRefusedWithoutAllowDebug() async throws {
         let result = try await runBlocking {
             try CLIProcess(["bench", "full", "127.0.0.1:1", "-n", "1"]).wait(timeout: 20)

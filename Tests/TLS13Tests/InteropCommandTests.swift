@@ -8,17 +8,18 @@ import Testing
     // MARK: The scenario lists
 
     @Test func fullMatrixHasEveryCombination() {
-        let rows = InteropScenario.combinations(pairwise: false)
-        #expect(rows.count == 3 * 4 * 4)
+        let rows = InteropScenario.combinations(quick: false)
+        #expect(rows.count == 5 * 9 * 8)
         let triples = Set(rows.map { "\($0.suite?.rawValue ?? 0)/\($0.serverGroup?.rawValue ?? 0)/\($0.leaf.rawValue)" })
-        #expect(triples.count == 48)
+        #expect(triples.count == 360)
         #expect(rows.allSatisfy { $0.flow == .handshake && $0.clientKeyShares == [$0.serverGroup].compactMap { $0 } })
     }
 
-    @Test func quickMatrixCoversEveryPairAndEveryFlow() {
-        let rows = InteropScenario.combinations(pairwise: true)
-        #expect(rows.count == 16)
-        let suites = InteropScenario.suites, groups = InteropScenario.groups, leaves = InteropScenario.Leaf.allCases
+    @Test func quickMatrixCoversCommonPairsEveryValueAndEveryFlow() {
+        let rows = InteropScenario.combinations(quick: true)
+        #expect(rows.count == 16 + 5)
+        let suites = InteropScenario.pairwiseSuites, groups = InteropScenario.pairwiseGroups
+        let leaves = InteropScenario.pairwiseLeaves
         for suite in suites {
             for group in groups {
                 #expect(rows.contains { $0.suite == suite && $0.serverGroup == group }, "\(suite) × \(group)")
@@ -32,6 +33,10 @@ import Testing
                 #expect(rows.contains { $0.serverGroup == group && $0.leaf == leaf }, "\(group) × \(leaf)")
             }
         }
+        // Every suite, group and key type at least once.
+        #expect(Set(rows.compactMap(\.suite)) == Set(InteropScenario.suites))
+        #expect(Set(rows.compactMap(\.serverGroup)) == Set(InteropScenario.groups))
+        #expect(Set(rows.map(\.leaf)) == Set(InteropScenario.Leaf.allCases))
         let quick = InteropScenario.matrix(quick: true)
         #expect(Set(quick.map(\.flow)) == Set(InteropScenario.Flow.allCases))
         #expect(Set(quick.map(\.name)).count == quick.count, "row names are unique")

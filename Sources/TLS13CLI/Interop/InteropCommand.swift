@@ -9,10 +9,12 @@ struct InteropCommand: ParsableCommand {
         abstract: "Run the client against openssl s_server, gnutls-serv and tlslite-ng on loopback; print a matrix.",
         discussion: """
             Starts a fresh server on 127.0.0.1 (a free port) for every scenario and runs the client against it:
-            every cipher suite × group × server key type (ECDSA P-256/P-384, RSA-2048, Ed25519), the default \
-            groups (X25519MLKEM768 + x25519 shares: no HelloRetryRequest), HelloRetryRequest, client \
-            authentication required and optional, resumption, 0-RTT accepted and rejected, KeyUpdate and ALPN. \
-            --quick runs a pairwise subset (every pair of suite, group and key type, every flow once).
+            every cipher suite (5) × group (x25519, P-256, P-384, P-521, X448, ffdhe2048/3072/4096, \
+            X25519MLKEM768) × server key type (ECDSA P-256/P-384/P-521, RSA-2048, RSA-PSS, RSA with a \
+            PKCS#1-signed certificate, Ed25519, Ed448), the default groups (X25519MLKEM768 + x25519 shares: no \
+            HelloRetryRequest), HelloRetryRequest, client authentication required and optional, resumption, \
+            0-RTT accepted and rejected, KeyUpdate and ALPN. --quick runs a covering subset: every pair of the \
+            common suites, groups and key types, every other suite, group and key type at least once, every flow.
 
             Servers: openssl s_server (--openssl, default openssl on PATH), gnutls-serv (--gnutls, default on \
             PATH), and tlslite-ng through Tests/TLS13Tests/Support/tlslite_server.py (--python: a Python with \
@@ -44,7 +46,7 @@ struct InteropCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the matrix as JSON to this file.", valueName: "file"))
     var json: String?
 
-    @Flag(help: "Run the pairwise subset instead of every combination.")
+    @Flag(help: "Run the covering subset (common values pairwise, every value once) instead of every combination.")
     var quick = false
 
     func run() throws {

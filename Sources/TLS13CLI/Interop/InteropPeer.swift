@@ -65,7 +65,7 @@ struct OpenSSLPeer: InteropPeer {
         var arguments = [
             "s_server", "-accept", "127.0.0.1:0", "-tls1_3", "-no_ign_eof",
             "-cert", "\(certs)/leaf-\(leaf).pem", "-key", "\(certs)/leaf-\(leaf).key",
-            "-cert_chain", "\(certs)/intermediate.pem",
+            "-cert_chain", "\(certs)/\(scenario.leaf.intermediate)",
         ]
         // Early data is read only in the default mode; -rev echoes lines reversed.
         let early = scenario.flow == .earlyDataAccepted || scenario.flow == .earlyDataRejected
@@ -112,6 +112,8 @@ struct GnuTLSPeer: InteropPeer {
         switch suite {
         case .aes256GCMSHA384: "AES-256-GCM"
         case .chacha20Poly1305SHA256: "CHACHA20-POLY1305"
+        case .aes128CCMSHA256: "AES-128-CCM"
+        case .aes128CCM8SHA256: "AES-128-CCM-8"
         default: "AES-128-GCM"
         }
     }
@@ -120,6 +122,11 @@ struct GnuTLSPeer: InteropPeer {
         switch group {
         case .secp256r1: "SECP256R1"
         case .secp384r1: "SECP384R1"
+        case .secp521r1: "SECP521R1"
+        case .x448: "X448"
+        case .ffdhe2048: "FFDHE2048"
+        case .ffdhe3072: "FFDHE3072"
+        case .ffdhe4096: "FFDHE4096"
         default: "X25519"
         }
     }
@@ -186,6 +193,8 @@ struct TLSLitePeer: InteropPeer {
         switch suite {
         case .aes256GCMSHA384: "aes256gcm"
         case .chacha20Poly1305SHA256: "chacha20-poly1305"
+        case .aes128CCMSHA256: "aes128ccm"
+        case .aes128CCM8SHA256: "aes128ccm_8"
         default: "aes128gcm"
         }
     }
@@ -194,6 +203,11 @@ struct TLSLitePeer: InteropPeer {
         switch group {
         case .secp256r1: "secp256r1"
         case .secp384r1: "secp384r1"
+        case .secp521r1: "secp521r1"
+        case .x448: "x448"
+        case .ffdhe2048: "ffdhe2048"
+        case .ffdhe3072: "ffdhe3072"
+        case .ffdhe4096: "ffdhe4096"
         case .x25519MLKEM768: "x25519mlkem768"
         default: "x25519"
         }

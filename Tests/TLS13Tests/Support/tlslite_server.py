@@ -20,13 +20,10 @@ import sys
 from tlslite.api import HandshakeSettings, TLSConnection, X509CertChain, parsePEMKey
 from tlslite.constants import GroupName
 
-GROUPS = {
-    "x25519": "x25519",
-    "secp256r1": "secp256r1",
-    "secp384r1": "secp384r1",
-    "x25519mlkem768": "x25519mlkem768",
-}
-CIPHERS = {"aes128gcm": "aes128gcm", "aes256gcm": "aes256gcm", "chacha20-poly1305": "chacha20-poly1305"}
+ECC_GROUPS = ["x25519mlkem768", "x25519", "secp256r1", "secp384r1", "secp521r1", "x448"]
+FFDHE_GROUPS = ["ffdhe2048", "ffdhe3072", "ffdhe4096"]
+GROUPS = ECC_GROUPS + FFDHE_GROUPS
+CIPHERS = ["aes128gcm", "aes256gcm", "chacha20-poly1305", "aes128ccm", "aes128ccm_8"]
 
 
 def say(line):
@@ -45,6 +42,8 @@ def main():
                         help="request a client certificate; 'required' closes connections without one")
     parser.add_argument("--alpn", action="append", help="ALPN protocols to accept (repeatable)")
     parser.add_argument("--no-tickets", action="store_true", help="send no NewSessionTicket")
+    parser.add_argument("--record-size-limit", type=int,
+                        help="send record_size_limit with this value (RFC 8449; tlslite's default is 2^14+1)")
     args = parser.parse_args()
 
     with open(os.path.join(args.certs, "leaf-%s-chain.pem" % args.leaf)) as f:
@@ -58,12 +57,16 @@ def main():
     settings.maxVersion = (3, 4)
     settings.versions = [(3, 4)]
     # tlslite's default curve list has brainpool curves that it refuses in TLS 1.3: name the TLS 1.3 ones.
-    settings.eccCurves = ["x25519mlkem768", "x25519", "secp256r1", "secp384r1", "x448", "secp521r1"]
+    settings.eccCurves = list(ECC_GROUPS)
+    settings.dhGroups = list(FFDHE_GROUPS)
     if args.group:
-        settings.eccCurves = [GROUPS[g] for g in args.group]
-        settings.keyShares = [GROUPS[g] for g in args.group]
+        settings.eccCurves = [g for g in args.group if g in ECC_GROUPS]
+        settings.dhGroups = [g for g in args.group if g in FFDHE_GROUPS]
+        settings.keyShares = list(args.group)
     if args.cipher:
-        settings.cipherNames = [CIPHERS[c] for c in args.cipher]
+        settings.cipherNames = list(args.cipher)
+    if args.record_size_limit:
+        settings.record_size_limit = args.record_size_limit
     if not args.no_tickets:
         settings.ticketKeys = [os.urandom(32)]  # per process: a ticket from another process does not resume
     alpn = [bytearray(p, "ascii") for p in args.alpn] if args.alpn else None
