@@ -66,6 +66,8 @@ struct ConnectionFlags: Equatable {
     /// is honoured only where the callback would not run (a resumption without `-reverify-on-resume`).
     var verifyFail = false
     var reverifyOnResume = false
+    /// `-max-cert-list`: the largest handshake message (BoringSSL: the certificate list) accepted.
+    var maxCertList: Int?
 }
 
 /// What the command line asks of the shim.
@@ -161,7 +163,7 @@ extension ShimFlags {
         switch name {
         case "-port", "-shim-id", "-resume-count", "-expect-curve-id", "-expect-peer-signature-algorithm",
             "-export-keying-material", "-min-version", "-max-version", "-expect-version", "-expect-cipher",
-            "-read-size":
+            "-read-size", "-max-cert-list":
             return .int
         case "-curves", "-verify-prefs", "-signing-prefs":
             return .intVector
@@ -251,6 +253,7 @@ extension ConnectionFlags {
         case "-read-size":
             guard let n = int(), n > 0 else { return "bad value for -read-size" }
             readSize = n
+        case "-max-cert-list": maxCertList = int()
         case "-expect-peer-cert-file": expectPeerCertFile = string
         case "-verify-fail": verifyFail = true
         case "-reverify-on-resume": reverifyOnResume = true

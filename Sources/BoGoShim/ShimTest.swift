@@ -31,6 +31,9 @@ struct ShimTest {
         config.verifyCertificates = false
         if let trust = c.trustCert { config.trustRoots = .pemFile(trust) }
         config.serverName = c.hostName
+        // BoringSSL bounds the certificate list by size only (100 KiB by default, -max-cert-list), not by count.
+        config.maxHandshakeMessageSize = c.maxCertList ?? 100 * 1024
+        config.maxCertificateChainLength = 1000
         config.connectTimeout = 5
         config.handshakeTimeout = 20
         config.ioTimeout = 20

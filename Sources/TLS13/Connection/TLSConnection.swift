@@ -245,6 +245,9 @@ public final class TLSConnection: @unchecked Sendable {
         return try readLock.withLock { () throws(TLSError) -> [UInt8] in
             while true {
                 if let chunk = plaintext.take(maxCount) {
+                    // A KeyUpdate reply owed to the server goes out now (or with the next write, if sooner):
+                    // however many update requests this read went through, one reply answers them (§4.6.3).
+                    if stateLock.withLock({ machine.keyUpdateReplyOwed }) { try flushPendingOutput() }
                     return chunk
                 }
                 let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
@@ -272,7 +275,7 @@ public final class TLSConnection: @unchecked Sendable {
                 record(events)
                 let mustReply = events.contains {
                     switch $0 {
-                    case .peerKeyUpdate(replyQueued: true), .postHandshakeAuthentication: true
+                    case .postHandshakeAuthentication: true
                     default: false
                     }
                 }

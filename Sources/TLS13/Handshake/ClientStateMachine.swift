@@ -62,8 +62,19 @@ final class ClientStateMachine {
     private var reassembler: HandshakeReassembler
     /// Sealed bytes waiting for the transport, in order.
     private var pendingOutput: [UInt8] = []
-    /// A KeyUpdate(update_not_requested) owed to the server; sealed at the next output drain.
-    private var keyUpdateReplyOwed = false
+    /// A KeyUpdate(update_not_requested) owed to the server; sealed at the next output drain. However many
+    /// update_requested KeyUpdates arrive before then, one reply answers them all (RFC 8446 §4.6.3).
+    private(set) var keyUpdateReplyOwed = false
+
+    /// The most consecutive warning-level user_canceled alerts accepted; one more is `unexpected_message`.
+    /// RFC 8446 §6.1 makes user_canceled non-fatal, so without a bound a peer could keep the client reading
+    /// alerts forever. Any other record resets the count. (BoringSSL's limit.)
+    static let maxConsecutiveUserCanceledAlerts = 4
+    /// The most KeyUpdates accepted without application data between them; one more is `unexpected_message`.
+    /// Each one costs a key derivation, so a peer must not be able to send them without end. (BoringSSL's limit.)
+    static let maxConsecutiveKeyUpdates = 32
+    private var consecutiveUserCanceledAlerts = 0
+    private var consecutiveKeyUpdates = 0
 
     // Handshake context. Cleared when the handshake completes.
     private var clientHello: ClientHello?
@@ -189,6 +200,7 @@ final class ClientStateMachine {
                 if reassembler.hasPartialMessage, record.contentType != .handshake {
                     throw TLSError.unexpected("\(record.contentType) record inside a fragmented handshake message")
                 }
+                if record.contentType != .alert { consecutiveUserCanceledAlerts = 0 }
                 switch record.contentType {
                 case .handshake:
                     try reassembler.append(record.payload)
@@ -201,6 +213,7 @@ final class ClientStateMachine {
                     guard state == .connected else {
                         throw TLSError.unexpected("application data before the handshake completed")
                     }
+                    consecutiveKeyUpdates = 0
                     events.append(.applicationData(record.payload))
                 default:
                     throw TLSError.unexpected("record of content type \(record.contentType)")
@@ -281,6 +294,9 @@ final class ClientStateMachine {
         state = .failed
         guard let alert = error.alertToSend, !closeNotifySent else { return nil }
         closeNotifySent = true
+        // Middlebox compatibility (§D.4): the dummy change_cipher_spec precedes our first protected record,
+        // and an alert answering the server's first flight may be that record.
+        sendCompatibilityCCSIfDue()
         var out = pendingOutput
         pendingOutput = []
         do {
@@ -289,6 +305,17 @@ final class ClientStateMachine {
             return nil
         }
         return out
+    }
+
+    /// Queues the middlebox-compatibility change_cipher_spec (RFC 8446 §D.4) when the ClientHello carried a
+    /// non-empty legacy_session_id and none was sent yet: it goes right before the client's first protected
+    /// record — the early data, the Finished flight, or an alert under the handshake keys. An alert sent in
+    /// the clear (before the ServerHello) needs none.
+    private func sendCompatibilityCCSIfDue() {
+        guard clientHello?.legacySessionID.isEmpty == false, !sentCompatibilityCCS, records.writeProtection != nil
+        else { return }
+        pendingOutput += RecordLayer.changeCipherSpecRecord
+        sentCompatibilityCCS = true
     }
 
     /// RFC 8446 §7.5 exporter.
@@ -475,6 +502,11 @@ final class ClientStateMachine {
             events.append(.postHandshakeAuthentication)
         case (.connected, .keyUpdate(let update)):
             try reassembler.requireMessageBoundary("KeyUpdate")
+            consecutiveKeyUpdates += 1
+            guard consecutiveKeyUpdates <= Self.maxConsecutiveKeyUpdates else {
+                throw TLSError.unexpected(
+                    "more than \(Self.maxConsecutiveKeyUpdates) consecutive KeyUpdates without application data")
+            }
             try handlePeerKeyUpdate(update)
             events.append(.peerKeyUpdate(replyQueued: update.requestUpdate == .updateRequested))
         default:
@@ -511,8 +543,12 @@ final class ClientStateMachine {
             peerClosed = true
             events.append(.peerClosed)
         case .userCanceled:
-            // §6.1: not fatal by itself; the peer should follow with close_notify.
-            break
+            // §6.1: not fatal by itself; the peer should follow with close_notify. But not without end.
+            consecutiveUserCanceledAlerts += 1
+            guard consecutiveUserCanceledAlerts <= Self.maxConsecutiveUserCanceledAlerts else {
+                throw TLSError.unexpected(
+                    "more than \(Self.maxConsecutiveUserCanceledAlerts) consecutive user_canceled alerts")
+            }
         default:
             // §6: every other alert is fatal, whatever level it claims.
             throw TLSError.alertReceived(alert.description)
@@ -823,6 +859,12 @@ final class ClientStateMachine {
             try verifier.verify(chain: chain, hostname: host, ipAddress: ip, now: deps.now)
             info.certificateVerified = true
         }
+        // The leaf signs CertificateVerify: its keyUsage must allow that (§4.4.2.2), also when the chain and
+        // name are not verified (the verifier checks it too, after the chain).
+        if let leafDER = chain.first, !(try CertificateCache.shared.certificate(der: leafDER).allowsDigitalSignature) {
+            throw TLSError.certificateRejected(
+                alert: .unsupportedCertificate, reason: "certificate keyUsage does not allow digitalSignature")
+        }
         if let staple = message.entries.first?.extensions.first(where: { $0.extensionType == .statusRequest }) {
             try checkStapledOCSPResponse(staple.body, chain: chain)
         }
@@ -897,10 +939,7 @@ final class ClientStateMachine {
         clientHandshakeKeys = nil
 
         // Our flight: [change_cipher_spec] [Certificate] Finished, under the handshake keys.
-        if clientHello?.legacySessionID.isEmpty == false, !sentCompatibilityCCS {
-            pendingOutput += RecordLayer.changeCipherSpecRecord
-            sentCompatibilityCCS = true
-        }
+        sendCompatibilityCCSIfDue()
         var flight = ByteWriter(reservingCapacity: 64)
         if let request = certificateRequest {
             flight.writeBytes(try clientAuthentication(answering: request, transcript: transcript))
