@@ -849,6 +849,8 @@ final class ClientStateMachine {
             }
         }
         let chain = message.certificates
+        let handler = configuration.certificateVerificationHandler
+        var defaultResult = TLSDefaultVerificationResult.skipped
         if let verifier = deps.certificateVerifier {
             let (host, ip): (String?, String?) =
                 switch identity {
@@ -856,8 +858,32 @@ final class ClientStateMachine {
                 case .ipAddress(let address): (nil, address)
                 case .none: (nil, nil)
                 }
-            try verifier.verify(chain: chain, hostname: host, ipAddress: ip, now: deps.now)
-            info.certificateVerified = true
+            do throws(TLSError) {
+                try verifier.verify(chain: chain, hostname: host, ipAddress: ip, now: deps.now)
+                defaultResult = .verified
+            } catch {
+                // Without a handler the failure ends the handshake; a handler gets to decide on it. Failures that
+                // are not about the certificate (libcrypto, configuration) always end it.
+                guard handler != nil, case .certificateRejected = error else { throw error }
+                defaultResult = .failed(error)
+            }
+        }
+        if let handler {
+            let serverName: String? =
+                switch identity {
+                case .dnsName(let name), .ipAddress(let name): name
+                case .none: nil
+                }
+            let context = TLSCertificateVerificationContext(
+                certificateChain: chain, serverName: serverName, defaultResult: defaultResult)
+            switch handler(context) {
+            case .accept:
+                info.certificateVerified = defaultResult != .skipped
+            case .reject(let alert, let reason):
+                throw TLSError.certificateRejected(alert: alert, reason: "rejected by the application: \(reason)")
+            }
+        } else {
+            info.certificateVerified = defaultResult == .verified
         }
         // The leaf signs CertificateVerify: its keyUsage must allow that (§4.4.2.2), also when the chain and
         // name are not verified (the verifier checks it too, after the chain).

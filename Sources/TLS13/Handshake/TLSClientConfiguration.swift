@@ -22,6 +22,19 @@ public struct TLSClientConfiguration: Sendable {
     /// the handshake is otherwise just as strict.
     public var verifyCertificates = true
 
+    /// An application's own certificate check, run once per full handshake when the server's Certificate
+    /// arrives, after the library's verification, whose result it receives
+    /// (``TLSCertificateVerificationContext/defaultResult``) instead of the handshake failing on it. Its verdict
+    /// decides: ``TLSCertificateVerdict/accept`` continues (even when the default verification failed — e.g. to
+    /// accept a pinned self-signed certificate), ``TLSCertificateVerdict/reject(alert:reason:)`` fails the
+    /// handshake with that alert. `nil` (the default): the library's verification decides alone.
+    ///
+    /// Not called on a resumed handshake (the server sends no certificate). The leaf's keyUsage and the server's
+    /// CertificateVerify signature are checked whatever the handler says. ``TLSSessionInfo/certificateVerified``
+    /// is `true` after the handler accepted, unless ``verifyCertificates`` is `false`. The closure runs on the
+    /// thread doing the handshake and must not block for long (the handshake timeout keeps running).
+    public var certificateVerificationHandler: (@Sendable (TLSCertificateVerificationContext) -> TLSCertificateVerdict)? = nil
+
     /// ALPN protocol names to offer, most preferred first (e.g. `["h2", "http/1.1"]`). Empty: no ALPN.
     public var applicationProtocols: [String] = []
 
