@@ -62,10 +62,13 @@ struct ConnectionFlags: Equatable {
     var implicitHandshake = false
     var readSize = 512
     var expectPeerCertFile: String?
-    /// bssl_shim's verify callback fails; the library has no hook to fail verification on demand, so this
-    /// is honoured only where the callback would not run (a resumption without `-reverify-on-resume`).
+    /// bssl_shim's verify callback fails (see ShimVerify.swift).
     var verifyFail = false
     var reverifyOnResume = false
+    var useCustomVerifyCallback = false
+    var expectVerifyResult = false
+    /// The client certificate comes from a callback when the server asks: the same as -cert-file/-key-file here.
+    var useOldClientCertCallback = false
     /// `-max-cert-list`: the largest handshake message (BoringSSL: the certificate list) accepted.
     var maxCertList: Int?
 }
@@ -174,7 +177,8 @@ extension ShimFlags {
             "-expect-ticket-supports-early-data", "-expect-accept-early-data", "-expect-reject-early-data",
             "-expect-no-offer-early-data", "-use-export-context", "-shim-writes-first", "-shim-shuts-down",
             "-check-close-notify", "-expect-session-miss", "-expect-no-session", "-key-update",
-            "-implicit-handshake", "-verify-fail", "-reverify-on-resume":
+            "-implicit-handshake", "-verify-fail", "-reverify-on-resume", "-use-custom-verify-callback",
+            "-expect-verify-result", "-use-old-client-cert-callback":
             return .bool
         case "-server", "-dtls", "-quic", "-no-tls13":
             return .bool
@@ -257,6 +261,9 @@ extension ConnectionFlags {
         case "-expect-peer-cert-file": expectPeerCertFile = string
         case "-verify-fail": verifyFail = true
         case "-reverify-on-resume": reverifyOnResume = true
+        case "-use-custom-verify-callback": useCustomVerifyCallback = true
+        case "-expect-verify-result": expectVerifyResult = true
+        case "-use-old-client-cert-callback": useOldClientCertCallback = true
         default: return "flag \(name) has no setting"
         }
         return nil

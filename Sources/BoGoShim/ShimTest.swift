@@ -17,9 +17,13 @@ struct ShimTest {
     static let initialWrite = Array("hello".utf8)
 
     func run() throws(ShimOutcome) {
+        for c in [flags.initial, flags.resume] {
+            if let reason = Self.unsupportedVerification(c, resumeCount: flags.resumeCount) { throw .unimplemented(reason) }
+        }
         var session: TLSSession?
+        var verifyResult: ShimVerifier.Result?
         for index in 0...flags.resumeCount {
-            session = try runConnection(index: index, session: session)
+            session = try runConnection(index: index, session: session, verifyResult: &verifyResult)
         }
     }
 
@@ -66,14 +70,17 @@ struct ShimTest {
             }
             config.signatureAlgorithms = schemes
         }
-        if !c.signingPrefs.isEmpty {
-            throw .unimplemented("-signing-prefs: no knob for the client certificate's signature algorithms")
-        }
         config.applicationProtocols = c.advertiseALPN
+        // -use-old-client-cert-callback hands over the same -cert-file/-key-file, when the server asks for one:
+        // which is when the library uses clientCertificate.
         switch (c.certFile, c.keyFile) {
         case (let cert?, let key?):
             do {
-                config.clientCertificate = try TLSClientCertificate(certificateChainFile: cert, privateKeyFile: key)
+                var credential = try TLSClientCertificate(certificateChainFile: cert, privateKeyFile: key)
+                if !c.signingPrefs.isEmpty {
+                    credential.signatureAlgorithms = c.signingPrefs.map { SignatureScheme(rawValue: UInt16(truncatingIfNeeded: $0)) }
+                }
+                config.clientCertificate = credential
             } catch {
                 throw .unimplemented("client certificate \(cert) not usable: \(error)")
             }
@@ -89,10 +96,14 @@ struct ShimTest {
     }
 
     /// Runs connection `index`; returns the newest session received (for the next connection).
-    private func runConnection(index: Int, session offered: TLSSession?) throws(ShimOutcome) -> TLSSession? {
+    private func runConnection(
+        index: Int, session offered: TLSSession?, verifyResult: inout ShimVerifier.Result?
+    ) throws(ShimOutcome) -> TLSSession? {
         let isResume = index > 0
         var c = flags.connection(index)
-        let config = try Self.configuration(for: c)
+        var config = try Self.configuration(for: c)
+        let verifier = ShimVerifier()
+        verifier.install(in: &config, flags: c)
         let earlyData: [UInt8]? =
             isResume && c.enableEarlyData && c.shimWritesFirst && offered?.allowsEarlyData == true
             ? Self.initialWrite : nil
@@ -131,6 +142,7 @@ struct ShimTest {
             c = retry
         }
         try checkHandshake(connection, info: info, flags: c, isResume: isResume, offered: offered)
+        verifyResult = try Self.checkVerification(verifier, flags: c, resumed: info.resumed, inherited: verifyResult)
 
         do throws(TLSError) {
             try exchange(connection, flags: c, earlyDataSent: earlyData != nil && info.earlyData == .accepted)
@@ -154,9 +166,6 @@ struct ShimTest {
         _ connection: TLSConnection, info: TLSSessionInfo, flags c: ConnectionFlags, isResume: Bool,
         offered: TLSSession?
     ) throws(ShimOutcome) {
-        if c.verifyFail, !info.resumed || c.reverifyOnResume {
-            throw .unimplemented("-verify-fail: no hook to make certificate verification fail on demand")
-        }
         if c.expectHRR, !info.usedHelloRetryRequest { throw .failed("expected a HelloRetryRequest") }
         if c.expectNoHRR, info.usedHelloRetryRequest { throw .failed("unexpected HelloRetryRequest") }
         if let id = c.expectCurveID, info.group?.rawValue != UInt16(truncatingIfNeeded: id) {
