@@ -140,31 +140,39 @@ import Testing
         let greeting = Array("after five update requests".utf8)
         // The server's thread: handshake, five KeyUpdate(update_requested) 20 ms apart, the greeting, then read
         // until the client closes. Returns the request_update of every KeyUpdate the client sent.
-        async let serverSide = runBlocking { () throws -> [UInt8] in
-            let connection = try listener.accept(timeout: 5)
-            let server = ScriptedServer()
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            func receive() throws -> Bool {
-                let n = recv(connection.fd, &buffer, buffer.count, 0)
-                guard n > 0 else { return false }
-                try server.receive(Array(buffer[0..<n]))
-                return true
-            }
-            while !server.isHandshakeComplete {
-                guard try receive() else { throw SocketTestError("client closed during the handshake") }
-                let out = server.takeOutput()
-                if !out.isEmpty { try connection.writeAll(out) }
-            }
-            for _ in 0..<5 {
-                try server.sendKeyUpdate(.updateRequested)
+        // A plain thread, started now: not a task that a busy cooperative pool might start late.
+        final class Outcome: @unchecked Sendable { var result: Result<[UInt8], any Error>? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let serverThread = Thread {
+            defer { done.signal() }
+            outcome.result = Result { () throws -> [UInt8] in
+                let connection = try listener.accept(timeout: 5)
+                let server = ScriptedServer()
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                func receive() throws -> Bool {
+                    let n = recv(connection.fd, &buffer, buffer.count, 0)
+                    guard n > 0 else { return false }
+                    try server.receive(Array(buffer[0..<n]))
+                    return true
+                }
+                while !server.isHandshakeComplete {
+                    guard try receive() else { throw SocketTestError("client closed during the handshake") }
+                    let out = server.takeOutput()
+                    if !out.isEmpty { try connection.writeAll(out) }
+                }
+                for _ in 0..<5 {
+                    try server.sendKeyUpdate(.updateRequested)
+                    try connection.writeAll(server.takeOutput())
+                    usleep(20_000)
+                }
+                try server.sendApplicationData(greeting)
                 try connection.writeAll(server.takeOutput())
-                usleep(20_000)
+                while try receive() {}
+                return server.receivedKeyUpdates.map(\.requestUpdate.rawValue)
             }
-            try server.sendApplicationData(greeting)
-            try connection.writeAll(server.takeOutput())
-            while try receive() {}
-            return server.receivedKeyUpdates.map(\.requestUpdate.rawValue)
         }
+        serverThread.start()
         var config = TLSClientConfiguration()
         config.trustRoots = .pemFile(CertPaths.path("ca.pem"))
         config.serverName = "localhost"
@@ -181,7 +189,9 @@ import Testing
             return data
         }
         #expect(received == greeting)
-        #expect(try await serverSide == [KeyUpdateRequest.updateNotRequested.rawValue])
+        let finished = try await runBlocking { done.wait(timeout: .now() + 10) == .success }
+        #expect(finished)
+        #expect(try outcome.result?.get() == [KeyUpdateRequest.updateNotRequested.rawValue])
     }
 
     // MARK: - keyUsage without chain verification
