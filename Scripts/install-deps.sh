@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, only when it is missing (Debian 12).
 # gnutls-serv (gnutls-bin) is the second TLS 1.3 server the interop tests run against.
+# tlslite-ng (+ kyber-py, ecdsa) goes into .build-venv/ (gitignored): a pure-Python TLS 1.3 server with the
+# post-quantum hybrid X25519MLKEM768, which OpenSSL 3.0 and GnuTLS 3.7 lack (HybridInteropTests, tls13 interop).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 need=()
 pkg-config --exists libcrypto 2>/dev/null || need+=(libssl-dev pkg-config)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v gnutls-serv >/dev/null 2>&1 || need+=(gnutls-bin)
+command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     echo "install-deps: installing ${need[*]}" >&2
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+venv=.build-venv
+if ! "$venv/bin/python3" -c "import tlslite, kyber_py.ml_kem, ecdsa" 2>/dev/null; then
+    echo "install-deps: installing tlslite-ng, kyber-py, ecdsa into $venv" >&2
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+        SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install -q --disable-pip-version-check tlslite-ng==0.8.2 kyber-py==1.2.0 ecdsa==0.19.2
 fi

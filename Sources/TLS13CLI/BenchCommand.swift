@@ -30,8 +30,22 @@ struct BenchCommand: ParsableCommand {
 
         @OptionGroup var tls: TLSOptions
 
+        @Option(help: ArgumentHelp("""
+            Key exchange groups to offer, as for connect (default: X25519MLKEM768,x25519,P-256,P-384,P-521,X448 \
+            with X25519MLKEM768 and x25519 key shares). `--groups x25519,secp256r1,secp384r1` measures the \
+            client without the post-quantum hybrid.
+            """, valueName: "list"), transform: NameLists.groups)
+        var groups: [NamedGroup]?
+
         @Flag(help: "Run even in a debug build (for smoke tests; the figures are not meaningful).")
         var allowDebug = false
+
+        @Flag(help: ArgumentHelp("""
+            full/resume: talk to `openssl s_server -www` instead of the bench protocol: send \
+            "GET / HTTP/1.0", count a connection ok when an HTTP 200 page ends with close_notify (for soak tests \
+            against OpenSSL's own server; --size is ignored).
+            """))
+        var www = false
 
         @Option(help: ArgumentHelp("Also write the whole result as JSON to this file.", valueName: "file"))
         var json: String?
@@ -41,10 +55,21 @@ struct BenchCommand: ParsableCommand {
             valueName: "seconds"))
         var verifiedChainCache: Double?
 
+        /// The client configuration: the TLS options, `--groups` and `--verified-chain-cache`.
         func configuration() throws(CLIFailure) -> TLSClientConfiguration {
             var config = try tls.configuration()
+            if let groups, !groups.isEmpty {
+                config.supportedGroups = groups
+                config.keyShareGroups = NameLists.keyShareGroups(for: groups)
+            }
             config.verifiedChainCacheLifetime = verifiedChainCache
             return config
+        }
+
+        /// The groups offered and shared, for the summary: `X25519MLKEM768,X25519,P-256,P-384 (shares: …)`.
+        func groupsDescription(_ config: TLSClientConfiguration) -> String {
+            config.supportedGroups.map(\.displayName).joined(separator: ",") + " (key shares: "
+                + config.keyShareGroups.map(\.displayName).joined(separator: ",") + ")"
         }
 
         func checkBuild() throws(CLIFailure) {
@@ -91,6 +116,7 @@ struct BenchCommand: ParsableCommand {
 
         func run() throws {
             try options.checkBuild()
+            guard !options.www else { throw CLIFailure(.usage, "bench bulk: --www is for full and resume") }
             try BulkBench(options: options, mib: mib).run()
         }
     }
@@ -173,22 +199,27 @@ struct HandshakeBench {
     }
 
     /// One connection: handshake, `GET /size`, read to close_notify. Returns the session to resume next.
-    func exchange(session: TLSSession?) throws -> (ok: Bool, resumed: Bool, next: TLSSession?) {
+    func exchange(session: TLSSession?) throws -> (ok: Bool, resumed: Bool, next: TLSSession?, group: NamedGroup?) {
         let connection = try TLSConnection.connect(host: host, port: port, configuration: configuration, session: session)
         defer { connection.close() }
-        try connection.write(Array("GET /\(size)\n".utf8))
+        try connection.write(Array((options.www ? "GET / HTTP/1.0\r\n\r\n" : "GET /\(size)\n").utf8))
         var received = 0
+        var head: [UInt8] = []
         while case let chunk = try connection.read(maxCount: 1 << 16), !chunk.isEmpty {
             received += chunk.count
+            if head.count < 16 { head += chunk.prefix(16 - head.count) }
         }
-        return (received == size, connection.sessionInfo.resumed, connection.receivedSessions.last)
+        let ok = options.www ? head.starts(with: Array("HTTP/1.0 200".utf8)) : received == size
+        return (ok, connection.sessionInfo.resumed, connection.receivedSessions.last, connection.sessionInfo.group)
     }
 
     mutating func run() throws {
         // Warm-up: the process's first handshake (loads the trust store, first use of every algorithm).
         let warmStart = Usage.now()
-        var (_, _, session) = try exchange(session: nil)
+        let warmUp = try exchange(session: nil)
+        var session = warmUp.next
         let first = Usage.now() - warmStart
+        let negotiatedGroup = warmUp.group?.displayName ?? "none"
         let rssStart = Usage.residentKiB()
 
         var progress = Progress(total: count)
@@ -214,6 +245,7 @@ struct HandshakeBench {
         let cpuMsPerHandshake = used.cpu * 1000 / Double(count)
         var summary = """
             \(mode) handshakes: \(count) measured, \(ok) ok\(mode == "resume" ? ", \(resumed) resumed" : "") against \(options.address)
+            groups offered: \(options.groupsDescription(configuration)); negotiated: \(negotiatedGroup)
             wall: \(fixed(used.wall, 3)) s (\(fixed(hsPerSecond, 1)) handshakes/s)
             client CPU (user+sys): \(fixed(used.cpu, 3)) s = \(fixed(cpuMsPerHandshake, 3)) ms per handshake
             first handshake of the process: \(fixed(first.wall * 1000, 2)) ms wall, \(fixed(first.cpu * 1000, 2)) ms CPU
@@ -226,6 +258,8 @@ struct HandshakeBench {
             "mode": mode, "n": count, "ok": ok, "resumed": resumed, "size": size,
             "wall_s": used.wall, "cpu_s": used.cpu, "hs_per_s": hsPerSecond, "cpu_ms_per_hs": cpuMsPerHandshake,
             "first_hs_wall_ms": first.wall * 1000, "first_hs_cpu_ms": first.cpu * 1000,
+            "groups_offered": configuration.supportedGroups.map(\.displayName),
+            "key_share_groups": configuration.keyShareGroups.map(\.displayName), "group": negotiatedGroup,
             "rss_start_kib": rssStart, "rss_end_kib": rssEnd, "peak_rss_kib": Usage.peakResidentKiB(),
             "failures": failures,
         ], to: options.json)

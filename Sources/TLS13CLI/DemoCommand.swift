@@ -107,32 +107,7 @@ struct DemoCommand: ParsableCommand {
 
     /// --certs, $TLS13_CERTS, ./Certs and the parents' Certs, then the executable's parents' Certs.
     private func locateCerts() throws(CLIFailure) -> String {
-        let fm = FileManager.default
-        func isCerts(_ dir: String) -> Bool { fm.fileExists(atPath: "\(dir)/ca.pem")
-            && fm.fileExists(atPath: "\(dir)/leaf-ecdsa-p256.pem") }
-        if let certs {
-            guard isCerts(certs) else {
-                throw CLIFailure(.usage, "demo: \(certs) does not hold ca.pem and leaf-ecdsa-p256.pem")
-            }
-            return certs
-        }
-        if let env = ProcessInfo.processInfo.environment["TLS13_CERTS"], isCerts(env) { return env }
-        var starts = [fm.currentDirectoryPath]
-        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            starts.append((exe as NSString).deletingLastPathComponent)
-        }
-        for start in starts {
-            var dir = URL(fileURLWithPath: start).standardizedFileURL
-            while true {
-                let candidate = dir.appendingPathComponent("Certs").path
-                if isCerts(candidate) { return candidate }
-                let parent = dir.deletingLastPathComponent()
-                if parent.path == dir.path { break }
-                dir = parent
-            }
-        }
-        throw CLIFailure(.usage, "demo: cannot find the Certs/ folder of swift-tls13; run from the repository "
-            + "or pass --certs DIR")
+        try CertsLocator.locate(explicit: certs, command: "demo")
     }
 
     private func locateOpenSSL() throws(CLIFailure) -> String {

@@ -4,7 +4,7 @@ import TLS13
 /// Parsers for the comma-separated `--groups`, `--ciphers`, `--sigalgs` and `--alpn` values. An unknown name is a usage
 /// error (exit 2) that lists the names accepted.
 enum NameLists {
-    static let groupNames = "x25519 (X25519), secp256r1 (P-256, prime256v1), secp384r1 (P-384), "
+    static let groupNames = "X25519MLKEM768, x25519 (X25519), secp256r1 (P-256, prime256v1), secp384r1 (P-384), "
         + "secp521r1 (P-521), x448 (X448), ffdhe2048 ... ffdhe8192"
     static let signatureSchemeNames = "ecdsa_secp256r1_sha256 (ECDSA+SHA256), ecdsa_secp384r1_sha384, "
         + "ecdsa_secp521r1_sha512, rsa_pss_rsae_sha256/384/512, rsa_pss_pss_sha256/384/512, ed25519, ed448"
@@ -19,6 +19,15 @@ enum NameLists {
             }
             return group
         }
+    }
+
+    /// The groups a `--groups` list sends key shares for: the first; and x25519 too when the first is
+    /// X25519MLKEM768 and x25519 is listed (one X25519 key serves both shares, so a server without the hybrid
+    /// picks x25519 without a HelloRetryRequest).
+    static func keyShareGroups(for groups: [NamedGroup]) -> [NamedGroup] {
+        guard let first = groups.first else { return [] }
+        if first == .x25519MLKEM768, groups.contains(.x25519) { return [first, .x25519] }
+        return [first]
     }
 
     static func ciphers(_ text: String) throws -> [CipherSuite] {

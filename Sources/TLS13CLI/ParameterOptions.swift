@@ -6,8 +6,10 @@ import TLS13
 struct ParameterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("""
         Key exchange groups to offer, comma-separated, most preferred first; a key share is sent for the \
-        first. IANA or OpenSSL names: x25519/X25519, secp256r1/P-256, secp384r1/P-384, secp521r1/P-521, \
-        x448/X448, ffdhe2048, ffdhe3072, ffdhe4096 (default: x25519,P-256,P-384,P-521,X448; ffdhe only when named).
+        first (and for x25519 too when the first is X25519MLKEM768 and x25519 is listed). IANA or OpenSSL \
+        names: X25519MLKEM768, x25519/X25519, secp256r1/P-256, secp384r1/P-384, secp521r1/P-521, x448/X448, \
+        ffdhe2048, ffdhe3072, ffdhe4096 (default: X25519MLKEM768,x25519,P-256,P-384,P-521,X448 with \
+        X25519MLKEM768 and x25519 key shares; ffdhe only when named).
         """, valueName: "list"), transform: NameLists.groups)
     var groups: [NamedGroup]?
 
@@ -65,9 +67,9 @@ struct ParameterOptions: ParsableArguments {
 
     /// Applies the options to `config`.
     func apply(to config: inout TLSClientConfiguration) {
-        if let groups, let first = groups.first {
+        if let groups, !groups.isEmpty {
             config.supportedGroups = groups
-            config.keyShareGroups = [first]
+            config.keyShareGroups = NameLists.keyShareGroups(for: groups)
         }
         if let ciphers { config.cipherSuites = ciphers }
         if let sigalgs { config.signatureAlgorithms = sigalgs }

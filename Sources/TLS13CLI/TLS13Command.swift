@@ -10,6 +10,7 @@ struct TLS13Command: ParsableCommand {
         discussion: """
             Examples:
               tls13 demo
+              tls13 interop --quick
               tls13 connect example.com:443 --alpn http/1.1
               printf 'GET / HTTP/1.0\\r\\n\\r\\n' | tls13 connect example.com
               tls13 connect 127.0.0.1:4433 --cafile Certs/ca.pem --servername localhost
@@ -22,7 +23,7 @@ struct TLS13Command: ParsableCommand {
             \(ExitStatus.helpText)
             """,
         version: TLS13.version,
-        subcommands: [ConnectCommand.self, GetCommand.self, DemoCommand.self, BenchCommand.self]
+        subcommands: [ConnectCommand.self, GetCommand.self, DemoCommand.self, BenchCommand.self, InteropCommand.self]
     )
 
     /// Like ArgumentParser's `main()`, but usage errors exit 2 (not 64) and command failures print one

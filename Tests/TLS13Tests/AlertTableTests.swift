@@ -286,7 +286,7 @@ import Testing
             }
         },
         "hrr.group_not_offered": {
-            try handshake(client: { $0.supportedGroups = [.x25519, .secp256r1] }) { server in
+            try handshake(client: { $0.supportedGroups = [.x25519, .secp256r1]; $0.keyShareGroups = [.x25519] }) { server in
                 server.configuration.groups = [.secp256r1]
                 server.mutateHelloRetryRequest = { hrr in
                     hrr.extensions = hrr.extensions.map {

@@ -80,6 +80,13 @@ import Testing
         let f = Self.fields(full)
         #expect(f["mode"] == "full" && f["n"] == "20" && f["ok"] == "20", "\(full)")
         #expect(Double(f["hs_per_s"] ?? "") ?? 0 > 0 && Double(f["cpu_ms_per_hs"] ?? "") ?? 0 > 0)
+        // The default offer includes the hybrid; the OpenSSL 3.0 bench server picks x25519.
+        #expect(full.stderr.contains("groups offered: X25519MLKEM768,X25519,P-256,P-384,P-521,X448 (key shares: "
+            + "X25519MLKEM768,X25519); negotiated: X25519"), "\(full)")
+        let classic = try await bench(["full", "-n", "5", "--groups", "x25519,P-256"], server: server)
+        #expect(Self.fields(classic)["ok"] == "5", "\(classic)")
+        #expect(classic.stderr.contains("groups offered: X25519,P-256 (key shares: X25519); negotiated: X25519"),
+                "\(classic)")
 
         let resume = try await bench(["resume", "-n", "20"], server: server)
         #expect(resume.status == 0, "\(resume)")
@@ -90,6 +97,23 @@ import Testing
         #expect(bulk.status == 0, "\(bulk)")
         let b = Self.fields(bulk)
         #expect(b["mode"] == "bulk" && Double(b["mb_per_s"] ?? "") ?? 0 > 0 && Double(b["cpu_s_per_gib"] ?? "") ?? 0 > 0, "\(bulk)")
+    }
+
+    /// `--www`: the same measured loop against OpenSSL's own `s_server -www` (what the soak in
+    /// Docs/Benchmarks.md runs with -n 10000): every connection gets an HTTP 200 page ended by close_notify.
+    @Test func fullAndResumeAgainstOpenSSLsWWWServer() async throws {
+        let server = try await OpenSSLServer.start(mode: ["-www"])
+        defer { server.stop() }
+        let args = ["127.0.0.1:\(server.port)", "--cafile", CertPaths.path("ca.pem"), "--servername", "localhost",
+                    "--www", "--allow-debug"]
+        let full = try await runBlocking { try CLIProcess(["bench", "full", "-n", "5"] + args).wait(timeout: 120) }
+        #expect(full.status == 0, "\(full)")
+        #expect(Self.fields(full)["ok"] == "5", "\(full)")
+        let resume = try await runBlocking { try CLIProcess(["bench", "resume", "-n", "5"] + args).wait(timeout: 120) }
+        #expect(Self.fields(resume)["ok"] == "5", "\(resume)")
+        #expect(resume.stderr.contains("5 resumed"), "\(resume)")
+        let bulk = try await runBlocking { try CLIProcess(["bench", "bulk"] + args).wait(timeout: 60) }
+        #expect(bulk.status == 2, "\(bulk)")
     }
 
     @Test func debugBuildsAreRefusedWithoutAllowDebug() async throws {

@@ -69,6 +69,12 @@ import TLS13
 
     @Test func nameLists() throws {
         #expect(try NameLists.groups("X25519, P-256,secp384r1") == [.x25519, .secp256r1, .secp384r1])
+        #expect(try NameLists.groups("X25519MLKEM768,x25519") == [.x25519MLKEM768, .x25519])
+        // Key shares: the first group; with the hybrid first, x25519 too when listed (one X25519 key for both).
+        #expect(NameLists.keyShareGroups(for: [.x25519MLKEM768, .x25519, .secp256r1]) == [.x25519MLKEM768, .x25519])
+        #expect(NameLists.keyShareGroups(for: [.x25519MLKEM768, .secp256r1]) == [.x25519MLKEM768])
+        #expect(NameLists.keyShareGroups(for: [.secp256r1, .x25519MLKEM768, .x25519]) == [.secp256r1])
+        #expect(NameLists.keyShareGroups(for: []) == [])
         #expect(try NameLists.ciphers("TLS_AES_256_GCM_SHA384,AES128-GCM-SHA256")
             == [.aes256GCMSHA384, .aes128GCMSHA256])
         #expect(try NameLists.protocols("h2,http/1.1") == ["h2", "http/1.1"])

@@ -44,7 +44,7 @@ import Testing
         try #require(server.clientHellos.count == 2)
         let (first, second) = (server.clientHellos[0], server.clientHellos[1])
         // GREASE (RFC 8701) adds a one-byte share for a reserved group to the first hello only.
-        #expect(first.keyShares.map(\.group).filter { !GREASE.isGREASE($0.rawValue) } == [.x25519])
+        #expect(first.keyShares.map(\.group).filter { !GREASE.isGREASE($0.rawValue) } == [.x25519MLKEM768, .x25519])
         #expect(first.keyShares.first.map { GREASE.isGREASE($0.group.rawValue) && $0.keyExchange == [0] } == true)
         #expect(second.keyShares.map(\.group) == [.secp256r1])
         #expect(second.keyShares.first?.keyExchange.count == 65)

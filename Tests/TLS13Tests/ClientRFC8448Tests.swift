@@ -267,6 +267,7 @@ import Testing
         let certificate = try clientCertificateDER(t)
         var config = TLSClientConfiguration()
         config.supportedGroups = [.x25519, .secp256r1]
+        config.keyShareGroups = [.x25519]
         config.clientCertificate = TLSClientCertificate(
             chain: [certificate], privateKey: try PrivateKey(pem: RFC8448RSAKey.pem()))
         return try t.makeClient(configuration: config)

@@ -95,11 +95,11 @@ import Testing
 
     @Test(arguments: [(NamedGroup.secp256r1, "SECP256R1"), (.secp384r1, "SECP384R1")])
     func helloRetryRequestToTheServersGroup(_ group: NamedGroup, _ name: String) async throws {
-        // The client sends only an x25519 share; the server accepts only `group`.
+        // The client sends X25519MLKEM768 and x25519 shares (the default); the server accepts only `group`.
         let server = try await GnuTLSServer.start(priority: GnuTLSServer.priority(groups: [name]))
         defer { server.stop() }
         let config = try Self.config()
-        #expect(config.keyShareGroups == [.x25519])
+        #expect(config.keyShareGroups == [.x25519MLKEM768, .x25519])
         let (reply, info, _) = try await Self.echo(server, config)
         #expect(reply == "hello gnutls\n")
         #expect(info.usedHelloRetryRequest)

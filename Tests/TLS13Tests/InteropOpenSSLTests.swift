@@ -60,7 +60,7 @@ import Testing
 
     static let groups: [(NamedGroup, String)] = [(.x25519, "X25519"), (.secp256r1, "P-256"), (.secp384r1, "P-384")]
 
-    /// `-groups NAME` on the server; the client's default key share is x25519 only, so P-256 and P-384 need a
+    /// `-groups NAME` on the server; the client's default key shares are X25519MLKEM768 and x25519, so P-256 and P-384 need a
     /// HelloRetryRequest.
     @Test(arguments: groups) func groupWithDefaultKeyShare(_ group: NamedGroup, _ opensslName: String) async throws {
         let server = try await OpenSSLServer.start(mode: ["-rev"], arguments: ["-groups", opensslName])

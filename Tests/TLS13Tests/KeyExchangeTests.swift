@@ -58,7 +58,7 @@ import Testing
 
     // MARK: Unsupported groups
 
-    @Test(arguments: [NamedGroup.ffdhe6144, .ffdhe8192, .x25519MLKEM768, NamedGroup(rawValue: 0x1234)])
+    @Test(arguments: [NamedGroup.ffdhe6144, .ffdhe8192, NamedGroup(rawValue: 0x1234)])
     func unsupportedGroupsAreConfigurationErrors(group: NamedGroup) {
         let error = expectTLSError { _ = try makeKeyShare(group: group) }
         #expect(error == .invalidConfiguration("group \(group) is not supported yet"))

@@ -22,12 +22,22 @@ protocol KeyShare: AnyObject {
 
 /// Creates a key pair for `group`: a fresh random one, or (for known-answer tests such as RFC 8448) the one
 /// whose private key is `privateKey` — 32 bytes for x25519, 56 for x448, the big-endian scalar of the field
-/// length (32 / 48 / 66 bytes) for secp256r1 / secp384r1 / secp521r1. The ffdhe groups take no injected key.
+/// length (32 / 48 / 66 bytes) for secp256r1 / secp384r1 / secp521r1, the 64-byte ML-KEM seed followed by the
+/// 32-byte X25519 key for X25519MLKEM768 (``HybridKeyShare``; a fresh one has its own X25519 key — the
+/// ClientHello shares one X25519 key between the hybrid and the plain x25519 share through
+/// ``makeKeyShares(for:using:)``). The ffdhe groups take no injected key.
 ///
 /// - Throws: ``TLSError/invalidConfiguration(_:)`` for a group this library does not implement (ffdhe6144,
-///   ffdhe8192, X25519MLKEM768, unknown values) or a malformed `privateKey`; ``TLSError/internalError(_:)``
-///   on a libcrypto failure.
+///   ffdhe8192, unknown values) or a malformed `privateKey`; ``TLSError/internalError(_:)`` on a libcrypto
+///   failure.
 func makeKeyShare(group: NamedGroup, privateKey: [UInt8]? = nil) throws(TLSError) -> KeyShare {
+    if group == .x25519MLKEM768 {
+        #if canImport(Crypto)
+        return try HybridKeyShare(privateKey: privateKey)
+        #else
+        throw .invalidConfiguration("group \(group) is not supported in this build (no swift-crypto)")
+        #endif
+    }
     if let curve = KeyExchangeCurve(group) {
         return try EVPKeyShare(curve: curve, privateKey: privateKey)
     }

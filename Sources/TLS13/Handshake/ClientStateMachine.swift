@@ -351,10 +351,10 @@ final class ClientStateMachine {
         extensions.append(.supportedGroups((grease.map { [$0.group] } ?? []) + configuration.supportedGroups))
         var shares: [KeyShareEntry] = []
         if let grease { shares.append(KeyShareEntry(group: grease.group, keyExchange: GREASE.keyShare)) }
-        for group in configuration.keyShareGroups {
-            let share = try deps.makeKeyShare(group)
-            keyShares[group] = share
-            shares.append(KeyShareEntry(group: group, keyExchange: share.publicKey))
+        // One X25519 key pair serves both X25519MLKEM768 and x25519 when both are offered (HybridKeyShare).
+        for share in try makeKeyShares(for: configuration.effectiveKeyShareGroups, using: deps.makeKeyShare) {
+            keyShares[share.group] = share
+            shares.append(KeyShareEntry(group: share.group, keyExchange: share.publicKey))
         }
         extensions.append(.keyShare(shares))
         extensions.append(.signatureAlgorithms(

@@ -42,14 +42,28 @@ public struct TLSClientConfiguration: Sendable {
     /// implemented too but not offered unless added here (CCM_8's 8-byte tag is meant for constrained devices).
     public var cipherSuites: [CipherSuite] = [.aes128GCMSHA256, .aes256GCMSHA384, .chacha20Poly1305SHA256]
 
-    /// Groups to offer in supported_groups, most preferred first. Implemented: x25519, x448, secp256r1,
-    /// secp384r1, secp521r1, and ffdhe2048 / ffdhe3072 / ffdhe4096 (RFC 7919), which are not offered unless
-    /// added here: finite-field key shares are large (256–512 bytes) and slow next to the elliptic curves.
-    public var supportedGroups: [NamedGroup] = [.x25519, .secp256r1, .secp384r1, .secp521r1, .x448]
+    /// Groups to offer in supported_groups, most preferred first. Implemented: the post-quantum hybrid
+    /// X25519MLKEM768 (first by default), x25519, x448, secp256r1, secp384r1, secp521r1, and ffdhe2048 /
+    /// ffdhe3072 / ffdhe4096 (RFC 7919), which are not offered unless added here: finite-field key shares are
+    /// large (256–512 bytes) and slow next to the elliptic curves.
+    public var supportedGroups: [NamedGroup] = [.x25519MLKEM768, .x25519, .secp256r1, .secp384r1, .secp521r1, .x448]
 
-    /// Groups to send a key share for in the first ClientHello (a subset of ``supportedGroups``). A server
-    /// that picks another offered group answers with a HelloRetryRequest.
-    public var keyShareGroups: [NamedGroup] = [.x25519]
+    /// Groups to send a key share for in the first ClientHello. A server that picks another offered group
+    /// answers with a HelloRetryRequest. The default sends X25519MLKEM768 and x25519 (one X25519 key serves
+    /// both), so a server without the hybrid picks x25519 at once; the hybrid share adds about 1.2 KB to the
+    /// ClientHello.
+    ///
+    /// Groups that ``supportedGroups`` does not offer are skipped, and if none is left a share is sent for the
+    /// first supported group — so setting only ``supportedGroups`` (say `[.secp256r1]`) just works.
+    public var keyShareGroups: [NamedGroup] = [.x25519MLKEM768, .x25519]
+
+    /// The groups the first ClientHello actually sends shares for: ``keyShareGroups`` that are offered, else
+    /// the first offered group.
+    var effectiveKeyShareGroups: [NamedGroup] {
+        let offered = keyShareGroups.filter(supportedGroups.contains)
+        if offered.isEmpty, let first = supportedGroups.first { return [first] }
+        return offered
+    }
 
     /// Signature schemes accepted in the server's CertificateVerify (signature_algorithms).
     /// rsa_pkcs1_* are never allowed here (RFC 8446 §4.2.3).
@@ -149,7 +163,7 @@ public struct TLSClientConfiguration: Sendable {
 
     /// Groups this library implements for key exchange.
     static let implementedGroups: Set<NamedGroup> = [
-        .x25519, .x448, .secp256r1, .secp384r1, .secp521r1, .ffdhe2048, .ffdhe3072, .ffdhe4096,
+        .x25519MLKEM768, .x25519, .x448, .secp256r1, .secp384r1, .secp521r1, .ffdhe2048, .ffdhe3072, .ffdhe4096,
     ]
 
     /// Checks the configuration for values this library cannot honour.
@@ -161,9 +175,6 @@ public struct TLSClientConfiguration: Sendable {
         guard !supportedGroups.isEmpty else { throw TLSError.invalidConfiguration("no groups configured") }
         for group in supportedGroups + keyShareGroups where !Self.implementedGroups.contains(group) {
             throw TLSError.invalidConfiguration("group \(group) is not supported yet")
-        }
-        for group in keyShareGroups where !supportedGroups.contains(group) {
-            throw TLSError.invalidConfiguration("key share group \(group) is not in the supported groups")
         }
         guard Set(keyShareGroups).count == keyShareGroups.count else {
             throw TLSError.invalidConfiguration("duplicate key share group")

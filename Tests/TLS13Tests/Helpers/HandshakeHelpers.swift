@@ -57,7 +57,10 @@ extension RFC8448Trace {
         earlyData: [UInt8]? = nil, clockMilliseconds: Int64? = nil, ownPSKOffer: Bool = false
     ) throws -> ClientStateMachine {
         var config = configuration ?? TLSClientConfiguration()
-        if configuration == nil { config.supportedGroups = [.x25519, .secp256r1] }
+        if configuration == nil {
+            config.supportedGroups = [.x25519, .secp256r1]
+            config.keyShareGroups = [.x25519]  // the traces' ClientHellos send one x25519 share
+        }
         let client = try ClientStateMachine(
             configuration: config, identity: .none, dependencies: clientDependencies(clockMilliseconds: clockMilliseconds),
             session: session, earlyData: earlyData)

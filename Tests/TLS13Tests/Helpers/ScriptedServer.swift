@@ -430,13 +430,12 @@ final class ScriptedServer {
     private func sendServerFlight(_ hello: ClientHello, clientShare: KeyShareEntry) throws {
         guard let suite, let selectedSuite, let transcript else { throw Failure("no suite") }
         let loaded = try configuration.customChain ?? Self.loadChain(configuration.chain)
-        let share = try makeKeyShare(group: clientShare.group)
-        let shared = try share.sharedSecret(peerPublicKey: clientShare.keyExchange)
+        let (share, shared) = try ServerKeyExchange.respond(to: clientShare)
         var items: [Item] = []
 
         var serverHello = ServerHello(
             random: try SystemRandom().bytes(32), legacySessionIDEcho: hello.legacySessionID, cipherSuite: selectedSuite,
-            extensions: [.supportedVersions(.tls13), .keyShare(KeyShareEntry(group: share.group, keyExchange: share.publicKey))])
+            extensions: [.supportedVersions(.tls13), .keyShare(share)])
         mutateServerHello?(&serverHello)
         try add(.serverHello, .serverHello(serverHello), epoch: .plaintext, to: &items)
         if configuration.compatibilityChangeCipherSpec, helloRetryRequestsSent == 0 { items.append(.changeCipherSpec) }

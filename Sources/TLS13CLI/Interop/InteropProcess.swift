@@ -1,0 +1,201 @@
+import Foundation
+
+/// The PIDs of the servers `tls13 interop` is running, for the signal handler (which may only touch memory
+/// allocated beforehand): a fixed table of slots, 0 = free.
+private enum RunningServers {
+    static let capacity = 8
+    nonisolated(unsafe) static let pids: UnsafeMutablePointer<pid_t> = {
+        let table = UnsafeMutablePointer<pid_t>.allocate(capacity: capacity)
+        table.initialize(repeating: 0, count: capacity)
+        return table
+    }()
+    static let lock = NSLock()
+    nonisolated(unsafe) static var handlersInstalled = false
+
+    static func add(_ pid: pid_t) {
+        lock.lock()
+        defer { lock.unlock() }
+        if !handlersInstalled {
+            handlersInstalled = true
+            _ = pids  // allocate the table before any signal can arrive
+            for sig in [SIGINT, SIGTERM, SIGHUP] {
+                signal(sig) { received in
+                    for i in 0..<RunningServers.capacity where RunningServers.pids[i] > 0 {
+                        kill(RunningServers.pids[i], SIGKILL)
+                    }
+                    _exit(128 + received)
+                }
+            }
+        }
+        for i in 0..<capacity where pids[i] == 0 {
+            pids[i] = pid
+            return
+        }
+    }
+
+    static func remove(_ pid: pid_t) {
+        lock.lock()
+        defer { lock.unlock() }
+        for i in 0..<capacity where pids[i] == pid { pids[i] = 0 }
+    }
+}
+
+/// What a child process printed, appended from the pipe's reader thread.
+private final class OutputBuffer: @unchecked Sendable {
+    // @unchecked Sendable: `data` is guarded by `lock`.
+    private let lock = NSLock()
+    private var data = Data()
+
+    func append(_ more: Data) {
+        lock.lock()
+        data.append(more)
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// One server process for `tls13 interop`: started with its output collected, its listening port found,
+/// killed by PID on ``stop()``, on `deinit`, and on SIGINT/SIGTERM/SIGHUP of `tls13`.
+final class InteropProcess: @unchecked Sendable {
+    // @unchecked Sendable: immutable after init, or thread-safe (Process, Pipe, OutputBuffer).
+
+    /// How the listening port is learnt.
+    enum PortSource {
+        /// From a line `ACCEPT host:port` on the output (`openssl s_server`, the tlslite script).
+        case acceptLine
+        /// From the kernel: the process's listening IPv4 socket (`gnutls-serv -p 0` prints "port 0").
+        case listeningSocket
+    }
+
+    let process = Process()
+    let port: UInt16
+    let commandLine: String
+    private let buffer = OutputBuffer()
+    private let outputHandle: FileHandle
+    private let stdinPipe = Pipe()
+
+    init(executable: String, arguments: [String], portSource: PortSource, timeout: Double = 15) throws(CLIFailure) {
+        commandLine = ([executable] + arguments).joined(separator: " ")
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = stdinPipe
+        outputHandle = output.fileHandleForReading
+        do {
+            try process.run()
+        } catch {
+            throw CLIFailure(.tlsFailure, "cannot start \(executable): \(error.localizedDescription)")
+        }
+        RunningServers.add(process.processIdentifier)
+        // Drain the output from the start so the server never blocks on a full pipe.
+        let buffer = self.buffer
+        outputHandle.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil  // end of file: the process exited
+            } else {
+                buffer.append(data)
+            }
+        }
+
+        let deadline = Date().addingTimeInterval(timeout)
+        var found: UInt16?
+        while found == nil, process.isRunning, Date() < deadline {
+            switch portSource {
+            case .acceptLine: found = Self.acceptPort(in: buffer.text)
+            case .listeningSocket: found = Self.listeningIPv4Port(pid: process.processIdentifier)
+            }
+            if found == nil { usleep(10_000) }
+        }
+        if found == nil, case .acceptLine = portSource {
+            found = Self.acceptPort(in: buffer.text)
+        }
+        guard let found else {
+            let running = process.isRunning
+            if running { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            RunningServers.remove(process.processIdentifier)
+            usleep(50_000)  // let the reader take the last words
+            let said = buffer.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw CLIFailure(.tlsFailure, "\(executable) did not start listening (\(running ? "timed out" : "exited")): "
+                + String(said.suffix(300)))
+        }
+        port = found
+    }
+
+    private static func acceptPort(in text: String) -> UInt16? {
+        for line in text.split(separator: "\n") where line.hasPrefix("ACCEPT ") {
+            if let colon = line.lastIndex(of: ":"),
+                let port = UInt16(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            {
+                return port
+            }
+        }
+        return nil
+    }
+
+    /// The port of the IPv4 socket `pid` listens on (bound to 0.0.0.0), from `/proc`.
+    private static func listeningIPv4Port(pid: Int32) -> UInt16? {
+        let fm = FileManager.default
+        guard let fds = try? fm.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { return nil }
+        var inodes: Set<Substring> = []
+        for fd in fds {
+            guard let target = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                target.hasPrefix("socket:[")
+            else { continue }
+            inodes.insert(target.dropFirst("socket:[".count).dropLast())
+        }
+        guard !inodes.isEmpty, let table = try? String(contentsOfFile: "/proc/\(pid)/net/tcp", encoding: .utf8) else {
+            return nil
+        }
+        // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+        for line in table.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ")
+            guard fields.count > 9, fields[1].hasPrefix("00000000:"), fields[3] == "0A", inodes.contains(fields[9]),
+                let colon = fields[1].lastIndex(of: ":"),
+                let port = UInt16(fields[1][fields[1].index(after: colon)...], radix: 16)
+            else { continue }
+            return port
+        }
+        return nil
+    }
+
+    /// Everything the process printed so far (stdout and stderr).
+    var output: String { buffer.text }
+
+    /// Waits up to `timeout` seconds until ``output`` contains `text`; returns whether it did.
+    func waitForOutput(_ text: String, timeout: Double = 3) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if output.contains(text) { return true }
+            usleep(10_000)
+        }
+        return output.contains(text)
+    }
+
+    /// Writes to the process's standard input (s_server's one-letter commands).
+    func send(_ text: String) {
+        stdinPipe.fileHandleForWriting.write(Data(text.utf8))
+    }
+
+    /// Kills the process (SIGKILL by PID) and waits for it; idempotent.
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        RunningServers.remove(process.processIdentifier)
+    }
+
+    deinit {
+        stop()
+        outputHandle.readabilityHandler = nil
+    }
+}
