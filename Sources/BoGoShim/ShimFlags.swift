@@ -66,6 +66,8 @@ struct ConnectionFlags: Equatable {
     /// is honoured only where the callback would not run (a resumption without `-reverify-on-resume`).
     var verifyFail = false
     var reverifyOnResume = false
+    /// The flags of `ShimExtraFlags.swift`.
+    var extra = ExtraConnectionFlags()
 }
 
 /// What the command line asks of the shim.
@@ -158,6 +160,7 @@ extension ShimFlags {
     /// The kind of a flag this shim knows (implemented, ignored, or explicitly unimplemented), or `nil`.
     static func kind(of name: String) -> Kind? {
         if let (kind, _) = ignored[name] { return kind }
+        if let kind = ExtraConnectionFlags.kinds[name] { return kind }
         switch name {
         case "-port", "-shim-id", "-resume-count", "-expect-curve-id", "-expect-peer-signature-algorithm",
             "-export-keying-material", "-min-version", "-max-version", "-expect-version", "-expect-cipher",
@@ -254,7 +257,9 @@ extension ConnectionFlags {
         case "-expect-peer-cert-file": expectPeerCertFile = string
         case "-verify-fail": verifyFail = true
         case "-reverify-on-resume": reverifyOnResume = true
-        default: return "flag \(name) has no setting"
+        default:
+            if let result = extra.apply(name, value: value) { return result }
+            return "flag \(name) has no setting"
         }
         return nil
     }

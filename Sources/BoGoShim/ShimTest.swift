@@ -82,6 +82,7 @@ struct ShimTest {
         if c.minVersion.map({ $0 > 0x0304 }) == true || c.maxVersion.map({ $0 < 0x0304 }) == true {
             throw .unimplemented("TLS 1.3 only: version range excludes TLS 1.3")
         }
+        applyExtras(c, to: &config)
         return config
     }
 
@@ -90,14 +91,10 @@ struct ShimTest {
         let isResume = index > 0
         var c = flags.connection(index)
         let config = try Self.configuration(for: c)
-        let earlyData: [UInt8]? =
-            isResume && c.enableEarlyData && c.shimWritesFirst && offered?.allowsEarlyData == true
-            ? Self.initialWrite : nil
-        if let earlyData, let offered, UInt64(earlyData.count) > UInt64(offered.maxEarlyDataSize) {
-            throw .unimplemented(
-                "early data longer than the ticket's max_early_data_size: the library sends all of it as 0-RTT or none")
-        }
-        if earlyData != nil, c.exportKeyingMaterial > 0 {
+        // With -enable-early-data BoringSSL offers 0-RTT whenever it can; the library decides (and says why
+        // not). Without -shim-writes-first nothing is written in it (the early_data extension alone).
+        let earlyData: [UInt8]? = c.enableEarlyData ? (c.shimWritesFirst ? Self.initialWrite : []) : nil
+        if isResume, c.enableEarlyData, c.shimWritesFirst, offered?.allowsEarlyData == true, c.exportKeyingMaterial > 0 {
             throw .unimplemented("exporting keys during 0-RTT: TLSConnection.connect returns after the handshake")
         }
 
@@ -188,6 +185,7 @@ struct ShimTest {
                 throw .failed("peer certificates do not match \(file)")
             }
         }
+        try Self.checkExtras(info, flags: c)
     }
 
     /// The echo phase: optional first write, exported keys, then echo with every byte XOR 0xFF.

@@ -64,7 +64,11 @@ public final class TLSConnection: @unchecked Sendable {
     ///     connection; otherwise the handshake is a full one (``TLSSessionInfo/resumed`` is `false`).
     ///   - earlyData: data to send as 0-RTT with the first flight when the session allows it.
     ///     **0-RTT data can be replayed by an attacker** (RFC 8446 §8): send only requests that are safe to
-    ///     repeat. Whether the server took it is ``TLSSessionInfo/earlyData``.
+    ///     repeat. Whether the server took it is ``TLSSessionInfo/earlyData`` (and why,
+    ///     ``TLSSessionInfo/earlyDataReason``). At most the ticket's `max_early_data_size` bytes go out as
+    ///     0-RTT; the rest is written as ordinary application data right after the handshake if the server
+    ///     accepted the early part (if it rejected it, nothing more is sent unless `resendRejectedEarlyData`).
+    ///     An empty array offers 0-RTT (the early_data extension) without sending any.
     ///   - resendRejectedEarlyData: when the server rejects the early data, send it again as ordinary
     ///     application data right after the handshake.
     public static func connect(
@@ -122,6 +126,9 @@ public final class TLSConnection: @unchecked Sendable {
         if resendRejectedEarlyData, let earlyData, !earlyData.isEmpty, sessionInfo.earlyData == .rejected {
             try write(earlyData)
         }
+        // The part beyond the ticket's max_early_data_size follows the accepted 0-RTT part.
+        let remainder = stateLock.withLock { machine.info.earlyData == .accepted ? machine.earlyDataRemainder : [] }
+        if !remainder.isEmpty { try write(remainder) }
     }
 
     deinit { socket.close() }

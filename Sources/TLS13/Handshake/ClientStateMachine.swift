@@ -97,6 +97,9 @@ final class ClientStateMachine {
     }
     /// The early data that was sent (kept until the server's answer, so a caller may resend it).
     private(set) var earlyDataSent: [UInt8] = []
+    /// Early data beyond the ticket's max_early_data_size: the driver sends it as ordinary application data
+    /// after the handshake, if the server accepted the part sent as 0-RTT.
+    private(set) var earlyDataRemainder: [UInt8] = []
     /// 0-RTT data went out and the server has not yet said whether it took it.
     private var awaitingEarlyDataAnswer = false
     /// The client handshake traffic keys, installed for writing once 0-RTT is over.
@@ -129,12 +132,24 @@ final class ClientStateMachine {
             configuration.cipherSuites.contains(where: { CipherSuiteParameters($0)?.hash == params.hash })
         {
             offeredSession = session
-            if let earlyData, session.allowsEarlyData, earlyData.count <= Int(session.maxEarlyDataSize),
-                configuration.cipherSuites.contains(session.cipherSuite),
-                session.applicationProtocol.map({ configuration.applicationProtocols.contains($0) }) ?? true
-            {
-                earlyDataToSend = earlyData
-            }
+        }
+        guard let earlyData else { return }
+        guard let session = offeredSession else {
+            info.earlyDataReason = .noSession
+            return
+        }
+        if !session.allowsEarlyData {
+            info.earlyDataReason = .sessionDoesNotAllowEarlyData
+        } else if !configuration.cipherSuites.contains(session.cipherSuite) {
+            info.earlyDataReason = .cipherSuiteNotOffered
+        } else if !(session.applicationProtocol.map({ configuration.applicationProtocols.contains($0) }) ?? true) {
+            info.earlyDataReason = .applicationProtocolMismatch
+        } else {
+            // Up to the ticket's limit as 0-RTT; the rest waits for the handshake (sent only if the early
+            // part is accepted, see earlyDataRemainder).
+            let limit = Int(session.maxEarlyDataSize)
+            earlyDataToSend = Array(earlyData.prefix(limit))
+            earlyDataRemainder = Array(earlyData.dropFirst(limit))
         }
     }
 
@@ -339,6 +354,9 @@ final class ClientStateMachine {
             extensions.append(.statusRequest)
             info.ocspStatus = .none
         }
+        if configuration.requestSignedCertificateTimestamps {
+            extensions.append(.signedCertificateTimestamp)
+        }
         if let limit = configuration.recordSizeLimit {
             extensions.append(.recordSizeLimit(UInt16(limit)))
         }
@@ -421,7 +439,9 @@ final class ClientStateMachine {
         }
         records.writeProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: secret, aead: params.aead), algorithm: params.aead, sealing: true)
-        try records.write(.applicationData, payload: data[...], into: &out)
+        // Nothing to send (an empty request, or a ticket limit of 0 bytes... not offered then): the early_data
+        // extension alone, which the server answers as usual.
+        if !data.isEmpty { try records.write(.applicationData, payload: data[...], into: &out) }
         earlyDataSent = data
         awaitingEarlyDataAnswer = true
     }
@@ -602,6 +622,10 @@ final class ClientStateMachine {
             psk = session.psk.bytes
             pskAccepted = true
             info.resumed = true
+            // The authentication of a resumed connection is the session's: report its stapled data.
+            info.ocspResponse = configuration.requestOCSPStapling ? session.ocspResponse : nil
+            info.signedCertificateTimestamps =
+                configuration.requestSignedCertificateTimestamps ? session.signedCertificateTimestamps : nil
         }
         let shared = try ours.sharedSecret(peerPublicKey: share.keyExchange)
         keyShares = [:]  // drop the private keys
@@ -627,6 +651,7 @@ final class ClientStateMachine {
             // Without the PSK the server cannot read 0-RTT data: it is rejected.
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
+            info.earlyDataReason = .sessionNotResumed
         }
         if awaitingEarlyDataAnswer {
             // Keep sending under the early keys until EncryptedExtensions says whether 0-RTT was taken.
@@ -693,6 +718,7 @@ final class ClientStateMachine {
             // A HelloRetryRequest rejects 0-RTT; the second ClientHello goes in the clear.
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
+            info.earlyDataReason = .helloRetryRequest
             records.writeProtection = nil
         }
         if let session = offeredSession, CipherSuiteParameters(session.cipherSuite)?.hash != params.hash {
@@ -756,9 +782,11 @@ final class ClientStateMachine {
                 throw TLSError.illegalParameter("server accepted early data with another ALPN protocol than the ticket's")
             }
             earlyDataStatus = .accepted
+            info.earlyDataReason = .accepted
         } else if awaitingEarlyDataAnswer {
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
+            info.earlyDataReason = .declinedByServer
             if let keys = clientHandshakeKeys, let suite {
                 records.writeProtection = try RecordProtection(keys: keys, algorithm: suite.aead, sealing: true)
             }
@@ -823,8 +851,12 @@ final class ClientStateMachine {
             try verifier.verify(chain: chain, hostname: host, ipAddress: ip, now: deps.now)
             info.certificateVerified = true
         }
+        // Only the leaf's status and SCTs count; an intermediate's are ignored (§4.4.2.1).
         if let staple = message.entries.first?.extensions.first(where: { $0.extensionType == .statusRequest }) {
             try checkStapledOCSPResponse(staple.body, chain: chain)
+        }
+        if let sct = message.entries.first?.extensions.first(where: { $0.extensionType == .signedCertificateTimestamp }) {
+            info.signedCertificateTimestamps = try SignedCertificateTimestampList(body: sct.body).bytes
         }
         info.peerCertificates = chain
         transcript?.update(bytes)
@@ -835,6 +867,7 @@ final class ClientStateMachine {
     /// with an OCSP response, checked by the certificate verifier at the handshake's time.
     private func checkStapledOCSPResponse(_ body: [UInt8], chain: [[UInt8]]) throws(TLSError) {
         let status = try CertificateStatus(body: body)
+        info.ocspResponse = status.ocspResponse
         guard let verifier = deps.certificateVerifier else {
             info.ocspStatus = .notVerified
             return
@@ -940,7 +973,8 @@ final class ClientStateMachine {
             ticket: ticket.ticket, cipherSuite: info.cipherSuite, lifetime: ticket.ticketLifetime,
             ageAdd: ticket.ticketAgeAdd, receivedAtMilliseconds: deps.nowMilliseconds,
             maxEarlyDataSize: ticket.maxEarlyDataSize ?? 0, applicationProtocol: info.applicationProtocol,
-            serverName: serverNameForSessions, certificateVerified: verified, psk: psk)
+            serverName: serverNameForSessions, certificateVerified: verified, psk: psk,
+            ocspResponse: info.ocspResponse, signedCertificateTimestamps: info.signedCertificateTimestamps)
     }
 
     // MARK: - Client authentication

@@ -113,6 +113,12 @@ public struct TLSClientConfiguration: Sendable {
     /// ``TLSSessionInfo/ocspStatus``. A server that sends none is accepted (stapling is optional).
     public var requestOCSPStapling = true
 
+    /// Whether to ask for the server certificate's Certificate Transparency SCTs (signed_certificate_timestamp,
+    /// RFC 6962 §3.3.1). A list that arrives with the leaf certificate must be well formed (a non-empty list of
+    /// non-empty SCTs, else `decode_error`); its bytes are ``TLSSessionInfo/signedCertificateTimestamps``. The
+    /// SCTs themselves are not checked against any log: that is the application's policy. Default off.
+    public var requestSignedCertificateTimestamps = false
+
     /// Whether the ClientHello carries GREASE values (RFC 8701): a reserved cipher suite, extensions, group (with
     /// a one-byte key share), version and signature scheme, so that servers which choke on values they do not
     /// know are noticed. A server that selects one of them fails the handshake (`illegal_parameter`).
