@@ -7,7 +7,30 @@ extension ShimTest {
         // BoringSSL asks for neither unless told to (SSL_enable_ocsp_stapling, SSL_enable_signed_cert_timestamps).
         config.requestOCSPStapling = c.extra.enableOCSPStapling
         config.requestSignedCertificateTimestamps = c.extra.enableSignedCertTimestamps
+        if c.extra.enableGREASE { config.grease = true }
+        // BoringSSL's max_cert_list bounds the handshake messages it accepts (a certificate chain among them).
+        if let limit = c.extra.maxCertList { config.maxHandshakeMessageSize = limit }
         c.extra.policy?.apply(to: &config)
+    }
+
+    /// `-send-alert`: a fatal decompression_failure alert through the public API, then the test ends.
+    static func sendAlertIfAsked(_ connection: TLSConnection, flags c: ConnectionFlags) -> Bool {
+        guard c.extra.sendAlert else { return false }
+        connection.abort(sending: AlertDescription(rawValue: 30))
+        return true
+    }
+
+    /// One read of the echo loop; with `-peek-then-read`, peek twice and read, all three the same bytes.
+    static func read(_ connection: TLSConnection, flags c: ConnectionFlags) throws(TLSError) -> [UInt8] {
+        guard c.extra.peekThenRead else { return try connection.read(maxCount: c.readSize) }
+        let peeked = try connection.peek(maxCount: c.readSize)
+        if peeked.isEmpty { return try connection.read(maxCount: c.readSize) }
+        let again = try connection.peek(maxCount: peeked.count)
+        let read = try connection.read(maxCount: peeked.count)
+        guard again == peeked, read == peeked else {
+            throw TLSError.internalError("peek and read did not return the same bytes")
+        }
+        return read
     }
 
     /// Checks the extra expectations after the handshake (`CheckAuthProperties`, `CheckHandshakeProperties`).
@@ -21,6 +44,17 @@ extension ShimTest {
         if let expected = c.extra.expectEarlyDataReason, boringSSLName(info.earlyDataReason) != expected {
             throw .failed(
                 "Early data reason was \"\(boringSSLName(info.earlyDataReason))\" (\(info.earlyDataReason.rawValue)), expected \"\(expected)\"")
+        }
+        if let id = c.extra.expectCipherAES, info.cipherSuite.rawValue != UInt16(truncatingIfNeeded: id) {
+            throw .failed("cipher was \(info.cipherSuite.rawValue), wanted \(id)")
+        }
+        if !c.extra.expectPeerVerifyPrefs.isEmpty,
+            info.certificateRequestSignatureAlgorithms.map({ Int($0.rawValue) }) != c.extra.expectPeerVerifyPrefs
+        {
+            throw .failed("peer verify prefs were \(info.certificateRequestSignatureAlgorithms.map(\.rawValue))")
+        }
+        if let names = c.extra.expectClientCAList, info.certificateRequestAuthorities != names {
+            throw .failed("expected \(names.count) names in CertificateRequest but got \(info.certificateRequestAuthorities.count) (or they differ)")
         }
         if c.expectNoOfferEarlyData, info.earlyData != .notSent {
             throw .failed("early data was offered (\(info.earlyData.rawValue)), but we expected it not to be")

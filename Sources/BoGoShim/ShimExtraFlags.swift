@@ -11,6 +11,17 @@ struct ExtraConnectionFlags: Equatable {
     var expectSignedCertTimestamps: [UInt8]?
     /// BoringSSL's `SSL_early_data_reason_string` value expected after the handshake.
     var expectEarlyDataReason: String?
+    /// Send a fatal decompression_failure alert right after the handshake (and exports), then stop.
+    var sendAlert = false
+    /// Read with `peek` twice, then `read`, and check all three agree.
+    var peekThenRead = false
+    var enableGREASE = false
+    var maxCertList: Int?
+    /// The suite expected when the machine has AES hardware (our preference is AES-GCM first regardless).
+    var expectCipherAES: Int?
+    var expectPeerVerifyPrefs: [Int] = []
+    /// DER names, from comma-separated hex.
+    var expectClientCAList: [[UInt8]]?
 
     /// The kind of each flag handled here.
     static let kinds: [String: ShimFlags.Kind] = [
@@ -21,6 +32,14 @@ struct ExtraConnectionFlags: Equatable {
         "-enable-signed-cert-timestamps": .bool,
         "-expect-signed-cert-timestamps": .string,
         "-expect-early-data-reason": .string,
+        "-send-alert": .bool,
+        "-peek-then-read": .bool,
+        "-enable-grease": .bool,
+        "-max-cert-list": .int,
+        "-expect-cipher-aes": .int,
+        "-expect-cipher-no-aes": .int,
+        "-expect-peer-verify-pref": .intVector,
+        "-expect-client-ca-list": .string,
     ]
 
     /// Applies one flag (already stripped of its prefix): `nil` if the flag is not one of these, else the
@@ -40,8 +59,38 @@ struct ExtraConnectionFlags: Equatable {
             guard let bytes = base64() else { return .some("bad base64 for \(name)") }
             expectSignedCertTimestamps = bytes
         case "-expect-early-data-reason": expectEarlyDataReason = string
+        case "-send-alert": sendAlert = true
+        case "-peek-then-read": peekThenRead = true
+        case "-enable-grease": enableGREASE = true
+        case "-max-cert-list": maxCertList = Int(string)
+        case "-expect-cipher-aes": expectCipherAES = Int(string)
+        case "-expect-cipher-no-aes":
+            // Only for machines without AES hardware in BoringSSL; the library's order (AES-GCM first) does
+            // not depend on the hardware, so there is nothing different to check.
+            break
+        case "-expect-peer-verify-pref": expectPeerVerifyPrefs.append(Int(string) ?? -1)
+        case "-expect-client-ca-list":
+            var names: [[UInt8]] = []
+            for part in string.split(separator: ",") {
+                guard let name = Self.hex(String(part)) else { return .some("bad hex in \(name)") }
+                names.append(name)
+            }
+            expectClientCAList = names
         default: return nil
         }
         return .some(nil)
+    }
+
+    static func hex(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var i = 0
+        while i < digits.count {
+            guard let byte = UInt8(String(decoding: digits[i..<(i + 2)], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+            i += 2
+        }
+        return bytes
     }
 }

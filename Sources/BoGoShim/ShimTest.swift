@@ -126,6 +126,7 @@ struct ShimTest {
         }
         try checkHandshake(connection, info: info, flags: c, isResume: isResume, offered: offered)
 
+        if Self.sendAlertIfAsked(connection, flags: c) { return nil }
         do throws(TLSError) {
             try exchange(connection, flags: c, earlyDataSent: earlyData != nil && info.earlyData == .accepted)
         } catch {
@@ -202,7 +203,7 @@ struct ShimTest {
             if c.checkCloseNotify {
                 try connection.closeWrite()
                 while true {
-                    let chunk = try connection.read(maxCount: c.readSize)
+                    let chunk = try Self.read(connection, flags: c)
                     if chunk.isEmpty { break }
                 }
             }
@@ -211,7 +212,7 @@ struct ShimTest {
         while true {
             let chunk: [UInt8]
             do throws(TLSError) {
-                chunk = try connection.read(maxCount: c.readSize)
+                chunk = try Self.read(connection, flags: c)
             } catch {
                 // bssl_shim stops on an unclean end too; only -check-close-notify insists on close_notify.
                 if case .truncated = error, !c.checkCloseNotify { return }

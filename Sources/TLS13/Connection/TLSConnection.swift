@@ -262,6 +262,23 @@ public final class TLSConnection: @unchecked Sendable {
         }
     }
 
+    /// Like ``read(maxCount:)``, but leaves the bytes to be read again: the next `peek` or `read` (with at least
+    /// as large a `maxCount`) returns the same bytes first. Waits, ends and fails as `read` does.
+    public func peek(maxCount: Int = 1 << 14) throws(TLSError) -> [UInt8] {
+        precondition(maxCount > 0, "maxCount must be positive")
+        return try readLock.withLock { () throws(TLSError) -> [UInt8] in
+            while true {
+                if let chunk = plaintext.peek(maxCount) {
+                    return chunk
+                }
+                let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
+                if closed { return [] }
+                if let failed { throw failed }
+                try readOnce(deadline: ioDeadline)
+            }
+        }
+    }
+
     /// One transport read, fed to the state machine; events recorded. Caller holds `readLock`.
     private func readOnce(deadline: Deadline) throws(TLSError) {
         scratch.removeAll(keepingCapacity: true)
@@ -341,6 +358,22 @@ public final class TLSConnection: @unchecked Sendable {
         socket.close()
     }
 
+    /// Sends a fatal alert and closes the TCP connection: for an application that gives up on the server
+    /// and wants to say why (e.g. `AlertDescription(rawValue: 30)`, decompression_failure, for content it
+    /// cannot decode). Nothing is sent if the connection has already failed or sent its close_notify; later
+    /// reads and writes throw ``TLSError/closed``.
+    public func abort(sending alert: AlertDescription) {
+        let record: [UInt8]? = stateLock.withLock {
+            guard failure == nil else { return nil }
+            failure = .closed
+            return machine.alertRecord(for: .protocolViolation(alert: alert, reason: "closed by the application"))
+        }
+        if let record {
+            writeLock.withLock { try? socket.write(record, deadline: .after(seconds: 1)) }
+        }
+        socket.close()
+    }
+
     /// Sends a KeyUpdate and switches to new sending keys (RFC 8446 §4.6.3).
     /// - Parameter requestPeerUpdate: also ask the server to update its sending keys.
     public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
@@ -381,6 +414,14 @@ struct PlaintextQueue {
         guard !data.isEmpty else { return }
         chunks.append(data)
         count += data.count
+    }
+
+    /// What ``take(_:)`` would return, without consuming it.
+    func peek(_ maxCount: Int) -> [UInt8]? {
+        guard head < chunks.count else { return nil }
+        let chunk = chunks[head]
+        if offset == 0, chunk.count <= maxCount { return chunk }
+        return Array(chunk[offset..<min(chunk.count, offset + maxCount)])
     }
 
     /// Up to `maxCount` bytes, or `nil` when empty. A whole record that fits is returned as is (no copy).

@@ -77,6 +77,12 @@ public struct TLSSessionInfo: Sendable, Hashable {
     public var earlyDataReason: TLSEarlyDataReason = .notRequested
     /// Whether the server asked for a client certificate (in the handshake or after it).
     public var clientCertificateRequested = false
+    /// The signature schemes the server's (latest) CertificateRequest accepts in the client's CertificateVerify
+    /// (its signature_algorithms, in the server's order); empty when no certificate was requested.
+    public var certificateRequestSignatureAlgorithms: [SignatureScheme] = []
+    /// The DER X.501 DistinguishedNames of the CAs the server's (latest) CertificateRequest named
+    /// (certificate_authorities, RFC 8446 §4.2.4), in its order; empty when it named none.
+    public var certificateRequestAuthorities: [[UInt8]] = []
     /// Whether the client authenticated with its certificate (in the handshake or after it).
     public var clientCertificateSent = false
     /// What the server's stapled OCSP response said about its certificate.

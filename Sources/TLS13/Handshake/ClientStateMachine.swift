@@ -819,6 +819,7 @@ final class ClientStateMachine {
         }
         certificateRequest = cr
         info.clientCertificateRequested = true
+        recordCertificateRequest(cr)
         transcript?.update(bytes)
         state = .waitCertificate
     }
@@ -1006,6 +1007,13 @@ final class ClientStateMachine {
         return out
     }
 
+    /// What the server's (latest) CertificateRequest asked for, for ``TLSSessionInfo``.
+    private func recordCertificateRequest(_ cr: CertificateRequest) {
+        info.certificateRequestSignatureAlgorithms = cr.signatureAlgorithms
+        info.certificateRequestAuthorities = []
+        for case .certificateAuthorities(let names) in cr.extensions { info.certificateRequestAuthorities = names }
+    }
+
     /// Post-handshake authentication (§4.6.2): Certificate, CertificateVerify and Finished over the handshake
     /// transcript plus this CertificateRequest, under the current application keys.
     private func handlePostHandshakeCertificateRequest(_ cr: CertificateRequest, bytes: [UInt8]) throws(TLSError) {
@@ -1021,6 +1029,7 @@ final class ClientStateMachine {
         let transcript = try base.copy()
         transcript.update(bytes)
         info.clientCertificateRequested = true
+        recordCertificateRequest(cr)
         var flight = try clientAuthentication(answering: cr, transcript: transcript)
         let verifyData = try schedule.verifyData(secret: secret, transcriptHash: try transcript.current())
         flight += HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
