@@ -8,6 +8,11 @@ extension ShimTest {
         config.requestOCSPStapling = c.extra.enableOCSPStapling
         config.requestSignedCertificateTimestamps = c.extra.enableSignedCertTimestamps
         if c.extra.enableGREASE { config.grease = true }
+        if c.extra.useOCSPCallback {
+            // bssl_shim's client callback only returns !fail_ocsp_callback (staple or not).
+            let accept = !c.extra.failOCSPCallback
+            config.ocspResponseCheck = { _, _ in accept }
+        }
         // BoringSSL's max_cert_list bounds the handshake messages it accepts (a certificate chain among them).
         if let limit = c.extra.maxCertList { config.maxHandshakeMessageSize = limit }
         c.extra.policy?.apply(to: &config)

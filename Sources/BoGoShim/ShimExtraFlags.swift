@@ -22,6 +22,9 @@ struct ExtraConnectionFlags: Equatable {
     var expectPeerVerifyPrefs: [Int] = []
     /// DER names, from comma-separated hex.
     var expectClientCAList: [[UInt8]]?
+    /// `-use-ocsp-callback`: install ``TLSClientConfiguration/ocspResponseCheck``; `-fail-ocsp-callback`: it rejects.
+    var useOCSPCallback = false
+    var failOCSPCallback = false
 
     /// The kind of each flag handled here.
     static let kinds: [String: ShimFlags.Kind] = [
@@ -33,6 +36,8 @@ struct ExtraConnectionFlags: Equatable {
         "-expect-signed-cert-timestamps": .string,
         "-expect-early-data-reason": .string,
         "-send-alert": .bool,
+        "-use-ocsp-callback": .bool,
+        "-fail-ocsp-callback": .bool,
         "-peek-then-read": .bool,
         "-enable-grease": .bool,
         "-max-cert-list": .int,
@@ -60,6 +65,8 @@ struct ExtraConnectionFlags: Equatable {
             expectSignedCertTimestamps = bytes
         case "-expect-early-data-reason": expectEarlyDataReason = string
         case "-send-alert": sendAlert = true
+        case "-use-ocsp-callback": useOCSPCallback = true
+        case "-fail-ocsp-callback": failOCSPCallback = true
         case "-peek-then-read": peekThenRead = true
         case "-enable-grease": enableGREASE = true
         case "-max-cert-list": maxCertList = Int(string)

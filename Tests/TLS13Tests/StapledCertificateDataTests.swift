@@ -126,3 +126,50 @@ import Testing
         #expect(restored.ocspResponse == nil && restored.signedCertificateTimestamps == nil)
     }
 }
+
+/// ``TLSClientConfiguration/ocspResponseCheck``: the application's own decision on the staple.
+@Suite struct OCSPResponseCheckTests {
+    final class Seen: @unchecked Sendable {
+        // @unchecked Sendable: written by the check (same thread as the test's handshake), read after it.
+        var calls: [([UInt8]?, Int)] = []
+    }
+
+    func run(staple: [UInt8]?, accept: Bool, request: Bool = true) throws -> (HandshakeOutcome, Seen, ScriptedServer) {
+        let seen = Seen()
+        let server = ScriptedServer()
+        server.configuration.ocspResponse = staple
+        let client = try makeTestClient(verifyChain: false) {
+            $0.requestOCSPStapling = request
+            $0.ocspResponseCheck = { response, chain in
+                seen.calls.append((response, chain.count))
+                return accept
+            }
+        }
+        return (runHandshake(client: client, server: server), seen, server)
+    }
+
+    @Test func theCheckSeesTheStapleAndTheChain() throws {
+        let (outcome, seen, server) = try run(staple: [1, 2, 3, 4], accept: true)
+        expectSuccess(outcome, server: server)
+        #expect(seen.calls.count == 1)
+        #expect(seen.calls.first?.0 == [1, 2, 3, 4])
+        #expect((seen.calls.first?.1 ?? 0) >= 1)
+    }
+
+    @Test func aRejectionIsBadCertificateStatusResponse() throws {
+        let (outcome, _, _) = try run(staple: [1, 2, 3, 4], accept: false)
+        expectAlert(outcome, .badCertificateStatusResponse, encrypted: true)
+    }
+
+    @Test func theCheckRunsWithoutAStapleToo() throws {
+        let (outcome, seen, _) = try run(staple: nil, accept: false)
+        expectAlert(outcome, .badCertificateStatusResponse, encrypted: true)
+        #expect(seen.calls.count == 1 && seen.calls.first?.0 == nil)
+    }
+
+    @Test func notRunWhenStaplingIsOff() throws {
+        let (outcome, seen, server) = try run(staple: nil, accept: false, request: false)
+        expectSuccess(outcome, server: server)
+        #expect(seen.calls.isEmpty)
+    }
+}

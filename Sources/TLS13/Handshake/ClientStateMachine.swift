@@ -859,6 +859,12 @@ final class ClientStateMachine {
         if let sct = message.entries.first?.extensions.first(where: { $0.extensionType == .signedCertificateTimestamp }) {
             info.signedCertificateTimestamps = try SignedCertificateTimestampList(body: sct.body).bytes
         }
+        if configuration.requestOCSPStapling, let check = configuration.ocspResponseCheck,
+            !check(info.ocspResponse, chain)
+        {
+            throw TLSError.certificateRejected(
+                alert: .badCertificateStatusResponse, reason: "the application's check rejected the stapled OCSP response")
+        }
         info.peerCertificates = chain
         transcript?.update(bytes)
         state = .waitCertificateVerify

@@ -113,6 +113,14 @@ public struct TLSClientConfiguration: Sendable {
     /// ``TLSSessionInfo/ocspStatus``. A server that sends none is accepted (stapling is optional).
     public var requestOCSPStapling = true
 
+    /// An application check of the stapled OCSP response (like OpenSSL's status callback), run when
+    /// ``requestOCSPStapling`` is on, once the server's Certificate has arrived (after the chain and any staple
+    /// were verified, if verification is on). It gets the response exactly as stapled (`nil` when the server
+    /// sent none) and the chain (DER, leaf first); returning `false` fails the handshake with
+    /// `bad_certificate_status_response`, e.g. to insist on a staple for a must-staple certificate. Not run on a
+    /// resumed connection (no Certificate). `nil`: no check beyond the library's own.
+    public var ocspResponseCheck: (@Sendable (_ response: [UInt8]?, _ chain: [[UInt8]]) -> Bool)? = nil
+
     /// Whether to ask for the server certificate's Certificate Transparency SCTs (signed_certificate_timestamp,
     /// RFC 6962 §3.3.1). A list that arrives with the leaf certificate must be well formed (a non-empty list of
     /// non-empty SCTs, else `decode_error`); its bytes are ``TLSSessionInfo/signedCertificateTimestamps``. The
