@@ -1,3 +1,4 @@
+import Glibc
 import TLS13
 
 /// Configuration and checks for the flags of ``ExtraConnectionFlags``.
@@ -16,6 +17,18 @@ extension ShimTest {
         // BoringSSL's max_cert_list bounds the handshake messages it accepts (a certificate chain among them).
         if let limit = c.extra.maxCertList { config.maxHandshakeMessageSize = limit }
         c.extra.policy?.apply(to: &config)
+    }
+
+    /// `-resumption-delay`: as bssl_shim advances its clock before each resumption, connection `index` runs on
+    /// a clock `index × delay` seconds ahead (through ``TLSClientConfiguration/wallClockMilliseconds``).
+    static func applyClock(_ config: inout TLSClientConfiguration, flags: ShimFlags, index: Int) {
+        let offset = Int64(index) * Int64(flags.resume.extra.resumptionDelay) * 1000
+        guard offset != 0 else { return }
+        config.wallClockMilliseconds = {
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000 + offset
+        }
     }
 
     /// `-send-alert`: a fatal decompression_failure alert through the public API, then the test ends.

@@ -24,6 +24,8 @@ struct ExtraConnectionFlags: Equatable {
     var expectClientCAList: [[UInt8]]?
     /// `-use-ocsp-callback`: install ``TLSClientConfiguration/ocspResponseCheck``; `-fail-ocsp-callback`: it rejects.
     var useOCSPCallback = false
+    /// Seconds the shim's clock moves forward before each resuming connection.
+    var resumptionDelay = 0
     var failOCSPCallback = false
 
     /// The kind of each flag handled here.
@@ -37,6 +39,7 @@ struct ExtraConnectionFlags: Equatable {
         "-expect-early-data-reason": .string,
         "-send-alert": .bool,
         "-use-ocsp-callback": .bool,
+        "-resumption-delay": .int,
         "-fail-ocsp-callback": .bool,
         "-peek-then-read": .bool,
         "-enable-grease": .bool,
@@ -66,6 +69,7 @@ struct ExtraConnectionFlags: Equatable {
         case "-expect-early-data-reason": expectEarlyDataReason = string
         case "-send-alert": sendAlert = true
         case "-use-ocsp-callback": useOCSPCallback = true
+        case "-resumption-delay": resumptionDelay = Int(string) ?? 0
         case "-fail-ocsp-callback": failOCSPCallback = true
         case "-peek-then-read": peekThenRead = true
         case "-enable-grease": enableGREASE = true

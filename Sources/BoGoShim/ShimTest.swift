@@ -90,7 +90,8 @@ struct ShimTest {
     private func runConnection(index: Int, session offered: TLSSession?) throws(ShimOutcome) -> TLSSession? {
         let isResume = index > 0
         var c = flags.connection(index)
-        let config = try Self.configuration(for: c)
+        var config = try Self.configuration(for: c)
+        Self.applyClock(&config, flags: flags, index: index)
         // With -enable-early-data BoringSSL offers 0-RTT whenever it can; the library decides (and says why
         // not). Without -shim-writes-first nothing is written in it (the early_data extension alone).
         let earlyData: [UInt8]? = c.enableEarlyData ? (c.shimWritesFirst ? Self.initialWrite : []) : nil

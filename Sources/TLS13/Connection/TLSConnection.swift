@@ -112,6 +112,11 @@ public final class TLSConnection: @unchecked Sendable {
             serverName: name, port: port, verified: configuration.verifyCertificates, trustRoots: configuration.trustRoots)
         var deps = ClientStateMachine.Dependencies(
             certificateVerifier: verifier, now: Int64(time(nil)), clockMilliseconds: { wallClockMilliseconds() })
+        if let clock = configuration.wallClockMilliseconds {
+            let now = clock()
+            deps.now = now >= 0 ? now / 1000 : (now - 999) / 1000
+            deps.clockMilliseconds = clock
+        }
         dependencies?(&deps)
         let offered = session ?? configuration.sessionCache?.take(for: cacheKey, atMilliseconds: deps.nowMilliseconds)
         do throws(TLSError) {

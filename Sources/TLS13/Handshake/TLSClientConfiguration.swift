@@ -113,6 +113,12 @@ public struct TLSClientConfiguration: Sendable {
     /// ``TLSSessionInfo/ocspStatus``. A server that sends none is accepted (stapling is optional).
     public var requestOCSPStapling = true
 
+    /// The wall clock, in milliseconds since 1970-01-01 UTC: read when a connection starts (the time
+    /// certificates and OCSP responses are checked at, and a session's lifetime and ticket age are measured
+    /// by) and when a ticket arrives (the session's ``TLSSession/receivedAtMilliseconds``). `nil`: the system
+    /// clock. Replace it in tests, or where the application keeps a corrected clock.
+    public var wallClockMilliseconds: (@Sendable () -> Int64)? = nil
+
     /// An application check of the stapled OCSP response (like OpenSSL's status callback), run when
     /// ``requestOCSPStapling`` is on, once the server's Certificate has arrived (after the chain and any staple
     /// were verified, if verification is on). It gets the response exactly as stapled (`nil` when the server
