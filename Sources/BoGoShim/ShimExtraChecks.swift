@@ -19,17 +19,22 @@ extension ShimTest {
         c.extra.policy?.apply(to: &config)
     }
 
-    /// `-resumption-delay`: as bssl_shim advances its clock before each resumption, connection `index` runs on
-    /// a clock `index × delay` seconds ahead (through ``TLSClientConfiguration/wallClockMilliseconds``).
+    /// `-resumption-delay`: bssl_shim runs on a fake clock that stands still and moves forward only by the
+    /// delay before each resumption, so the ticket age is exactly the delay; so does this one (through
+    /// ``TLSClientConfiguration/wallClockMilliseconds``): the shim's start time plus `index × delay` seconds.
     static func applyClock(_ config: inout TLSClientConfiguration, flags: ShimFlags, index: Int) {
-        let offset = Int64(index) * Int64(flags.resume.extra.resumptionDelay) * 1000
-        guard offset != 0 else { return }
-        config.wallClockMilliseconds = {
-            var ts = timespec()
-            clock_gettime(CLOCK_REALTIME, &ts)
-            return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000 + offset
-        }
+        let delay = Int64(flags.resume.extra.resumptionDelay)
+        guard delay != 0 else { return }
+        let now = startTime + Int64(index) * delay * 1000
+        config.wallClockMilliseconds = { now }
     }
+
+    /// When the shim started (milliseconds since 1970), the base of the fake clock.
+    static let startTime: Int64 = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }()
 
     /// `-send-alert`: a fatal decompression_failure alert through the public API, then the test ends.
     static func sendAlertIfAsked(_ connection: TLSConnection, flags c: ConnectionFlags) -> Bool {
