@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import TLS13
 
@@ -9,6 +10,10 @@ extension ShimTest {
         config.requestOCSPStapling = c.extra.enableOCSPStapling
         config.requestSignedCertificateTimestamps = c.extra.enableSignedCertTimestamps
         if c.extra.enableGREASE { config.grease = true }
+        if c.extra.exportTrafficSecrets {
+            let log = ShimKeyLog.shared
+            config.keyLog = { line in log.add(line) }
+        }
         if c.extra.useOCSPCallback {
             // bssl_shim's client callback only returns !fail_ocsp_callback (staple or not).
             let accept = !c.extra.failOCSPCallback
@@ -35,6 +40,23 @@ extension ShimTest {
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }()
+
+    /// `-export-traffic-secrets`: as bssl_shim writes `SSL_get_traffic_secrets`: a 2-byte length (host order),
+    /// the read (server) secret, the write (client) secret — here taken from the library's key log.
+    static func writeTrafficSecretsIfAsked(_ connection: TLSConnection, flags c: ConnectionFlags) throws(ShimOutcome) {
+        guard c.extra.exportTrafficSecrets else { return }
+        guard let read = ShimKeyLog.shared.secret("SERVER_TRAFFIC_SECRET_0"),
+            let write = ShimKeyLog.shared.secret("CLIENT_TRAFFIC_SECRET_0"), read.count == write.count
+        else {
+            throw .failed("failed to export traffic secrets: not in the key log")
+        }
+        let length = UInt16(read.count)
+        do throws(TLSError) {
+            try connection.write([UInt8(length & 0xff), UInt8(length >> 8)] + read + write)
+        } catch {
+            throw .failed("writing traffic secrets failed: \(error)")
+        }
+    }
 
     /// `-send-alert`: a fatal decompression_failure alert through the public API, then the test ends.
     static func sendAlertIfAsked(_ connection: TLSConnection, flags c: ConnectionFlags) -> Bool {
@@ -96,5 +118,29 @@ extension ShimTest {
         case .sessionNotResumed: "session_not_resumed"
         case .declinedByServer: "peer_declined"
         }
+    }
+}
+
+/// The key log lines of the current connection (the shim runs one connection at a time).
+final class ShimKeyLog: @unchecked Sendable {
+    // @unchecked Sendable: `lines` is guarded by `lock`.
+    static let shared = ShimKeyLog()
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func add(_ line: String) {
+        lock.lock()
+        lines.append(line)
+        lock.unlock()
+    }
+
+    /// The secret of the newest line with `label`.
+    func secret(_ label: String) -> [UInt8]? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let line = lines.last(where: { $0.hasPrefix(label + " ") }) else { return nil }
+        let fields = line.split(separator: " ")
+        guard fields.count == 3 else { return nil }
+        return ExtraConnectionFlags.hex(String(fields[2]))
     }
 }

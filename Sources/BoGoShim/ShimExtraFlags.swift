@@ -24,6 +24,8 @@ struct ExtraConnectionFlags: Equatable {
     var expectClientCAList: [[UInt8]]?
     /// `-use-ocsp-callback`: install ``TLSClientConfiguration/ocspResponseCheck``; `-fail-ocsp-callback`: it rejects.
     var useOCSPCallback = false
+    /// Write the current traffic secrets (from the key log) to the runner after the handshake.
+    var exportTrafficSecrets = false
     /// Seconds the shim's clock moves forward before each resuming connection.
     var resumptionDelay = 0
     var failOCSPCallback = false
@@ -40,6 +42,7 @@ struct ExtraConnectionFlags: Equatable {
         "-send-alert": .bool,
         "-use-ocsp-callback": .bool,
         "-resumption-delay": .int,
+        "-export-traffic-secrets": .bool,
         "-fail-ocsp-callback": .bool,
         "-peek-then-read": .bool,
         "-enable-grease": .bool,
@@ -70,6 +73,7 @@ struct ExtraConnectionFlags: Equatable {
         case "-send-alert": sendAlert = true
         case "-use-ocsp-callback": useOCSPCallback = true
         case "-resumption-delay": resumptionDelay = Int(string) ?? 0
+        case "-export-traffic-secrets": exportTrafficSecrets = true
         case "-fail-ocsp-callback": failOCSPCallback = true
         case "-peek-then-read": peekThenRead = true
         case "-enable-grease": enableGREASE = true

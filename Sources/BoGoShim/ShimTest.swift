@@ -127,6 +127,7 @@ struct ShimTest {
         }
         try checkHandshake(connection, info: info, flags: c, isResume: isResume, offered: offered)
 
+        try Self.writeTrafficSecretsIfAsked(connection, flags: c)
         if Self.sendAlertIfAsked(connection, flags: c) { return nil }
         do throws(TLSError) {
             try exchange(connection, flags: c, earlyDataSent: earlyData != nil && info.earlyData == .accepted)

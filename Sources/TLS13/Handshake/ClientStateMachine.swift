@@ -433,6 +433,7 @@ final class ClientStateMachine {
         let schedule = try KeySchedule(hash: params.hash)
         let chHash = try params.hash.hash(clientHelloBytes)
         let secret = try schedule.earlySecret(psk: session.psk.bytes).clientEarlyTrafficSecret(transcriptHash: chHash)
+        logSecret("CLIENT_EARLY_TRAFFIC_SECRET", secret)
         if clientHello?.legacySessionID.isEmpty == false {
             out += RecordLayer.changeCipherSpecRecord
             sentCompatibilityCCS = true
@@ -644,6 +645,8 @@ final class ClientStateMachine {
         let hs = try schedule.earlySecret(psk: psk).handshakeSecret(sharedSecret: shared)
         let chts = try hs.clientTrafficSecret(transcriptHash: thSH)
         let shts = try hs.serverTrafficSecret(transcriptHash: thSH)
+        logSecret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", chts)
+        logSecret("SERVER_HANDSHAKE_TRAFFIC_SECRET", shts)
         records.readProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: shts, aead: params.aead), algorithm: params.aead, sealing: false)
         let clientKeys = try schedule.trafficKeys(secret: chts, aead: params.aead)
@@ -923,6 +926,9 @@ final class ClientStateMachine {
         let cats = try master.clientTrafficSecret(transcriptHash: thSF)
         let sats = try master.serverTrafficSecret(transcriptHash: thSF)
         exporterMasterSecret = try master.exporterMasterSecret(transcriptHash: thSF)
+        logSecret("CLIENT_TRAFFIC_SECRET_0", cats)
+        logSecret("SERVER_TRAFFIC_SECRET_0", sats)
+        if let exporterMasterSecret { logSecret("EXPORTER_SECRET", exporterMasterSecret) }
         records.readProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: sats, aead: suite.aead), algorithm: suite.aead, sealing: false)
 
@@ -1011,6 +1017,22 @@ final class ClientStateMachine {
             info.clientCertificateSent = true
         }
         return out
+    }
+
+    /// One NSS key log line to ``TLSClientConfiguration/keyLog``, if set.
+    private func logSecret(_ label: String, _ secret: SecretBytes) {
+        guard let keyLog = configuration.keyLog, let random = clientHello?.random else { return }
+        func hex(_ bytes: [UInt8]) -> String {
+            let digits = Array("0123456789abcdef".utf8)
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count * 2)
+            for b in bytes {
+                out.append(digits[Int(b >> 4)])
+                out.append(digits[Int(b & 0x0f)])
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        keyLog("\(label) \(hex(random)) \(hex(secret.bytes))")
     }
 
     /// What the server's (latest) CertificateRequest asked for, for ``TLSSessionInfo``.

@@ -113,6 +113,14 @@ public struct TLSClientConfiguration: Sendable {
     /// ``TLSSessionInfo/ocspStatus``. A server that sends none is accepted (stapling is optional).
     public var requestOCSPStapling = true
 
+    /// Receives each traffic secret as one line of the NSS key log format (what `SSLKEYLOGFILE` files hold and
+    /// Wireshark reads): `LABEL <client_random hex> <secret hex>`, with the labels
+    /// `CLIENT_EARLY_TRAFFIC_SECRET`, `CLIENT_HANDSHAKE_TRAFFIC_SECRET`, `SERVER_HANDSHAKE_TRAFFIC_SECRET`,
+    /// `CLIENT_TRAFFIC_SECRET_0`, `SERVER_TRAFFIC_SECRET_0` and `EXPORTER_SECRET`, as each is derived.
+    /// **Anyone with these lines can decrypt the connection**: for debugging only. `nil` (the default): no
+    /// secret ever leaves the library.
+    public var keyLog: (@Sendable (String) -> Void)? = nil
+
     /// The wall clock, in milliseconds since 1970-01-01 UTC: read when a connection starts (the time
     /// certificates and OCSP responses are checked at, and a session's lifetime and ticket age are measured
     /// by) and when a ticket arrives (the session's ``TLSSession/receivedAtMilliseconds``). `nil`: the system
