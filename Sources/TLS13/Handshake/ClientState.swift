@@ -89,11 +89,12 @@ public struct TLSSessionInfo: Sendable, Hashable {
     public var ocspStatus: TLSOCSPStatus = .notRequested
     /// The OCSP response (DER `OCSPResponse`, as stapled in the leaf's status_request extension) exactly as
     /// received, whether or not it was checked (see ``ocspStatus``); `nil` when none arrived. A resumed
-    /// connection reports the response of the handshake that created its session.
+    /// connection (with stapling requested) reports the response of the handshake that created its session.
     public var ocspResponse: [UInt8]?
     /// The leaf's SignedCertificateTimestampList (RFC 6962 §3.3: the extension body, framing checked, SCTs
     /// not verified) when ``TLSClientConfiguration/requestSignedCertificateTimestamps`` is on and the server
-    /// sent one; otherwise `nil`. A resumed connection reports the list of the handshake that created its session.
+    /// sent one; otherwise `nil`. A resumed connection (with SCTs requested) reports the list of the handshake
+    /// that created its session.
     public var signedCertificateTimestamps: [UInt8]?
     /// The record_size_limit the server announced (RFC 8449), or `nil` when it sent none. The client's records
     /// then carry at most this many bytes of TLSInnerPlaintext.
