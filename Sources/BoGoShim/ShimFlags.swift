@@ -71,6 +71,8 @@ struct ConnectionFlags: Equatable {
     var useOldClientCertCallback = false
     /// `-max-cert-list`: the largest handshake message (BoringSSL: the certificate list) accepted.
     var maxCertList: Int?
+    /// The flags of `ShimExtraFlags.swift`.
+    var extra = ExtraConnectionFlags()
 }
 
 /// What the command line asks of the shim.
@@ -163,6 +165,7 @@ extension ShimFlags {
     /// The kind of a flag this shim knows (implemented, ignored, or explicitly unimplemented), or `nil`.
     static func kind(of name: String) -> Kind? {
         if let (kind, _) = ignored[name] { return kind }
+        if let kind = ExtraConnectionFlags.kinds[name] { return kind }
         switch name {
         case "-port", "-shim-id", "-resume-count", "-expect-curve-id", "-expect-peer-signature-algorithm",
             "-export-keying-material", "-min-version", "-max-version", "-expect-version", "-expect-cipher",
@@ -264,7 +267,9 @@ extension ConnectionFlags {
         case "-use-custom-verify-callback": useCustomVerifyCallback = true
         case "-expect-verify-result": expectVerifyResult = true
         case "-use-old-client-cert-callback": useOldClientCertCallback = true
-        default: return "flag \(name) has no setting"
+        default:
+            if let result = extra.apply(name, value: value) { return result }
+            return "flag \(name) has no setting"
         }
         return nil
     }

@@ -92,6 +92,7 @@ struct ShimTest {
         if c.minVersion.map({ $0 > 0x0304 }) == true || c.maxVersion.map({ $0 < 0x0304 }) == true {
             throw .unimplemented("TLS 1.3 only: version range excludes TLS 1.3")
         }
+        applyExtras(c, to: &config)
         return config
     }
 
@@ -104,14 +105,11 @@ struct ShimTest {
         var config = try Self.configuration(for: c)
         let verifier = ShimVerifier()
         verifier.install(in: &config, flags: c)
-        let earlyData: [UInt8]? =
-            isResume && c.enableEarlyData && c.shimWritesFirst && offered?.allowsEarlyData == true
-            ? Self.initialWrite : nil
-        if let earlyData, let offered, UInt64(earlyData.count) > UInt64(offered.maxEarlyDataSize) {
-            throw .unimplemented(
-                "early data longer than the ticket's max_early_data_size: the library sends all of it as 0-RTT or none")
-        }
-        if earlyData != nil, c.exportKeyingMaterial > 0 {
+        Self.applyClock(&config, flags: flags, index: index)
+        // With -enable-early-data BoringSSL offers 0-RTT whenever it can; the library decides (and says why
+        // not). Without -shim-writes-first nothing is written in it (the early_data extension alone).
+        let earlyData: [UInt8]? = c.enableEarlyData ? (c.shimWritesFirst ? Self.initialWrite : []) : nil
+        if isResume, c.enableEarlyData, c.shimWritesFirst, offered?.allowsEarlyData == true, c.exportKeyingMaterial > 0 {
             throw .unimplemented("exporting keys during 0-RTT: TLSConnection.connect returns after the handshake")
         }
 
@@ -144,6 +142,8 @@ struct ShimTest {
         try checkHandshake(connection, info: info, flags: c, isResume: isResume, offered: offered)
         verifyResult = try Self.checkVerification(verifier, flags: c, resumed: info.resumed, inherited: verifyResult)
 
+        try Self.writeTrafficSecretsIfAsked(connection, flags: c)
+        if Self.sendAlertIfAsked(connection, flags: c) { return nil }
         do throws(TLSError) {
             try exchange(connection, flags: c, earlyDataSent: earlyData != nil && info.earlyData == .accepted)
         } catch {
@@ -200,6 +200,7 @@ struct ShimTest {
                 throw .failed("peer certificates do not match \(file)")
             }
         }
+        try Self.checkExtras(info, flags: c)
     }
 
     /// The echo phase: optional first write, exported keys, then echo with every byte XOR 0xFF.
@@ -216,7 +217,7 @@ struct ShimTest {
             if c.checkCloseNotify {
                 try connection.closeWrite()
                 while true {
-                    let chunk = try connection.read(maxCount: c.readSize)
+                    let chunk = try Self.read(connection, flags: c)
                     if chunk.isEmpty { break }
                 }
             }
@@ -225,7 +226,7 @@ struct ShimTest {
         while true {
             let chunk: [UInt8]
             do throws(TLSError) {
-                chunk = try connection.read(maxCount: c.readSize)
+                chunk = try Self.read(connection, flags: c)
             } catch {
                 // bssl_shim stops on an unclean end too; only -check-close-notify insists on close_notify.
                 if case .truncated = error, !c.checkCloseNotify { return }

@@ -348,6 +348,14 @@ import Testing
         "cert.ocsp_invalid": {
             try handshake(now: OCSPStaplingTests.now) { $0.configuration.ocspResponse = Array("garbage".utf8) }
         },
+        "cert.ocsp_check": {
+            try handshake(client: { $0.ocspResponseCheck = { response, _ in response != nil } }) { _ in }
+        },
+        "cert.sct_list": {
+            try handshake(client: { $0.requestSignedCertificateTimestamps = true }) {
+                $0.mutateCertificate = { $0.entries[0].extensions = [RawExtension(.signedCertificateTimestamp, [0, 0])] }
+            }
+        },
         "cert.empty": { try handshake { $0.mutateCertificate = { $0.entries = [] } } },
         "cert.context": { try handshake { $0.mutateCertificate = { $0.certificateRequestContext = [1] } } },
         // Every good certificate ends in 2099; a clock in 2103 finds the leaf expired.

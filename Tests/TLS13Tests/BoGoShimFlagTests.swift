@@ -60,7 +60,7 @@ import TLS13
 
     @Test func unimplementedFlagsAndModes() {
         for arguments in [["-server"], ["-dtls"], ["-quic"], ["-no-tls13"], ["-max-version", "771"],
-                          ["-expect-version", "771"], ["-enable-grease"], ["-on-resume-send-alert"]] {
+                          ["-expect-version", "771"], ["-fallback-scsv"], ["-on-resume-application-settings", "x"]] {
             guard case .unimplemented(let reason) = ShimFlags.parse(["-port", "1"] + arguments) else {
                 Issue.record("\(arguments) should be unimplemented")
                 continue

@@ -108,6 +108,9 @@ final class ClientStateMachine {
     }
     /// The early data that was sent (kept until the server's answer, so a caller may resend it).
     private(set) var earlyDataSent: [UInt8] = []
+    /// Early data beyond the ticket's max_early_data_size: the driver sends it as ordinary application data
+    /// after the handshake, if the server accepted the part sent as 0-RTT.
+    private(set) var earlyDataRemainder: [UInt8] = []
     /// 0-RTT data went out and the server has not yet said whether it took it.
     private var awaitingEarlyDataAnswer = false
     /// The client handshake traffic keys, installed for writing once 0-RTT is over.
@@ -140,12 +143,24 @@ final class ClientStateMachine {
             configuration.cipherSuites.contains(where: { CipherSuiteParameters($0)?.hash == params.hash })
         {
             offeredSession = session
-            if let earlyData, session.allowsEarlyData, earlyData.count <= Int(session.maxEarlyDataSize),
-                configuration.cipherSuites.contains(session.cipherSuite),
-                session.applicationProtocol.map({ configuration.applicationProtocols.contains($0) }) ?? true
-            {
-                earlyDataToSend = earlyData
-            }
+        }
+        guard let earlyData else { return }
+        guard let session = offeredSession else {
+            info.earlyDataReason = .noSession
+            return
+        }
+        if !session.allowsEarlyData {
+            info.earlyDataReason = .sessionDoesNotAllowEarlyData
+        } else if !configuration.cipherSuites.contains(session.cipherSuite) {
+            info.earlyDataReason = .cipherSuiteNotOffered
+        } else if !(session.applicationProtocol.map({ configuration.applicationProtocols.contains($0) }) ?? true) {
+            info.earlyDataReason = .applicationProtocolMismatch
+        } else {
+            // Up to the ticket's limit as 0-RTT; the rest waits for the handshake (sent only if the early
+            // part is accepted, see earlyDataRemainder).
+            let limit = Int(session.maxEarlyDataSize)
+            earlyDataToSend = Array(earlyData.prefix(limit))
+            earlyDataRemainder = Array(earlyData.dropFirst(limit))
         }
     }
 
@@ -366,6 +381,9 @@ final class ClientStateMachine {
             extensions.append(.statusRequest)
             info.ocspStatus = .none
         }
+        if configuration.requestSignedCertificateTimestamps {
+            extensions.append(.signedCertificateTimestamp)
+        }
         if let limit = configuration.recordSizeLimit {
             extensions.append(.recordSizeLimit(UInt16(limit)))
         }
@@ -442,13 +460,16 @@ final class ClientStateMachine {
         let schedule = try KeySchedule(hash: params.hash)
         let chHash = try params.hash.hash(clientHelloBytes)
         let secret = try schedule.earlySecret(psk: session.psk.bytes).clientEarlyTrafficSecret(transcriptHash: chHash)
+        logSecret("CLIENT_EARLY_TRAFFIC_SECRET", secret)
         if clientHello?.legacySessionID.isEmpty == false {
             out += RecordLayer.changeCipherSpecRecord
             sentCompatibilityCCS = true
         }
         records.writeProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: secret, aead: params.aead), algorithm: params.aead, sealing: true)
-        try records.write(.applicationData, payload: data[...], into: &out)
+        // Nothing to send (an empty request, or a ticket limit of 0 bytes... not offered then): the early_data
+        // extension alone, which the server answers as usual.
+        if !data.isEmpty { try records.write(.applicationData, payload: data[...], into: &out) }
         earlyDataSent = data
         awaitingEarlyDataAnswer = true
     }
@@ -638,6 +659,10 @@ final class ClientStateMachine {
             psk = session.psk.bytes
             pskAccepted = true
             info.resumed = true
+            // The authentication of a resumed connection is the session's: report its stapled data.
+            info.ocspResponse = configuration.requestOCSPStapling ? session.ocspResponse : nil
+            info.signedCertificateTimestamps =
+                configuration.requestSignedCertificateTimestamps ? session.signedCertificateTimestamps : nil
         }
         let shared = try ours.sharedSecret(peerPublicKey: share.keyExchange)
         keyShares = [:]  // drop the private keys
@@ -656,6 +681,8 @@ final class ClientStateMachine {
         let hs = try schedule.earlySecret(psk: psk).handshakeSecret(sharedSecret: shared)
         let chts = try hs.clientTrafficSecret(transcriptHash: thSH)
         let shts = try hs.serverTrafficSecret(transcriptHash: thSH)
+        logSecret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", chts)
+        logSecret("SERVER_HANDSHAKE_TRAFFIC_SECRET", shts)
         records.readProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: shts, aead: params.aead), algorithm: params.aead, sealing: false)
         let clientKeys = try schedule.trafficKeys(secret: chts, aead: params.aead)
@@ -663,6 +690,7 @@ final class ClientStateMachine {
             // Without the PSK the server cannot read 0-RTT data: it is rejected.
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
+            info.earlyDataReason = .sessionNotResumed
         }
         if awaitingEarlyDataAnswer {
             // Keep sending under the early keys until EncryptedExtensions says whether 0-RTT was taken.
@@ -729,6 +757,7 @@ final class ClientStateMachine {
             // A HelloRetryRequest rejects 0-RTT; the second ClientHello goes in the clear.
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
+            info.earlyDataReason = .helloRetryRequest
             records.writeProtection = nil
         }
         if let session = offeredSession, CipherSuiteParameters(session.cipherSuite)?.hash != params.hash {
@@ -792,9 +821,11 @@ final class ClientStateMachine {
                 throw TLSError.illegalParameter("server accepted early data with another ALPN protocol than the ticket's")
             }
             earlyDataStatus = .accepted
+            info.earlyDataReason = .accepted
         } else if awaitingEarlyDataAnswer {
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
+            info.earlyDataReason = .declinedByServer
             if let keys = clientHandshakeKeys, let suite {
                 records.writeProtection = try RecordProtection(keys: keys, algorithm: suite.aead, sealing: true)
             }
@@ -827,6 +858,7 @@ final class ClientStateMachine {
         }
         certificateRequest = cr
         info.clientCertificateRequested = true
+        recordCertificateRequest(cr)
         transcript?.update(bytes)
         state = .waitCertificate
     }
@@ -891,8 +923,18 @@ final class ClientStateMachine {
             throw TLSError.certificateRejected(
                 alert: .unsupportedCertificate, reason: "certificate keyUsage does not allow digitalSignature")
         }
+        // Only the leaf's status and SCTs count; an intermediate's are ignored (§4.4.2.1).
         if let staple = message.entries.first?.extensions.first(where: { $0.extensionType == .statusRequest }) {
             try checkStapledOCSPResponse(staple.body, chain: chain)
+        }
+        if let sct = message.entries.first?.extensions.first(where: { $0.extensionType == .signedCertificateTimestamp }) {
+            info.signedCertificateTimestamps = try SignedCertificateTimestampList(body: sct.body).bytes
+        }
+        if configuration.requestOCSPStapling, let check = configuration.ocspResponseCheck,
+            !check(info.ocspResponse, chain)
+        {
+            throw TLSError.certificateRejected(
+                alert: .badCertificateStatusResponse, reason: "the application's check rejected the stapled OCSP response")
         }
         info.peerCertificates = chain
         transcript?.update(bytes)
@@ -903,6 +945,7 @@ final class ClientStateMachine {
     /// with an OCSP response, checked by the certificate verifier at the handshake's time.
     private func checkStapledOCSPResponse(_ body: [UInt8], chain: [[UInt8]]) throws(TLSError) {
         let status = try CertificateStatus(body: body)
+        info.ocspResponse = status.ocspResponse
         guard let verifier = deps.certificateVerifier else {
             info.ocspStatus = .notVerified
             return
@@ -951,6 +994,9 @@ final class ClientStateMachine {
         let cats = try master.clientTrafficSecret(transcriptHash: thSF)
         let sats = try master.serverTrafficSecret(transcriptHash: thSF)
         exporterMasterSecret = try master.exporterMasterSecret(transcriptHash: thSF)
+        logSecret("CLIENT_TRAFFIC_SECRET_0", cats)
+        logSecret("SERVER_TRAFFIC_SECRET_0", sats)
+        if let exporterMasterSecret { logSecret("EXPORTER_SECRET", exporterMasterSecret) }
         records.readProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: sats, aead: suite.aead), algorithm: suite.aead, sealing: false)
 
@@ -1005,7 +1051,8 @@ final class ClientStateMachine {
             ticket: ticket.ticket, cipherSuite: info.cipherSuite, lifetime: ticket.ticketLifetime,
             ageAdd: ticket.ticketAgeAdd, receivedAtMilliseconds: deps.nowMilliseconds,
             maxEarlyDataSize: ticket.maxEarlyDataSize ?? 0, applicationProtocol: info.applicationProtocol,
-            serverName: serverNameForSessions, certificateVerified: verified, psk: psk)
+            serverName: serverNameForSessions, certificateVerified: verified, psk: psk,
+            ocspResponse: info.ocspResponse, signedCertificateTimestamps: info.signedCertificateTimestamps)
     }
 
     // MARK: - Client authentication
@@ -1037,6 +1084,29 @@ final class ClientStateMachine {
         return out
     }
 
+    /// One NSS key log line to ``TLSClientConfiguration/keyLog``, if set.
+    private func logSecret(_ label: String, _ secret: SecretBytes) {
+        guard let keyLog = configuration.keyLog, let random = clientHello?.random else { return }
+        func hex(_ bytes: [UInt8]) -> String {
+            let digits = Array("0123456789abcdef".utf8)
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count * 2)
+            for b in bytes {
+                out.append(digits[Int(b >> 4)])
+                out.append(digits[Int(b & 0x0f)])
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        keyLog("\(label) \(hex(random)) \(hex(secret.bytes))")
+    }
+
+    /// What the server's (latest) CertificateRequest asked for, for ``TLSSessionInfo``.
+    private func recordCertificateRequest(_ cr: CertificateRequest) {
+        info.certificateRequestSignatureAlgorithms = cr.signatureAlgorithms
+        info.certificateRequestAuthorities = []
+        for case .certificateAuthorities(let names) in cr.extensions { info.certificateRequestAuthorities = names }
+    }
+
     /// Post-handshake authentication (§4.6.2): Certificate, CertificateVerify and Finished over the handshake
     /// transcript plus this CertificateRequest, under the current application keys.
     private func handlePostHandshakeCertificateRequest(_ cr: CertificateRequest, bytes: [UInt8]) throws(TLSError) {
@@ -1052,6 +1122,7 @@ final class ClientStateMachine {
         let transcript = try base.copy()
         transcript.update(bytes)
         info.clientCertificateRequested = true
+        recordCertificateRequest(cr)
         var flight = try clientAuthentication(answering: cr, transcript: transcript)
         let verifyData = try schedule.verifyData(secret: secret, transcriptHash: try transcript.current())
         flight += HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
