@@ -62,10 +62,17 @@ struct ConnectionFlags: Equatable {
     var implicitHandshake = false
     var readSize = 512
     var expectPeerCertFile: String?
-    /// bssl_shim's verify callback fails; the library has no hook to fail verification on demand, so this
-    /// is honoured only where the callback would not run (a resumption without `-reverify-on-resume`).
+    /// bssl_shim's verify callback fails (see ShimVerify.swift).
     var verifyFail = false
     var reverifyOnResume = false
+    var useCustomVerifyCallback = false
+    var expectVerifyResult = false
+    /// The client certificate comes from a callback when the server asks: the same as -cert-file/-key-file here.
+    var useOldClientCertCallback = false
+    /// `-max-cert-list`: the largest handshake message (BoringSSL: the certificate list) accepted.
+    var maxCertList: Int?
+    /// The flags of `ShimExtraFlags.swift`.
+    var extra = ExtraConnectionFlags()
 }
 
 /// What the command line asks of the shim.
@@ -158,10 +165,11 @@ extension ShimFlags {
     /// The kind of a flag this shim knows (implemented, ignored, or explicitly unimplemented), or `nil`.
     static func kind(of name: String) -> Kind? {
         if let (kind, _) = ignored[name] { return kind }
+        if let kind = ExtraConnectionFlags.kinds[name] { return kind }
         switch name {
         case "-port", "-shim-id", "-resume-count", "-expect-curve-id", "-expect-peer-signature-algorithm",
             "-export-keying-material", "-min-version", "-max-version", "-expect-version", "-expect-cipher",
-            "-read-size":
+            "-read-size", "-max-cert-list":
             return .int
         case "-curves", "-verify-prefs", "-signing-prefs":
             return .intVector
@@ -172,7 +180,8 @@ extension ShimFlags {
             "-expect-ticket-supports-early-data", "-expect-accept-early-data", "-expect-reject-early-data",
             "-expect-no-offer-early-data", "-use-export-context", "-shim-writes-first", "-shim-shuts-down",
             "-check-close-notify", "-expect-session-miss", "-expect-no-session", "-key-update",
-            "-implicit-handshake", "-verify-fail", "-reverify-on-resume":
+            "-implicit-handshake", "-verify-fail", "-reverify-on-resume", "-use-custom-verify-callback",
+            "-expect-verify-result", "-use-old-client-cert-callback":
             return .bool
         case "-server", "-dtls", "-quic", "-no-tls13":
             return .bool
@@ -251,10 +260,16 @@ extension ConnectionFlags {
         case "-read-size":
             guard let n = int(), n > 0 else { return "bad value for -read-size" }
             readSize = n
+        case "-max-cert-list": maxCertList = int()
         case "-expect-peer-cert-file": expectPeerCertFile = string
         case "-verify-fail": verifyFail = true
         case "-reverify-on-resume": reverifyOnResume = true
-        default: return "flag \(name) has no setting"
+        case "-use-custom-verify-callback": useCustomVerifyCallback = true
+        case "-expect-verify-result": expectVerifyResult = true
+        case "-use-old-client-cert-callback": useOldClientCertCallback = true
+        default:
+            if let result = extra.apply(name, value: value) { return result }
+            return "flag \(name) has no setting"
         }
         return nil
     }

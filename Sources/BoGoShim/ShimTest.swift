@@ -17,9 +17,13 @@ struct ShimTest {
     static let initialWrite = Array("hello".utf8)
 
     func run() throws(ShimOutcome) {
+        for c in [flags.initial, flags.resume] {
+            if let reason = Self.unsupportedVerification(c, resumeCount: flags.resumeCount) { throw .unimplemented(reason) }
+        }
         var session: TLSSession?
+        var verifyResult: ShimVerifier.Result?
         for index in 0...flags.resumeCount {
-            session = try runConnection(index: index, session: session)
+            session = try runConnection(index: index, session: session, verifyResult: &verifyResult)
         }
     }
 
@@ -31,6 +35,9 @@ struct ShimTest {
         config.verifyCertificates = false
         if let trust = c.trustCert { config.trustRoots = .pemFile(trust) }
         config.serverName = c.hostName
+        // BoringSSL bounds the certificate list by size only (100 KiB by default, -max-cert-list), not by count.
+        config.maxHandshakeMessageSize = c.maxCertList ?? 100 * 1024
+        config.maxCertificateChainLength = 1000
         config.connectTimeout = 5
         config.handshakeTimeout = 20
         config.ioTimeout = 20
@@ -63,14 +70,17 @@ struct ShimTest {
             }
             config.signatureAlgorithms = schemes
         }
-        if !c.signingPrefs.isEmpty {
-            throw .unimplemented("-signing-prefs: no knob for the client certificate's signature algorithms")
-        }
         config.applicationProtocols = c.advertiseALPN
+        // -use-old-client-cert-callback hands over the same -cert-file/-key-file, when the server asks for one:
+        // which is when the library uses clientCertificate.
         switch (c.certFile, c.keyFile) {
         case (let cert?, let key?):
             do {
-                config.clientCertificate = try TLSClientCertificate(certificateChainFile: cert, privateKeyFile: key)
+                var credential = try TLSClientCertificate(certificateChainFile: cert, privateKeyFile: key)
+                if !c.signingPrefs.isEmpty {
+                    credential.signatureAlgorithms = c.signingPrefs.map { SignatureScheme(rawValue: UInt16(truncatingIfNeeded: $0)) }
+                }
+                config.clientCertificate = credential
             } catch {
                 throw .unimplemented("client certificate \(cert) not usable: \(error)")
             }
@@ -82,22 +92,24 @@ struct ShimTest {
         if c.minVersion.map({ $0 > 0x0304 }) == true || c.maxVersion.map({ $0 < 0x0304 }) == true {
             throw .unimplemented("TLS 1.3 only: version range excludes TLS 1.3")
         }
+        applyExtras(c, to: &config)
         return config
     }
 
     /// Runs connection `index`; returns the newest session received (for the next connection).
-    private func runConnection(index: Int, session offered: TLSSession?) throws(ShimOutcome) -> TLSSession? {
+    private func runConnection(
+        index: Int, session offered: TLSSession?, verifyResult: inout ShimVerifier.Result?
+    ) throws(ShimOutcome) -> TLSSession? {
         let isResume = index > 0
         var c = flags.connection(index)
-        let config = try Self.configuration(for: c)
-        let earlyData: [UInt8]? =
-            isResume && c.enableEarlyData && c.shimWritesFirst && offered?.allowsEarlyData == true
-            ? Self.initialWrite : nil
-        if let earlyData, let offered, UInt64(earlyData.count) > UInt64(offered.maxEarlyDataSize) {
-            throw .unimplemented(
-                "early data longer than the ticket's max_early_data_size: the library sends all of it as 0-RTT or none")
-        }
-        if earlyData != nil, c.exportKeyingMaterial > 0 {
+        var config = try Self.configuration(for: c)
+        let verifier = ShimVerifier()
+        verifier.install(in: &config, flags: c)
+        Self.applyClock(&config, flags: flags, index: index)
+        // With -enable-early-data BoringSSL offers 0-RTT whenever it can; the library decides (and says why
+        // not). Without -shim-writes-first nothing is written in it (the early_data extension alone).
+        let earlyData: [UInt8]? = c.enableEarlyData ? (c.shimWritesFirst ? Self.initialWrite : []) : nil
+        if isResume, c.enableEarlyData, c.shimWritesFirst, offered?.allowsEarlyData == true, c.exportKeyingMaterial > 0 {
             throw .unimplemented("exporting keys during 0-RTT: TLSConnection.connect returns after the handshake")
         }
 
@@ -128,7 +140,10 @@ struct ShimTest {
             c = retry
         }
         try checkHandshake(connection, info: info, flags: c, isResume: isResume, offered: offered)
+        verifyResult = try Self.checkVerification(verifier, flags: c, resumed: info.resumed, inherited: verifyResult)
 
+        try Self.writeTrafficSecretsIfAsked(connection, flags: c)
+        if Self.sendAlertIfAsked(connection, flags: c) { return nil }
         do throws(TLSError) {
             try exchange(connection, flags: c, earlyDataSent: earlyData != nil && info.earlyData == .accepted)
         } catch {
@@ -151,9 +166,6 @@ struct ShimTest {
         _ connection: TLSConnection, info: TLSSessionInfo, flags c: ConnectionFlags, isResume: Bool,
         offered: TLSSession?
     ) throws(ShimOutcome) {
-        if c.verifyFail, !info.resumed || c.reverifyOnResume {
-            throw .unimplemented("-verify-fail: no hook to make certificate verification fail on demand")
-        }
         if c.expectHRR, !info.usedHelloRetryRequest { throw .failed("expected a HelloRetryRequest") }
         if c.expectNoHRR, info.usedHelloRetryRequest { throw .failed("unexpected HelloRetryRequest") }
         if let id = c.expectCurveID, info.group?.rawValue != UInt16(truncatingIfNeeded: id) {
@@ -188,6 +200,7 @@ struct ShimTest {
                 throw .failed("peer certificates do not match \(file)")
             }
         }
+        try Self.checkExtras(info, flags: c)
     }
 
     /// The echo phase: optional first write, exported keys, then echo with every byte XOR 0xFF.
@@ -204,7 +217,7 @@ struct ShimTest {
             if c.checkCloseNotify {
                 try connection.closeWrite()
                 while true {
-                    let chunk = try connection.read(maxCount: c.readSize)
+                    let chunk = try Self.read(connection, flags: c)
                     if chunk.isEmpty { break }
                 }
             }
@@ -213,7 +226,7 @@ struct ShimTest {
         while true {
             let chunk: [UInt8]
             do throws(TLSError) {
-                chunk = try connection.read(maxCount: c.readSize)
+                chunk = try Self.read(connection, flags: c)
             } catch {
                 // bssl_shim stops on an unclean end too; only -check-close-notify insists on close_notify.
                 if case .truncated = error, !c.checkCloseNotify { return }

@@ -12,9 +12,8 @@ enum EarlyDataCheck {
         guard session.allowsEarlyData else {
             return "the session does not allow 0-RTT (the server's ticket had no early_data extension)"
         }
-        guard size <= Int(session.maxEarlyDataSize) else {
-            return "the data is \(size) bytes; the session allows at most \(session.maxEarlyDataSize)"
-        }
+        // Data beyond the ticket's max_early_data_size is no obstacle: the library sends the first
+        // max_early_data_size bytes as 0-RTT and the rest right after the handshake.
         guard configuration.cipherSuites.contains(session.cipherSuite) else {
             return "the session's cipher suite \(session.cipherSuite) is not offered (--ciphers)"
         }

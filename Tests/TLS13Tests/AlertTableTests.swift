@@ -45,6 +45,17 @@ import Testing
         return Result(error: outcome.error, onWire: outcome.alertOnWire?.alert.description, checksWire: true)
     }
 
+    /// A completed handshake, then what `send` makes the server send; the client's answer to it.
+    static func afterHandshake(_ send: (ScriptedServer) throws -> Void) throws -> Result {
+        let server = ScriptedServer()
+        let client = try makeTestClient()
+        let handshake = runHandshake(client: client, server: server)
+        guard handshake.error == nil else { return Result(error: handshake.error, onWire: nil, checksWire: false) }
+        try send(server)
+        let outcome = exchange(client: client, server: server)
+        return Result(error: outcome.error, onWire: outcome.alertOnWire?.alert.description, checksWire: true)
+    }
+
     static func local(_ body: () throws -> Void) -> Result {
         do {
             try body()
@@ -337,6 +348,14 @@ import Testing
         "cert.ocsp_invalid": {
             try handshake(now: OCSPStaplingTests.now) { $0.configuration.ocspResponse = Array("garbage".utf8) }
         },
+        "cert.ocsp_check": {
+            try handshake(client: { $0.ocspResponseCheck = { response, _ in response != nil } }) { _ in }
+        },
+        "cert.sct_list": {
+            try handshake(client: { $0.requestSignedCertificateTimestamps = true }) {
+                $0.mutateCertificate = { $0.entries[0].extensions = [RawExtension(.signedCertificateTimestamp, [0, 0])] }
+            }
+        },
         "cert.empty": { try handshake { $0.mutateCertificate = { $0.entries = [] } } },
         "cert.context": { try handshake { $0.mutateCertificate = { $0.certificateRequestContext = [1] } } },
         // Every good certificate ends in 2099; a clock in 2103 finds the leaf expired.
@@ -353,6 +372,30 @@ import Testing
         "fin.length": { try handshake { $0.mutateFinished = { $0.verifyData.removeLast() } } },
         "fin.mismatch": { try handshake { $0.mutateFinished = { $0.verifyData[0] ^= 1 } } },
         "keyupdate.bad_request": { local { _ = try HandshakeMessage.decode([24, 0, 0, 1, 2]) } },
+        "keyupdate.too_many": {
+            try afterHandshake { server in
+                for _ in 0...ClientStateMachine.maxConsecutiveKeyUpdates { try server.sendKeyUpdate(.updateNotRequested) }
+            }
+        },
+        "alert.too_many_user_canceled": {
+            try afterHandshake { server in
+                for _ in 0...ClientStateMachine.maxConsecutiveUserCanceledAlerts {
+                    try server.sendAlert(.userCanceled, level: .warning)
+                }
+            }
+        },
+        "record.too_many_empty": {
+            try afterHandshake { server in
+                for _ in 0...RecordLayer.maxConsecutiveEmptyRecords { try server.sendApplicationData([]) }
+            }
+        },
+        "cert.key_usage": {
+            let pki = try TestPKI.shared.get()
+            let server = ScriptedServer()
+            server.mutateCertificate = { $0.entries = [CertificateMessage.Entry(certData: pki.keyAgreementOnly)] }
+            let outcome = runHandshake(client: try makeTestClient(verifyChain: false), server: server)
+            return Result(error: outcome.error, onWire: outcome.alertOnWire?.alert.description, checksWire: true)
+        },
     ]
 
     @Test func everyRowHasAScenarioAndEveryScenarioARow() throws {

@@ -1,4 +1,5 @@
 import Testing
+import TLS13
 @testable import BoGoShim
 
 /// The BoGo shim's command-line parsing (BoringSSL's `test_config.cc` conventions).
@@ -59,7 +60,7 @@ import Testing
 
     @Test func unimplementedFlagsAndModes() {
         for arguments in [["-server"], ["-dtls"], ["-quic"], ["-no-tls13"], ["-max-version", "771"],
-                          ["-expect-version", "771"], ["-enable-grease"], ["-on-resume-send-alert"]] {
+                          ["-expect-version", "771"], ["-fallback-scsv"], ["-on-resume-application-settings", "x"]] {
             guard case .unimplemented(let reason) = ShimFlags.parse(["-port", "1"] + arguments) else {
                 Issue.record("\(arguments) should be unimplemented")
                 continue
@@ -99,9 +100,49 @@ import Testing
         var p521 = ConnectionFlags()
         p521.curves = [25]
         #expect(throws: ShimOutcome.self) { try ShimTest.configuration(for: p521) }
+        // -signing-prefs orders the client certificate's schemes.
         var signing = ConnectionFlags()
-        signing.signingPrefs = [0x0804]
-        #expect(throws: ShimOutcome.self) { try ShimTest.configuration(for: signing) }
+        signing.signingPrefs = [0x0805, 0x0804]
+        signing.certFile = CertPaths.path("client-rsa2048-chain.pem")
+        signing.keyFile = CertPaths.path("client-rsa2048.key")
+        let signingConfig = try ShimTest.configuration(for: signing)
+        #expect(signingConfig.clientCertificate?.signatureAlgorithms?.map(\.rawValue) == [0x0805, 0x0804])
+    }
+
+    @Test func verificationFlags() throws {
+        let f = try flags(["-verify-fail", "-use-custom-verify-callback", "-expect-verify-result",
+                           "-use-old-client-cert-callback", "-on-resume-reverify-on-resume"])
+        #expect(f.initial.verifyFail && f.initial.useCustomVerifyCallback && f.initial.expectVerifyResult)
+        #expect(f.initial.useOldClientCertCallback && !f.initial.reverifyOnResume && f.resume.reverifyOnResume)
+        #expect(ShimTest.unsupportedVerification(f.resume, resumeCount: 1) != nil)
+        #expect(ShimTest.unsupportedVerification(f.resume, resumeCount: 0) == nil)
+        // The handler fails only with -verify-peer, with the alert of the callback in use.
+        for (custom, alert) in [(false, AlertDescription.handshakeFailure), (true, .certificateUnknown)] {
+            var c = ConnectionFlags()
+            c.verifyFail = true
+            c.verifyPeer = true
+            c.useCustomVerifyCallback = custom
+            var config = TLSClientConfiguration()
+            let verifier = ShimVerifier()
+            verifier.install(in: &config, flags: c)
+            let context = TLSCertificateVerificationContext(certificateChain: [[1]], serverName: nil, defaultResult: .skipped)
+            guard case .reject(let sent, _)? = config.certificateVerificationHandler?(context) else {
+                Issue.record("expected a rejection")
+                continue
+            }
+            #expect(sent == alert)
+            #expect(verifier.callbackRuns == 1)
+            #expect(verifier.verifyResult(inherited: nil) == .applicationVerificationFailed)
+        }
+        var soft = ConnectionFlags()
+        soft.verifyFail = true
+        var config = TLSClientConfiguration()
+        let verifier = ShimVerifier()
+        verifier.install(in: &config, flags: soft)
+        #expect(verifier.verifyResult(inherited: .ok) == .ok, "before the handler runs, the session's result")
+        let context = TLSCertificateVerificationContext(certificateChain: [[1]], serverName: nil, defaultResult: .skipped)
+        #expect(config.certificateVerificationHandler?(context) == .accept, "soft fail without -verify-peer")
+        #expect(verifier.verifyResult(inherited: .ok) == .applicationVerificationFailed)
     }
 
     @Test func pemCertificatesDecode() {

@@ -396,6 +396,32 @@ extension MalformedServerCase {
                      .record(.applicationData, [], epoch: .application),
                  ])
              }) { _ in },
+        Case("record.too-many-empty-application-data", .recordLayer, "local limit (`RecordLayer.maxConsecutiveEmptyRecords`)",
+             .alertAfterHandshake(.unexpectedMessage),
+             afterHandshake: { server in
+                 try server.send(Array(repeating: .record(.applicationData, [], epoch: .application),
+                                       count: RecordLayer.maxConsecutiveEmptyRecords + 1))
+             }) { _ in },
+        Case("record.too-many-change-cipher-spec", .recordLayer, "local limit (`RecordLayer.maxConsecutiveEmptyRecords`)",
+             .alert(.unexpectedMessage, .encrypted)) {
+            $0.editFlight = { flight in
+                guard let index = flight.index(of: .encryptedExtensions) else { return }
+                flight.insert(contentsOf: Array(repeating: .changeCipherSpec, count: RecordLayer.maxConsecutiveEmptyRecords + 1),
+                              at: index)
+            }
+        },
+        Case("alert.too-many-user-canceled", .postHandshake,
+             "local limit (`ClientStateMachine.maxConsecutiveUserCanceledAlerts`)", .alertAfterHandshake(.unexpectedMessage),
+             afterHandshake: { server in
+                 for _ in 0...ClientStateMachine.maxConsecutiveUserCanceledAlerts {
+                     try server.sendAlert(.userCanceled, level: .warning)
+                 }
+             }) { _ in },
+        Case("keyupdate.too-many-without-data", .postHandshake,
+             "local limit (`ClientStateMachine.maxConsecutiveKeyUpdates`)", .alertAfterHandshake(.unexpectedMessage),
+             afterHandshake: { server in
+                 for _ in 0...ClientStateMachine.maxConsecutiveKeyUpdates { try server.sendKeyUpdate(.updateNotRequested) }
+             }) { _ in },
         Case("record.padding-accepted", .recordLayer, "§5.4", .accept) {
             $0.configuration.recordPadding = 200
         },

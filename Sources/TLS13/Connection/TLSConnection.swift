@@ -64,7 +64,11 @@ public final class TLSConnection: @unchecked Sendable {
     ///     connection; otherwise the handshake is a full one (``TLSSessionInfo/resumed`` is `false`).
     ///   - earlyData: data to send as 0-RTT with the first flight when the session allows it.
     ///     **0-RTT data can be replayed by an attacker** (RFC 8446 §8): send only requests that are safe to
-    ///     repeat. Whether the server took it is ``TLSSessionInfo/earlyData``.
+    ///     repeat. Whether the server took it is ``TLSSessionInfo/earlyData`` (and why,
+    ///     ``TLSSessionInfo/earlyDataReason``). At most the ticket's `max_early_data_size` bytes go out as
+    ///     0-RTT; the rest is written as ordinary application data right after the handshake if the server
+    ///     accepted the early part (if it rejected it, nothing more is sent unless `resendRejectedEarlyData`).
+    ///     An empty array offers 0-RTT (the early_data extension) without sending any.
     ///   - resendRejectedEarlyData: when the server rejects the early data, send it again as ordinary
     ///     application data right after the handshake.
     public static func connect(
@@ -108,6 +112,11 @@ public final class TLSConnection: @unchecked Sendable {
             serverName: name, port: port, verified: configuration.verifyCertificates, trustRoots: configuration.trustRoots)
         var deps = ClientStateMachine.Dependencies(
             certificateVerifier: verifier, now: Int64(time(nil)), clockMilliseconds: { wallClockMilliseconds() })
+        if let clock = configuration.wallClockMilliseconds {
+            let now = clock()
+            deps.now = now >= 0 ? now / 1000 : (now - 999) / 1000
+            deps.clockMilliseconds = clock
+        }
         dependencies?(&deps)
         let offered = session ?? configuration.sessionCache?.take(for: cacheKey, atMilliseconds: deps.nowMilliseconds)
         do throws(TLSError) {
@@ -122,6 +131,9 @@ public final class TLSConnection: @unchecked Sendable {
         if resendRejectedEarlyData, let earlyData, !earlyData.isEmpty, sessionInfo.earlyData == .rejected {
             try write(earlyData)
         }
+        // The part beyond the ticket's max_early_data_size follows the accepted 0-RTT part.
+        let remainder = stateLock.withLock { machine.info.earlyData == .accepted ? machine.earlyDataRemainder : [] }
+        if !remainder.isEmpty { try write(remainder) }
     }
 
     deinit { socket.close() }
@@ -245,6 +257,26 @@ public final class TLSConnection: @unchecked Sendable {
         return try readLock.withLock { () throws(TLSError) -> [UInt8] in
             while true {
                 if let chunk = plaintext.take(maxCount) {
+                    // A KeyUpdate reply owed to the server goes out now (or with the next write, if sooner):
+                    // however many update requests this read went through, one reply answers them (§4.6.3).
+                    if stateLock.withLock({ machine.keyUpdateReplyOwed }) { try flushPendingOutput() }
+                    return chunk
+                }
+                let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
+                if closed { return [] }
+                if let failed { throw failed }
+                try readOnce(deadline: ioDeadline)
+            }
+        }
+    }
+
+    /// Like ``read(maxCount:)``, but leaves the bytes to be read again: the next `peek` or `read` (with at least
+    /// as large a `maxCount`) returns the same bytes first. Waits, ends and fails as `read` does.
+    public func peek(maxCount: Int = 1 << 14) throws(TLSError) -> [UInt8] {
+        precondition(maxCount > 0, "maxCount must be positive")
+        return try readLock.withLock { () throws(TLSError) -> [UInt8] in
+            while true {
+                if let chunk = plaintext.peek(maxCount) {
                     return chunk
                 }
                 let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
@@ -272,7 +304,7 @@ public final class TLSConnection: @unchecked Sendable {
                 record(events)
                 let mustReply = events.contains {
                     switch $0 {
-                    case .peerKeyUpdate(replyQueued: true), .postHandshakeAuthentication: true
+                    case .postHandshakeAuthentication: true
                     default: false
                     }
                 }
@@ -334,6 +366,22 @@ public final class TLSConnection: @unchecked Sendable {
         socket.close()
     }
 
+    /// Sends a fatal alert and closes the TCP connection: for an application that gives up on the server
+    /// and wants to say why (e.g. `AlertDescription(rawValue: 30)`, decompression_failure, for content it
+    /// cannot decode). Nothing is sent if the connection has already failed or sent its close_notify; later
+    /// reads and writes throw ``TLSError/closed``.
+    public func abort(sending alert: AlertDescription) {
+        let record: [UInt8]? = stateLock.withLock {
+            guard failure == nil else { return nil }
+            failure = .closed
+            return machine.alertRecord(for: .protocolViolation(alert: alert, reason: "closed by the application"))
+        }
+        if let record {
+            writeLock.withLock { try? socket.write(record, deadline: .after(seconds: 1)) }
+        }
+        socket.close()
+    }
+
     /// Sends a KeyUpdate and switches to new sending keys (RFC 8446 §4.6.3).
     /// - Parameter requestPeerUpdate: also ask the server to update its sending keys.
     public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
@@ -374,6 +422,14 @@ struct PlaintextQueue {
         guard !data.isEmpty else { return }
         chunks.append(data)
         count += data.count
+    }
+
+    /// What ``take(_:)`` would return, without consuming it.
+    func peek(_ maxCount: Int) -> [UInt8]? {
+        guard head < chunks.count else { return nil }
+        let chunk = chunks[head]
+        if offset == 0, chunk.count <= maxCount { return chunk }
+        return Array(chunk[offset..<min(chunk.count, offset + maxCount)])
     }
 
     /// Up to `maxCount` bytes, or `nil` when empty. A whole record that fits is returned as is (no copy).

@@ -125,7 +125,7 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         }
         // TLS 1.3 signs with the leaf's key (CertificateVerify): a keyUsage extension must allow that.
         // X509_get_key_usage returns all bits when there is no keyUsage extension.
-        guard X509_get_key_usage(leaf.pointer) & UInt32(KU_DIGITAL_SIGNATURE) != 0 else {
+        guard leaf.allowsDigitalSignature else {
             throw .certificateRejected(alert: .unsupportedCertificate,
                                        reason: "certificate keyUsage does not allow digitalSignature (\(leaf.subject))")
         }

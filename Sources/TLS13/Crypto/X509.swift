@@ -103,6 +103,14 @@ final class X509Certificate: @unchecked Sendable, CustomStringConvertible {
     /// - Throws: `bad_certificate` when it cannot be decoded.
     func publicKey() throws(TLSError) -> PublicKey { try PublicKey(certificate: self) }
 
+    /// Whether the key may sign handshake messages: no keyUsage extension, or one that includes
+    /// digitalSignature (RFC 5280 §4.2.1.3; RFC 8446 §4.4.2.2 requires it of a TLS 1.3 certificate).
+    /// A keyUsage extension that does not parse allows nothing.
+    var allowsDigitalSignature: Bool {
+        // X509_get_key_usage returns every bit when the certificate has no keyUsage extension.
+        X509_get_key_usage(pointer) & UInt32(KU_DIGITAL_SIGNATURE) != 0
+    }
+
     /// `subject` and validity, for logs and the CLI.
     var description: String { "X509Certificate(\(subject); issuer \(issuer); notAfter \(notAfter))" }
 

@@ -73,12 +73,29 @@ public struct TLSSessionInfo: Sendable, Hashable {
     public var resumed = false
     /// What happened to 0-RTT data.
     public var earlyData: TLSEarlyDataStatus = .notSent
+    /// Why early data was or was not sent, and the server's answer to it.
+    public var earlyDataReason: TLSEarlyDataReason = .notRequested
     /// Whether the server asked for a client certificate (in the handshake or after it).
     public var clientCertificateRequested = false
+    /// The signature schemes the server's (latest) CertificateRequest accepts in the client's CertificateVerify
+    /// (its signature_algorithms, in the server's order); empty when no certificate was requested.
+    public var certificateRequestSignatureAlgorithms: [SignatureScheme] = []
+    /// The DER X.501 DistinguishedNames of the CAs the server's (latest) CertificateRequest named
+    /// (certificate_authorities, RFC 8446 §4.2.4), in its order; empty when it named none.
+    public var certificateRequestAuthorities: [[UInt8]] = []
     /// Whether the client authenticated with its certificate (in the handshake or after it).
     public var clientCertificateSent = false
     /// What the server's stapled OCSP response said about its certificate.
     public var ocspStatus: TLSOCSPStatus = .notRequested
+    /// The OCSP response (DER `OCSPResponse`, as stapled in the leaf's status_request extension) exactly as
+    /// received, whether or not it was checked (see ``ocspStatus``); `nil` when none arrived. A resumed
+    /// connection (with stapling requested) reports the response of the handshake that created its session.
+    public var ocspResponse: [UInt8]?
+    /// The leaf's SignedCertificateTimestampList (RFC 6962 §3.3: the extension body, framing checked, SCTs
+    /// not verified) when ``TLSClientConfiguration/requestSignedCertificateTimestamps`` is on and the server
+    /// sent one; otherwise `nil`. A resumed connection (with SCTs requested) reports the list of the handshake
+    /// that created its session.
+    public var signedCertificateTimestamps: [UInt8]?
     /// The record_size_limit the server announced (RFC 8449), or `nil` when it sent none. The client's records
     /// then carry at most this many bytes of TLSInnerPlaintext.
     public var peerRecordSizeLimit: Int?

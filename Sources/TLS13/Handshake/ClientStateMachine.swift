@@ -62,8 +62,19 @@ final class ClientStateMachine {
     private var reassembler: HandshakeReassembler
     /// Sealed bytes waiting for the transport, in order.
     private var pendingOutput: [UInt8] = []
-    /// A KeyUpdate(update_not_requested) owed to the server; sealed at the next output drain.
-    private var keyUpdateReplyOwed = false
+    /// A KeyUpdate(update_not_requested) owed to the server; sealed at the next output drain. However many
+    /// update_requested KeyUpdates arrive before then, one reply answers them all (RFC 8446 §4.6.3).
+    private(set) var keyUpdateReplyOwed = false
+
+    /// The most consecutive warning-level user_canceled alerts accepted; one more is `unexpected_message`.
+    /// RFC 8446 §6.1 makes user_canceled non-fatal, so without a bound a peer could keep the client reading
+    /// alerts forever. Any other record resets the count. (BoringSSL's limit.)
+    static let maxConsecutiveUserCanceledAlerts = 4
+    /// The most KeyUpdates accepted without application data between them; one more is `unexpected_message`.
+    /// Each one costs a key derivation, so a peer must not be able to send them without end. (BoringSSL's limit.)
+    static let maxConsecutiveKeyUpdates = 32
+    private var consecutiveUserCanceledAlerts = 0
+    private var consecutiveKeyUpdates = 0
 
     // Handshake context. Cleared when the handshake completes.
     private var clientHello: ClientHello?
@@ -97,6 +108,9 @@ final class ClientStateMachine {
     }
     /// The early data that was sent (kept until the server's answer, so a caller may resend it).
     private(set) var earlyDataSent: [UInt8] = []
+    /// Early data beyond the ticket's max_early_data_size: the driver sends it as ordinary application data
+    /// after the handshake, if the server accepted the part sent as 0-RTT.
+    private(set) var earlyDataRemainder: [UInt8] = []
     /// 0-RTT data went out and the server has not yet said whether it took it.
     private var awaitingEarlyDataAnswer = false
     /// The client handshake traffic keys, installed for writing once 0-RTT is over.
@@ -129,12 +143,24 @@ final class ClientStateMachine {
             configuration.cipherSuites.contains(where: { CipherSuiteParameters($0)?.hash == params.hash })
         {
             offeredSession = session
-            if let earlyData, session.allowsEarlyData, earlyData.count <= Int(session.maxEarlyDataSize),
-                configuration.cipherSuites.contains(session.cipherSuite),
-                session.applicationProtocol.map({ configuration.applicationProtocols.contains($0) }) ?? true
-            {
-                earlyDataToSend = earlyData
-            }
+        }
+        guard let earlyData else { return }
+        guard let session = offeredSession else {
+            info.earlyDataReason = .noSession
+            return
+        }
+        if !session.allowsEarlyData {
+            info.earlyDataReason = .sessionDoesNotAllowEarlyData
+        } else if !configuration.cipherSuites.contains(session.cipherSuite) {
+            info.earlyDataReason = .cipherSuiteNotOffered
+        } else if !(session.applicationProtocol.map({ configuration.applicationProtocols.contains($0) }) ?? true) {
+            info.earlyDataReason = .applicationProtocolMismatch
+        } else {
+            // Up to the ticket's limit as 0-RTT; the rest waits for the handshake (sent only if the early
+            // part is accepted, see earlyDataRemainder).
+            let limit = Int(session.maxEarlyDataSize)
+            earlyDataToSend = Array(earlyData.prefix(limit))
+            earlyDataRemainder = Array(earlyData.dropFirst(limit))
         }
     }
 
@@ -189,6 +215,7 @@ final class ClientStateMachine {
                 if reassembler.hasPartialMessage, record.contentType != .handshake {
                     throw TLSError.unexpected("\(record.contentType) record inside a fragmented handshake message")
                 }
+                if record.contentType != .alert { consecutiveUserCanceledAlerts = 0 }
                 switch record.contentType {
                 case .handshake:
                     try reassembler.append(record.payload)
@@ -201,6 +228,7 @@ final class ClientStateMachine {
                     guard state == .connected else {
                         throw TLSError.unexpected("application data before the handshake completed")
                     }
+                    consecutiveKeyUpdates = 0
                     events.append(.applicationData(record.payload))
                 default:
                     throw TLSError.unexpected("record of content type \(record.contentType)")
@@ -281,6 +309,9 @@ final class ClientStateMachine {
         state = .failed
         guard let alert = error.alertToSend, !closeNotifySent else { return nil }
         closeNotifySent = true
+        // Middlebox compatibility (§D.4): the dummy change_cipher_spec precedes our first protected record,
+        // and an alert answering the server's first flight may be that record.
+        sendCompatibilityCCSIfDue()
         var out = pendingOutput
         pendingOutput = []
         do {
@@ -289,6 +320,17 @@ final class ClientStateMachine {
             return nil
         }
         return out
+    }
+
+    /// Queues the middlebox-compatibility change_cipher_spec (RFC 8446 §D.4) when the ClientHello carried a
+    /// non-empty legacy_session_id and none was sent yet: it goes right before the client's first protected
+    /// record — the early data, the Finished flight, or an alert under the handshake keys. An alert sent in
+    /// the clear (before the ServerHello) needs none.
+    private func sendCompatibilityCCSIfDue() {
+        guard clientHello?.legacySessionID.isEmpty == false, !sentCompatibilityCCS, records.writeProtection != nil
+        else { return }
+        pendingOutput += RecordLayer.changeCipherSpecRecord
+        sentCompatibilityCCS = true
     }
 
     /// RFC 8446 §7.5 exporter.
@@ -338,6 +380,9 @@ final class ClientStateMachine {
         if configuration.requestOCSPStapling {
             extensions.append(.statusRequest)
             info.ocspStatus = .none
+        }
+        if configuration.requestSignedCertificateTimestamps {
+            extensions.append(.signedCertificateTimestamp)
         }
         if let limit = configuration.recordSizeLimit {
             extensions.append(.recordSizeLimit(UInt16(limit)))
@@ -415,13 +460,16 @@ final class ClientStateMachine {
         let schedule = try KeySchedule(hash: params.hash)
         let chHash = try params.hash.hash(clientHelloBytes)
         let secret = try schedule.earlySecret(psk: session.psk.bytes).clientEarlyTrafficSecret(transcriptHash: chHash)
+        logSecret("CLIENT_EARLY_TRAFFIC_SECRET", secret)
         if clientHello?.legacySessionID.isEmpty == false {
             out += RecordLayer.changeCipherSpecRecord
             sentCompatibilityCCS = true
         }
         records.writeProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: secret, aead: params.aead), algorithm: params.aead, sealing: true)
-        try records.write(.applicationData, payload: data[...], into: &out)
+        // Nothing to send (an empty request, or a ticket limit of 0 bytes... not offered then): the early_data
+        // extension alone, which the server answers as usual.
+        if !data.isEmpty { try records.write(.applicationData, payload: data[...], into: &out) }
         earlyDataSent = data
         awaitingEarlyDataAnswer = true
     }
@@ -475,6 +523,11 @@ final class ClientStateMachine {
             events.append(.postHandshakeAuthentication)
         case (.connected, .keyUpdate(let update)):
             try reassembler.requireMessageBoundary("KeyUpdate")
+            consecutiveKeyUpdates += 1
+            guard consecutiveKeyUpdates <= Self.maxConsecutiveKeyUpdates else {
+                throw TLSError.unexpected(
+                    "more than \(Self.maxConsecutiveKeyUpdates) consecutive KeyUpdates without application data")
+            }
             try handlePeerKeyUpdate(update)
             events.append(.peerKeyUpdate(replyQueued: update.requestUpdate == .updateRequested))
         default:
@@ -511,8 +564,12 @@ final class ClientStateMachine {
             peerClosed = true
             events.append(.peerClosed)
         case .userCanceled:
-            // §6.1: not fatal by itself; the peer should follow with close_notify.
-            break
+            // §6.1: not fatal by itself; the peer should follow with close_notify. But not without end.
+            consecutiveUserCanceledAlerts += 1
+            guard consecutiveUserCanceledAlerts <= Self.maxConsecutiveUserCanceledAlerts else {
+                throw TLSError.unexpected(
+                    "more than \(Self.maxConsecutiveUserCanceledAlerts) consecutive user_canceled alerts")
+            }
         default:
             // §6: every other alert is fatal, whatever level it claims.
             throw TLSError.alertReceived(alert.description)
@@ -602,6 +659,10 @@ final class ClientStateMachine {
             psk = session.psk.bytes
             pskAccepted = true
             info.resumed = true
+            // The authentication of a resumed connection is the session's: report its stapled data.
+            info.ocspResponse = configuration.requestOCSPStapling ? session.ocspResponse : nil
+            info.signedCertificateTimestamps =
+                configuration.requestSignedCertificateTimestamps ? session.signedCertificateTimestamps : nil
         }
         let shared = try ours.sharedSecret(peerPublicKey: share.keyExchange)
         keyShares = [:]  // drop the private keys
@@ -620,6 +681,8 @@ final class ClientStateMachine {
         let hs = try schedule.earlySecret(psk: psk).handshakeSecret(sharedSecret: shared)
         let chts = try hs.clientTrafficSecret(transcriptHash: thSH)
         let shts = try hs.serverTrafficSecret(transcriptHash: thSH)
+        logSecret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", chts)
+        logSecret("SERVER_HANDSHAKE_TRAFFIC_SECRET", shts)
         records.readProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: shts, aead: params.aead), algorithm: params.aead, sealing: false)
         let clientKeys = try schedule.trafficKeys(secret: chts, aead: params.aead)
@@ -627,6 +690,7 @@ final class ClientStateMachine {
             // Without the PSK the server cannot read 0-RTT data: it is rejected.
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
+            info.earlyDataReason = .sessionNotResumed
         }
         if awaitingEarlyDataAnswer {
             // Keep sending under the early keys until EncryptedExtensions says whether 0-RTT was taken.
@@ -693,6 +757,7 @@ final class ClientStateMachine {
             // A HelloRetryRequest rejects 0-RTT; the second ClientHello goes in the clear.
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
+            info.earlyDataReason = .helloRetryRequest
             records.writeProtection = nil
         }
         if let session = offeredSession, CipherSuiteParameters(session.cipherSuite)?.hash != params.hash {
@@ -756,9 +821,11 @@ final class ClientStateMachine {
                 throw TLSError.illegalParameter("server accepted early data with another ALPN protocol than the ticket's")
             }
             earlyDataStatus = .accepted
+            info.earlyDataReason = .accepted
         } else if awaitingEarlyDataAnswer {
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
+            info.earlyDataReason = .declinedByServer
             if let keys = clientHandshakeKeys, let suite {
                 records.writeProtection = try RecordProtection(keys: keys, algorithm: suite.aead, sealing: true)
             }
@@ -791,6 +858,7 @@ final class ClientStateMachine {
         }
         certificateRequest = cr
         info.clientCertificateRequested = true
+        recordCertificateRequest(cr)
         transcript?.update(bytes)
         state = .waitCertificate
     }
@@ -813,6 +881,8 @@ final class ClientStateMachine {
             }
         }
         let chain = message.certificates
+        let handler = configuration.certificateVerificationHandler
+        var defaultResult = TLSDefaultVerificationResult.skipped
         if let verifier = deps.certificateVerifier {
             let (host, ip): (String?, String?) =
                 switch identity {
@@ -820,11 +890,51 @@ final class ClientStateMachine {
                 case .ipAddress(let address): (nil, address)
                 case .none: (nil, nil)
                 }
-            try verifier.verify(chain: chain, hostname: host, ipAddress: ip, now: deps.now)
-            info.certificateVerified = true
+            do throws(TLSError) {
+                try verifier.verify(chain: chain, hostname: host, ipAddress: ip, now: deps.now)
+                defaultResult = .verified
+            } catch {
+                // Without a handler the failure ends the handshake; a handler gets to decide on it. Failures that
+                // are not about the certificate (libcrypto, configuration) always end it.
+                guard handler != nil, case .certificateRejected = error else { throw error }
+                defaultResult = .failed(error)
+            }
         }
+        if let handler {
+            let serverName: String? =
+                switch identity {
+                case .dnsName(let name), .ipAddress(let name): name
+                case .none: nil
+                }
+            let context = TLSCertificateVerificationContext(
+                certificateChain: chain, serverName: serverName, defaultResult: defaultResult)
+            switch handler(context) {
+            case .accept:
+                info.certificateVerified = defaultResult != .skipped
+            case .reject(let alert, let reason):
+                throw TLSError.certificateRejected(alert: alert, reason: "rejected by the application: \(reason)")
+            }
+        } else {
+            info.certificateVerified = defaultResult == .verified
+        }
+        // The leaf signs CertificateVerify: its keyUsage must allow that (§4.4.2.2), also when the chain and
+        // name are not verified (the verifier checks it too, after the chain).
+        if let leafDER = chain.first, !(try CertificateCache.shared.certificate(der: leafDER).allowsDigitalSignature) {
+            throw TLSError.certificateRejected(
+                alert: .unsupportedCertificate, reason: "certificate keyUsage does not allow digitalSignature")
+        }
+        // Only the leaf's status and SCTs count; an intermediate's are ignored (§4.4.2.1).
         if let staple = message.entries.first?.extensions.first(where: { $0.extensionType == .statusRequest }) {
             try checkStapledOCSPResponse(staple.body, chain: chain)
+        }
+        if let sct = message.entries.first?.extensions.first(where: { $0.extensionType == .signedCertificateTimestamp }) {
+            info.signedCertificateTimestamps = try SignedCertificateTimestampList(body: sct.body).bytes
+        }
+        if configuration.requestOCSPStapling, let check = configuration.ocspResponseCheck,
+            !check(info.ocspResponse, chain)
+        {
+            throw TLSError.certificateRejected(
+                alert: .badCertificateStatusResponse, reason: "the application's check rejected the stapled OCSP response")
         }
         info.peerCertificates = chain
         transcript?.update(bytes)
@@ -835,6 +945,7 @@ final class ClientStateMachine {
     /// with an OCSP response, checked by the certificate verifier at the handshake's time.
     private func checkStapledOCSPResponse(_ body: [UInt8], chain: [[UInt8]]) throws(TLSError) {
         let status = try CertificateStatus(body: body)
+        info.ocspResponse = status.ocspResponse
         guard let verifier = deps.certificateVerifier else {
             info.ocspStatus = .notVerified
             return
@@ -883,6 +994,9 @@ final class ClientStateMachine {
         let cats = try master.clientTrafficSecret(transcriptHash: thSF)
         let sats = try master.serverTrafficSecret(transcriptHash: thSF)
         exporterMasterSecret = try master.exporterMasterSecret(transcriptHash: thSF)
+        logSecret("CLIENT_TRAFFIC_SECRET_0", cats)
+        logSecret("SERVER_TRAFFIC_SECRET_0", sats)
+        if let exporterMasterSecret { logSecret("EXPORTER_SECRET", exporterMasterSecret) }
         records.readProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: sats, aead: suite.aead), algorithm: suite.aead, sealing: false)
 
@@ -897,10 +1011,7 @@ final class ClientStateMachine {
         clientHandshakeKeys = nil
 
         // Our flight: [change_cipher_spec] [Certificate] Finished, under the handshake keys.
-        if clientHello?.legacySessionID.isEmpty == false, !sentCompatibilityCCS {
-            pendingOutput += RecordLayer.changeCipherSpecRecord
-            sentCompatibilityCCS = true
-        }
+        sendCompatibilityCCSIfDue()
         var flight = ByteWriter(reservingCapacity: 64)
         if let request = certificateRequest {
             flight.writeBytes(try clientAuthentication(answering: request, transcript: transcript))
@@ -940,7 +1051,8 @@ final class ClientStateMachine {
             ticket: ticket.ticket, cipherSuite: info.cipherSuite, lifetime: ticket.ticketLifetime,
             ageAdd: ticket.ticketAgeAdd, receivedAtMilliseconds: deps.nowMilliseconds,
             maxEarlyDataSize: ticket.maxEarlyDataSize ?? 0, applicationProtocol: info.applicationProtocol,
-            serverName: serverNameForSessions, certificateVerified: verified, psk: psk)
+            serverName: serverNameForSessions, certificateVerified: verified, psk: psk,
+            ocspResponse: info.ocspResponse, signedCertificateTimestamps: info.signedCertificateTimestamps)
     }
 
     // MARK: - Client authentication
@@ -972,6 +1084,29 @@ final class ClientStateMachine {
         return out
     }
 
+    /// One NSS key log line to ``TLSClientConfiguration/keyLog``, if set.
+    private func logSecret(_ label: String, _ secret: SecretBytes) {
+        guard let keyLog = configuration.keyLog, let random = clientHello?.random else { return }
+        func hex(_ bytes: [UInt8]) -> String {
+            let digits = Array("0123456789abcdef".utf8)
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count * 2)
+            for b in bytes {
+                out.append(digits[Int(b >> 4)])
+                out.append(digits[Int(b & 0x0f)])
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        keyLog("\(label) \(hex(random)) \(hex(secret.bytes))")
+    }
+
+    /// What the server's (latest) CertificateRequest asked for, for ``TLSSessionInfo``.
+    private func recordCertificateRequest(_ cr: CertificateRequest) {
+        info.certificateRequestSignatureAlgorithms = cr.signatureAlgorithms
+        info.certificateRequestAuthorities = []
+        for case .certificateAuthorities(let names) in cr.extensions { info.certificateRequestAuthorities = names }
+    }
+
     /// Post-handshake authentication (§4.6.2): Certificate, CertificateVerify and Finished over the handshake
     /// transcript plus this CertificateRequest, under the current application keys.
     private func handlePostHandshakeCertificateRequest(_ cr: CertificateRequest, bytes: [UInt8]) throws(TLSError) {
@@ -987,6 +1122,7 @@ final class ClientStateMachine {
         let transcript = try base.copy()
         transcript.update(bytes)
         info.clientCertificateRequested = true
+        recordCertificateRequest(cr)
         var flight = try clientAuthentication(answering: cr, transcript: transcript)
         let verifyData = try schedule.verifyData(secret: secret, transcriptHash: try transcript.current())
         flight += HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded

@@ -65,7 +65,7 @@ enum ExtensionRules {
             // not belong in this message is misplaced.
             guard offered.contains(type) else {
                 throw TLSError.protocolViolation(
-                    alert: .unsupportedExtension, reason: "server sent \(type) in \(message), which the client did not offer")
+                    alert: .unsupportedExtension, reason: "unsolicited extension: server sent \(type) in \(message), which the client did not offer")
             }
             guard allowed[type]?.contains(message) == true else {
                 throw TLSError.illegalParameter("\(type) is not allowed in \(message)")

@@ -5,6 +5,12 @@ public struct TLSClientCertificate: Sendable {
     public let chain: [[UInt8]]
     let privateKey: PrivateKey
 
+    /// The signature schemes the key may sign CertificateVerify with, most preferred first; the first one the
+    /// server's CertificateRequest lists is used. `nil` (the default): every TLS 1.3 scheme the key supports, in
+    /// the library's order. Schemes the key cannot make are ignored; when none is left that the server accepts,
+    /// the client answers with an empty Certificate (the server then decides whether to continue).
+    public var signatureAlgorithms: [SignatureScheme]? = nil
+
     /// Loads a PEM certificate chain (end-entity first) and a PEM private key (unencrypted).
     ///
     /// - Throws: ``TLSError/invalidConfiguration(_:)`` when a file cannot be read or parsed, the chain is
@@ -30,8 +36,11 @@ public struct TLSClientCertificate: Sendable {
         self.privateKey = privateKey
     }
 
-    /// The scheme to sign with: the first the key supports that the server listed, or `nil`.
+    /// The scheme to sign with: the first of ``signatureAlgorithms`` (or of the key's schemes) that the key
+    /// supports and the server listed, or `nil`.
     func scheme(acceptedBy serverSchemes: [SignatureScheme]) -> SignatureScheme? {
-        privateKey.signatureSchemes.first { serverSchemes.contains($0) }
+        let supported = privateKey.signatureSchemes
+        let preferred = signatureAlgorithms ?? supported
+        return preferred.first { supported.contains($0) && serverSchemes.contains($0) }
     }
 }

@@ -22,6 +22,19 @@ public struct TLSClientConfiguration: Sendable {
     /// the handshake is otherwise just as strict.
     public var verifyCertificates = true
 
+    /// An application's own certificate check, run once per full handshake when the server's Certificate
+    /// arrives, after the library's verification, whose result it receives
+    /// (``TLSCertificateVerificationContext/defaultResult``) instead of the handshake failing on it. Its verdict
+    /// decides: ``TLSCertificateVerdict/accept`` continues (even when the default verification failed — e.g. to
+    /// accept a pinned self-signed certificate), ``TLSCertificateVerdict/reject(alert:reason:)`` fails the
+    /// handshake with that alert. `nil` (the default): the library's verification decides alone.
+    ///
+    /// Not called on a resumed handshake (the server sends no certificate). The leaf's keyUsage and the server's
+    /// CertificateVerify signature are checked whatever the handler says. ``TLSSessionInfo/certificateVerified``
+    /// is `true` after the handler accepted, unless ``verifyCertificates`` is `false`. The closure runs on the
+    /// thread doing the handshake and must not block for long (the handshake timeout keeps running).
+    public var certificateVerificationHandler: (@Sendable (TLSCertificateVerificationContext) -> TLSCertificateVerdict)? = nil
+
     /// ALPN protocol names to offer, most preferred first (e.g. `["h2", "http/1.1"]`). Empty: no ALPN.
     public var applicationProtocols: [String] = []
 
@@ -126,6 +139,34 @@ public struct TLSClientConfiguration: Sendable {
     /// with `certificate_revoked`, an invalid response with `bad_certificate_status_response`; the result is
     /// ``TLSSessionInfo/ocspStatus``. A server that sends none is accepted (stapling is optional).
     public var requestOCSPStapling = true
+
+    /// Receives each traffic secret as one line of the NSS key log format (what `SSLKEYLOGFILE` files hold and
+    /// Wireshark reads): `LABEL <client_random hex> <secret hex>`, with the labels
+    /// `CLIENT_EARLY_TRAFFIC_SECRET`, `CLIENT_HANDSHAKE_TRAFFIC_SECRET`, `SERVER_HANDSHAKE_TRAFFIC_SECRET`,
+    /// `CLIENT_TRAFFIC_SECRET_0`, `SERVER_TRAFFIC_SECRET_0` and `EXPORTER_SECRET`, as each is derived.
+    /// **Anyone with these lines can decrypt the connection**: for debugging only. `nil` (the default): no
+    /// secret ever leaves the library.
+    public var keyLog: (@Sendable (String) -> Void)? = nil
+
+    /// The wall clock, in milliseconds since 1970-01-01 UTC: read when a connection starts (the time
+    /// certificates and OCSP responses are checked at, and a session's lifetime and ticket age are measured
+    /// by) and when a ticket arrives (the session's ``TLSSession/receivedAtMilliseconds``). `nil`: the system
+    /// clock. Replace it in tests, or where the application keeps a corrected clock.
+    public var wallClockMilliseconds: (@Sendable () -> Int64)? = nil
+
+    /// An application check of the stapled OCSP response (like OpenSSL's status callback), run when
+    /// ``requestOCSPStapling`` is on, once the server's Certificate has arrived (after the chain and any staple
+    /// were verified, if verification is on). It gets the response exactly as stapled (`nil` when the server
+    /// sent none) and the chain (DER, leaf first); returning `false` fails the handshake with
+    /// `bad_certificate_status_response`, e.g. to insist on a staple for a must-staple certificate. Not run on a
+    /// resumed connection (no Certificate). `nil`: no check beyond the library's own.
+    public var ocspResponseCheck: (@Sendable (_ response: [UInt8]?, _ chain: [[UInt8]]) -> Bool)? = nil
+
+    /// Whether to ask for the server certificate's Certificate Transparency SCTs (signed_certificate_timestamp,
+    /// RFC 6962 §3.3.1). A list that arrives with the leaf certificate must be well formed (a non-empty list of
+    /// non-empty SCTs, else `decode_error`); its bytes are ``TLSSessionInfo/signedCertificateTimestamps``. The
+    /// SCTs themselves are not checked against any log: that is the application's policy. Default off.
+    public var requestSignedCertificateTimestamps = false
 
     /// Whether the ClientHello carries GREASE values (RFC 8701): a reserved cipher suite, extensions, group (with
     /// a one-byte key share), version and signature scheme, so that servers which choke on values they do not

@@ -23,13 +23,19 @@ public struct TLSSession: Sendable, Hashable {
     /// Whether that connection verified the server's certificate (a session from an unverified
     /// connection never resumes a verified one).
     public let certificateVerified: Bool
+    /// The OCSP response the server stapled in the handshake that issued the ticket, if any (reported again
+    /// as ``TLSSessionInfo/ocspResponse`` when the session is resumed).
+    public let ocspResponse: [UInt8]?
+    /// The SignedCertificateTimestampList received in that handshake, if any (reported again as
+    /// ``TLSSessionInfo/signedCertificateTimestamps`` when the session is resumed).
+    public let signedCertificateTimestamps: [UInt8]?
     /// The resumption PSK.
     let psk: SecretBytes
 
     init(
         ticket: [UInt8], cipherSuite: CipherSuite, lifetime: UInt32, ageAdd: UInt32, receivedAtMilliseconds: Int64,
         maxEarlyDataSize: UInt32, applicationProtocol: String?, serverName: String, certificateVerified: Bool,
-        psk: SecretBytes
+        psk: SecretBytes, ocspResponse: [UInt8]? = nil, signedCertificateTimestamps: [UInt8]? = nil
     ) {
         self.ticket = ticket
         self.cipherSuite = cipherSuite
@@ -41,6 +47,8 @@ public struct TLSSession: Sendable, Hashable {
         self.serverName = serverName
         self.certificateVerified = certificateVerified
         self.psk = psk
+        self.ocspResponse = ocspResponse
+        self.signedCertificateTimestamps = signedCertificateTimestamps
     }
 
     /// 7 days: the longest lifetime RFC 8446 allows (§4.6.1).
@@ -73,9 +81,11 @@ public struct TLSSession: Sendable, Hashable {
 
     // MARK: - Serialization
 
-    private static let magic: [UInt8] = Array("TLS13SESSION1".utf8)
+    private static let magic: [UInt8] = Array("TLS13SESSION2".utf8)
+    /// Format version 1: the same fields without the stapled OCSP response and SCT list (still read).
+    private static let magicVersion1: [UInt8] = Array("TLS13SESSION1".utf8)
 
-    /// The session as bytes (format version 1), PSK included. Store it only where a key could be stored.
+    /// The session as bytes (format version 2), PSK included. Store it only where a key could be stored.
     public func serialized() -> [UInt8] {
         var w = ByteWriter(reservingCapacity: 128 + ticket.count)
         w.writeBytes(Self.magic)
@@ -93,6 +103,11 @@ public struct TLSSession: Sendable, Hashable {
         w.writeVector(2, Array(serverName.utf8.prefix(0xFFFF)))
         w.writeUInt8(certificateVerified ? 1 : 0)
         w.writeVector(1, psk.bytes)
+        // Version 2: presence byte, then the bytes (a stapled response is at most 2^24-1 bytes, a list 2^16-1).
+        for (value, lengthBytes) in [(ocspResponse, 3), (signedCertificateTimestamps, 2)] {
+            w.writeUInt8(value == nil ? 0 : 1)
+            if let value { w.writeVector(lengthBytes, Array(value.prefix((1 << (8 * lengthBytes)) - 1))) }
+        }
         return w.bytes
     }
 
@@ -101,7 +116,8 @@ public struct TLSSession: Sendable, Hashable {
     public init(serialized bytes: [UInt8]) throws(TLSError) {
         var r = ByteReader(bytes)
         do throws(TLSError) {
-            guard try r.readBytes(Self.magic.count) == Self.magic else {
+            let magic = try r.readBytes(Self.magic.count)
+            guard magic == Self.magic || magic == Self.magicVersion1 else {
                 throw TLSError.invalidConfiguration("not a saved TLS 1.3 session")
             }
             let ticket = try r.readVector(lengthBytes: 2, range: 1...0xFFFF)
@@ -116,6 +132,13 @@ public struct TLSSession: Sendable, Hashable {
             let name = try r.readVector(lengthBytes: 2, range: 0...0xFFFF)
             let verified = try r.readUInt8() == 1
             let psk = try r.readVector(lengthBytes: 1, range: 32...48)
+            var stapled: [[UInt8]?] = [nil, nil]
+            if magic == Self.magic {
+                for (index, lengthBytes) in [3, 2].enumerated() {
+                    guard try r.readUInt8() == 1 else { continue }
+                    stapled[index] = try r.readVector(lengthBytes: lengthBytes, range: 0...(1 << (8 * lengthBytes)) - 1)
+                }
+            }
             try r.expectEmpty()
             guard String(validating: alpn, as: UTF8.self) != nil, String(validating: name, as: UTF8.self) != nil else {
                 throw TLSError.invalidConfiguration("saved session has an ALPN or server name that is not UTF-8")
@@ -126,7 +149,8 @@ public struct TLSSession: Sendable, Hashable {
             self.init(
                 ticket: ticket, cipherSuite: suite, lifetime: lifetime, ageAdd: ageAdd, receivedAtMilliseconds: received,
                 maxEarlyDataSize: maxEarly, applicationProtocol: alpn.isEmpty ? nil : String(decoding: alpn, as: UTF8.self),
-                serverName: String(decoding: name, as: UTF8.self), certificateVerified: verified, psk: SecretBytes(psk))
+                serverName: String(decoding: name, as: UTF8.self), certificateVerified: verified, psk: SecretBytes(psk),
+                ocspResponse: stapled[0], signedCertificateTimestamps: stapled[1])
         } catch {
             if case .invalidConfiguration = error { throw error }
             throw TLSError.invalidConfiguration("saved session is malformed: \(error)")

@@ -34,6 +34,8 @@ enum ClientHelloExtension: TLSExtension {
     /// `status_request` (RFC 6066 §8) asking for an OCSP response, with no responder IDs and no request
     /// extensions: `01 0000 0000`. Any other body parses as ``unknown(_:_:)``.
     case statusRequest
+    /// `signed_certificate_timestamp` (RFC 6962 §3.3.1, empty body): asks for the leaf's SCT list.
+    case signedCertificateTimestamp
     /// Any other extension, body kept as received.
     case unknown(ExtensionType, [UInt8])
 
@@ -54,6 +56,7 @@ enum ClientHelloExtension: TLSExtension {
         case .recordSizeLimit: .recordSizeLimit
         case .padding: .padding
         case .statusRequest: .statusRequest
+        case .signedCertificateTimestamp: .signedCertificateTimestamp
         case .unknown(let type, _): type
         }
     }
@@ -109,6 +112,9 @@ enum ClientHelloExtension: TLSExtension {
         case .statusRequest:
             let request = body.readRest()
             self = request == Self.ocspStatusRequestBody ? .statusRequest : .unknown(.statusRequest, request)
+        case .signedCertificateTimestamp:
+            let body = body.readRest()
+            self = body.isEmpty ? .signedCertificateTimestamp : .unknown(.signedCertificateTimestamp, body)
         case .padding:
             let zeros = body.readRest()
             guard zeros.allSatisfy({ $0 == 0 }) else { throw TLSError.illegalParameter("padding: non-zero byte") }
@@ -141,7 +147,7 @@ enum ClientHelloExtension: TLSExtension {
             writer.writeProtocolNameList(names)
         case .cookie(let cookie):
             writer.writeVector(2, cookie)
-        case .earlyData, .postHandshakeAuth:
+        case .earlyData, .postHandshakeAuth, .signedCertificateTimestamp:
             break
         case .preSharedKey(let offer):
             offer.encode(into: &writer)

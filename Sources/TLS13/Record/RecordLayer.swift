@@ -41,6 +41,13 @@ struct RecordLayer {
         maxOutboundPlaintext = max(1, min(Self.maxPlaintext, limit - 1 - outboundPadding))
     }
 
+    /// The most consecutive records without content accepted — empty (or padding-only) application data, and
+    /// dropped change_cipher_spec records — before one more is `unexpected_message`. Both are legal (§5, §5.4)
+    /// but cost the client work for nothing, so a peer must not be able to send them without end. Any record
+    /// with content resets the count. (BoringSSL's limit.)
+    static let maxConsecutiveEmptyRecords = 32
+    private var consecutiveEmptyRecords = 0
+
     private var buffer: [UInt8] = []
     private var start = 0
 
@@ -91,6 +98,7 @@ struct RecordLayer {
                 guard allowsChangeCipherSpec, length == 1, buffer[body.lowerBound] == 0x01 else {
                     throw TLSError.unexpected("unexpected change_cipher_spec record")
                 }
+                try countEmptyRecord()
                 continue  // dropped without further processing (§5)
             case .applicationData where readProtection != nil:
                 guard let protection = readProtection else { continue }
@@ -118,7 +126,20 @@ struct RecordLayer {
         }
     }
 
-    private func checked(_ record: InboundRecord) throws(TLSError) -> InboundRecord {
+    private mutating func countEmptyRecord() throws(TLSError) {
+        consecutiveEmptyRecords += 1
+        guard consecutiveEmptyRecords <= Self.maxConsecutiveEmptyRecords else {
+            throw TLSError.unexpected(
+                "more than \(Self.maxConsecutiveEmptyRecords) consecutive empty records (empty application data or change_cipher_spec)")
+        }
+    }
+
+    private mutating func checked(_ record: InboundRecord) throws(TLSError) -> InboundRecord {
+        if record.payload.isEmpty, record.contentType == .applicationData {
+            try countEmptyRecord()
+        } else {
+            consecutiveEmptyRecords = 0
+        }
         switch record.contentType {
         case .handshake:
             // §5.1: zero-length handshake fragments are forbidden, even with padding.

@@ -1,0 +1,145 @@
+import Foundation
+import Glibc
+import TLS13
+
+/// Configuration and checks for the flags of ``ExtraConnectionFlags``.
+extension ShimTest {
+    /// Applies the extra flags to a connection's configuration (after the original ones).
+    static func applyExtras(_ c: ConnectionFlags, to config: inout TLSClientConfiguration) {
+        // BoringSSL asks for neither unless told to (SSL_enable_ocsp_stapling, SSL_enable_signed_cert_timestamps).
+        config.requestOCSPStapling = c.extra.enableOCSPStapling
+        config.requestSignedCertificateTimestamps = c.extra.enableSignedCertTimestamps
+        if c.extra.enableGREASE { config.grease = true }
+        if c.extra.exportTrafficSecrets {
+            let log = ShimKeyLog.shared
+            config.keyLog = { line in log.add(line) }
+        }
+        if c.extra.useOCSPCallback {
+            // bssl_shim's client callback only returns !fail_ocsp_callback (staple or not).
+            let accept = !c.extra.failOCSPCallback
+            config.ocspResponseCheck = { _, _ in accept }
+        }
+        // BoringSSL's max_cert_list bounds the handshake messages it accepts (a certificate chain among them).
+        c.extra.policy?.apply(to: &config)
+    }
+
+    /// `-resumption-delay`: bssl_shim runs on a fake clock that stands still and moves forward only by the
+    /// delay before each resumption, so the ticket age is exactly the delay; so does this one (through
+    /// ``TLSClientConfiguration/wallClockMilliseconds``): the shim's start time plus `index × delay` seconds.
+    static func applyClock(_ config: inout TLSClientConfiguration, flags: ShimFlags, index: Int) {
+        let delay = Int64(flags.resume.extra.resumptionDelay)
+        guard delay != 0 else { return }
+        let now = startTime + Int64(index) * delay * 1000
+        config.wallClockMilliseconds = { now }
+    }
+
+    /// When the shim started (milliseconds since 1970), the base of the fake clock.
+    static let startTime: Int64 = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }()
+
+    /// `-export-traffic-secrets`: as bssl_shim writes `SSL_get_traffic_secrets`: a 2-byte length (host order),
+    /// the read (server) secret, the write (client) secret — here taken from the library's key log.
+    static func writeTrafficSecretsIfAsked(_ connection: TLSConnection, flags c: ConnectionFlags) throws(ShimOutcome) {
+        guard c.extra.exportTrafficSecrets else { return }
+        guard let read = ShimKeyLog.shared.secret("SERVER_TRAFFIC_SECRET_0"),
+            let write = ShimKeyLog.shared.secret("CLIENT_TRAFFIC_SECRET_0"), read.count == write.count
+        else {
+            throw .failed("failed to export traffic secrets: not in the key log")
+        }
+        let length = UInt16(read.count)
+        do throws(TLSError) {
+            try connection.write([UInt8(length & 0xff), UInt8(length >> 8)] + read + write)
+        } catch {
+            throw .failed("writing traffic secrets failed: \(error)")
+        }
+    }
+
+    /// `-send-alert`: a fatal decompression_failure alert through the public API, then the test ends.
+    static func sendAlertIfAsked(_ connection: TLSConnection, flags c: ConnectionFlags) -> Bool {
+        guard c.extra.sendAlert else { return false }
+        connection.abort(sending: AlertDescription(rawValue: 30))
+        return true
+    }
+
+    /// One read of the echo loop; with `-peek-then-read`, peek twice and read, all three the same bytes.
+    static func read(_ connection: TLSConnection, flags c: ConnectionFlags) throws(TLSError) -> [UInt8] {
+        guard c.extra.peekThenRead else { return try connection.read(maxCount: c.readSize) }
+        let peeked = try connection.peek(maxCount: c.readSize)
+        if peeked.isEmpty { return try connection.read(maxCount: c.readSize) }
+        let again = try connection.peek(maxCount: peeked.count)
+        let read = try connection.read(maxCount: peeked.count)
+        guard again == peeked, read == peeked else {
+            throw TLSError.internalError("peek and read did not return the same bytes")
+        }
+        return read
+    }
+
+    /// Checks the extra expectations after the handshake (`CheckAuthProperties`, `CheckHandshakeProperties`).
+    static func checkExtras(_ info: TLSSessionInfo, flags c: ConnectionFlags) throws(ShimOutcome) {
+        if let expected = c.extra.expectOCSPResponse, info.ocspResponse != expected {
+            throw .failed("OCSP response mismatch: got \(info.ocspResponse.map { "\($0.count) bytes" } ?? "none")")
+        }
+        if let expected = c.extra.expectSignedCertTimestamps, info.signedCertificateTimestamps != expected {
+            throw .failed("SCT list mismatch: got \(info.signedCertificateTimestamps.map { "\($0.count) bytes" } ?? "none")")
+        }
+        if let expected = c.extra.expectEarlyDataReason, boringSSLName(info.earlyDataReason) != expected {
+            throw .failed(
+                "Early data reason was \"\(boringSSLName(info.earlyDataReason))\" (\(info.earlyDataReason.rawValue)), expected \"\(expected)\"")
+        }
+        if let id = c.extra.expectCipherAES, info.cipherSuite.rawValue != UInt16(truncatingIfNeeded: id) {
+            throw .failed("cipher was \(info.cipherSuite.rawValue), wanted \(id)")
+        }
+        if !c.extra.expectPeerVerifyPrefs.isEmpty,
+            info.certificateRequestSignatureAlgorithms.map({ Int($0.rawValue) }) != c.extra.expectPeerVerifyPrefs
+        {
+            throw .failed("peer verify prefs were \(info.certificateRequestSignatureAlgorithms.map(\.rawValue))")
+        }
+        if let names = c.extra.expectClientCAList, info.certificateRequestAuthorities != names {
+            throw .failed("expected \(names.count) names in CertificateRequest but got \(info.certificateRequestAuthorities.count) (or they differ)")
+        }
+        if c.expectNoOfferEarlyData, info.earlyData != .notSent {
+            throw .failed("early data was offered (\(info.earlyData.rawValue)), but we expected it not to be")
+        }
+    }
+
+    /// BoringSSL's `SSL_early_data_reason_string` for a reason.
+    static func boringSSLName(_ reason: TLSEarlyDataReason) -> String {
+        switch reason {
+        case .notRequested: "disabled"
+        case .noSession: "no_session_offered"
+        case .sessionDoesNotAllowEarlyData, .cipherSuiteNotOffered: "unsupported_for_session"
+        case .applicationProtocolMismatch: "alpn_mismatch"
+        case .accepted: "accept"
+        case .helloRetryRequest: "hello_retry_request"
+        case .sessionNotResumed: "session_not_resumed"
+        case .declinedByServer: "peer_declined"
+        }
+    }
+}
+
+/// The key log lines of the current connection (the shim runs one connection at a time).
+final class ShimKeyLog: @unchecked Sendable {
+    // @unchecked Sendable: `lines` is guarded by `lock`.
+    static let shared = ShimKeyLog()
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func add(_ line: String) {
+        lock.lock()
+        lines.append(line)
+        lock.unlock()
+    }
+
+    /// The secret of the newest line with `label`.
+    func secret(_ label: String) -> [UInt8]? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let line = lines.last(where: { $0.hasPrefix(label + " ") }) else { return nil }
+        let fields = line.split(separator: " ")
+        guard fields.count == 3 else { return nil }
+        return ExtraConnectionFlags.hex(String(fields[2]))
+    }
+}

@@ -1,0 +1,73 @@
+import Testing
+import TLS13
+@testable import BoGoShim
+
+/// The shim flags of `ShimExtraFlags.swift`: OCSP/SCT, compliance policies, early-data reasons, I/O flags.
+@Suite struct BoGoShimExtraFlagTests {
+    private func flags(_ arguments: [String]) throws -> ShimFlags {
+        guard case .run(let flags) = ShimFlags.parse(arguments) else {
+            Issue.record("expected a runnable command for \(arguments), got \(ShimFlags.parse(arguments))")
+            throw CancellationError()
+        }
+        return flags
+    }
+
+    @Test func staplingFlags() throws {
+        let f = try flags([
+            "-enable-ocsp-stapling", "-expect-ocsp-response", "AQIDBA==", "-enable-signed-cert-timestamps",
+            "-on-resume-expect-signed-cert-timestamps", "AAYABAUGBwg=",
+        ])
+        #expect(f.initial.extra.enableOCSPStapling && f.resume.extra.enableSignedCertTimestamps)
+        #expect(f.initial.extra.expectOCSPResponse == [1, 2, 3, 4])
+        #expect(f.initial.extra.expectSignedCertTimestamps == nil)
+        #expect(f.resume.extra.expectSignedCertTimestamps == [0, 6, 0, 4, 5, 6, 7, 8])
+        let config = try ShimTest.configuration(for: f.initial)
+        #expect(config.requestOCSPStapling && config.requestSignedCertificateTimestamps)
+        // BoringSSL asks for neither by default.
+        let plain = try ShimTest.configuration(for: try flags([]).initial)
+        #expect(!plain.requestOCSPStapling && !plain.requestSignedCertificateTimestamps)
+        guard case .invalid = ShimFlags.parse(["-expect-ocsp-response", "not base64!"]) else {
+            Issue.record("bad base64 must be a usage error")
+            return
+        }
+    }
+
+    @Test func compliancePolicies() throws {
+        let fips = try ShimTest.configuration(for: try flags(["-fips-202205"]).initial)
+        #expect(fips.cipherSuites == [.aes128GCMSHA256, .aes256GCMSHA384])
+        #expect(fips.supportedGroups == [.secp256r1, .secp384r1] && fips.keyShareGroups == [.secp256r1])
+        #expect(!fips.signatureAlgorithms.contains(.ed25519) && !fips.signatureAlgorithms.contains(.ecdsaSecp521r1SHA512))
+        let wpa = try ShimTest.configuration(for: try flags(["-wpa-202304", "-curves", "29", "-curves", "24"]).initial)
+        #expect(wpa.cipherSuites == [.aes256GCMSHA384])
+        #expect(wpa.supportedGroups == [.secp384r1] && wpa.keyShareGroups == [.secp384r1])
+        #expect(wpa.signatureAlgorithms == [.ecdsaSecp384r1SHA384, .rsaPSSRSAESHA384, .rsaPSSRSAESHA512])
+    }
+
+    @Test func earlyDataReasonNames() throws {
+        let f = try flags(["-on-retry-expect-early-data-reason", "peer_declined"])
+        #expect(f.retry.extra.expectEarlyDataReason == "peer_declined" && f.resume.extra.expectEarlyDataReason == nil)
+        #expect(ShimTest.boringSSLName(.notRequested) == "disabled")
+        #expect(ShimTest.boringSSLName(.accepted) == "accept")
+        #expect(ShimTest.boringSSLName(.declinedByServer) == "peer_declined")
+        #expect(ShimTest.boringSSLName(.applicationProtocolMismatch) == "alpn_mismatch")
+    }
+
+    @Test func certificateRequestAndIOFlags() throws {
+        let f = try flags([
+            "-expect-peer-verify-pref", "2052", "-expect-peer-verify-pref", "1027", "-expect-client-ca-list", "3000,30030a0b0c",
+            "-peek-then-read", "-send-alert", "-max-cert-list", "16384", "-resumption-delay", "10", "-enable-grease",
+            "-use-ocsp-callback", "-fail-ocsp-callback", "-export-traffic-secrets",
+        ])
+        let e = f.initial.extra
+        #expect(e.expectPeerVerifyPrefs == [2052, 1027])
+        #expect(e.expectClientCAList == [[0x30, 0x00], [0x30, 0x03, 0x0a, 0x0b, 0x0c]])
+        #expect(e.peekThenRead && e.sendAlert && e.enableGREASE && e.useOCSPCallback && e.failOCSPCallback)
+        #expect(f.initial.maxCertList == 16_384 && e.resumptionDelay == 10 && e.exportTrafficSecrets)
+        var config = try ShimTest.configuration(for: f.initial)
+        #expect(config.maxHandshakeMessageSize == 16_384 && config.keyLog != nil)
+        #expect(config.ocspResponseCheck?(nil, []) == false)
+        // The still clock: the first connection at the shim's start, each resumption 10 s later.
+        ShimTest.applyClock(&config, flags: f, index: 2)
+        #expect(config.wallClockMilliseconds?() == ShimTest.startTime + 20_000)
+    }
+}
