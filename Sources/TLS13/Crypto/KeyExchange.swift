@@ -172,7 +172,10 @@ final class EVPKeyShare: KeyShare {
         let peer = try Self.importPeerKey(peerPublicKey, curve: curve)
         let context = try EVPKeyContext(key: key)
         try check(EVP_PKEY_derive_init(context.pointer), "EVP_PKEY_derive_init")
-        guard EVP_PKEY_derive_set_peer(context.pointer, peer.pointer) == 1 else {
+        // validate_peer 0: `importPeerKey` has already run the full public-key check for the NIST curves, and
+        // libcrypto's check of a raw X25519 / X448 key is a no-op (the all-zero secret is refused below), so
+        // the validation context libcrypto would create here is pure cost.
+        guard EVP_PKEY_derive_set_peer_ex(context.pointer, peer.pointer, 0) == 1 else {
             throw .illegalParameter(openSSLErrorString("\(curve.group) key share rejected"))
         }
         var length = 0

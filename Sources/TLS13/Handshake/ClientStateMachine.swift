@@ -183,6 +183,7 @@ final class ClientStateMachine {
     func receive(_ bytes: ArraySlice<UInt8>) throws(TLSError) -> [ClientEvent] {
         guard state != .failed else { throw TLSError.closed }
         records.receive(bytes)
+        defer { records.releaseInput() }  // never keep a reference to the caller's array
         var events: [ClientEvent] = []
         do throws(TLSError) {
             while !peerClosed, let record = try records.nextRecord() {
