@@ -133,8 +133,8 @@ public final class TLSConnection: @unchecked Sendable {
 
     /// The most bytes asked of the socket per read: several full records, so bulk transfers make few system calls.
     static let readSize = 1 << 18
-    /// The first read size: two full records.
-    static let initialReadSize = 1 << 15
+    /// The first read size (a server's first flight usually fits; it doubles when a read fills it).
+    static let initialReadSize = 1 << 14
 
     /// One socket read into `scratch` (its storage written directly: no copy). Returns the byte count, 0 at EOF.
     /// Caller holds `readLock` (or is the handshake, before the connection is shared).
@@ -275,24 +275,33 @@ public final class TLSConnection: @unchecked Sendable {
                 let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
                 if closed { return [] }
                 if let failed { throw failed }
-                try readOnce(deadline: ioDeadline)
+                try readOnce(deadline: ioDeadline, applicationDataLimit: maxCount)
             }
         }
     }
 
     /// One transport read, fed to the state machine; events recorded. Caller holds `readLock`.
-    private func readOnce(deadline: Deadline) throws(TLSError) {
-        let n: Int
-        do throws(TLSError) {
-            n = try readIntoScratch(deadline: deadline)
-        } catch {
-            if case .timedOut = error { throw error }  // a read timeout does not break the connection
-            throw fail(error)
+    ///
+    /// With an `applicationDataLimit`, the state machine stops decrypting once that much application data is
+    /// queued and keeps the rest of `scratch` for the next call, which then reads no socket: one large read,
+    /// few plaintext buffers alive at a time.
+    private func readOnce(deadline: Deadline, applicationDataLimit: Int = .max) throws(TLSError) {
+        let unprocessed = stateLock.withLock { machine.hasUnprocessedInput }
+        var n = 0
+        if !unprocessed {
+            do throws(TLSError) {
+                n = try readIntoScratch(deadline: deadline)
+            } catch {
+                if case .timedOut = error { throw error }  // a read timeout does not break the connection
+                throw fail(error)
+            }
+            guard n > 0 else { throw fail(.truncated) }
         }
-        guard n > 0 else { throw fail(.truncated) }
         let result: Result<([ClientEvent], Bool), TLSError> = stateLock.withLock {
             do throws(TLSError) {
-                let events = try machine.receive(scratch[0..<n])
+                let events = unprocessed
+                    ? try machine.receiveUnprocessedInput(applicationDataLimit: applicationDataLimit)
+                    : try machine.receive(scratch[0..<n], applicationDataLimit: applicationDataLimit)
                 record(events)
                 let mustReply = events.contains {
                     switch $0 {

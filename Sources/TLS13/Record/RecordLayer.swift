@@ -55,6 +55,9 @@ struct RecordLayer {
     /// Bytes received but not yet consumed as a whole record.
     var bufferedByteCount: Int { buffer.count - start + pending.count }
 
+    /// Whether bytes of the latest ``receive(_:)`` are still read in place (a reference to the caller's array).
+    var hasUnprocessedInput: Bool { !pending.isEmpty }
+
     /// Appends bytes from the transport.
     mutating func receive(_ bytes: [UInt8]) {
         receive(bytes[...])
