@@ -8,6 +8,7 @@
 # (Benchmarks/nginx/start-nginx.sh, for the idle connections), then for each rep runs every measurement once
 # with `tls13 bench` and once with Benchmarks/openssl-client (who goes first alternates from rep to rep):
 #   full    -n N handshakes under /usr/bin/time -v  -> client CPU per full handshake, peak RSS for N
+#   full    -n N, ours only, --verified-chain-cache -> the same with the opt-in verified-chain cache
 #   resume  -n N handshakes                          -> client CPU per resumed handshake
 #   bulk    --mib M on one connection                -> client CPU per GiB
 #   full    -n 1 under /usr/bin/time -v              -> peak RSS for 1 (plus the warm-up connection)
@@ -85,10 +86,12 @@ nginx_pid="$(awk '/^nginx pid/{print $3; exit}' "$work/nginx.out.err" | tr -d ,)
 # The same offer as Benchmarks/openssl-client.c (X25519:P-256:P-384, one X25519 key share): without it ours would
 # also generate an ML-KEM-768 key per handshake for the X25519MLKEM768 share OpenSSL 3.0 cannot offer (that cost is
 # measured on its own: Docs/Benchmarks.md, "X25519MLKEM768").
-tls=(--servername localhost --cafile Certs/ca.pem --groups x25519,secp256r1,secp384r1)
+# (The C client takes OpenSSL's own group syntax and already defaults to X25519:P-256:P-384: only ours gets --groups.)
+tls=(--servername localhost --cafile Certs/ca.pem)
+ours_tls=("${tls[@]}" --groups x25519,secp256r1,secp384r1)
 
 # What each side negotiates with the bench server (both should say TLS_AES_128_GCM_SHA256 over X25519).
-printf 'GET /0\n' | timeout 20 "$tls13" connect "$server" "${tls[@]}" >/dev/null 2>"$work/negotiated.ours" ||
+printf 'GET /0\n' | timeout 20 "$tls13" connect "$server" "${ours_tls[@]}" >/dev/null 2>"$work/negotiated.ours" ||
     fail "tls13 connect to the bench server failed: $(cat "$work/negotiated.ours")"
 "$ossl" bulk "$server" "${tls[@]}" --mib 1 >/dev/null 2>"$work/negotiated.openssl" || fail "openssl-client bulk failed"
 negotiated() { echo "$(sed -n 's/^cipher: //p' "$1" | head -1) over $(sed -n 's/^group: //p' "$1" | head -1)"; }
@@ -119,11 +122,11 @@ echo "== $reps reps: full -n $n, resume -n $n, bulk --mib $mib, full -n 1, idle 
 echo "   bench server $server, nginx $nginx, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for rep in $(seq "$reps"); do
     if [ $((rep % 2)) = 1 ]; then order=(ours openssl); else order=(openssl ours); fi
-    for what in full resume bulk full1 idle; do
+    for what in full fullcache resume bulk full1 idle; do
         for side in "${order[@]}"; do
             case "$what" in
                 full | resume)
-                    if [ "$side" = ours ]; then c=("$tls13" bench "$what" "$server" "${tls[@]}" -n "$n")
+                    if [ "$side" = ours ]; then c=("$tls13" bench "$what" "$server" "${ours_tls[@]}" -n "$n")
                     else c=("$ossl" "$what" "$server" "${tls[@]}" -n "$n"); fi
                     timed=0; [ "$what" = full ] && timed=1
                     run "$side" "$what" "$timed" "${c[@]}"
@@ -140,21 +143,30 @@ for rep in $(seq "$reps"); do
                         record first_hs_cpu_ms "$side" "$(json first_hs_cpu_ms "$work/$what.$side.json")"
                     fi
                     ;;
+                fullcache)
+                    # Ours with the opt-in verified-chain cache (OpenSSL's client has none: its row is `full`).
+                    [ "$side" = ours ] || continue
+                    run ours fullcache 0 "$tls13" bench full "$server" "${ours_tls[@]}" -n "$n" --verified-chain-cache 3600
+                    out="$work/fullcache.ours.out"
+                    [ "$(field ok "$out")" = "$n" ] || fail "ours fullcache: ok=$(field ok "$out") of $n"
+                    record cpu_ms_fullcache ours "$(field cpu_ms_per_hs "$out")"
+                    record hs_per_s_fullcache ours "$(field hs_per_s "$out")"
+                    ;;
                 bulk)
-                    if [ "$side" = ours ]; then c=("$tls13" bench bulk "$server" "${tls[@]}" --mib "$mib")
+                    if [ "$side" = ours ]; then c=("$tls13" bench bulk "$server" "${ours_tls[@]}" --mib "$mib")
                     else c=("$ossl" bulk "$server" "${tls[@]}" --mib "$mib"); fi
                     run "$side" bulk 0 "${c[@]}"
                     record cpu_s_per_gib "$side" "$(field cpu_s_per_gib "$work/bulk.$side.out")"
                     record mb_per_s "$side" "$(field mb_per_s "$work/bulk.$side.out")"
                     ;;
                 full1)
-                    if [ "$side" = ours ]; then c=("$tls13" bench full "$server" "${tls[@]}" -n 1)
+                    if [ "$side" = ours ]; then c=("$tls13" bench full "$server" "${ours_tls[@]}" -n 1)
                     else c=("$ossl" full "$server" "${tls[@]}" -n 1); fi
                     run "$side" full1 1 "${c[@]}"
                     record peak_rss_1 "$side" "$(maxrss "$work/full1.$side.time")"
                     ;;
                 idle)
-                    if [ "$side" = ours ]; then c=("$tls13" bench idle "$nginx" "${tls[@]}" --connections "$connections")
+                    if [ "$side" = ours ]; then c=("$tls13" bench idle "$nginx" "${ours_tls[@]}" --connections "$connections")
                     else c=("$ossl" idle "$nginx" "${tls[@]}" --connections "$connections"); fi
                     run "$side" idle 0 "${c[@]}"
                     record heap_kib_idle "$side" "$(field heap_kib_per_conn "$work/idle.$side.out")"
@@ -208,6 +220,8 @@ def row(label, metric, digits, base=None, base_side="openssl", base_label=None):
 print(f"| measurement ({reps} reps, medians) | ours | OpenSSL | ours / OpenSSL (median of paired ratios) | paired ratios, rep by rep |")
 print("| --- | ---: | ---: | ---: | --- |")
 row(f"client CPU per full handshake, ms (user+sys, -n {n})", "cpu_ms_full", 3)
+row(f"client CPU per full handshake, ms, ours with `--verified-chain-cache 3600` (OpenSSL: its default, as above)",
+    "cpu_ms_fullcache", 3, base="cpu_ms_full")
 row(f"client CPU per resumed handshake, ms (user+sys, -n {n})", "cpu_ms_resume", 3)
 row(f"client CPU per GiB, s (bulk, {mib} MiB, one connection)", "cpu_s_per_gib", 3)
 row("peak RSS, KiB, `full -n 1` (warm-up + 1 handshake; /usr/bin/time -v)", "peak_rss_1", 0)
@@ -222,10 +236,31 @@ row("first handshake of the process, ms wall (`first_hs_wall_ms`)", "first_hs_wa
 row("first handshake of the process, ms CPU (`first_hs_cpu_ms`)", "first_hs_cpu_ms", 2)
 row("heap per idle connection, KiB, vs OpenSSL with SSL_MODE_RELEASE_BUFFERS", "heap_kib_idle", 2, base="heap_kib_idle_rb")
 row("RSS per idle connection, KiB, vs OpenSSL with SSL_MODE_RELEASE_BUFFERS", "rss_kib_idle", 2, base="rss_kib_idle_rb")
+print(f"| *ours against ours* | | | | |")
+row("client CPU per resumed handshake / per full handshake (ours; the OpenSSL column is our full)",
+    "cpu_ms_resume", 3, base="cpu_ms_full", base_side="ours")
 s = med("s_time_user_ms", "openssl")
 if s is not None:
     print(f"| `openssl s_time -new` user CPU per handshake, ms (user only, **no verification**; not comparable) "
           f"| | {s:.3f} | | |")
+
+def ratio(metric, base, base_side="openssl"):
+    ours, other = values.get((metric, "ours"), {}), values.get((base, base_side), {})
+    r = [ours[k] / other[k] for k in sorted(ours) if k in other and other[k] > 0]
+    return statistics.median(r) if r else None
+
+print()
+print("| target (issue P6) | limit | this run (median of paired ratios) | met |")
+print("| --- | ---: | ---: | --- |")
+for label, metric, base, side, limit in [
+    ("client CPU per full handshake / OpenSSL's", "cpu_ms_full", "cpu_ms_full", "openssl", 0.55),
+    ("… with the verified-chain cache / OpenSSL's", "cpu_ms_fullcache", "cpu_ms_full", "openssl", 0.40),
+    ("client CPU per resumed handshake / our full handshake", "cpu_ms_resume", "cpu_ms_full", "ours", 0.35),
+    ("client CPU per GiB / OpenSSL's", "cpu_s_per_gib", "cpu_s_per_gib", "openssl", 0.70),
+]:
+    r = ratio(metric, base, side)
+    met = "–" if r is None else ("yes" if r <= limit else "**no**")
+    print(f"| {label} | ≤ {limit:.2f} | {fmt(r, 2)} | {met} |")
 EOF
 echo
 echo "Negotiated with the bench server: ours $negotiated_ours; OpenSSL $negotiated_openssl."

@@ -62,4 +62,72 @@ static inline const unsigned char *COpenSSL_GENERAL_NAME_ip(const GENERAL_NAME *
 #include <openssl/dh.h>
 #include <openssl/ocsp.h>
 
+// --- SHA-256 / SHA-384 and HMAC without the EVP provider dispatch (Crypto/Digest, HMAC) ---
+// libcrypto's low-level SHA functions (deprecated in 3.0, still exported; the same block functions, SHA-NI
+// included, that the default provider calls). On the short inputs of a TLS key schedule, EVP's per-call
+// dispatch (EVP_MD_CTX and provider context set-up, copies, frees) costs several times the compression
+// function itself. Plain structs: a copy is a memcpy. Callers wipe states that held a key
+// (COpenSSL_HMAC_final does so itself).
+#include <openssl/sha.h>
+#include <string.h>
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+
+typedef struct {
+    int is384;
+    union { SHA256_CTX sha256; SHA512_CTX sha512; } u;
+} COpenSSL_SHA_CTX;
+
+static inline void COpenSSL_SHA_init(COpenSSL_SHA_CTX *c, int is384) {
+    c->is384 = is384;
+    if (is384) SHA384_Init(&c->u.sha512); else SHA256_Init(&c->u.sha256);
+}
+static inline void COpenSSL_SHA_update(COpenSSL_SHA_CTX *c, const void *data, size_t len) {
+    if (len == 0) return;
+    if (c->is384) SHA384_Update(&c->u.sha512, data, len); else SHA256_Update(&c->u.sha256, data, len);
+}
+/// Writes 32 (SHA-256) or 48 (SHA-384) bytes; `c` is spent afterwards.
+static inline void COpenSSL_SHA_final(COpenSSL_SHA_CTX *c, unsigned char *out) {
+    if (c->is384) SHA384_Final(out, &c->u.sha512); else SHA256_Final(out, &c->u.sha256);
+}
+
+typedef struct { COpenSSL_SHA_CTX inner, outer; } COpenSSL_HMAC_CTX;
+
+/// HMAC (RFC 2104) keyed with `key` (any length, NULL if `key_len` is 0).
+static inline void COpenSSL_HMAC_init(COpenSSL_HMAC_CTX *h, int is384, const unsigned char *key, size_t key_len) {
+    unsigned char block[128], hashed[48];
+    size_t block_len = is384 ? 128 : 64;
+    if (key_len > block_len) {
+        COpenSSL_SHA_init(&h->inner, is384);
+        COpenSSL_SHA_update(&h->inner, key, key_len);
+        COpenSSL_SHA_final(&h->inner, hashed);
+        key = hashed;
+        key_len = is384 ? 48 : 32;
+    }
+    memset(block, 0x36, block_len);
+    for (size_t i = 0; i < key_len; i++) block[i] ^= key[i];
+    COpenSSL_SHA_init(&h->inner, is384);
+    COpenSSL_SHA_update(&h->inner, block, block_len);
+    memset(block, 0x5c, block_len);
+    for (size_t i = 0; i < key_len; i++) block[i] ^= key[i];
+    COpenSSL_SHA_init(&h->outer, is384);
+    COpenSSL_SHA_update(&h->outer, block, block_len);
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(hashed, sizeof hashed);
+}
+static inline void COpenSSL_HMAC_update(COpenSSL_HMAC_CTX *h, const void *data, size_t len) {
+    COpenSSL_SHA_update(&h->inner, data, len);
+}
+/// Writes 32 or 48 bytes and wipes `h`.
+static inline void COpenSSL_HMAC_final(COpenSSL_HMAC_CTX *h, unsigned char *out) {
+    unsigned char inner[48];
+    size_t len = h->inner.is384 ? 48 : 32;
+    COpenSSL_SHA_final(&h->inner, inner);
+    COpenSSL_SHA_update(&h->outer, inner, len);
+    COpenSSL_SHA_final(&h->outer, out);
+    OPENSSL_cleanse(inner, sizeof inner);
+    OPENSSL_cleanse(h, sizeof *h);
+}
+#pragma clang diagnostic pop
+
 #endif

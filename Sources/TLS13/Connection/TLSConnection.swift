@@ -42,7 +42,12 @@ public final class TLSConnection: @unchecked Sendable {
     /// Decrypted application data not yet returned by `read`, one array per record (no concatenation: a
     /// whole record is handed to the caller without a copy when it fits). Guarded by readLock.
     private var plaintext = PlaintextQueue()
-    private var scratch: [UInt8] = []  // guarded by readLock
+    /// Where the socket reads to: the record layer decrypts whole records straight out of it. Released after
+    /// the handshake (an idle connection holds no read buffer) and sized by `readWindow`. Guarded by readLock.
+    private var scratch: [UInt8] = []
+    /// Bytes asked of the socket per read: starts at ``initialReadSize`` and doubles, up to ``readSize``, while
+    /// reads fill it (bulk transfers then make few system calls). Guarded by readLock.
+    private var readWindow = TLSConnection.initialReadSize
     private var failure: TLSError?  // guarded by stateLock
     private var sessions: [TLSSession] = []  // guarded by stateLock
     private let cacheKey: TLSSessionCacheKey
@@ -138,8 +143,27 @@ public final class TLSConnection: @unchecked Sendable {
 
     deinit { socket.close() }
 
-    /// Bytes asked of the socket per read: several full records, so bulk transfers make few system calls.
+    /// The most bytes asked of the socket per read: several full records, so bulk transfers make few system calls.
     static let readSize = 1 << 18
+    /// The first read size (a server's first flight usually fits; it doubles when a read fills it).
+    static let initialReadSize = 1 << 14
+
+    /// One socket read into `scratch` (its storage written directly: no copy). Returns the byte count, 0 at EOF.
+    /// Caller holds `readLock` (or is the handshake, before the connection is shared).
+    private func readIntoScratch(deadline: Deadline) throws(TLSError) -> Int {
+        if scratch.count < readWindow { scratch = [UInt8](repeating: 0, count: readWindow) }
+        let window = readWindow
+        let result: Result<Int, TLSError> = scratch.withUnsafeMutableBytes { raw in
+            do throws(TLSError) {
+                return .success(try socket.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<window]), deadline: deadline))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let n = try result.get()
+        if n == window, window < Self.readSize { readWindow = window * 2 }
+        return n
+    }
 
 
 
@@ -149,12 +173,11 @@ public final class TLSConnection: @unchecked Sendable {
         do throws(TLSError) {
             try socket.write(try machine.startHandshake(), deadline: deadline)
             while !machine.isHandshakeComplete {
-                scratch.removeAll(keepingCapacity: true)
-                let n = try socket.read(into: &scratch, maxCount: Self.readSize, deadline: deadline)
+                let n = try readIntoScratch(deadline: deadline)
                 guard n > 0 else {
                     throw TLSError.network(step: .read, reason: "server closed the connection during the handshake")
                 }
-                let events = try machine.receive(scratch[...])
+                let events = try machine.receive(scratch[0..<n])
                 record(events)
                 let out = try machine.takePendingOutput()
                 if !out.isEmpty { try socket.write(out, deadline: deadline) }
@@ -167,6 +190,8 @@ public final class TLSConnection: @unchecked Sendable {
             throw fail(error)
         }
         handshakeDuration = Deadline.now.duration(since: start)
+        scratch = []  // an idle connection keeps no read buffer
+        readWindow = Self.initialReadSize
     }
 
     /// Takes events from the state machine (under the reader's control or during the handshake).
@@ -282,25 +307,33 @@ public final class TLSConnection: @unchecked Sendable {
                 let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
                 if closed { return [] }
                 if let failed { throw failed }
-                try readOnce(deadline: ioDeadline)
+                try readOnce(deadline: ioDeadline, applicationDataLimit: maxCount)
             }
         }
     }
 
     /// One transport read, fed to the state machine; events recorded. Caller holds `readLock`.
-    private func readOnce(deadline: Deadline) throws(TLSError) {
-        scratch.removeAll(keepingCapacity: true)
-        let n: Int
-        do throws(TLSError) {
-            n = try socket.read(into: &scratch, maxCount: Self.readSize, deadline: deadline)
-        } catch {
-            if case .timedOut = error { throw error }  // a read timeout does not break the connection
-            throw fail(error)
+    ///
+    /// With an `applicationDataLimit`, the state machine stops decrypting once that much application data is
+    /// queued and keeps the rest of `scratch` for the next call, which then reads no socket: one large read,
+    /// few plaintext buffers alive at a time.
+    private func readOnce(deadline: Deadline, applicationDataLimit: Int = .max) throws(TLSError) {
+        let unprocessed = stateLock.withLock { machine.hasUnprocessedInput }
+        var n = 0
+        if !unprocessed {
+            do throws(TLSError) {
+                n = try readIntoScratch(deadline: deadline)
+            } catch {
+                if case .timedOut = error { throw error }  // a read timeout does not break the connection
+                throw fail(error)
+            }
+            guard n > 0 else { throw fail(.truncated) }
         }
-        guard n > 0 else { throw fail(.truncated) }
         let result: Result<([ClientEvent], Bool), TLSError> = stateLock.withLock {
             do throws(TLSError) {
-                let events = try machine.receive(scratch[...])
+                let events = unprocessed
+                    ? try machine.receiveUnprocessedInput(applicationDataLimit: applicationDataLimit)
+                    : try machine.receive(scratch[0..<n], applicationDataLimit: applicationDataLimit)
                 record(events)
                 let mustReply = events.contains {
                     switch $0 {

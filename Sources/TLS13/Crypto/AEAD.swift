@@ -60,9 +60,34 @@ protocol AEADCipher: AnyObject {
     var algorithm: AEADAlgorithm { get }
     /// Encrypts `buffer[offset...]` in place and appends the tag.
     func seal(nonce: [UInt8], aad: [UInt8], buffer: inout [UInt8], from offset: Int) throws(TLSError)
+    /// Decrypts `ciphertext` (ciphertext ‖ tag) into `plaintext` and returns the plaintext length
+    /// (`ciphertext.count - tagLength`). `plaintext` has room for at least that many bytes; it may start at the
+    /// same address as `ciphertext` (in place) but must not overlap it otherwise. Throws `bad_record_mac` when
+    /// authentication fails, after zeroing whatever was written to `plaintext`.
+    func open(nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer, ciphertext: UnsafeRawBufferPointer,
+              into plaintext: UnsafeMutableRawBufferPointer) throws(TLSError) -> Int
+}
+
+extension AEADCipher {
     /// Decrypts `buffer[range]` (ciphertext ‖ tag) in place. Returns the plaintext length; the plaintext
-    /// starts at `range.lowerBound`. Throws `bad_record_mac` when authentication fails.
-    func open(nonce: [UInt8], aad: [UInt8], buffer: inout [UInt8], range: Range<Int>) throws(TLSError) -> Int
+    /// starts at `range.lowerBound`. Throws `bad_record_mac` when authentication fails (the whole range is zeroed).
+    func open(nonce: [UInt8], aad: [UInt8], buffer: inout [UInt8], range: Range<Int>) throws(TLSError) -> Int {
+        precondition(range.lowerBound >= 0 && range.upperBound <= buffer.count, "open misuse")
+        let result: Result<Int, TLSError> = nonce.withUnsafeBytes { n in
+            aad.withUnsafeBytes { a in
+                buffer.withUnsafeMutableBytes { raw in
+                    let region = UnsafeMutableRawBufferPointer(rebasing: raw[range])
+                    do throws(TLSError) {
+                        return .success(try open(nonce: n, aad: a, ciphertext: UnsafeRawBufferPointer(region), into: region))
+                    } catch {
+                        region.initializeMemory(as: UInt8.self, repeating: 0)  // the tag too, as before
+                        return .failure(error)
+                    }
+                }
+            }
+        }
+        return try result.get()
+    }
 }
 
 /// ``AEADCipher`` on one `EVP_CIPHER_CTX`, keyed once; each record only sets a new IV.
@@ -138,39 +163,43 @@ final class EVPAEAD: AEADCipher {
         }
     }
 
-    func open(nonce: [UInt8], aad: [UInt8], buffer: inout [UInt8], range: Range<Int>) throws(TLSError) -> Int {
-        precondition(!sealing && range.lowerBound >= 0 && range.upperBound <= buffer.count, "open misuse")
+    func open(nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer, ciphertext: UnsafeRawBufferPointer,
+              into plaintext: UnsafeMutableRawBufferPointer) throws(TLSError) -> Int {
+        precondition(!sealing && nonce.count == algorithm.nonceLength, "open misuse")
         let tagLength = algorithm.tagLength
-        guard range.count >= tagLength else {
+        guard ciphertext.count >= tagLength else {
             throw TLSError.protocolViolation(alert: .badRecordMAC, reason: "record shorter than the AEAD tag")
         }
-        let count = range.count - tagLength
-        try setNonce(nonce)
-        let ok: Bool = buffer.withUnsafeMutableBytes { raw in
-            guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
-            let p = base + range.lowerBound
-            let tag = UnsafeMutableRawPointer(p + count)
+        let count = ciphertext.count - tagLength
+        precondition(plaintext.count >= count, "open: plaintext buffer too small")
+        let rc = EVP_CipherInit_ex2(ctx, nil, nil, nonce.baseAddress?.assumingMemoryBound(to: UInt8.self), 0, nil)
+        try check(rc, "EVP_CipherInit_ex2(iv)")
+        var zero: UInt8 = 0
+        let ok: Bool = withUnsafeMutablePointer(to: &zero) { empty in
+            // A zero-length record still needs valid pointers for libcrypto.
+            let input = ciphertext.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(empty)
+            let output = plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? empty
+            let tag = UnsafeMutableRawPointer(mutating: input + count)  // libcrypto copies the tag; never written
             if algorithm.isCCM {
                 // CCM needs the tag and the total length before any data.
                 guard EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, Int32(tagLength), tag) == 1,
                     update(nil, nil, count)
                 else { return false }
             }
-            let aadOK = aad.withUnsafeBytes { update(nil, $0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count) }
-            guard aadOK else { return false }
+            guard update(nil, aad.baseAddress?.assumingMemoryBound(to: UInt8.self), aad.count) else { return false }
             if algorithm.isCCM {
                 // CCM verifies the tag inside the (single) update call.
-                return update(p, p, count)
+                return update(output, input, count)
             }
-            guard count == 0 || update(p, p, count) else { return false }
+            guard count == 0 || update(output, input, count) else { return false }
             guard EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, Int32(tagLength), tag) == 1 else { return false }
             var finalLength: Int32 = 0
-            return EVP_CipherFinal_ex(ctx, p + count, &finalLength) == 1
+            return EVP_CipherFinal_ex(ctx, output + count, &finalLength) == 1
         }
         guard ok else {
             ERR_clear_error()
-            // Do not leave unauthenticated plaintext behind in the buffer.
-            for i in range { buffer[i] = 0 }
+            // Do not leave unauthenticated plaintext behind.
+            if count > 0, let base = plaintext.baseAddress { base.initializeMemory(as: UInt8.self, repeating: 0, count: count) }
             throw TLSError.protocolViolation(alert: .badRecordMAC, reason: "record authentication failed")
         }
         return count

@@ -14,8 +14,8 @@ final class CertificateCache: @unchecked Sendable {
 
     let capacity: Int
     private let lock = CryptoLock()
-    private var entries: [[UInt8]: X509Certificate] = [:]
-    private var order: [[UInt8]] = []
+    private var entries: [BytesKey: X509Certificate] = [:]
+    private var order: [BytesKey] = []
     private(set) var hits = 0
     private(set) var misses = 0
 
@@ -30,8 +30,9 @@ final class CertificateCache: @unchecked Sendable {
     /// - Throws: what ``X509Certificate/init(der:)`` throws for bytes that are not one certificate
     ///   (`bad_certificate`); failures are not cached.
     func certificate(der: [UInt8]) throws(TLSError) -> X509Certificate {
+        let key = BytesKey(der)
         if let hit = withLock({ () -> X509Certificate? in
-            let found = entries[der]
+            let found = entries[key]
             if found != nil { hits += 1 } else { misses += 1 }
             return found
         }) {
@@ -39,9 +40,9 @@ final class CertificateCache: @unchecked Sendable {
         }
         let parsed = try X509Certificate(der: der)
         return withLock {
-            if let raced = entries[der] { return raced }
-            entries[der] = parsed
-            order.append(der)
+            if let raced = entries[key] { return raced }
+            entries[key] = parsed
+            order.append(key)
             if order.count > capacity {
                 entries[order.removeFirst()] = nil
             }

@@ -322,7 +322,7 @@ final class CertificateStack {
 final class VerifiedChainCache: CertificateVerifier, @unchecked Sendable {
     // @unchecked Sendable: `entries` and `order` are only touched with `lock` held.
     private struct Key: Hashable {
-        var chain: [[UInt8]]
+        var chain: [BytesKey]
         var hostname: String?
         var ipAddress: String?
     }
@@ -349,7 +349,7 @@ final class VerifiedChainCache: CertificateVerifier, @unchecked Sendable {
     private func locked<R>(_ body: () -> R) -> R { lock.withLock(body) }
 
     func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) {
-        let key = Key(chain: chain, hostname: hostname, ipAddress: ipAddress)
+        let key = Key(chain: chain.map(BytesKey.init), hostname: hostname, ipAddress: ipAddress)
         let cached = locked { () -> Bool in
             guard let entry = entries[key] else { return false }
             guard now - entry.verifiedAt < lifetime, now >= entry.verifiedAt, entry.validity.contains(now) else {

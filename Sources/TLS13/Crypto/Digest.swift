@@ -63,29 +63,27 @@ enum FetchedAlgorithms {
 }
 
 /// An incremental hash over the handshake transcript, copyable mid-stream (RFC 8446 §4.4.1).
+///
+/// A plain SHA state (`COpenSSL_SHA_CTX`, libcrypto's block functions; see shim.h): a snapshot for
+/// ``current()`` is a struct copy, where an `EVP_MD_CTX` copy allocates a provider context.
 final class TranscriptHash {
     let algorithm: HashAlgorithm
-    private let ctx: OpaquePointer  // <EVP_MD_CTX>
+    private let state: UnsafeMutablePointer<COpenSSL_SHA_CTX>
 
     init(_ algorithm: HashAlgorithm) throws(TLSError) {
         self.algorithm = algorithm
-        ctx = try checkNotNull(EVP_MD_CTX_new(), "EVP_MD_CTX_new")
-        guard EVP_DigestInit_ex2(ctx, algorithm.md, nil) == 1 else {
-            EVP_MD_CTX_free(ctx)
-            throw openSSLError("EVP_DigestInit_ex2")
-        }
+        state = .allocate(capacity: 1)
+        state.initialize(to: COpenSSL_SHA_CTX())
+        COpenSSL_SHA_init(state, algorithm == .sha384 ? 1 : 0)
     }
 
-    private init(copying other: TranscriptHash) throws(TLSError) {
+    private init(copying other: TranscriptHash) {
         algorithm = other.algorithm
-        ctx = try checkNotNull(EVP_MD_CTX_new(), "EVP_MD_CTX_new")
-        guard EVP_MD_CTX_copy_ex(ctx, other.ctx) == 1 else {
-            EVP_MD_CTX_free(ctx)
-            throw openSSLError("EVP_MD_CTX_copy_ex")
-        }
+        state = .allocate(capacity: 1)
+        state.initialize(to: other.state.pointee)
     }
 
-    deinit { EVP_MD_CTX_free(ctx) }
+    deinit { state.deallocate() }
 
     /// Appends bytes to the transcript.
     func update(_ data: [UInt8]) {
@@ -95,23 +93,20 @@ final class TranscriptHash {
     /// Appends bytes to the transcript.
     func update(_ data: ArraySlice<UInt8>) {
         guard !data.isEmpty else { return }
-        let rc = data.withUnsafeBytes { EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) }
-        // EVP_DigestUpdate on an initialised software digest cannot fail short of memory corruption.
-        precondition(rc == 1, "EVP_DigestUpdate failed")
+        data.withUnsafeBytes { COpenSSL_SHA_update(state, $0.baseAddress, $0.count) }
     }
 
     /// The hash of everything so far; the transcript continues unchanged.
     func current() throws(TLSError) -> [UInt8] {
-        let copy = try TranscriptHash(copying: self)
-        var out = [UInt8](repeating: 0, count: algorithm.length)
-        var len: UInt32 = 0
-        let rc = out.withUnsafeMutableBytes { EVP_DigestFinal_ex(copy.ctx, $0.baseAddress, &len) }
-        try check(rc, "EVP_DigestFinal_ex")
-        return out
+        var snapshot = state.pointee
+        return [UInt8](unsafeUninitializedCapacity: algorithm.length) { out, initialized in
+            COpenSSL_SHA_final(&snapshot, out.baseAddress)
+            initialized = algorithm.length
+        }
     }
 
     /// An independent copy of this transcript state.
     func copy() throws(TLSError) -> TranscriptHash {
-        try TranscriptHash(copying: self)
+        TranscriptHash(copying: self)
     }
 }

@@ -1,33 +1,25 @@
 internal import COpenSSL
 
-/// HMAC over one reusable `EVP_MAC_CTX`, re-keyed per call.
+/// HMAC (RFC 2104) over libcrypto's SHA-256 / SHA-384 block functions, in one reused state.
 ///
-/// The key schedule makes a dozen HMAC calls per handshake; creating and configuring a context each time
-/// costs more than the HMAC itself, so one context per hash is created and only the key changes.
+/// The key schedule makes a dozen or more HMAC calls per handshake on inputs of a block or two; through
+/// `EVP_MAC` each call costs several times the hashing itself (provider dispatch, digest-context set-up), so
+/// this keys a plain C struct (`COpenSSL_HMAC_CTX`, see shim.h) instead, wiped after every call.
 /// Not thread-safe: each key schedule owns its own.
 final class HMAC {
     let algorithm: HashAlgorithm
-    private let ctx: OpaquePointer  // <EVP_MAC_CTX>
+    private let state: UnsafeMutablePointer<COpenSSL_HMAC_CTX>
 
     init(_ algorithm: HashAlgorithm) throws(TLSError) {
         self.algorithm = algorithm
-        ctx = try checkNotNull(EVP_MAC_CTX_new(FetchedAlgorithms.hmac), "EVP_MAC_CTX_new")
-        let rc: Int32 = "digest".withCString { key in
-            algorithm.openSSLName.withCString { value in
-                var params = [
-                    OSSL_PARAM_construct_utf8_string(key, UnsafeMutablePointer(mutating: value), 0),
-                    OSSL_PARAM_construct_end(),
-                ]
-                return EVP_MAC_CTX_set_params(ctx, &params)
-            }
-        }
-        guard rc == 1 else {
-            EVP_MAC_CTX_free(ctx)
-            throw openSSLError("EVP_MAC_CTX_set_params(digest)")
-        }
+        state = .allocate(capacity: 1)
+        state.initialize(to: COpenSSL_HMAC_CTX())
     }
 
-    deinit { EVP_MAC_CTX_free(ctx) }
+    deinit {
+        OPENSSL_cleanse(state, MemoryLayout<COpenSSL_HMAC_CTX>.size)
+        state.deallocate()
+    }
 
     /// HMAC(key, parts[0] || parts[1] || ...).
     func authenticate(key: UnsafeRawBufferPointer, _ parts: [UInt8]...) throws(TLSError) -> [UInt8] {
@@ -45,23 +37,13 @@ final class HMAC {
     }
 
     func authenticate(key: UnsafeRawBufferPointer, parts: [[UInt8]]) throws(TLSError) -> [UInt8] {
-        // A zero-length key is legal HMAC (RFC 2104) but EVP_MAC_init needs a non-NULL pointer.
-        var zero: UInt8 = 0
-        let rc: Int32 = withUnsafePointer(to: &zero) { z in
-            EVP_MAC_init(ctx, key.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? z, key.count, nil)
-        }
-        try check(rc, "EVP_MAC_init")
+        COpenSSL_HMAC_init(state, algorithm == .sha384 ? 1 : 0, key.baseAddress?.assumingMemoryBound(to: UInt8.self), key.count)
         for part in parts where !part.isEmpty {
-            let rc = part.withUnsafeBytes { EVP_MAC_update(ctx, $0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count) }
-            try check(rc, "EVP_MAC_update")
+            part.withUnsafeBytes { COpenSSL_HMAC_update(state, $0.baseAddress, $0.count) }
         }
-        var out = [UInt8](repeating: 0, count: algorithm.length)
-        var outLength = 0
-        let frc = out.withUnsafeMutableBytes {
-            EVP_MAC_final(ctx, $0.baseAddress?.assumingMemoryBound(to: UInt8.self), &outLength, $0.count)
+        return [UInt8](unsafeUninitializedCapacity: algorithm.length) { out, initialized in
+            COpenSSL_HMAC_final(state, out.baseAddress)  // also wipes the state
+            initialized = algorithm.length
         }
-        try check(frc, "EVP_MAC_final")
-        precondition(outLength == algorithm.length, "HMAC output length")
-        return out
     }
 }

@@ -97,7 +97,7 @@ enum KeyExchangeCurve: Sendable, Hashable {
     var shareLength: Int { isMontgomery ? fieldLength : 1 + 2 * fieldLength }
 
     /// libcrypto's key type (`EVP_PKEY_CTX_new_from_name`).
-    fileprivate var openSSLKeyType: String {
+    var openSSLKeyType: String {
         switch self {
         case .x25519: "X25519"
         case .x448: "X448"
@@ -106,7 +106,7 @@ enum KeyExchangeCurve: Sendable, Hashable {
     }
 
     /// libcrypto's group name for `EVP_PKEY_CTX_set_group_name` / `OSSL_PKEY_PARAM_GROUP_NAME`.
-    fileprivate var openSSLGroupName: String {
+    var openSSLGroupName: String {
         switch self {
         case .x25519: "X25519"
         case .x448: "X448"
@@ -172,7 +172,10 @@ final class EVPKeyShare: KeyShare {
         let peer = try Self.importPeerKey(peerPublicKey, curve: curve)
         let context = try EVPKeyContext(key: key)
         try check(EVP_PKEY_derive_init(context.pointer), "EVP_PKEY_derive_init")
-        guard EVP_PKEY_derive_set_peer(context.pointer, peer.pointer) == 1 else {
+        // validate_peer 0: `importPeerKey` has already run the full public-key check for the NIST curves, and
+        // libcrypto's check of a raw X25519 / X448 key is a no-op (the all-zero secret is refused below), so
+        // the validation context libcrypto would create here is pure cost.
+        guard EVP_PKEY_derive_set_peer_ex(context.pointer, peer.pointer, 0) == 1 else {
             throw .illegalParameter(openSSLErrorString("\(curve.group) key share rejected"))
         }
         var length = 0
@@ -209,15 +212,11 @@ final class EVPKeyShare: KeyShare {
     // MARK: - Key construction
 
     private static func generate(curve: KeyExchangeCurve) throws(TLSError) -> EVPKey {
-        let context = try EVPKeyContext(algorithm: curve.openSSLKeyType)
-        try check(EVP_PKEY_keygen_init(context.pointer), "EVP_PKEY_keygen_init")
-        if !curve.isMontgomery {
-            try check(EVP_PKEY_CTX_set_group_name(context.pointer, curve.openSSLGroupName),
-                      "EVP_PKEY_CTX_set_group_name(\(curve.openSSLGroupName))")
+        try KeygenContextPool.shared(for: curve).withContext { (context) throws(TLSError) in
+            var generated: OpaquePointer?
+            try check(EVP_PKEY_generate(context.pointer, &generated), "EVP_PKEY_generate(\(curve.group))")
+            return EVPKey(takingOwnership: try checkNotNull(generated, "EVP_PKEY_generate(\(curve.group))"))
         }
-        var generated: OpaquePointer?
-        try check(EVP_PKEY_generate(context.pointer, &generated), "EVP_PKEY_generate(\(curve.group))")
-        return EVPKey(takingOwnership: try checkNotNull(generated, "EVP_PKEY_generate(\(curve.group))"))
     }
 
     private static func importPrivateKey(_ scalar: [UInt8], curve: KeyExchangeCurve) throws(TLSError) -> EVPKey {

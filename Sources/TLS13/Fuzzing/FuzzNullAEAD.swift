@@ -23,13 +23,18 @@ final class FuzzNullAEAD: AEADCipher {
         buffer.append(contentsOf: repeatElement(Self.tagByte, count: algorithm.tagLength))
     }
 
-    func open(nonce: [UInt8], aad: [UInt8], buffer: inout [UInt8], range: Range<Int>) throws(TLSError) -> Int {
-        precondition(range.lowerBound >= 0 && range.upperBound <= buffer.count, "open misuse")
+    func open(nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer, ciphertext: UnsafeRawBufferPointer,
+              into plaintext: UnsafeMutableRawBufferPointer) throws(TLSError) -> Int {
         precondition(nonce.count == algorithm.nonceLength, "AEAD nonce length")
-        guard range.count >= algorithm.tagLength else {
+        guard ciphertext.count >= algorithm.tagLength else {
             throw TLSError.protocolViolation(alert: .badRecordMAC, reason: "record shorter than the AEAD tag")
         }
-        return range.count - algorithm.tagLength
+        let count = ciphertext.count - algorithm.tagLength
+        precondition(plaintext.count >= count, "open: plaintext buffer too small")
+        if count > 0, let to = plaintext.baseAddress, let from = ciphertext.baseAddress, to != UnsafeMutableRawPointer(mutating: from) {
+            to.copyMemory(from: from, byteCount: count)
+        }
+        return count
     }
 }
 #endif

@@ -206,12 +206,42 @@ final class ClientStateMachine {
     /// Consumes bytes from the transport and returns what happened. Bytes to send in response (the
     /// client's Finished flight, a second ClientHello, a KeyUpdate reply) are queued: call
     /// ``takePendingOutput()`` afterwards.
-    func receive(_ bytes: ArraySlice<UInt8>) throws(TLSError) -> [ClientEvent] {
+    ///
+    /// - Parameter applicationDataLimit: stop once this many bytes of application data have come out of this
+    ///   call and leave the rest of `bytes` unprocessed (``hasUnprocessedInput``; go on with
+    ///   ``receiveUnprocessedInput(applicationDataLimit:)``). The record layer then keeps a reference to the
+    ///   caller's array: do not modify it before the input is processed. Records are decrypted as the reader
+    ///   asks for them, so a large read does not turn into many plaintext buffers at once. By default
+    ///   everything is processed and no reference is kept.
+    func receive(_ bytes: ArraySlice<UInt8>, applicationDataLimit: Int = .max) throws(TLSError) -> [ClientEvent] {
         guard state != .failed else { throw TLSError.closed }
         records.receive(bytes)
+        return try processRecords(applicationDataLimit: applicationDataLimit)
+    }
+
+    /// Whether bytes given to ``receive(_:applicationDataLimit:)`` are still unprocessed (it stopped at its limit).
+    var hasUnprocessedInput: Bool { records.hasUnprocessedInput }
+
+    /// Goes on processing the bytes a ``receive(_:applicationDataLimit:)`` call left unprocessed.
+    func receiveUnprocessedInput(applicationDataLimit: Int = .max) throws(TLSError) -> [ClientEvent] {
+        guard state != .failed else { throw TLSError.closed }
+        return try processRecords(applicationDataLimit: applicationDataLimit)
+    }
+
+    private func processRecords(applicationDataLimit: Int) throws(TLSError) -> [ClientEvent] {
         var events: [ClientEvent] = []
+        var applicationDataBytes = 0
+        var stoppedAtLimit = false
+        defer {
+            if !stoppedAtLimit { records.releaseInput() }  // keep no reference to the caller's array
+        }
         do throws(TLSError) {
-            while !peerClosed, let record = try records.nextRecord() {
+            while !peerClosed {
+                if applicationDataBytes >= applicationDataLimit, records.hasUnprocessedInput {
+                    stoppedAtLimit = true
+                    break
+                }
+                guard let record = try records.nextRecord() else { break }
                 if reassembler.hasPartialMessage, record.contentType != .handshake {
                     throw TLSError.unexpected("\(record.contentType) record inside a fragmented handshake message")
                 }
@@ -229,6 +259,7 @@ final class ClientStateMachine {
                         throw TLSError.unexpected("application data before the handshake completed")
                     }
                     consecutiveKeyUpdates = 0
+                    applicationDataBytes += record.payload.count
                     events.append(.applicationData(record.payload))
                 default:
                     throw TLSError.unexpected("record of content type \(record.contentType)")

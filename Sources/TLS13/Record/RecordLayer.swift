@@ -48,81 +48,161 @@ struct RecordLayer {
     static let maxConsecutiveEmptyRecords = 32
     private var consecutiveEmptyRecords = 0
 
+    /// Bytes of an incomplete record carried over between ``receive(_:)`` calls: `buffer[start...]`.
     private var buffer: [UInt8] = []
     private var start = 0
+    /// The bytes of the latest ``receive(_:)`` not yet consumed, read in place (no copy into `buffer`): whole
+    /// records are deprotected straight out of the caller's array. Whatever is left when ``nextRecord()``
+    /// returns `nil` (the start of an incomplete record) moves to `buffer`, so the caller's array is released
+    /// then; ``releaseInput()`` does it early.
+    private var pending: ArraySlice<UInt8> = []
 
     init() {}
 
     /// Bytes received but not yet consumed as a whole record.
-    var bufferedByteCount: Int { buffer.count - start }
+    var bufferedByteCount: Int { buffer.count - start + pending.count }
+
+    /// Whether bytes of the latest ``receive(_:)`` are still read in place (a reference to the caller's array).
+    var hasUnprocessedInput: Bool { !pending.isEmpty }
 
     /// Appends bytes from the transport.
     mutating func receive(_ bytes: [UInt8]) {
         receive(bytes[...])
     }
 
+    /// Takes bytes from the transport. They are read where they are until ``nextRecord()`` returns `nil`; only
+    /// the start of an incomplete record is copied.
     mutating func receive(_ bytes: ArraySlice<UInt8>) {
+        releaseInput()
+        var rest = bytes
+        if start < buffer.count {
+            // Complete the buffered record (header first, then its body) from the new bytes; the rest stays in place.
+            let headerMissing = max(0, Self.headerLength - (buffer.count - start))
+            if headerMissing > 0 {
+                let n = min(headerMissing, rest.count)
+                buffer.append(contentsOf: rest.prefix(n))
+                rest = rest.dropFirst(n)
+            }
+            if buffer.count - start >= Self.headerLength {
+                let length = Int(buffer[start + 3]) << 8 | Int(buffer[start + 4])
+                let bodyMissing = max(0, Self.headerLength + length - (buffer.count - start))
+                let n = min(bodyMissing, rest.count)
+                buffer.append(contentsOf: rest.prefix(n))
+                rest = rest.dropFirst(n)
+            }
+        }
+        pending = rest
+    }
+
+    /// Moves the unconsumed received bytes into the record layer's own buffer, releasing the array that
+    /// ``receive(_:)`` was given. Call before reusing that array.
+    mutating func releaseInput() {
+        guard !pending.isEmpty else {
+            pending = []
+            return
+        }
         if start > 0, start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 2 * (Self.headerLength + Self.maxCiphertext))
             start = 0
         } else if start > 4096, start * 2 > buffer.count {
             buffer.removeFirst(start)
             start = 0
         }
-        buffer.append(contentsOf: bytes)
+        buffer.append(contentsOf: pending)
+        pending = []
     }
 
     /// The next complete record, deprotected; `nil` when more bytes are needed. Dropped
     /// change_cipher_spec records are consumed silently.
     mutating func nextRecord() throws(TLSError) -> InboundRecord? {
         while true {
-            guard buffer.count - start >= Self.headerLength else { return nil }
-            let type = ContentType(rawValue: buffer[start])
-            // legacy_record_version is ignored on receipt (§5.1), but a first byte that is not 0x03 cannot
-            // be TLS at all: fail fast rather than wait for a bogus length.
-            guard buffer[start + 1] == 0x03 else {
-                throw TLSError.decode(reason: "record header has version 0x\(hex16(UInt16(buffer[start + 1]) << 8 | UInt16(buffer[start + 2])))")
+            if start < buffer.count {
+                // An incomplete record carried over (completed by `receive` if the bytes arrived).
+                let (record, consumed) = try parseRecord(in: buffer[start...])
+                guard consumed > 0 else {
+                    // Rare: `receive` completes a buffered record from the new bytes, unless the buffer held
+                    // several records (the caller stopped reading records before `nil`). Join the bytes.
+                    guard !pending.isEmpty else { return nil }
+                    buffer.append(contentsOf: pending)
+                    pending = []
+                    continue
+                }
+                start += consumed
+                if start == buffer.count {
+                    buffer.removeAll(keepingCapacity: buffer.capacity <= 2 * (Self.headerLength + Self.maxCiphertext))
+                    start = 0
+                }
+                if let record { return record }
+                continue
             }
-            let length = Int(buffer[start + 3]) << 8 | Int(buffer[start + 4])
-            let protected = readProtection != nil && type == .applicationData
-            if length > (protected ? Self.maxCiphertext : Self.maxPlaintext) {
-                throw TLSError.protocolViolation(
-                    alert: .recordOverflow, reason: "record length \(length) exceeds \(protected ? "2^14+256" : "2^14")")
+            guard !pending.isEmpty else { return nil }
+            let (record, consumed) = try parseRecord(in: pending)
+            guard consumed > 0 else {
+                releaseInput()
+                return nil
             }
-            guard buffer.count - start - Self.headerLength >= length else { return nil }
-            let body = (start + Self.headerLength)..<(start + Self.headerLength + length)
-            start = body.upperBound
+            pending = pending.dropFirst(consumed)
+            if pending.isEmpty { pending = [] }  // drop the reference to the caller's array
+            if let record { return record }
+        }
+    }
 
-            switch type {
-            case .changeCipherSpec:
-                guard allowsChangeCipherSpec, length == 1, buffer[body.lowerBound] == 0x01 else {
-                    throw TLSError.unexpected("unexpected change_cipher_spec record")
-                }
-                try countEmptyRecord()
-                continue  // dropped without further processing (§5)
-            case .applicationData where readProtection != nil:
-                guard let protection = readProtection else { continue }
-                // The AEAD adds exactly its tag: this is the TLSInnerPlaintext length, known before decrypting.
-                if let limit = maxInboundInnerPlaintext, length - protection.aead.algorithm.tagLength > limit {
-                    throw TLSError.protocolViolation(
-                        alert: .recordOverflow,
-                        reason: "record of \(length - protection.aead.algorithm.tagLength) plaintext bytes exceeds "
-                            + "our record_size_limit of \(limit)")
-                }
-                // The header as received is the AEAD's additional data (§5.2).
-                let header = Array(buffer[(body.lowerBound - Self.headerLength)..<body.lowerBound])
-                let (inner, content) = try protection.open(header: header, buffer: &buffer, range: body)
-                return try checked(InboundRecord(contentType: inner, payload: Array(buffer[content]), wasEncrypted: true))
-            case .handshake, .alert:
-                guard readProtection == nil else {
-                    throw TLSError.unexpected("unprotected \(type) record after keys were installed")
-                }
-                return try checked(InboundRecord(contentType: type, payload: Array(buffer[body]), wasEncrypted: false))
-            case .applicationData:
-                throw TLSError.unexpected("application data before the handshake keys")
-            default:
-                throw TLSError.unexpected("record of unknown content type \(type.rawValue)")
+    private mutating func parseRecord(in bytes: ArraySlice<UInt8>) throws(TLSError) -> (InboundRecord?, consumed: Int) {
+        let result: Result<(InboundRecord?, consumed: Int), TLSError> = bytes.withUnsafeBytes { raw in
+            do throws(TLSError) { return .success(try parseRecord(raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Parses (and deprotects) the record at the start of `bytes`. Returns the record (`nil` for a dropped
+    /// change_cipher_spec) and the bytes it took; `consumed == 0` when the record is not complete yet.
+    private mutating func parseRecord(_ bytes: UnsafeRawBufferPointer) throws(TLSError) -> (InboundRecord?, consumed: Int) {
+        guard bytes.count >= Self.headerLength else { return (nil, 0) }
+        let type = ContentType(rawValue: bytes[0])
+        // legacy_record_version is ignored on receipt (§5.1), but a first byte that is not 0x03 cannot
+        // be TLS at all: fail fast rather than wait for a bogus length.
+        guard bytes[1] == 0x03 else {
+            throw TLSError.decode(reason: "record header has version 0x\(hex16(UInt16(bytes[1]) << 8 | UInt16(bytes[2])))")
+        }
+        let length = Int(bytes[3]) << 8 | Int(bytes[4])
+        let protected = readProtection != nil && type == .applicationData
+        if length > (protected ? Self.maxCiphertext : Self.maxPlaintext) {
+            throw TLSError.protocolViolation(
+                alert: .recordOverflow, reason: "record length \(length) exceeds \(protected ? "2^14+256" : "2^14")")
+        }
+        guard bytes.count - Self.headerLength >= length else { return (nil, 0) }
+        let consumed = Self.headerLength + length
+        let body = UnsafeRawBufferPointer(rebasing: bytes[Self.headerLength..<consumed])
+
+        switch type {
+        case .changeCipherSpec:
+            guard allowsChangeCipherSpec, length == 1, body[0] == 0x01 else {
+                throw TLSError.unexpected("unexpected change_cipher_spec record")
             }
+            try countEmptyRecord()
+            return (nil, consumed)  // dropped without further processing (§5)
+        case .applicationData where readProtection != nil:
+            guard let protection = readProtection else { return (nil, consumed) }
+            // The AEAD adds exactly its tag: this is the TLSInnerPlaintext length, known before decrypting.
+            if let limit = maxInboundInnerPlaintext, length - protection.aead.algorithm.tagLength > limit {
+                throw TLSError.protocolViolation(
+                    alert: .recordOverflow,
+                    reason: "record of \(length - protection.aead.algorithm.tagLength) plaintext bytes exceeds "
+                        + "our record_size_limit of \(limit)")
+            }
+            // The header as received is the AEAD's additional data (§5.2).
+            let header = UnsafeRawBufferPointer(rebasing: bytes[0..<Self.headerLength])
+            let (inner, content) = try protection.open(header: header, body: body)
+            return (try checked(InboundRecord(contentType: inner, payload: content, wasEncrypted: true)), consumed)
+        case .handshake, .alert:
+            guard readProtection == nil else {
+                throw TLSError.unexpected("unprotected \(type) record after keys were installed")
+            }
+            return (try checked(InboundRecord(contentType: type, payload: Array(body), wasEncrypted: false)), consumed)
+        case .applicationData:
+            throw TLSError.unexpected("application data before the handshake keys")
+        default:
+            throw TLSError.unexpected("record of unknown content type \(type.rawValue)")
         }
     }
 

@@ -78,22 +78,62 @@ final class RecordProtection {
     func open(header: [UInt8]? = nil, buffer: inout [UInt8], range: Range<Int>) throws(TLSError) -> (ContentType, Range<Int>) {
         let aad = header ?? Self.additionalData(length: range.count)
         let plaintextLength = try aead.open(nonce: nextNonce(), aad: aad, buffer: &buffer, range: range)
-        // §5.4: the whole TLSInnerPlaintext (content, type, padding) is at most 2^14 + 1 bytes.
-        guard plaintextLength <= RecordLayer.maxPlaintext + 1 else {
-            throw TLSError.protocolViolation(
-                alert: .recordOverflow, reason: "decrypted record of \(plaintextLength) bytes exceeds 2^14 + 1")
+        let inner = range.lowerBound..<(range.lowerBound + plaintextLength)
+        let (type, contentLength) = try Self.parseInnerPlaintext(buffer[inner])
+        return (type, range.lowerBound..<(range.lowerBound + contentLength))
+    }
+
+    /// Decrypts one record body (ciphertext ‖ tag) into a new array and strips the TLSInnerPlaintext padding:
+    /// the one write of the plaintext on the receive path (the ciphertext stays where it was received).
+    /// Returns the real content type and the content.
+    ///
+    /// - Parameter header: the 5-byte record header exactly as received (the AEAD's additional data, §5.2).
+    func open(header: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) throws(TLSError) -> (ContentType, [UInt8]) {
+        precondition(header.count == RecordLayer.headerLength, "record header length")
+        let capacity = max(body.count - aead.algorithm.tagLength, 0)
+        var failure: TLSError?
+        var plaintext = [UInt8](unsafeUninitializedCapacity: capacity) { out, initialized in
+            do throws(TLSError) {
+                let nonce = try nextNonce()
+                let opened: Result<Int, TLSError> = nonce.withUnsafeBytes { n in
+                    do throws(TLSError) {
+                        return .success(try aead.open(nonce: n, aad: header, ciphertext: body, into: UnsafeMutableRawBufferPointer(out)))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                initialized = try opened.get()
+            } catch {
+                failure = error  // nothing was left in `out` (the AEAD zeroes what it wrote)
+                initialized = 0
+            }
         }
-        // TLSInnerPlaintext: content ‖ type ‖ zeros. Find the last non-zero byte.
-        var end = range.lowerBound + plaintextLength
-        while end > range.lowerBound, buffer[end - 1] == 0 { end -= 1 }
-        guard end > range.lowerBound else {
+        if let failure { throw failure }
+        let (type, contentLength) = try Self.parseInnerPlaintext(plaintext[...])
+        if contentLength < plaintext.count {
+            plaintext.removeLast(plaintext.count - contentLength)  // the type byte and zero padding
+        }
+        return (type, plaintext)
+    }
+
+    /// Splits a TLSInnerPlaintext (content ‖ type ‖ zeros) into its content type and content length.
+    private static func parseInnerPlaintext(_ inner: ArraySlice<UInt8>) throws(TLSError) -> (ContentType, Int) {
+        // §5.4: the whole TLSInnerPlaintext (content, type, padding) is at most 2^14 + 1 bytes.
+        guard inner.count <= RecordLayer.maxPlaintext + 1 else {
+            throw TLSError.protocolViolation(
+                alert: .recordOverflow, reason: "decrypted record of \(inner.count) bytes exceeds 2^14 + 1")
+        }
+        // Find the last non-zero byte.
+        var end = inner.endIndex
+        while end > inner.startIndex, inner[end - 1] == 0 { end -= 1 }
+        guard end > inner.startIndex else {
             throw TLSError.unexpected("encrypted record has no non-zero content type (all-zero inner plaintext)")
         }
-        let type = ContentType(rawValue: buffer[end - 1])
-        let content = range.lowerBound..<(end - 1)
-        guard content.count <= RecordLayer.maxPlaintext else {
+        let type = ContentType(rawValue: inner[end - 1])
+        let contentLength = end - 1 - inner.startIndex
+        guard contentLength <= RecordLayer.maxPlaintext else {
             throw TLSError.protocolViolation(alert: .recordOverflow, reason: "decrypted record content longer than 2^14 bytes")
         }
-        return (type, content)
+        return (type, contentLength)
     }
 }
