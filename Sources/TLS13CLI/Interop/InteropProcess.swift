@@ -141,8 +141,10 @@ final class InteropProcess: @unchecked Sendable {
         return nil
     }
 
-    /// The port of the IPv4 socket `pid` listens on (bound to 0.0.0.0), from `/proc`.
-    private static func listeningIPv4Port(pid: Int32) -> UInt16? {
+    /// The port of the IPv4 socket `pid` listens on (bound to 0.0.0.0), from `/proc`: the socket inodes among
+    /// `/proc/<pid>/fd`, matched against the LISTEN rows (state 0A) of `/proc/<pid>/net/tcp`. `nil` when there is
+    /// none (yet). (gnutls-serv given `-p 0` prints "port 0", not the port it got.)
+    static func listeningIPv4Port(pid: Int32) -> UInt16? {
         let fm = FileManager.default
         guard let fds = try? fm.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { return nil }
         var inodes: Set<Substring> = []

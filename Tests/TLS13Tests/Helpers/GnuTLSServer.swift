@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+@testable import TLS13CLI
 
 /// A real GnuTLS `gnutls-serv` on a free port, for interop tests.
 ///
@@ -97,7 +98,7 @@ final class GnuTLSServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(10)
         var found: UInt16?
         while found == nil, process.isRunning, Date() < deadline {
-            found = Self.listeningIPv4Port(pid: process.processIdentifier)
+            found = InteropProcess.listeningIPv4Port(pid: process.processIdentifier)  // the CLI's /proc scan
             if found == nil { usleep(10_000) }
         }
         guard let found else {
@@ -145,32 +146,6 @@ final class GnuTLSServer: @unchecked Sendable {
         validatedLock.lock()
         validated.insert(priority)
         validatedLock.unlock()
-    }
-
-    /// The port of the listening IPv4 TCP socket `pid` holds, or `nil` when it has none (yet).
-    private static func listeningIPv4Port(pid: Int32) -> UInt16? {
-        guard let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { return nil }
-        var inodes: Set<Substring> = []
-        for fd in fds {
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
-                target.hasPrefix("socket:[")
-            else { continue }
-            inodes.insert(target.dropFirst("socket:[".count).dropLast())
-        }
-        guard !inodes.isEmpty, let table = try? String(contentsOfFile: "/proc/\(pid)/net/tcp", encoding: .utf8) else {
-            return nil
-        }
-        // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
-        for line in table.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ")
-            // gnutls-serv binds 0.0.0.0 ("00000000:PORT"); state 0A is LISTEN.
-            guard fields.count > 9, fields[1].hasPrefix("00000000:"), fields[3] == "0A", inodes.contains(fields[9]),
-                let colon = fields[1].lastIndex(of: ":"),
-                let port = UInt16(fields[1][fields[1].index(after: colon)...], radix: 16)
-            else { continue }
-            return port
-        }
-        return nil
     }
 
     /// Everything the server printed so far.
