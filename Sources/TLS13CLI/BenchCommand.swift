@@ -81,32 +81,35 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
+    /// `-n` and `--size`, shared by `full` and `resume`.
+    struct HandshakeCounts: ParsableArguments {
+        @Option(name: .short, help: "Number of measured connections.") var n = 1000
+        @Option(help: "Bytes requested per connection.") var size = 64
+
+        /// Runs the handshake benchmark in `mode` (`full` or `resume`).
+        func run(_ mode: String, _ options: Options) throws {
+            try options.checkBuild()
+            var bench = try HandshakeBench(options: options, mode: mode, count: n, size: size)
+            try bench.run()
+        }
+    }
+
     struct Full: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "N sequential full handshakes, each on a fresh TCP connection, with verification.")
         @OptionGroup var options: Options
-        @Option(name: .short, help: "Number of measured connections.") var n = 1000
-        @Option(help: "Bytes requested per connection.") var size = 64
+        @OptionGroup var counts: HandshakeCounts
 
-        func run() throws {
-            try options.checkBuild()
-            var bench = try HandshakeBench(options: options, mode: "full", count: n, size: size)
-            try bench.run()
-        }
+        func run() throws { try counts.run("full", options) }
     }
 
     struct Resume: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "N sequential PSK-resumed handshakes, each resuming the newest ticket of the previous one.")
         @OptionGroup var options: Options
-        @Option(name: .short, help: "Number of measured connections.") var n = 1000
-        @Option(help: "Bytes requested per connection.") var size = 64
+        @OptionGroup var counts: HandshakeCounts
 
-        func run() throws {
-            try options.checkBuild()
-            var bench = try HandshakeBench(options: options, mode: "resume", count: n, size: size)
-            try bench.run()
-        }
+        func run() throws { try counts.run("resume", options) }
     }
 
     struct Bulk: ParsableCommand {
