@@ -202,6 +202,10 @@ import Testing
         defer { server.stop() }
         let info = try await runBlocking { try Interop.handshakeAndRoundTrip(server) }
         #expect(info.usedHelloRetryRequest)
+        // s_server's -msg trace can lag behind the handshake: wait until it has printed what follows the second
+        // ClientHello (its ServerHello; the HelloRetryRequest prints as a ServerHello too).
+        let traced = try await runBlocking { server.waitForOutput("ServerHello", count: 2) }
+        #expect(traced)
         let hellos = try Self.clientHellos(in: server.output)
         try #require(hellos.count == 2, "\(server.output.prefix(2000))")
         let (first, second) = (hellos[0].hello, hellos[1].hello)
@@ -228,6 +232,8 @@ import Testing
                 $0.clientHelloPadding = 512
             })
         }
+        let traced = try await runBlocking { server.waitForOutput("ServerHello") }  // the trace can lag
+        #expect(traced)
         let hellos = try Self.clientHellos(in: server.output)
         #expect(hellos.map(\.bytes.count) == [512])
         #expect(server.output.contains("Handshake [length 0200], ClientHello"))
