@@ -2,31 +2,12 @@ import Testing
 @testable import TLS13
 
 /// The groups beyond x25519 / P-256 / P-384: x448, secp521r1 and the RFC 7919 ffdhe groups, at the key-share
-/// level (handshakes with them are in ``ParameterHandshakeTests`` and ``ParameterInteropTests``).
+/// level (handshakes with them are in ``ParameterHandshakeTests`` and ``ParameterInteropTests``; fresh key pairs
+/// of every group agree in ``KeyExchangeTests/freshKeyPairsAgree(group:shareLength:secretLength:)``).
 @Suite struct KeyExchangeGroupsTests {
     /// RFC 7919 ffdhe2048's p (checked when this test was written: a 2048-bit safe prime equal to
     /// 2^2048 - 2^1984 + (floor(2^1918 * e) + 560316) * 2^64 - 1).
     static let ffdhe2048Prime = try! [UInt8](hex: "FFFFFFFFFFFFFFFFADF85458A2BB4A9AAFDC5620273D3CF1D8B9C583CE2D3695A9E13641146433FBCC939DCE249B3EF97D2FE363630C75D8F681B202AEC4617AD3DF1ED5D5FD65612433F51F5F066ED0856365553DED1AF3B557135E7F57C935984F0C70E0E68B77E2A689DAF3EFE8721DF158A136ADE73530ACCA4F483A797ABC0AB182B324FB61D108A94BB2C8E3FBB96ADAB760D7F4681D4F42A3DE394DF4AE56EDE76372BB190B07A7C8EE0A6D709E02FCE1CDF7E2ECC03404CD28342F619172FE9CE98583FF8E4F1232EEF28183C3FE3B1B4C6FAD733BB5FCBC2EC22005C58EF1837D1683B2C6F34A26C1B2EFFA886B423861285C97FFFFFFFFFFFFFFFF")
-
-    @Test(arguments: [
-        (NamedGroup.x448, 56, 56), (.secp521r1, 133, 66), (.ffdhe2048, 256, 256), (.ffdhe3072, 384, 384),
-        (.ffdhe4096, 512, 512),
-    ])
-    func freshKeyPairsAgree(group: NamedGroup, shareLength: Int, secretLength: Int) throws {
-        let a = try makeKeyShare(group: group)
-        let b = try makeKeyShare(group: group)
-        #expect(a.group == group)
-        #expect(a.publicKey.count == shareLength)
-        #expect(b.publicKey.count == shareLength)
-        #expect(a.publicKey != b.publicKey)
-        if group == .secp521r1 { #expect(a.publicKey.first == 0x04) }
-        let ab = try a.sharedSecret(peerPublicKey: b.publicKey)
-        let ba = try b.sharedSecret(peerPublicKey: a.publicKey)
-        #expect(ab.count == secretLength)
-        #expect(ab.bytes == ba.bytes)
-        let other = try makeKeyShare(group: group)
-        #expect(try other.sharedSecret(peerPublicKey: a.publicKey).bytes != ab.bytes)
-    }
 
     /// RFC 7748 §6.2: Alice and Bob over X448 (checked against pyca/cryptography when written).
     @Test func x448KnownAnswer() throws {

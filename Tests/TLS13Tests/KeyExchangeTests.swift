@@ -30,14 +30,19 @@ import Testing
 
     // MARK: Fresh key pairs
 
-    @Test(arguments: [(NamedGroup.x25519, 32, 32), (.secp256r1, 65, 32), (.secp384r1, 97, 48)])
+    @Test(arguments: [
+        (NamedGroup.x25519, 32, 32), (.secp256r1, 65, 32), (.secp384r1, 97, 48), (.x448, 56, 56), (.secp521r1, 133, 66),
+        (.ffdhe2048, 256, 256), (.ffdhe3072, 384, 384), (.ffdhe4096, 512, 512),
+    ])
     func freshKeyPairsAgree(group: NamedGroup, shareLength: Int, secretLength: Int) throws {
         let a = try makeKeyShare(group: group)
         let b = try makeKeyShare(group: group)
         #expect(a.group == group)
         #expect(a.publicKey.count == shareLength)
+        #expect(b.publicKey.count == shareLength)
         #expect(a.publicKey != b.publicKey)
-        if group != .x25519 { #expect(a.publicKey.first == 0x04) }
+        // NIST curves: uncompressed points.
+        if [.secp256r1, .secp384r1, .secp521r1].contains(group) { #expect(a.publicKey.first == 0x04) }
         let ab = try a.sharedSecret(peerPublicKey: b.publicKey)
         let ba = try b.sharedSecret(peerPublicKey: a.publicKey)
         #expect(ab.count == secretLength)
