@@ -40,8 +40,9 @@ private enum RunningServers {
     }
 }
 
-/// What a child process printed, appended from the pipe's reader thread.
-private final class OutputBuffer: @unchecked Sendable {
+/// What a child process printed, appended from the pipe's reader thread. (Also the test helpers' server
+/// output buffer.)
+final class OutputBuffer: @unchecked Sendable {
     // @unchecked Sendable: `data` is guarded by `lock`.
     private let lock = NSLock()
     private var data = Data()

@@ -36,22 +36,6 @@ final class GnuTLSServer: @unchecked Sendable {
     let host = "127.0.0.1"
     private let buffer: OutputBuffer
 
-    /// What the server printed, appended from the pipe's reader thread.
-    private final class OutputBuffer: @unchecked Sendable {
-        private let lock = NSLock()
-        private var data = Data()
-        func append(_ more: Data) {
-            lock.lock()
-            data.append(more)
-            lock.unlock()
-        }
-        var text: String {
-            lock.lock()
-            defer { lock.unlock() }
-            return String(decoding: data, as: UTF8.self)
-        }
-    }
-
     /// The priority string for TLS 1.3 only, optionally restricted to some groups (`SECP384R1`, `X25519`, …)
     /// and ciphers (`AES-128-GCM`, `AES-256-GCM`, `CHACHA20-POLY1305`), as `gnutls-cli --priority … --list`
     /// names them.
