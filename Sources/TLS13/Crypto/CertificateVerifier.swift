@@ -31,12 +31,9 @@ protocol CertificateVerifier: Sendable {
     func checkOCSPResponse(_ response: [UInt8], chain: [[UInt8]], now: Int64) throws(TLSError) -> OCSPCheckResult
 }
 
-extension CertificateVerifier {
-    /// A verifier without revocation support accepts no staple: the response is reported as unchecked.
-    func checkOCSPResponse(_ response: [UInt8], chain: [[UInt8]], now: Int64) throws(TLSError) -> OCSPCheckResult {
-        OCSPCheckResult(status: .notChecked, thisUpdate: nil, nextUpdate: nil)
-    }
-}
+// No default implementations here, on purpose: a verifier (or a wrapper such as ``VerifiedChainCache``) that
+// forgot one of the checks must not compile. A default `checkOCSPResponse` answering "not checked" once let the
+// verified-chain cache skip revocation entirely (Docs/Security.md, "Options never change a verdict").
 
 /// ``CertificateVerifier`` over libcrypto's `X509_verify_cert`.
 ///
@@ -347,6 +344,11 @@ final class VerifiedChainCache: CertificateVerifier, @unchecked Sendable {
     }
 
     private func locked<R>(_ body: () -> R) -> R { lock.withLock(body) }
+
+    /// Revocation is never cached: every stapled response is checked by the inner verifier, in full.
+    func checkOCSPResponse(_ response: [UInt8], chain: [[UInt8]], now: Int64) throws(TLSError) -> OCSPCheckResult {
+        try inner.checkOCSPResponse(response, chain: chain, now: now)
+    }
 
     func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) {
         let key = Key(chain: chain.map(BytesKey.init), hostname: hostname, ipAddress: ipAddress)
