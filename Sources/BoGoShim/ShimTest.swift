@@ -17,9 +17,6 @@ struct ShimTest {
     static let initialWrite = Array("hello".utf8)
 
     func run() throws(ShimOutcome) {
-        for c in [flags.initial, flags.resume] {
-            if let reason = Self.unsupportedVerification(c, resumeCount: flags.resumeCount) { throw .unimplemented(reason) }
-        }
         var session: TLSSession?
         var verifyResult: ShimVerifier.Result?
         for index in 0...flags.resumeCount {
@@ -103,12 +100,14 @@ struct ShimTest {
         let isResume = index > 0
         var c = flags.connection(index)
         var config = try Self.configuration(for: c)
-        let verifier = ShimVerifier()
-        verifier.install(in: &config, flags: c)
         Self.applyClock(&config, flags: flags, index: index)
         // With -enable-early-data BoringSSL offers 0-RTT whenever it can; the library decides (and says why
         // not). Without -shim-writes-first nothing is written in it (the early_data extension alone).
         let earlyData: [UInt8]? = c.enableEarlyData ? (c.shimWritesFirst ? Self.initialWrite : []) : nil
+        let verifier = ShimVerifier()
+        verifier.install(
+            in: &config, flags: c, retry: isResume ? flags.retry : nil,
+            earlyDataOffered: earlyData != nil && offered?.allowsEarlyData == true)
         if isResume, c.enableEarlyData, c.shimWritesFirst, offered?.allowsEarlyData == true, c.exportKeyingMaterial > 0 {
             throw .unimplemented("exporting keys during 0-RTT: TLSConnection.connect returns after the handshake")
         }

@@ -10,11 +10,19 @@ import TLS13
 /// with `-use-custom-verify-callback`. A failure ends the handshake only with `-verify-peer` (SSL_VERIFY_PEER);
 /// otherwise the client "soft fails": the handshake goes on and `SSL_get_verify_result` reports the failure,
 /// which `-expect-verify-result` checks. On resumption the callback does not run, and the result is the
-/// session's.
+/// session's — unless `-reverify-on-resume`, when it runs again on the session's chain before the session is
+/// used (before any 0-RTT data).
 ///
 /// Here the library's own chain and name check stays off (`verifyCertificates = false`: the runner's
 /// certificates are for the name "test" and chain to no root we have), so the handler is the whole check, as
 /// in bssl_shim; the leaf's keyUsage and the CertificateVerify signature are checked by the library regardless.
+///
+/// The library asks the handler about a saved session's chain before offering it
+/// (``TLSCertificateVerificationContext/isSessionReverification``); without `-reverify-on-resume` the handler
+/// accepts that check without recording a run, as BoringSSL does not call its callback then. When such a check
+/// accepted the session (so it was offered) and the handler is then asked about a Certificate message, the server
+/// declined the session: with 0-RTT offered, that is BoringSSL's "retry" at 1-RTT, and the `-on-retry-` flags
+/// apply.
 final class ShimVerifier: @unchecked Sendable {
     // @unchecked Sendable: the handler runs on the handshake thread while the shim waits in `connect`; every
     // access holds `lock`.
@@ -27,26 +35,49 @@ final class ShimVerifier: @unchecked Sendable {
 
     private let lock = NSLock()
     private var runs = 0
+    private var reverifications = 0
+    /// Whether the last check of a saved session accepted it (the session was then offered).
+    private var sessionAccepted = false
     private var result: Result?
 
-    /// Installs the handler for connection flags `c`.
-    func install(in config: inout TLSClientConfiguration, flags c: ConnectionFlags) {
-        let verifyFail = c.verifyFail
-        let hardFail = c.verifyPeer
-        let alert: AlertDescription = c.useCustomVerifyCallback ? .certificateUnknown : .handshakeFailure
-        config.certificateVerificationHandler = { [self] _ in
+    /// Installs the handler for connection flags `c`; `retry` are the flags of a 1-RTT retry after rejected
+    /// 0-RTT (used when `earlyDataOffered` and the session was declined).
+    func install(
+        in config: inout TLSClientConfiguration, flags c: ConnectionFlags, retry: ConnectionFlags? = nil,
+        earlyDataOffered: Bool = false
+    ) {
+        config.certificateVerificationHandler = { [self] context in
+            let flags: ConnectionFlags
+            if context.isSessionReverification {
+                guard c.reverifyOnResume else {
+                    lock.withLock {
+                        reverifications += 1
+                        sessionAccepted = true
+                    }
+                    return .accept
+                }
+                flags = c
+            } else if let retry, earlyDataOffered, lock.withLock({ sessionAccepted }) {
+                flags = retry
+            } else {
+                flags = c
+            }
+            let verifyFail = flags.verifyFail
             lock.withLock {
-                runs += 1
+                if context.isSessionReverification { reverifications += 1 } else { runs += 1 }
                 result = verifyFail ? .applicationVerificationFailed : .ok
             }
-            if verifyFail, hardFail {
+            let rejects = verifyFail && flags.verifyPeer
+            if context.isSessionReverification { lock.withLock { sessionAccepted = !rejects } }
+            if rejects {
+                let alert: AlertDescription = flags.useCustomVerifyCallback ? .certificateUnknown : .handshakeFailure
                 return .reject(alert: alert, reason: "the verify callback failed (-verify-fail)")
             }
             return .accept
         }
     }
 
-    /// How often the handler ran on this connection (bssl_shim fails on a second run).
+    /// How often the handler ran on a Certificate message of this connection (bssl_shim fails on a second run).
     var callbackRuns: Int { lock.withLock { runs } }
 
     /// The verify result of this connection: the handler's, or on a resumed connection where it did not run, the
@@ -57,14 +88,6 @@ final class ShimVerifier: @unchecked Sendable {
 }
 
 extension ShimTest {
-    /// Why the verification flags of `c` cannot be honoured on connection `index`, or `nil`.
-    static func unsupportedVerification(_ c: ConnectionFlags, resumeCount: Int) -> String? {
-        if c.reverifyOnResume, resumeCount > 0 {
-            return "-reverify-on-resume: sessions do not keep the peer's chain, and the library does not verify it again on resumption"
-        }
-        return nil
-    }
-
     /// bssl_shim's checks after the handshake: the callback ran at most once, and `-expect-verify-result`.
     static func checkVerification(
         _ verifier: ShimVerifier, flags c: ConnectionFlags, resumed: Bool, inherited: ShimVerifier.Result?

@@ -11,9 +11,10 @@ struct ConnectCommand: ParsableCommand {
         discussion: """
             After the handshake a summary goes to stderr (unless --quiet), one "name: value" per line: \
             protocol, cipher, group, signature, ALPN, resumed, early data, peer, issuer, expires, verified, \
-            client certificate, OCSP, tcp connect, tls handshake. A resumed connection has no server certificate: \
-            peer, issuer and expires say "(resumed, no certificate)" and verified says "no (resumed: \
-            authenticated by the session's PSK)". "client certificate:" is "sent", "not sent" (asked for, \
+            client certificate, OCSP, tcp connect, tls handshake. A resumed connection has no server certificate of \
+            its own: peer, issuer and expires describe the session's certificate, which was checked again (trust, \
+            name, dates, stapled OCSP response) before the session was offered, and verified says "yes (resumed: \
+            the session's certificate, checked again now)". "client certificate:" is "sent", "not sent" (asked for, \
             none given) or "not requested". "OCSP:" is what the server's stapled OCSP response said: "good (next update \
             …)", "unknown (…)", "none" (no response), "not requested" (--no-ocsp) or "not verified" (--insecure).
 
@@ -120,13 +121,16 @@ struct ConnectCommand: ParsableCommand {
     private func connect(config: TLSClientConfiguration, session: TLSSession?, earlyData: [UInt8]?)
         throws(CLIFailure) -> TLSConnection
     {
+        let connection: TLSConnection
         do {
-            return try TLSConnection.connect(
+            connection = try TLSConnection.connect(
                 to: address, defaultPort: 443, configuration: config, session: session, earlyData: earlyData,
                 resendRejectedEarlyData: resendEarlyData)
         } catch {
             throw CLIFailure(error)
         }
+        SessionOptions.reportSessionNotOffered(connection)
+        return connection
     }
 
     /// `--reconnect`: two handshakes, the second resuming the first's newest ticket; no data is exchanged.

@@ -84,6 +84,7 @@ struct GetCommand: ParsableCommand {
             throw CLIFailure(error)
         }
         defer { connection.close() }
+        SessionOptions.reportSessionNotOffered(connection)
         if verbose { SessionSummary.print(connection) }
 
         let sink = try BodySink(path: output)

@@ -56,6 +56,13 @@ struct SessionOptions: ParsableArguments {
         return session
     }
 
+    /// A note on stderr when a session was given but the library did not offer it (its certificate chain is not
+    /// accepted now, say): the handshake was a full one.
+    static func reportSessionNotOffered(_ connection: TLSConnection) {
+        guard let reason = connection.sessionInfo.sessionNotOfferedReason else { return }
+        StandardStreams.printError("tls13: note: the saved session was not offered: \(reason); the handshake was a full one")
+    }
+
     /// Waits (at most ``ticketWait`` seconds) for a ticket when `--sess-out` is given.
     func waitForTicketIfSaving(_ connection: TLSConnection) throws(CLIFailure) {
         guard sessionOut != nil else { return }

@@ -6,8 +6,10 @@ import TLS13
 /// Always these keys in this order: protocol, cipher, group, signature, ALPN, resumed, early data, peer,
 /// issuer, expires, verified, client certificate, OCSP, tcp connect, tls handshake.
 ///
-/// A resumed connection carries no server certificate (the session's PSK authenticates the server), so
-/// `peer`, `issuer` and `expires` say ``resumedNoCertificate`` and `verified` says ``resumedVerified``.
+/// A resumed connection carries no server certificate (the session's PSK authenticates the server): `peer`,
+/// `issuer` and `expires` describe the session's saved certificate, which the library checked again before
+/// offering the session, and `verified` says ``resumedVerified``. A session saved without its chain (by an older
+/// version, or with `--insecure`) shows ``resumedNoCertificate`` there.
 enum SessionSummary {
     /// The summary of `connection`.
     static func lines(for connection: TLSConnection) -> [String] {
@@ -21,11 +23,11 @@ enum SessionSummary {
     {
         let verified: String
         if info.certificateVerified {
-            verified = "yes"
+            verified = info.resumed ? resumedVerified : "yes"
         } else if !verificationRequested {
             verified = "no (--insecure)"
         } else {
-            verified = info.resumed ? resumedVerified : "no"
+            verified = "no"
         }
         let noCertificate = info.resumed && certificate == nil ? resumedNoCertificate : "none"
         return [
@@ -51,7 +53,7 @@ enum SessionSummary {
     /// The `OCSP` value: `good (next update 2126-11-02T03:05:41Z)`, `unknown (…)`, `none`, `not requested`,
     /// `not verified`; a resumed connection (no certificate) says ``resumedNoCertificate``.
     static func ocsp(_ info: TLSSessionInfo) -> String {
-        if info.resumed, info.ocspStatus == .none { return resumedNoCertificate }
+        if info.resumed, info.ocspStatus == .none, info.peerCertificates.isEmpty { return resumedNoCertificate }
         guard let next = info.ocspStatus.nextUpdate else {
             switch info.ocspStatus {
             case .good, .unknown: return "\(info.ocspStatus.name) (no next update)"
@@ -70,8 +72,8 @@ enum SessionSummary {
 
     /// `peer`, `issuer` and `expires` of a resumed connection.
     static let resumedNoCertificate = "(resumed, no certificate)"
-    /// `verified` of a resumed connection (with verification on).
-    static let resumedVerified = "no (resumed: authenticated by the session's PSK)"
+    /// `verified` of a resumed connection whose session's chain passed the checks again.
+    static let resumedVerified = "yes (resumed: the session's certificate, checked again now)"
 
     /// Two significant digits below 10 ms (`0.21 ms`, `1.9 ms`), whole milliseconds above.
     static func milliseconds(_ duration: Duration) -> String {

@@ -114,8 +114,6 @@ import TLS13
                            "-use-old-client-cert-callback", "-on-resume-reverify-on-resume"])
         #expect(f.initial.verifyFail && f.initial.useCustomVerifyCallback && f.initial.expectVerifyResult)
         #expect(f.initial.useOldClientCertCallback && !f.initial.reverifyOnResume && f.resume.reverifyOnResume)
-        #expect(ShimTest.unsupportedVerification(f.resume, resumeCount: 1) != nil)
-        #expect(ShimTest.unsupportedVerification(f.resume, resumeCount: 0) == nil)
         // The handler fails only with -verify-peer, with the alert of the callback in use.
         for (custom, alert) in [(false, AlertDescription.handshakeFailure), (true, .certificateUnknown)] {
             var c = ConnectionFlags()
@@ -143,6 +141,44 @@ import TLS13
         let context = TLSCertificateVerificationContext(certificateChain: [[1]], serverName: nil, defaultResult: .skipped)
         #expect(config.certificateVerificationHandler?(context) == .accept, "soft fail without -verify-peer")
         #expect(verifier.verifyResult(inherited: .ok) == .applicationVerificationFailed)
+    }
+
+    /// The library asks the handler about a saved session's chain before offering it. bssl_shim's callback runs
+    /// then only with -reverify-on-resume; when the session was declined after 0-RTT was offered, the handler's
+    /// next run is BoringSSL's 1-RTT retry and takes the -on-retry- flags.
+    @Test func reverificationFollowsTheShimFlags() throws {
+        let again = TLSCertificateVerificationContext(
+            certificateChain: [[1]], serverName: nil, defaultResult: .skipped, isSessionReverification: true)
+        let handshake = TLSCertificateVerificationContext(certificateChain: [[1]], serverName: nil, defaultResult: .skipped)
+        var failing = ConnectionFlags()
+        failing.verifyFail = true
+        failing.verifyPeer = true
+        // Without -reverify-on-resume the check of the session is accepted and not counted.
+        var config = TLSClientConfiguration()
+        var verifier = ShimVerifier()
+        verifier.install(in: &config, flags: failing)
+        #expect(config.certificateVerificationHandler?(again) == .accept)
+        #expect(verifier.callbackRuns == 0 && verifier.verifyResult(inherited: nil) == nil)
+        // With it, the session's chain fails as a handshake's would.
+        failing.reverifyOnResume = true
+        verifier = ShimVerifier()
+        verifier.install(in: &config, flags: failing)
+        guard case .reject? = config.certificateVerificationHandler?(again) else {
+            Issue.record("expected the session's chain to be rejected")
+            return
+        }
+        // A declined session after 0-RTT was offered: the retry flags decide the full handshake's check.
+        var passing = ConnectionFlags()
+        passing.reverifyOnResume = true
+        passing.verifyPeer = true
+        verifier = ShimVerifier()
+        verifier.install(in: &config, flags: passing, retry: failing, earlyDataOffered: true)
+        #expect(config.certificateVerificationHandler?(again) == .accept)
+        guard case .reject? = config.certificateVerificationHandler?(handshake) else {
+            Issue.record("expected the retry's -verify-fail to apply")
+            return
+        }
+        #expect(verifier.callbackRuns == 1)
     }
 
     @Test func pemCertificatesDecode() {

@@ -67,11 +67,11 @@ extension CLITests {
         let values = Self.values(second)
         #expect(values["resumed"] == "yes", "\(second)")
         #expect(values["signature"] == "none")
-        #expect(values["peer"] == "(resumed, no certificate)")
-        #expect(values["issuer"] == "(resumed, no certificate)")
-        #expect(values["expires"] == "(resumed, no certificate)")
-        #expect(values["verified"] == "no (resumed: authenticated by the session's PSK)")
-        #expect(!second.stderr.contains("CN = localhost"))
+        // The session's certificate, checked again before the session was offered.
+        #expect(values["peer"] == "O = swift-tls13 tests, CN = localhost")
+        #expect(values["issuer"] == "O = swift-tls13 tests, CN = swift-tls13 Test Intermediate CA")
+        #expect(values["expires"] == "2099-12-31T23:59:59Z")
+        #expect(values["verified"] == "yes (resumed: the session's certificate, checked again now)")
     }
 
     @Test func getSavesAndResumesASession() async throws {
@@ -112,7 +112,7 @@ extension CLITests {
         #expect(summary1.first { $0.0 == "resumed" }?.1 == "no")
         #expect(summary2.first { $0.0 == "resumed" }?.1 == "yes")
         #expect(summary1.first { $0.0 == "verified" }?.1 == "yes")
-        #expect(summary2.first { $0.0 == "peer" }?.1 == "(resumed, no certificate)")
+        #expect(summary2.first { $0.0 == "peer" }?.1 == "O = swift-tls13 tests, CN = localhost")
     }
 
     @Test func noTicketIsReportedAndNothingIsWritten() async throws {
@@ -147,7 +147,7 @@ extension CLITests {
         let session = TLSSession(
             ticket: [1, 2, 3], cipherSuite: .aes128GCMSHA256, lifetime: 7200, ageAdd: 0,
             receivedAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000), maxEarlyDataSize: 0,
-            applicationProtocol: nil, serverName: "localhost", certificateVerified: false,
+            applicationProtocol: nil, serverName: "localhost", certificateVerification: .notVerified, peerCertificates: [],
             psk: SecretBytes([UInt8](repeating: 7, count: 32)))
         try Data(Self.armor(session.serialized()).utf8).write(to: unverified)
         defer {

@@ -10,7 +10,8 @@ import Testing
         TLSSession(
             ticket: Array(repeating: 0xA5, count: 100), cipherSuite: suite, lifetime: 7200, ageAdd: 42,
             receivedAtMilliseconds: receivedAt, maxEarlyDataSize: maxEarlyData, applicationProtocol: alpn,
-            serverName: "localhost", certificateVerified: true,
+            serverName: "localhost", certificateVerification: .verified,
+            peerCertificates: [Array(repeating: 0x30, count: 300)],
             psk: SecretBytes(Array(repeating: 1, count: suite == .aes256GCMSHA384 ? 48 : 32)))
     }
 
@@ -97,9 +98,13 @@ import Testing
             "protocol: TLSv1.3", "cipher: TLS_AES_128_GCM_SHA256", "group: X25519", "signature: none", "ALPN: none",
             "resumed: yes", "early data: accepted", "peer: (resumed, no certificate)",
             "issuer: (resumed, no certificate)", "expires: (resumed, no certificate)",
-            "verified: no (resumed: authenticated by the session's PSK)", "client certificate: not requested",
+            "verified: no", "client certificate: not requested",
             "OCSP: not requested", "tcp connect: 1.0 ms", "tls handshake: 2.0 ms",
         ])
+        info.certificateVerified = true
+        #expect(SessionSummary.lines(info: info, certificate: nil, verificationRequested: true, tcpConnect: .zero,
+                                     handshake: .zero).contains("verified: yes (resumed: the session's certificate, checked again now)"))
+        info.certificateVerified = false
         info.resumed = false
         info.earlyData = .rejected
         info.clientCertificateSent = true

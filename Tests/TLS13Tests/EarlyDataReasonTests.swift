@@ -18,7 +18,8 @@ import Testing
             ticket: s.ticket, cipherSuite: s.cipherSuite, lifetime: s.lifetime, ageAdd: s.ageAdd,
             receivedAtMilliseconds: s.receivedAtMilliseconds, maxEarlyDataSize: maxEarlyDataSize ?? s.maxEarlyDataSize,
             applicationProtocol: applicationProtocol ?? s.applicationProtocol, serverName: s.serverName,
-            certificateVerified: s.certificateVerified, psk: s.psk, ocspResponse: ocspResponse)
+            certificateVerification: s.certificateVerification, peerCertificates: s.peerCertificates, psk: s.psk,
+            ocspResponse: ocspResponse)
     }
 
     static func client(

@@ -117,7 +117,7 @@ import Testing
         let good = TLSSession(
             ticket: [1, 2, 3], cipherSuite: .aes128GCMSHA256, lifetime: 60, ageAdd: 0, receivedAtMilliseconds: 0,
             maxEarlyDataSize: 0, applicationProtocol: String(repeating: "a", count: 200), serverName: "localhost",
-            certificateVerified: false, psk: SecretBytes([UInt8](repeating: 7, count: 32)))
+            certificateVerification: .notVerified, peerCertificates: [], psk: SecretBytes([UInt8](repeating: 7, count: 32)))
         var bytes = good.serialized()
         let alpn = bytes.firstIndex(of: 0x61) ?? 0
         for i in alpn..<(alpn + 200) { bytes[i] = 0xFF }

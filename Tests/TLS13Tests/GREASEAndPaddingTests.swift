@@ -266,7 +266,9 @@ import Testing
         let session = TLSSession(
             ticket: [1, 2, 3, 4], cipherSuite: .aes128GCMSHA256, lifetime: 3600, ageAdd: 7,
             receivedAtMilliseconds: ScriptedPKI.now * 1000, maxEarlyDataSize: 0, applicationProtocol: nil,
-            serverName: "localhost", certificateVerified: true, psk: SecretBytes([UInt8](repeating: 9, count: 32)))
+            serverName: "localhost", certificateVerification: .verified,
+            peerCertificates: try PEM.certificates(fromFile: CertPaths.path("leaf-ecdsa-p256-chain.pem")).map(\.der),
+            psk: SecretBytes([UInt8](repeating: 9, count: 32)))
         let client = try ClientStateMachine(
             configuration: config, identity: .dnsName("localhost"),
             dependencies: .init(certificateVerifier: try ScriptedPKI.verifier(), now: ScriptedPKI.now), session: session)

@@ -107,7 +107,9 @@ import Testing
         #expect(restored.signedCertificateTimestamps == Self.sctList)
     }
 
-    @Test func aVersion1SessionStillParses() throws {
+    /// Versions 1 and 2 (no chain, a verified flag) are still read; without a chain such a session is offered only
+    /// when certificates are not verified.
+    @Test func olderSessionVersionsStillParse() throws {
         let server = ScriptedServer()
         let client = try makeTestClient()
         expectSuccess(runHandshake(client: client, server: server), server: server)
@@ -116,14 +118,35 @@ import Testing
             Issue.record("no session")
             return
         }
-        // Version 2 = version 1 + two absent-markers; rewrite the magic and drop them.
+        #expect(session.certificateVerification == .verified && session.peerCertificates.count == 2)
+        // Version 3 = version 2 + the chain (a count byte and 3-byte-prefixed certificates); version 2 = version 1
+        // + two absent-markers. Rewrite the magic and drop the later fields.
         var bytes = session.serialized()
+        let chainLength = 1 + session.peerCertificates.reduce(0) { $0 + 3 + $1.count }
+        #expect(bytes[bytes.count - chainLength] == 2)
+        bytes.removeLast(chainLength)
+        bytes[12] = UInt8(ascii: "2")
+        let version2 = try TLSSession(serialized: bytes)
+        #expect(version2 == session)
+        #expect(version2.certificateVerification == .verified && version2.peerCertificates.isEmpty)
         #expect(Array(bytes.suffix(2)) == [0, 0])
         bytes.removeLast(2)
         bytes[12] = UInt8(ascii: "1")
-        let restored = try TLSSession(serialized: bytes)
-        #expect(restored == session)
-        #expect(restored.ocspResponse == nil && restored.signedCertificateTimestamps == nil)
+        let version1 = try TLSSession(serialized: bytes)
+        #expect(version1 == session)
+        #expect(version1.ocspResponse == nil && version1.signedCertificateTimestamps == nil)
+
+        // Neither is offered to a verifying client (nothing to check again), and the handshake says why.
+        let verifying = try ClientStateMachine(
+            configuration: TLSClientConfiguration(), identity: .dnsName("localhost"),
+            dependencies: .init(certificateVerifier: try ScriptedPKI.verifier(), now: ScriptedPKI.now), session: version2)
+        #expect(verifying.info.sessionNotOfferedReason?.contains("no certificate chain to check again") == true)
+        var insecure = TLSClientConfiguration()
+        insecure.verifyCertificates = false
+        let unverifying = try ClientStateMachine(
+            configuration: insecure, identity: .dnsName("localhost"),
+            dependencies: .init(certificateVerifier: nil, now: ScriptedPKI.now), session: version2)
+        #expect(unverifying.info.sessionNotOfferedReason == nil)
     }
 }
 

@@ -67,7 +67,9 @@ enum FuzzFixtures {
         TLSSession(
             ticket: Array("fuzz-ticket".utf8), cipherSuite: .aes128GCMSHA256, lifetime: 7200, ageAdd: 0x0102_0304,
             receivedAtMilliseconds: now * 1000 - 1000, maxEarlyDataSize: earlyData ? 16384 : 0,
-            applicationProtocol: alpn, serverName: serverName, certificateVerified: true,
+            applicationProtocol: alpn, serverName: serverName, certificateVerification: .verified,
+            // Checked again before it is offered: a parseable leaf whose keyUsage allows signing.
+            peerCertificates: clientCertificate?.chain ?? [],
             psk: SecretBytes(sessionPSK))
     }
 

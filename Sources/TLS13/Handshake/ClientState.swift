@@ -63,14 +63,21 @@ public struct TLSSessionInfo: Sendable, Hashable {
     public var signatureScheme: SignatureScheme?
     /// The ALPN protocol the server selected, if any.
     public var applicationProtocol: String?
-    /// The server's certificate chain as sent, DER, end-entity first.
+    /// The server's certificate chain as sent, DER, end-entity first (on a resumed connection, the session's).
     public var peerCertificates: [[UInt8]] = []
     /// Whether the server answered the first ClientHello with a HelloRetryRequest.
     public var usedHelloRetryRequest = false
     /// Whether the chain and name were verified (`false` only with certificate verification disabled).
     public var certificateVerified = false
-    /// Whether the session was resumed with a PSK (then no certificate was sent or verified).
+    /// Whether the session was resumed with a PSK. The server then sends no certificate: ``peerCertificates``,
+    /// ``certificateVerified`` and ``ocspStatus`` are the session's chain and staple as checked again, under this
+    /// connection's configuration, before the session was offered.
     public var resumed = false
+    /// Why a session given to `connect` (or found in ``TLSClientConfiguration/sessionCache``) was not offered,
+    /// making the handshake a full one: expired, issued for another server name, no offered suite with its hash, or
+    /// its certificate chain is not accepted now (the reason names the check that failed). `nil` when a session
+    /// was offered or there was none.
+    public var sessionNotOfferedReason: String?
     /// What happened to 0-RTT data.
     public var earlyData: TLSEarlyDataStatus = .notSent
     /// Why early data was or was not sent, and the server's answer to it.

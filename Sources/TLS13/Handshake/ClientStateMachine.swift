@@ -100,6 +100,11 @@ final class ClientStateMachine {
     // Resumption and 0-RTT.
     /// The session offered for resumption, if any.
     private var offeredSession: TLSSession?
+    /// What checking the offered session's certificate chain again concluded (`nil`: nothing was checked, as
+    /// verification is off and there is no handler).
+    private var sessionCheck: ServerCertificateCheck.Outcome?
+    /// What checking the server's Certificate concluded, on a full handshake.
+    private var certificateCheck: ServerCertificateCheck.Outcome?
     private var earlyDataToSend: [UInt8]?
     private var pskAccepted = false
     private var earlyDataStatus: TLSEarlyDataStatus {
@@ -135,14 +140,15 @@ final class ClientStateMachine {
         self.identity = identity
         self.deps = dependencies
         self.reassembler = HandshakeReassembler(maxMessageLength: configuration.maxHandshakeMessageSize)
-        if let session, session.isValid(atMilliseconds: dependencies.nowMilliseconds),
-            // Only for the server it was issued by, and never from an unverified connection into a verified one.
-            session.serverName == Self.sessionName(for: identity),
-            session.certificateVerified || !configuration.verifyCertificates,
-            let params = CipherSuiteParameters(session.cipherSuite),
-            configuration.cipherSuites.contains(where: { CipherSuiteParameters($0)?.hash == params.hash })
-        {
-            offeredSession = session
+        if let session {
+            do throws(TLSError) {
+                sessionCheck = try Self.checkOffer(
+                    of: session, configuration: configuration, identity: identity, dependencies: dependencies)
+                offeredSession = session
+            } catch {
+                // Not offered: the handshake is a full one, and says why.
+                info.sessionNotOfferedReason = error.description
+            }
         }
         guard let earlyData else { return }
         guard let session = offeredSession else {
@@ -162,6 +168,50 @@ final class ClientStateMachine {
             earlyDataToSend = Array(earlyData.prefix(limit))
             earlyDataRemainder = Array(earlyData.dropFirst(limit))
         }
+    }
+
+    /// Whether `session` may be offered on this connection, and what checking its server certificate again
+    /// concluded: a session is trusted no more than a full handshake with its chain would be now.
+    ///
+    /// It must be within its lifetime, issued for this server name, usable with an offered suite's hash, and its
+    /// saved chain and OCSP response must pass ``ServerCertificateCheck`` under this configuration at this time
+    /// (trust roots, name, verification handler, validity, revocation). A session from a connection that did not
+    /// verify certificates is never offered to one that does; with verification off and no handler there is
+    /// nothing to check again.
+    ///
+    /// - Throws: why not (``TLSError/certificateRejected(alert:reason:)`` when the chain is not accepted now,
+    ///   ``TLSError/invalidConfiguration(_:)`` for the other reasons); the session is then not offered.
+    static func checkOffer(
+        of session: TLSSession, configuration: TLSClientConfiguration, identity: ServerIdentity,
+        dependencies: Dependencies
+    ) throws(TLSError) -> ServerCertificateCheck.Outcome? {
+        guard session.isValid(atMilliseconds: dependencies.nowMilliseconds) else {
+            throw TLSError.invalidConfiguration("the session has expired (its lifetime was \(session.lifetime) s)")
+        }
+        guard session.serverName == sessionName(for: identity) else {
+            throw TLSError.invalidConfiguration(
+                "the session was issued for \"\(session.serverName)\", not \"\(sessionName(for: identity))\"")
+        }
+        guard let params = CipherSuiteParameters(session.cipherSuite),
+            configuration.cipherSuites.contains(where: { CipherSuiteParameters($0)?.hash == params.hash })
+        else {
+            throw TLSError.invalidConfiguration("no offered cipher suite has the hash of the session's \(session.cipherSuite)")
+        }
+        let verifier = dependencies.certificateVerifier
+        guard verifier != nil || configuration.certificateVerificationHandler != nil else { return nil }
+        if verifier != nil, !session.certificateVerified {
+            throw TLSError.invalidConfiguration(
+                "the session comes from a connection that did not verify the server's certificate")
+        }
+        guard !session.peerCertificates.isEmpty else {
+            throw TLSError.invalidConfiguration(
+                "the session has no certificate chain to check again (saved by an older version of this library)")
+        }
+        let check = ServerCertificateCheck(
+            configuration: configuration, verifier: verifier, identity: identity, now: dependencies.now,
+            isSessionReverification: true)
+        return try check.evaluate(
+            chain: session.peerCertificates, ocspResponse: configuration.requestOCSPStapling ? session.ocspResponse : nil)
     }
 
     /// The server name as sessions record it.
@@ -690,8 +740,12 @@ final class ClientStateMachine {
             psk = session.psk.bytes
             pskAccepted = true
             info.resumed = true
-            // The authentication of a resumed connection is the session's: report its stapled data.
+            // The authentication of a resumed connection is the session's, checked again before it was offered:
+            // report its chain, that check's outcome and its stapled data.
+            info.peerCertificates = session.peerCertificates
+            info.certificateVerified = sessionCheck.map { $0.verification != .notVerified } ?? false
             info.ocspResponse = configuration.requestOCSPStapling ? session.ocspResponse : nil
+            if let sessionCheck, configuration.requestOCSPStapling { info.ocspStatus = sessionCheck.ocspStatus }
             info.signedCertificateTimestamps =
                 configuration.requestSignedCertificateTimestamps ? session.signedCertificateTimestamps : nil
         }
@@ -912,81 +966,26 @@ final class ClientStateMachine {
             }
         }
         let chain = message.certificates
-        let handler = configuration.certificateVerificationHandler
-        var defaultResult = TLSDefaultVerificationResult.skipped
-        if let verifier = deps.certificateVerifier {
-            let (host, ip): (String?, String?) =
-                switch identity {
-                case .dnsName(let name): (name, nil)
-                case .ipAddress(let address): (nil, address)
-                case .none: (nil, nil)
-                }
-            do throws(TLSError) {
-                try verifier.verify(chain: chain, hostname: host, ipAddress: ip, now: deps.now)
-                defaultResult = .verified
-            } catch {
-                // Without a handler the failure ends the handshake; a handler gets to decide on it. Failures that
-                // are not about the certificate (libcrypto, configuration) always end it.
-                guard handler != nil, case .certificateRejected = error else { throw error }
-                defaultResult = .failed(error)
-            }
-        }
-        if let handler {
-            let serverName: String? =
-                switch identity {
-                case .dnsName(let name), .ipAddress(let name): name
-                case .none: nil
-                }
-            let context = TLSCertificateVerificationContext(
-                certificateChain: chain, serverName: serverName, defaultResult: defaultResult)
-            switch handler(context) {
-            case .accept:
-                info.certificateVerified = defaultResult != .skipped
-            case .reject(let alert, let reason):
-                throw TLSError.certificateRejected(alert: alert, reason: "rejected by the application: \(reason)")
-            }
-        } else {
-            info.certificateVerified = defaultResult == .verified
-        }
-        // The leaf signs CertificateVerify: its keyUsage must allow that (§4.4.2.2), also when the chain and
-        // name are not verified (the verifier checks it too, after the chain).
-        if let leafDER = chain.first, !(try CertificateCache.shared.certificate(der: leafDER).allowsDigitalSignature) {
-            throw TLSError.certificateRejected(
-                alert: .unsupportedCertificate, reason: "certificate keyUsage does not allow digitalSignature")
-        }
         // Only the leaf's status and SCTs count; an intermediate's are ignored (§4.4.2.1).
-        if let staple = message.entries.first?.extensions.first(where: { $0.extensionType == .statusRequest }) {
-            try checkStapledOCSPResponse(staple.body, chain: chain)
+        let leafExtensions = message.entries.first?.extensions ?? []
+        var stapled: [UInt8]? = nil
+        if let staple = leafExtensions.first(where: { $0.extensionType == .statusRequest }) {
+            stapled = try CertificateStatus(body: staple.body).ocspResponse
+            info.ocspResponse = stapled
         }
-        if let sct = message.entries.first?.extensions.first(where: { $0.extensionType == .signedCertificateTimestamp }) {
+        if let sct = leafExtensions.first(where: { $0.extensionType == .signedCertificateTimestamp }) {
             info.signedCertificateTimestamps = try SignedCertificateTimestampList(body: sct.body).bytes
         }
-        if configuration.requestOCSPStapling, let check = configuration.ocspResponseCheck,
-            !check(info.ocspResponse, chain)
-        {
-            throw TLSError.certificateRejected(
-                alert: .badCertificateStatusResponse, reason: "the application's check rejected the stapled OCSP response")
-        }
+        let check = ServerCertificateCheck(
+            configuration: configuration, verifier: deps.certificateVerifier, identity: identity, now: deps.now,
+            isSessionReverification: false)
+        let outcome = try check.evaluate(chain: chain, ocspResponse: stapled)
+        certificateCheck = outcome
+        info.certificateVerified = outcome.verification != .notVerified
+        info.ocspStatus = outcome.ocspStatus
         info.peerCertificates = chain
         transcript?.update(bytes)
         state = .waitCertificateVerify
-    }
-
-    /// The leaf's status_request extension (allowed only when offered: ``ExtensionRules``): a CertificateStatus
-    /// with an OCSP response, checked by the certificate verifier at the handshake's time.
-    private func checkStapledOCSPResponse(_ body: [UInt8], chain: [[UInt8]]) throws(TLSError) {
-        let status = try CertificateStatus(body: body)
-        info.ocspResponse = status.ocspResponse
-        guard let verifier = deps.certificateVerifier else {
-            info.ocspStatus = .notVerified
-            return
-        }
-        let result = try verifier.checkOCSPResponse(status.ocspResponse, chain: chain, now: deps.now)
-        switch result.status {
-        case .good: info.ocspStatus = .good(nextUpdate: result.nextUpdate)
-        case .unknown: info.ocspStatus = .unknown(nextUpdate: result.nextUpdate)
-        case .notChecked: info.ocspStatus = .notVerified
-        }
     }
 
     private func handleCertificateVerify(_ cv: CertificateVerify, bytes: [UInt8]) throws(TLSError) {
@@ -1076,13 +1075,15 @@ final class ClientStateMachine {
     private func makeSession(from ticket: NewSessionTicket) throws(TLSError) -> TLSSession {
         guard let schedule, let rms = resumptionMasterSecret else { throw TLSError.internalError("no resumption secret") }
         let psk = try schedule.resumptionPSK(resumptionMasterSecret: rms, ticketNonce: ticket.ticketNonce)
-        // A resumed connection has no certificate of its own: it inherits the verification of the session.
-        let verified = info.resumed ? (offeredSession?.certificateVerified ?? false) : info.certificateVerified
+        // A resumed connection has no certificate of its own: it passes on the session's chain, as checked again
+        // before it was offered.
+        let check = info.resumed ? sessionCheck : certificateCheck
         return TLSSession(
             ticket: ticket.ticket, cipherSuite: info.cipherSuite, lifetime: ticket.ticketLifetime,
             ageAdd: ticket.ticketAgeAdd, receivedAtMilliseconds: deps.nowMilliseconds,
             maxEarlyDataSize: ticket.maxEarlyDataSize ?? 0, applicationProtocol: info.applicationProtocol,
-            serverName: serverNameForSessions, certificateVerified: verified, psk: psk,
+            serverName: serverNameForSessions, certificateVerification: check?.verification ?? .notVerified,
+            peerCertificates: info.peerCertificates, psk: psk,
             ocspResponse: info.ocspResponse, signedCertificateTimestamps: info.signedCertificateTimestamps)
     }
 

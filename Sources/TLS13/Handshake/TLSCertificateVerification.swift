@@ -20,14 +20,38 @@ public struct TLSCertificateVerificationContext: Sendable {
     /// no name is checked.
     public let serverName: String?
     /// What the library's verification (chain to ``TLSClientConfiguration/trustRoots``, validity, name,
-    /// extendedKeyUsage) concluded.
+    /// extendedKeyUsage, then the stapled OCSP response) concluded: the first failure, if any. A chain that
+    /// verified but whose staple says it is revoked (or whose staple does not verify) is `.failed` with that
+    /// error (`certificate_revoked`, `bad_certificate_status_response`).
     public let defaultResult: TLSDefaultVerificationResult
+    /// The OCSP response stapled to the leaf (DER `OCSPResponse`), exactly as received; `nil` when the server
+    /// stapled none or ``TLSClientConfiguration/requestOCSPStapling`` is off.
+    public let ocspResponse: [UInt8]?
+    /// What the library made of ``ocspResponse``: ``TLSOCSPStatus/good(nextUpdate:)`` or
+    /// ``TLSOCSPStatus/unknown(nextUpdate:)`` when it verified; ``TLSOCSPStatus/rejected(_:)`` when it says
+    /// revoked or does not verify (then ``defaultResult`` is `.failed` too); ``TLSOCSPStatus/notVerified`` when
+    /// the chain itself did not verify (a response can only be authenticated through a trusted issuer: judge
+    /// the bytes yourself if revocation matters for a pinned certificate) or verification is off;
+    /// ``TLSOCSPStatus/none`` / ``TLSOCSPStatus/notRequested`` when there is none. If the handler accepts, the
+    /// connection reports this status as ``TLSSessionInfo/ocspStatus``.
+    public let ocspStatus: TLSOCSPStatus
+    /// `false` when the chain arrived in the server's Certificate message of a full handshake; `true` when it
+    /// comes from a saved session that is about to be offered for resumption: the handler is asked again, under
+    /// the current configuration, before the session is used (a rejection means the session is not offered and
+    /// the handshake is a full one, which asks the handler about the chain the server sends then).
+    public let isSessionReverification: Bool
 
     /// Makes a context (the library builds these; public for tests of an application's handler).
-    public init(certificateChain: [[UInt8]], serverName: String?, defaultResult: TLSDefaultVerificationResult) {
+    public init(
+        certificateChain: [[UInt8]], serverName: String?, defaultResult: TLSDefaultVerificationResult,
+        ocspResponse: [UInt8]? = nil, ocspStatus: TLSOCSPStatus = .notRequested, isSessionReverification: Bool = false
+    ) {
         self.certificateChain = certificateChain
         self.serverName = serverName
         self.defaultResult = defaultResult
+        self.ocspResponse = ocspResponse
+        self.ocspStatus = ocspStatus
+        self.isSessionReverification = isSessionReverification
     }
 }
 

@@ -13,11 +13,19 @@ public enum TLSOCSPStatus: Sendable, Hashable {
     case good(nextUpdate: Int64?)
     /// A verified response says the responder does not know the certificate.
     case unknown(nextUpdate: Int64?)
-    /// A response arrived but certificate verification is off (``TLSClientConfiguration/verifyCertificates``),
-    /// so it was not checked.
+    /// A response arrived but was not checked: certificate verification is off
+    /// (``TLSClientConfiguration/verifyCertificates``), or the chain did not verify against the trust roots and
+    /// the application's ``TLSClientConfiguration/certificateVerificationHandler`` accepted it (a pinned
+    /// certificate): without a trusted issuer there is nothing to authenticate the response with. The handler
+    /// gets the response's bytes (``TLSCertificateVerificationContext/ocspResponse``) to judge it itself.
     case notVerified
+    /// The response did not pass — it says the certificate is revoked (`certificate_revoked`), or it does not
+    /// verify (`bad_certificate_status_response`); the error says which and why — and the application's
+    /// ``TLSClientConfiguration/certificateVerificationHandler``, which saw this status, accepted the certificate
+    /// anyway. Without a handler (or when it rejects) such a response fails the handshake instead.
+    case rejected(TLSError)
 
-    /// `not requested`, `none`, `good`, `unknown` or `not verified`.
+    /// `not requested`, `none`, `good`, `unknown`, `not verified` or `rejected`.
     public var name: String {
         switch self {
         case .notRequested: "not requested"
@@ -25,6 +33,7 @@ public enum TLSOCSPStatus: Sendable, Hashable {
         case .good: "good"
         case .unknown: "unknown"
         case .notVerified: "not verified"
+        case .rejected: "rejected"
         }
     }
 
@@ -32,7 +41,7 @@ public enum TLSOCSPStatus: Sendable, Hashable {
     public var nextUpdate: Int64? {
         switch self {
         case .good(let next), .unknown(let next): next
-        case .notRequested, .none, .notVerified: nil
+        case .notRequested, .none, .notVerified, .rejected: nil
         }
     }
 }

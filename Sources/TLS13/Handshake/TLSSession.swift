@@ -20,9 +20,14 @@ public struct TLSSession: Sendable, Hashable {
     public let applicationProtocol: String?
     /// The server name the ticket was issued for.
     public let serverName: String
-    /// Whether that connection verified the server's certificate (a session from an unverified
-    /// connection never resumes a verified one).
-    public let certificateVerified: Bool
+    /// How the server's certificate was accepted in the handshake that issued the ticket.
+    public let certificateVerification: CertificateVerification
+    /// The server's certificate chain (DER, leaf first, as sent) in the handshake that issued the ticket. Before
+    /// the session is offered again it is checked anew, under the new connection's configuration and at its time
+    /// (trust roots, name, handler, validity, stapled OCSP response): a session whose chain would not be accepted
+    /// now is not offered. Empty for a session read from an older file format (such a session is offered only
+    /// when certificates are not verified).
+    public let peerCertificates: [[UInt8]]
     /// The OCSP response the server stapled in the handshake that issued the ticket, if any (reported again
     /// as ``TLSSessionInfo/ocspResponse`` when the session is resumed).
     public let ocspResponse: [UInt8]?
@@ -34,7 +39,8 @@ public struct TLSSession: Sendable, Hashable {
 
     init(
         ticket: [UInt8], cipherSuite: CipherSuite, lifetime: UInt32, ageAdd: UInt32, receivedAtMilliseconds: Int64,
-        maxEarlyDataSize: UInt32, applicationProtocol: String?, serverName: String, certificateVerified: Bool,
+        maxEarlyDataSize: UInt32, applicationProtocol: String?, serverName: String,
+        certificateVerification: CertificateVerification, peerCertificates: [[UInt8]],
         psk: SecretBytes, ocspResponse: [UInt8]? = nil, signedCertificateTimestamps: [UInt8]? = nil
     ) {
         self.ticket = ticket
@@ -45,11 +51,30 @@ public struct TLSSession: Sendable, Hashable {
         self.maxEarlyDataSize = maxEarlyDataSize
         self.applicationProtocol = applicationProtocol
         self.serverName = serverName
-        self.certificateVerified = certificateVerified
+        self.certificateVerification = certificateVerification
+        self.peerCertificates = peerCertificates
         self.psk = psk
         self.ocspResponse = ocspResponse
         self.signedCertificateTimestamps = signedCertificateTimestamps
     }
+
+    /// How the server's certificate was accepted in the handshake that issued a session.
+    public enum CertificateVerification: UInt8, Sendable, Hashable {
+        /// Not checked: ``TLSClientConfiguration/verifyCertificates`` was `false`. Such a session is never offered
+        /// to a connection that verifies certificates.
+        case notVerified = 0
+        /// The library's verification accepted the chain and the name (and the application's handler, if there
+        /// was one, agreed).
+        case verified = 1
+        /// The library's verification rejected the chain, and the application's
+        /// ``TLSClientConfiguration/certificateVerificationHandler`` accepted it anyway (a pinned certificate, say).
+        /// Such a session is offered only to a connection whose handler accepts the chain again.
+        case acceptedByHandler = 2
+    }
+
+    /// Whether the server's certificate was verified, or accepted by the application's handler, in the handshake
+    /// that issued the ticket.
+    public var certificateVerified: Bool { certificateVerification != .notVerified }
 
     /// 7 days: the longest lifetime RFC 8446 allows (§4.6.1).
     public static let maxLifetime: UInt32 = 604_800
@@ -81,11 +106,17 @@ public struct TLSSession: Sendable, Hashable {
 
     // MARK: - Serialization
 
-    private static let magic: [UInt8] = Array("TLS13SESSION2".utf8)
-    /// Format version 1: the same fields without the stapled OCSP response and SCT list (still read).
+    private static let magic: [UInt8] = Array("TLS13SESSION3".utf8)
+    /// Format version 2: no certificate chain, and a verified flag instead of ``CertificateVerification`` (still
+    /// read: such a session has no chain to check again, so it is offered only when certificates are not verified).
+    private static let magicVersion2: [UInt8] = Array("TLS13SESSION2".utf8)
+    /// Format version 1: version 2 without the stapled OCSP response and SCT list (still read, as version 2).
     private static let magicVersion1: [UInt8] = Array("TLS13SESSION1".utf8)
+    /// The most certificates a saved chain may hold.
+    static let maxSavedChainLength = 64
 
-    /// The session as bytes (format version 2), PSK included. Store it only where a key could be stored.
+    /// The session as bytes (format version 3), PSK and certificate chain included. Store it only where a key
+    /// could be stored.
     public func serialized() -> [UInt8] {
         var w = ByteWriter(reservingCapacity: 128 + ticket.count)
         w.writeBytes(Self.magic)
@@ -101,23 +132,31 @@ public struct TLSSession: Sendable, Hashable {
         // longer matches any offered protocol, so such a session simply never sends 0-RTT data.
         w.writeVector(1, Array((applicationProtocol ?? "").utf8.prefix(255)))
         w.writeVector(2, Array(serverName.utf8.prefix(0xFFFF)))
-        w.writeUInt8(certificateVerified ? 1 : 0)
+        w.writeUInt8(certificateVerification.rawValue)
         w.writeVector(1, psk.bytes)
         // Version 2: presence byte, then the bytes (a stapled response is at most 2^24-1 bytes, a list 2^16-1).
         for (value, lengthBytes) in [(ocspResponse, 3), (signedCertificateTimestamps, 2)] {
             w.writeUInt8(value == nil ? 0 : 1)
             if let value { w.writeVector(lengthBytes, Array(value.prefix((1 << (8 * lengthBytes)) - 1))) }
         }
+        // Version 3: the chain, as a count and 3-byte-prefixed certificates. A chain that would not fit (it came in
+        // one handshake message, so it cannot) is written empty: such a session is then never offered when
+        // certificates are verified.
+        let chain = peerCertificates.count <= Self.maxSavedChainLength
+            && peerCertificates.allSatisfy { !$0.isEmpty && $0.count < 1 << 24 } ? peerCertificates : []
+        w.writeUInt8(UInt8(chain.count))
+        for certificate in chain { w.writeVector(3, certificate) }
         return w.bytes
     }
 
-    /// Reads a session written by ``serialized()``.
+    /// Reads a session written by ``serialized()`` (format version 3, or the older versions 1 and 2, whose sessions
+    /// carry no certificate chain).
     /// - Throws: ``TLSError/invalidConfiguration(_:)`` when the bytes are not a session.
     public init(serialized bytes: [UInt8]) throws(TLSError) {
         var r = ByteReader(bytes)
         do throws(TLSError) {
             let magic = try r.readBytes(Self.magic.count)
-            guard magic == Self.magic || magic == Self.magicVersion1 else {
+            guard magic == Self.magic || magic == Self.magicVersion2 || magic == Self.magicVersion1 else {
                 throw TLSError.invalidConfiguration("not a saved TLS 1.3 session")
             }
             let ticket = try r.readVector(lengthBytes: 2, range: 1...0xFFFF)
@@ -130,14 +169,32 @@ public struct TLSSession: Sendable, Hashable {
             let maxEarly = try r.readUInt32()
             let alpn = try r.readVector(lengthBytes: 1, range: 0...255)
             let name = try r.readVector(lengthBytes: 2, range: 0...0xFFFF)
-            let verified = try r.readUInt8() == 1
-            let psk = try r.readVector(lengthBytes: 1, range: 32...48)
-            var stapled: [[UInt8]?] = [nil, nil]
+            let verificationByte = try r.readUInt8()
+            let verification: CertificateVerification
             if magic == Self.magic {
+                guard let value = CertificateVerification(rawValue: verificationByte) else {
+                    throw TLSError.invalidConfiguration("saved session has an unknown verification kind \(verificationByte)")
+                }
+                verification = value
+            } else {
+                verification = verificationByte == 1 ? .verified : .notVerified
+            }
+            var psk = try r.readVector(lengthBytes: 1, range: 32...48)
+            defer { wipe(&psk) }
+            var stapled: [[UInt8]?] = [nil, nil]
+            if magic != Self.magicVersion1 {
                 for (index, lengthBytes) in [3, 2].enumerated() {
                     guard try r.readUInt8() == 1 else { continue }
                     stapled[index] = try r.readVector(lengthBytes: lengthBytes, range: 0...(1 << (8 * lengthBytes)) - 1)
                 }
+            }
+            var chain: [[UInt8]] = []
+            if magic == Self.magic {
+                let count = Int(try r.readUInt8())
+                guard count <= Self.maxSavedChainLength else {
+                    throw TLSError.invalidConfiguration("saved session has a chain of \(count) certificates")
+                }
+                for _ in 0..<count { chain.append(try r.readVector(lengthBytes: 3, range: 1...0xFF_FFFF)) }
             }
             try r.expectEmpty()
             guard String(validating: alpn, as: UTF8.self) != nil, String(validating: name, as: UTF8.self) != nil else {
@@ -149,8 +206,9 @@ public struct TLSSession: Sendable, Hashable {
             self.init(
                 ticket: ticket, cipherSuite: suite, lifetime: lifetime, ageAdd: ageAdd, receivedAtMilliseconds: received,
                 maxEarlyDataSize: maxEarly, applicationProtocol: alpn.isEmpty ? nil : String(decoding: alpn, as: UTF8.self),
-                serverName: String(decoding: name, as: UTF8.self), certificateVerified: verified, psk: SecretBytes(psk),
-                ocspResponse: stapled[0], signedCertificateTimestamps: stapled[1])
+                serverName: String(decoding: name, as: UTF8.self), certificateVerification: verification,
+                peerCertificates: chain, psk: SecretBytes(psk), ocspResponse: stapled[0],
+                signedCertificateTimestamps: stapled[1])
         } catch {
             if case .invalidConfiguration = error { throw error }
             throw TLSError.invalidConfiguration("saved session is malformed: \(error)")

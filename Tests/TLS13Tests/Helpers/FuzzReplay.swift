@@ -10,6 +10,10 @@ import Foundation
 /// each protected record's TLSInnerPlaintext under the real key the client expects. It also recomputes the
 /// server Finished when the input asks for it (option bit 0), as the fuzz target's Finished fixer does.
 enum FuzzReplay {
+    /// The chain saved in the fuzz client's session, as the fuzz target's (`FuzzFixtures.clientCertificate`):
+    /// `Certs/client-ed25519.pem`.
+    static let sessionChain: [[UInt8]] =
+        (try? PEM.certificates(fromFile: CertPaths.path("client-ed25519.pem")).map(\.der)) ?? []
     /// The path of `Fuzz/` in this checkout.
     static var fuzzRoot: URL {
         URL(fileURLWithPath: #filePath)
@@ -75,7 +79,9 @@ enum FuzzReplay {
                 receivedAtMilliseconds: now * 1000 - 1000, maxEarlyDataSize: config & 0x10 != 0 ? 16384 : 0,
                 applicationProtocol: config & 0x02 != 0 ? "h2" : nil,
                 // A session is offered only to the server name it was issued for: follow the identity.
-                serverName: actions & 0x01 != 0 ? "example.com" : "", certificateVerified: true,
+                serverName: actions & 0x01 != 0 ? "example.com" : "", certificateVerification: .verified,
+                // Checked again before it is offered (a parseable leaf that may sign): the fuzz target's chain.
+                peerCertificates: FuzzReplay.sessionChain,
                 psk: SecretBytes(sessionPSK))
         }
         var identity: ClientStateMachine.ServerIdentity { actions & 0x01 != 0 ? .dnsName("example.com") : .none }
