@@ -39,14 +39,27 @@ let package = Package(
             name: "BoGoShim",
             dependencies: ["TLS13"]
         ),
+        // Test helpers shared by the test targets (openssl s_server on a free port, the test PKI, runBlocking);
+        // public API of the library only, so the public-API tests can use them.
+        .target(
+            name: "TLS13TestSupport",
+            path: "Tests/TLS13TestSupport"
+        ),
         .testTarget(
             name: "TLS13Tests",
             // TLS13CLI: unit tests of the CLI's HTTP parser, URL and option handling (`@testable import`).
             // BoGoShim: unit tests of the shim's flag parsing.
             // Crypto: ML-KEM encapsulation, the server's half of X25519MLKEM768 in the in-process test server.
-            dependencies: ["TLS13", "TLS13CLI", "BoGoShim", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "TLS13", "TLS13CLI", "BoGoShim", "TLS13TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             // Support/: the tlslite-ng server script (Python) the hybrid and interop tests start.
             exclude: ["Vectors", "Support"]
+        ),
+        // The public API only (no @testable): hostile arguments, closed connections, stuck peers.
+        .testTarget(
+            name: "TLS13APITests",
+            dependencies: ["TLS13", "TLS13TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

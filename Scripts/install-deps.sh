@@ -9,6 +9,7 @@ need=()
 pkg-config --exists libcrypto 2>/dev/null || need+=(libssl-dev pkg-config)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v gnutls-serv >/dev/null 2>&1 || need+=(gnutls-bin)
+[ -x /usr/bin/time ] || need+=(time)  # GNU time: peak RSS of a client process (TicketFloodTests)
 command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     echo "install-deps: installing ${need[*]}" >&2

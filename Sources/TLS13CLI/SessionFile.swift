@@ -31,8 +31,10 @@ enum SessionFile {
     }
 
     /// Reads the session saved in `path`.
-    /// - Throws: ``CLIFailure`` with ``ExitStatus/usage`` when the file cannot be read or holds no session.
+    /// - Throws: ``CLIFailure`` with ``ExitStatus/usage`` when the file cannot be read, is not safe to trust
+    ///   (``checkOwnership(_:)``), or holds no session.
     static func read(_ path: String) throws(CLIFailure) -> TLSSession {
+        try checkOwnership(path)
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -46,6 +48,26 @@ enum SessionFile {
             return try TLSSession(serialized: bytes)
         } catch {
             throw CLIFailure(.usage, "--sess-in file \(path): \(error.description)")
+        }
+    }
+
+    /// Refuses a session file that someone else could have written, as ssh refuses such a key file: one that is
+    /// writable by its group or by others, or owned by another user (root's files are accepted for root only).
+    /// A session is a bearer credential: whoever can replace the file chooses which server and which keys the next
+    /// connection trusts for resumption, so its integrity matters as much as its secrecy.
+    static func checkOwnership(_ path: String) throws(CLIFailure) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw CLIFailure(.usage, "cannot read --sess-in file \(path): \(String(cString: strerror(errno)))")
+        }
+        let mode = info.st_mode & 0o7777
+        if info.st_uid != geteuid() {
+            throw CLIFailure(.usage, "--sess-in file \(path) is owned by uid \(info.st_uid), not by you (uid \(geteuid())): "
+                + "a session file is a credential; use one you wrote with --sess-out")
+        }
+        if mode & 0o022 != 0 {
+            throw CLIFailure(.usage, "--sess-in file \(path) is writable by \(mode & 0o002 != 0 ? "others" : "its group") "
+                + "(mode \(String(mode, radix: 8))): a session file is a credential; chmod 600 \(path)")
         }
     }
 

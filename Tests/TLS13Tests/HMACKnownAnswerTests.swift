@@ -1,9 +1,11 @@
+import Foundation
 import Testing
 @testable import TLS13
 
 /// RFC 4231 known answers for ``HMAC``, which composes HMAC (RFC 2104) itself over libcrypto's SHA-256 /
-/// SHA-384 block functions (shim.h): a key shorter than a block, a key longer than a block (hashed first), and
-/// the SHA-384 path, which the RFC 8448 traces (all SHA-256) do not reach.
+/// SHA-384 (shim.h): a key shorter than a block, a key longer than a block (hashed first), and the SHA-384 path,
+/// which the RFC 8448 traces (all SHA-256) do not reach — through both digest backends (``DigestBackend``): the
+/// low-level SHA functions and EVP, the only one without OpenSSL's deprecated API.
 @Suite struct HMACKnownAnswerTests {
     struct Vector: Sendable, CustomStringConvertible {
         let name: String
@@ -30,16 +32,44 @@ import Testing
                sha384: "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44952"),
     ]
 
-    @Test(arguments: vectors)
-    func knownAnswer(_ v: Vector) throws {
-        #expect(try HMAC(.sha256).authenticate(key: v.key, v.data).hexString == v.sha256)
-        #expect(try HMAC(.sha384).authenticate(key: v.key, v.data).hexString == v.sha384)
+    /// `TLS13_DIGEST_BACKEND=evp` (Scripts/check-openssl-no-deprecated.sh) really moves every new state to EVP.
+    @Test func backendFollowsTheEnvironment() {
+        let asked = ProcessInfo.processInfo.environment["TLS13_DIGEST_BACKEND"] == "evp"
+        #expect(DigestBackend.current == (asked || !DigestBackend.lowLevelAvailable ? .evp : .lowLevel))
+    }
+
+    /// The backends this build has (EVP always).
+    static let backends: [DigestBackend] = DigestBackend.lowLevelAvailable ? [.lowLevel, .evp] : [.evp]
+
+    @Test(arguments: vectors, backends)
+    func knownAnswer(_ v: Vector, backend: DigestBackend) throws {
+        #expect(try HMAC(.sha256, backend: backend).authenticate(key: v.key, v.data).hexString == v.sha256)
+        #expect(try HMAC(.sha384, backend: backend).authenticate(key: v.key, v.data).hexString == v.sha384)
+    }
+
+    /// FIPS 180-4 examples for the transcript hash on both backends, including a snapshot mid-stream and a copy.
+    @Test(arguments: backends)
+    func transcriptHashKnownAnswers(backend: DigestBackend) throws {
+        let abc = Array("abc".utf8)
+        let t256 = try TranscriptHash(.sha256, backend: backend)
+        #expect(try t256.current().hexString == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        t256.update(abc)
+        let copy = try t256.copy()
+        #expect(try t256.current().hexString == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        copy.update(abc)
+        #expect(try t256.current().hexString == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(try copy.current() == (try HashAlgorithm.sha256.hash(abc + abc)))
+        let t384 = try TranscriptHash(.sha384, backend: backend)
+        t384.update(abc)
+        #expect(try t384.current().hexString
+            == "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7")
     }
 
     /// The input may come in parts (the key schedule hashes label and context separately); one state serves
     /// calls with different keys.
-    @Test func partsAndReuse() throws {
-        let hmac = try HMAC(.sha256)
+    @Test(arguments: backends)
+    func partsAndReuse(backend: DigestBackend) throws {
+        let hmac = try HMAC(.sha256, backend: backend)
         let v = Self.vectors[1]
         let split = try hmac.authenticate(key: v.key, Array(v.data.prefix(5)), [], Array(v.data.dropFirst(5)))
         #expect(split.hexString == v.sha256)

@@ -31,7 +31,7 @@ import Testing
             let label = String(step.action[range.upperBound...].prefix { $0 != "\"" })
             let context = try [UInt8](hex: hash.hex)
             let length = try [UInt8](hex: expanded.hex).count
-            #expect(HKDF.hkdfLabel(label: label, context: context, length: length).hexString == info.hex, "\(label)")
+            #expect(try HKDF.hkdfLabel(label: label, context: context, length: length).hexString == info.hex, "\(label)")
             checked += 1
         }
         #expect(checked >= 8)

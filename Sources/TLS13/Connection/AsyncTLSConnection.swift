@@ -2,8 +2,9 @@
 ///
 /// No blocking system call runs on a Swift-concurrency thread: each connection owns two dedicated I/O
 /// threads (one for reads, one for writes) that drive the non-blocking, `poll`-based socket, and the
-/// calling task is suspended meanwhile. Cancelling a task blocked in ``read(maxCount:)`` aborts the
-/// connection (``TLSConnection/abort()``), which wakes the read with ``TLSError/closed``.
+/// calling task is suspended meanwhile. Cancelling a task blocked in ``read(maxCount:)``, ``write(_:)`` or
+/// ``close()`` aborts the connection (``TLSConnection/abort()``), which wakes the operation with
+/// ``TLSError/closed``; every wait is also bounded by the configuration's timeouts.
 ///
 /// ```swift
 /// let connection = try await AsyncTLSConnection.connect(host: "localhost", port: 4433, configuration: config)
@@ -60,10 +61,24 @@ public final class AsyncTLSConnection: Sendable {
         return try result.get()
     }
 
-    /// Encrypts and sends `bytes`.
+    /// Encrypts and sends `bytes`. Cancelling the task aborts the connection (the write throws
+    /// ``TLSError/closed``); ``TLSClientConfiguration/writeTimeout`` bounds the wait for a peer that stops reading.
     public func write(_ bytes: [UInt8]) async throws(TLSError) {
         let connection = self.connection
-        try await writer.run { () throws(TLSError) in try connection.write(bytes) }
+        let result: Result<Void, TLSError> = await withTaskCancellationHandler {
+            if Task.isCancelled {
+                connection.abort()
+                return .failure(.closed)
+            }
+            do throws(TLSError) {
+                return .success(try await writer.run { () throws(TLSError) in try connection.write(bytes) })
+            } catch {
+                return .failure(error)
+            }
+        } onCancel: {
+            connection.abort()
+        }
+        try result.get()
     }
 
     /// Sends close_notify; reading continues until the server closes.
@@ -72,10 +87,21 @@ public final class AsyncTLSConnection: Sendable {
         try await writer.run { () throws(TLSError) in try connection.closeWrite() }
     }
 
-    /// Sends close_notify and closes the TCP connection.
+    /// Sends close_notify and closes the TCP connection; returns within ``TLSConnection/closeTimeout`` (see
+    /// ``TLSConnection/close()``). Cancelling the task closes the connection at once, without close_notify.
     public func close() async {
         let connection = self.connection
-        _ = try? await writer.run { () throws(TLSError) in connection.close() }
+        if Task.isCancelled {
+            connection.abort()
+            return
+        }
+        // Not on the writer thread: close must not queue behind a write stuck on a peer that stopped reading.
+        let closer = IOThread()
+        await withTaskCancellationHandler {
+            _ = try? await closer.run { () throws(TLSError) in connection.close() }
+        } onCancel: {
+            connection.abort()
+        }
     }
 
     /// See ``TLSConnection/updateKeys(requestPeerUpdate:)``.

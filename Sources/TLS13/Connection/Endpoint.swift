@@ -99,30 +99,66 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     /// A DNS name (LDH labels, `_` tolerated, optional trailing dot) or an IP literal. Non-ASCII names must be
     /// given in their `xn--` form; an all-numeric name that is not a dotted quad is refused rather than
     /// handed to `getaddrinfo`, which would read `127.1` as an address.
-    private static func validateHost(_ host: String) throws(TLSError) {
-        guard !host.isEmpty else { throw failure("empty host") }
-        if isIPv4Literal(host) || isIPv6Literal(host) { return }
+    ///
+    /// - Throws: ``TLSError/network(step:reason:)`` with step `.parseAddress`.
+    static func validateHost(_ host: String) throws(TLSError) {
+        if let problem = problem(withName: host) { throw failure(problem) }
+    }
+
+    /// Checks a name the client will send in SNI and match against the server's certificate
+    /// (``TLSClientConfiguration/serverName``, or the host given to `connect`): a DNS name in ASCII — an
+    /// internationalized name only as its A-labels (`xn--…`, RFC 5890) — or an IPv4/IPv6 literal.
+    ///
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` saying what is wrong, before anything is sent.
+    public static func validateServerName(_ name: String) throws(TLSError) {
+        if let problem = problem(withName: name) { throw TLSError.invalidConfiguration("invalid server name: \(problem)") }
+    }
+
+    /// What is wrong with `host` as a DNS name or IP literal, or `nil`.
+    private static func problem(withName host: String) -> String? {
+        guard !host.isEmpty else { return "empty host" }
+        if isIPv4Literal(host) || isIPv6Literal(host) { return nil }
         let bytes = Array(host.utf8)
-        guard bytes.count <= 254 else { throw failure("host name longer than 253 characters") }
+        guard bytes.count <= 254 else { return "host name longer than 253 characters" }
         if bytes.contains(where: { $0 >= 0x80 }) {
-            throw failure("'\(host)': non-ASCII host names must be given in their IDNA form (xn--...)")
+            return "'\(printable(host))': non-ASCII host names must be given as IDNA A-labels (xn--...), "
+                + "e.g. 'xn--bcher-kva.example' for 'bücher.example'"
         }
         var name = bytes[...]
         if name.last == UInt8(ascii: ".") { name = name.dropLast() }
         let labels = name.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         for label in labels {
-            guard !label.isEmpty else { throw failure("'\(host)': empty label in host name") }
-            guard label.count <= 63 else { throw failure("'\(host)': a label is longer than 63 characters") }
+            guard !label.isEmpty else { return "'\(printable(host))': empty label in host name" }
+            guard label.count <= 63 else { return "'\(printable(host))': a label is longer than 63 characters" }
             guard label.allSatisfy(isHostNameByte) else {
-                throw failure("'\(host)': invalid character in host name")
+                return "'\(printable(host))': invalid character in host name"
             }
             guard label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else {
-                throw failure("'\(host)': a label starts or ends with '-'")
+                return "'\(printable(host))': a label starts or ends with '-'"
+            }
+            if label.count >= 4, label.prefix(4).map({ $0 | 0x20 }) == Array("xn--".utf8), label.count == 4 {
+                return "'\(printable(host))': an A-label ('xn--') needs characters after the prefix"
             }
         }
         if let last = labels.last, last.allSatisfy({ (0x30...0x39).contains($0) }) {
-            throw failure("'\(host)' is not a valid IPv4 address")
+            return "'\(printable(host))' is not a valid IPv4 address"
         }
+        return nil
+    }
+
+    /// `text` with control characters and non-ASCII shown as `\u{…}` escapes, for error messages.
+    private static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(300) {
+            if scalar.value >= 0x20 && scalar.value < 0x7F {
+                out.unicodeScalars.append(scalar)
+            } else if scalar.value >= 0xA0 && scalar.properties.isAlphabetic {
+                out.unicodeScalars.append(scalar)  // a letter of a U-label: shown as is
+            } else {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            }
+        }
+        return out
     }
 
     private static func isHostNameByte(_ b: UInt8) -> Bool {

@@ -10,11 +10,24 @@ public final class InMemorySessionCache: TLSSessionCache, @unchecked Sendable {
     private var entries: [TLSSessionCacheKey: [TLSSession]] = [:]
     private var order: [TLSSessionCacheKey] = []
 
+    /// A cache of at most 256 servers and 4 tickets per server.
+    public convenience init() {
+        self.init(validCapacity: 256, ticketsPerServer: 4)
+    }
+
     /// - Parameters:
-    ///   - capacity: the most servers (keys) remembered.
-    ///   - ticketsPerServer: the most tickets kept per server; older ones are dropped.
-    public init(capacity: Int = 256, ticketsPerServer: Int = 4) {
-        precondition(capacity > 0 && ticketsPerServer > 0, "cache bounds must be positive")
+    ///   - capacity: the most servers (keys) remembered, at least 1.
+    ///   - ticketsPerServer: the most tickets kept per server, at least 1; older ones are dropped.
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` when a bound is below 1.
+    public convenience init(capacity: Int, ticketsPerServer: Int = 4) throws(TLSError) {
+        guard capacity > 0, ticketsPerServer > 0 else {
+            throw TLSError.invalidConfiguration(
+                "session cache bounds must be at least 1 (capacity \(capacity), tickets per server \(ticketsPerServer))")
+        }
+        self.init(validCapacity: capacity, ticketsPerServer: ticketsPerServer)
+    }
+
+    private init(validCapacity capacity: Int, ticketsPerServer: Int) {
         self.capacity = capacity
         self.ticketsPerServer = ticketsPerServer
     }

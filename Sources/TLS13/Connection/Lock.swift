@@ -23,4 +23,19 @@ final class Lock: @unchecked Sendable {
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
+
+    /// Runs `body` with the lock held if it can be taken before `deadline` (on the monotonic clock), else returns
+    /// `nil` without running it.
+    func withLock<R, E: Error>(before deadline: Deadline, _ body: () throws(E) -> R) throws(E) -> R? {
+        // glibc's pthread_mutex_clocklock is not exported to Swift, and pthread_mutex_timedlock reads the wall
+        // clock: poll with trylock instead (only close and fatal-alert paths wait like this, rarely and briefly).
+        var pause: Int32 = 200  // microseconds, doubling to 10 ms
+        while pthread_mutex_trylock(mutex) != 0 {
+            if deadline.hasPassed() { return nil }
+            usleep(UInt32(pause))
+            pause = min(pause * 2, 10_000)
+        }
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
 }

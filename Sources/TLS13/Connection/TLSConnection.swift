@@ -49,7 +49,13 @@ public final class TLSConnection: @unchecked Sendable {
     /// reads fill it (bulk transfers then make few system calls). Guarded by readLock.
     private var readWindow = TLSConnection.initialReadSize
     private var failure: TLSError?  // guarded by stateLock
-    private var sessions: [TLSSession] = []  // guarded by stateLock
+    /// Set by ``closeWrite()`` and ``close()``: writes that have not started yet give up at once, so the close
+    /// gets its turn on the write lock even while another thread writes in a loop. Guarded by stateLock.
+    private var closing = false
+    /// The newest ``maxKeptSessions`` sessions received, oldest first. Guarded by stateLock.
+    private var sessions: [TLSSession] = []
+    /// How many NewSessionTickets arrived in all. Guarded by stateLock.
+    private var ticketCount = 0
     private let cacheKey: TLSSessionCacheKey
 
     /// Connects to `host:port` and performs the TLS handshake.
@@ -81,6 +87,11 @@ public final class TLSConnection: @unchecked Sendable {
         session: TLSSession? = nil, earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
     ) throws(TLSError) -> TLSConnection {
         try configuration.validate()
+        try Endpoint.validateHost(host)
+        guard port > 0 else { throw TLSError.network(step: .parseAddress, reason: "port 0 is out of range 1...65535") }
+        if let earlyData, earlyData.count > maxEarlyDataLength {
+            throw TLSError.invalidConfiguration("earlyData is \(earlyData.count) bytes; at most \(maxEarlyDataLength)")
+        }
         let verifier = try TrustStoreCache.verifier(for: configuration)
         let socket = try TCPSocket.connect(host: host, port: port, timeout: configuration.connectTimeout)
         return try TLSConnection(
@@ -111,15 +122,23 @@ public final class TLSConnection: @unchecked Sendable {
         self.remoteAddress = socket.remoteAddress
         self.tcpConnectDuration = socket.connectDuration
         let name = configuration.serverName ?? host
-        let identity: ClientStateMachine.ServerIdentity =
-            Endpoint.isIPv4Literal(name) || Endpoint.isIPv6Literal(name) ? .ipAddress(name) : .dnsName(name)
+        let identity: ClientStateMachine.ServerIdentity
+        if Endpoint.isIPv4Literal(name) {
+            identity = .ipAddress(name)
+        } else if Endpoint.isIPv6Literal(name) {
+            // A zone (`fe80::1%eth0`) names the local interface, not part of the address a certificate names.
+            identity = .ipAddress(String(name.prefix { $0 != "%" }))
+        } else {
+            identity = .dnsName(name)
+        }
         cacheKey = TLSSessionCacheKey(
             serverName: name, port: port, verified: configuration.verifyCertificates, trustRoots: configuration.trustRoots)
         var deps = ClientStateMachine.Dependencies(
             certificateVerifier: verifier, now: Int64(time(nil)), clockMilliseconds: { wallClockMilliseconds() })
         if let clock = configuration.wallClockMilliseconds {
-            let now = clock()
-            deps.now = now >= 0 ? now / 1000 : (now - 999) / 1000
+            // Seconds, rounded down (towards the past for times before 1970), for any Int64.
+            let (seconds, remainder) = clock().quotientAndRemainder(dividingBy: 1000)
+            deps.now = remainder < 0 ? seconds - 1 : seconds
             deps.clockMilliseconds = clock
         }
         dependencies?(&deps)
@@ -147,6 +166,13 @@ public final class TLSConnection: @unchecked Sendable {
     static let readSize = 1 << 18
     /// The first read size (a server's first flight usually fits; it doubles when a read fills it).
     static let initialReadSize = 1 << 14
+
+    /// The most early data `connect` takes (it is held in memory until the server answers): 16 MiB.
+    public static let maxEarlyDataLength = 1 << 24
+
+    /// How long ``close()`` (and the alert sent on a failure) waits, in all, for a write in progress on another
+    /// thread to finish and for its own record to be taken by the peer, in seconds.
+    public static let closeTimeout: Double = 2
 
     /// One socket read into `scratch` (its storage written directly: no copy). Returns the byte count, 0 at EOF.
     /// Caller holds `readLock` (or is the handshake, before the connection is shared).
@@ -201,7 +227,10 @@ public final class TLSConnection: @unchecked Sendable {
             case .applicationData(let data):
                 plaintext.append(data)
             case .newSessionTicket(_, let session):
+                // A server may send tickets without end: keep the newest few, count them all.
+                ticketCount += 1
                 sessions.append(session)
+                if sessions.count > Self.maxKeptSessions { sessions.removeFirst(sessions.count - Self.maxKeptSessions) }
                 configuration.sessionCache?.store(session, for: cacheKey)
             case .handshakeComplete, .peerClosed, .peerKeyUpdate, .postHandshakeAuthentication:
                 break
@@ -216,14 +245,23 @@ public final class TLSConnection: @unchecked Sendable {
             return machine.alertRecord(for: error)
         }
         if let alert {
-            writeLock.withLock { try? socket.write(alert, deadline: .after(seconds: 1)) }
+            // Bounded: a write stuck on another thread (a peer that stopped reading) must not hold us here.
+            let deadline = Deadline.after(seconds: 1)
+            _ = writeLock.withLock(before: deadline) { try? socket.write(alert, deadline: deadline) }
         }
         socket.close()
         return error
     }
 
+    /// When a read gives up waiting for data (``TLSClientConfiguration/ioTimeout``).
     private var ioDeadline: Deadline {
         configuration.ioTimeout.map { Deadline.after(seconds: $0) } ?? .distantFuture
+    }
+
+    /// When a write gives up waiting for the peer to take bytes: ``TLSClientConfiguration/writeTimeout``, or
+    /// ``TLSClientConfiguration/ioTimeout`` when smaller.
+    private var writeDeadline: Deadline {
+        Deadline.after(seconds: min(configuration.writeTimeout, configuration.ioTimeout ?? .infinity))
     }
 
     // MARK: - Public API
@@ -241,9 +279,15 @@ public final class TLSConnection: @unchecked Sendable {
     public var automaticKeyUpdateCount: Int { stateLock.withLock { machine.automaticKeyUpdates } }
 
     /// How many NewSessionTicket messages the server has sent so far.
-    public var receivedTicketCount: Int { stateLock.withLock { sessions.count } }
+    public var receivedTicketCount: Int { stateLock.withLock { ticketCount } }
 
-    /// The sessions (tickets) received on this connection, oldest first. Each is also stored in
+    /// The most sessions a connection keeps for ``receivedSessions`` (the newest; older ones are dropped, and the
+    /// session cache bounds what it stores on its own): a server that sends NewSessionTickets without end cannot
+    /// make the client's memory grow.
+    public static let maxKeptSessions = 8
+
+    /// The newest sessions (tickets) received on this connection, at most ``maxKeptSessions``, oldest first;
+    /// ``receivedTicketCount`` counts them all. Each is also stored in
     /// ``TLSClientConfiguration/sessionCache`` when one is configured.
     public var receivedSessions: [TLSSession] { stateLock.withLock { sessions } }
 
@@ -271,14 +315,14 @@ public final class TLSConnection: @unchecked Sendable {
         }
     }
 
-    /// Reads decrypted application data: at most `maxCount` bytes, waiting for at least one.
+    /// Reads decrypted application data: at most `maxCount` bytes (above 0), waiting for at least one.
     ///
     /// - Returns: the bytes read; an empty array once the server has sent close_notify (clean end).
     /// - Throws: ``TLSError/truncated`` if the TCP connection ended without close_notify; any TLS failure
     ///   (after sending the alert it calls for); ``TLSError/timedOut(_:)`` past
     ///   ``TLSClientConfiguration/ioTimeout``; ``TLSError/closed`` after ``close()``.
     public func read(maxCount: Int = 1 << 14) throws(TLSError) -> [UInt8] {
-        precondition(maxCount > 0, "maxCount must be positive")
+        guard maxCount > 0 else { throw TLSError.invalidConfiguration("read maxCount must be above 0, not \(maxCount)") }
         return try readLock.withLock { () throws(TLSError) -> [UInt8] in
             while true {
                 if let chunk = plaintext.take(maxCount) {
@@ -298,7 +342,7 @@ public final class TLSConnection: @unchecked Sendable {
     /// Like ``read(maxCount:)``, but leaves the bytes to be read again: the next `peek` or `read` (with at least
     /// as large a `maxCount`) returns the same bytes first. Waits, ends and fails as `read` does.
     public func peek(maxCount: Int = 1 << 14) throws(TLSError) -> [UInt8] {
-        precondition(maxCount > 0, "maxCount must be positive")
+        guard maxCount > 0 else { throw TLSError.invalidConfiguration("peek maxCount must be above 0, not \(maxCount)") }
         return try readLock.withLock { () throws(TLSError) -> [UInt8] in
             while true {
                 if let chunk = plaintext.peek(maxCount) {
@@ -359,34 +403,51 @@ public final class TLSConnection: @unchecked Sendable {
         try writeLock.withLock { () throws(TLSError) in
             let out = try stateLock.withLock { () throws(TLSError) in try machine.takePendingOutput() }
             if !out.isEmpty {
-                do throws(TLSError) { try socket.write(out, deadline: ioDeadline) } catch { throw fail(error) }
+                do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
             }
         }
     }
 
     /// Encrypts and sends `bytes` as application data (in records of at most 16 KiB).
     ///
-    /// - Throws: ``TLSError/closed`` after ``closeWrite()`` or ``close()``; network errors; timeouts.
+    /// Waits at most ``TLSClientConfiguration/writeTimeout`` for the peer to take the bytes (a peer that stops
+    /// reading cannot block the caller for longer); a timed-out write fails the connection.
+    ///
+    /// - Throws: ``TLSError/closed`` after ``closeWrite()``, ``close()`` or ``abort()``; network errors;
+    ///   ``TLSError/timedOut(_:)``.
     public func write(_ bytes: [UInt8]) throws(TLSError) {
         try writeLock.withLock { () throws(TLSError) in
             let out = try stateLock.withLock { () throws(TLSError) in
                 if let failure { throw failure }
+                if closing { throw TLSError.closed }
                 return try machine.sealApplicationData(bytes[...])
             }
-            do throws(TLSError) { try socket.write(out, deadline: ioDeadline) } catch { throw fail(error) }
+            do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
         }
     }
 
     /// Sends close_notify: this side writes no more; reading continues until the server closes.
+    ///
+    /// Bounded by ``closeTimeout``: if a write on another thread does not finish in time, or the peer does not
+    /// take the record, this throws ``TLSError/timedOut(_:)`` and nothing was sent.
     public func closeWrite() throws(TLSError) {
-        try writeLock.withLock { () throws(TLSError) in
+        let deadline = Deadline.after(seconds: Self.closeTimeout)
+        stateLock.withLock { closing = true }
+        let done: Void? = try writeLock.withLock(before: deadline) { () throws(TLSError) in
             let out = try stateLock.withLock { () throws(TLSError) in try machine.closeNotify() }
-            if !out.isEmpty { try socket.write(out, deadline: .after(seconds: 5)) }
+            if !out.isEmpty { try socket.write(out, deadline: deadline) }
+        }
+        if done == nil {
+            throw TLSError.timedOut("close_notify: a write in progress did not finish in \(formatSeconds(Self.closeTimeout)) s")
         }
     }
 
-    /// Sends close_notify (if not yet sent) and closes the TCP connection. A read blocked on another
+    /// Sends close_notify (if not yet sent) and closes the TCP connection. A read or write blocked on another
     /// thread wakes with ``TLSError/closed``.
+    ///
+    /// Returns within ``closeTimeout`` (2 s) whatever the peer does: when a write on another thread is stuck on a
+    /// peer that stopped reading, close_notify is not sent (it could not get through) and the socket is shut down,
+    /// which ends that write.
     public func close() {
         try? closeWrite()
         socket.close()
@@ -410,7 +471,8 @@ public final class TLSConnection: @unchecked Sendable {
             return machine.alertRecord(for: .protocolViolation(alert: alert, reason: "closed by the application"))
         }
         if let record {
-            writeLock.withLock { try? socket.write(record, deadline: .after(seconds: 1)) }
+            let deadline = Deadline.after(seconds: 1)
+            _ = writeLock.withLock(before: deadline) { try? socket.write(record, deadline: deadline) }
         }
         socket.close()
     }
@@ -419,8 +481,12 @@ public final class TLSConnection: @unchecked Sendable {
     /// - Parameter requestPeerUpdate: also ask the server to update its sending keys.
     public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
         try writeLock.withLock { () throws(TLSError) in
-            let out = try stateLock.withLock { () throws(TLSError) in try machine.updateKeys(requestPeerUpdate: requestPeerUpdate) }
-            do throws(TLSError) { try socket.write(out, deadline: ioDeadline) } catch { throw fail(error) }
+            let out = try stateLock.withLock { () throws(TLSError) in
+                if let failure { throw failure }
+                if closing { throw TLSError.closed }
+                return try machine.updateKeys(requestPeerUpdate: requestPeerUpdate)
+            }
+            do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
         }
     }
 
@@ -429,9 +495,14 @@ public final class TLSConnection: @unchecked Sendable {
     ///   - label: the exporter label, e.g. `EXPORTER-my-protocol`.
     ///   - context: the context value (an empty array is a zero-length context, not "no context").
     ///   - length: how many bytes to export.
+    ///
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` for a label that is empty or over 249 bytes (RFC 8446 §7.1) or
+    ///   a length over 255 × the hash length; ``TLSError/closed`` (or the failure) once the connection failed or was
+    ///   aborted.
     public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
         try stateLock.withLock { () throws(TLSError) in
-            try machine.exportKeyingMaterial(label: label, context: context, length: length)
+            if let failure { throw failure }
+            return try machine.exportKeyingMaterial(label: label, context: context, length: length)
         }
     }
 }

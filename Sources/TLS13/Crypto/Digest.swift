@@ -62,28 +62,61 @@ enum FetchedAlgorithms {
     }
 }
 
+/// Which implementation the SHA-256/384 states of ``TranscriptHash`` and ``HMAC`` use (shim.h).
+enum DigestBackend: Sendable, Equatable {
+    /// libcrypto's low-level `SHA256_*` / `SHA384_*` functions (deprecated in OpenSSL 3.0, still exported): a
+    /// state is a plain struct, several times cheaper than EVP on a key schedule's short inputs.
+    case lowLevel
+    /// `EVP_Digest*` on an owned `EVP_MD_CTX`: the only one when libcrypto is used without its deprecated API.
+    case evp
+
+    /// Whether this build has the low-level functions (not when compiled with `OPENSSL_NO_DEPRECATED_3_0`).
+    static let lowLevelAvailable = COpenSSL_SHA_lowlevel_available() == 1
+
+    /// The backend new states use: low-level where it exists, unless the environment variable
+    /// `TLS13_DIGEST_BACKEND=evp` asks for EVP (read once; `Scripts/check-openssl-no-deprecated.sh` runs the RFC 4231
+    /// and RFC 8448 tests both ways with it). Both compute the same function: the choice changes only speed.
+    static let current: DigestBackend = {
+        guard lowLevelAvailable else { return .evp }
+        guard let value = getenv("TLS13_DIGEST_BACKEND") else { return .lowLevel }
+        return String(cString: value) == "evp" ? .evp : .lowLevel
+    }()
+
+    var useEVP: Int32 { self == .evp ? 1 : 0 }
+}
+
 /// An incremental hash over the handshake transcript, copyable mid-stream (RFC 8446 §4.4.1).
 ///
-/// A plain SHA state (`COpenSSL_SHA_CTX`, libcrypto's block functions; see shim.h): a snapshot for
+/// A SHA state of shim.h (`COpenSSL_SHA_CTX`): with the low-level backend (``DigestBackend``) a snapshot for
 /// ``current()`` is a struct copy, where an `EVP_MD_CTX` copy allocates a provider context.
 final class TranscriptHash {
     let algorithm: HashAlgorithm
     private let state: UnsafeMutablePointer<COpenSSL_SHA_CTX>
 
-    init(_ algorithm: HashAlgorithm) throws(TLSError) {
+    init(_ algorithm: HashAlgorithm, backend: DigestBackend = .current) throws(TLSError) {
         self.algorithm = algorithm
         state = .allocate(capacity: 1)
         state.initialize(to: COpenSSL_SHA_CTX())
-        COpenSSL_SHA_init(state, algorithm == .sha384 ? 1 : 0)
+        guard COpenSSL_SHA_init(state, algorithm == .sha384 ? 1 : 0, backend.useEVP) == 1 else {
+            state.deallocate()
+            throw openSSLError("SHA init")
+        }
     }
 
-    private init(copying other: TranscriptHash) {
+    private init(copying other: TranscriptHash) throws(TLSError) {
         algorithm = other.algorithm
         state = .allocate(capacity: 1)
-        state.initialize(to: other.state.pointee)
+        state.initialize(to: COpenSSL_SHA_CTX())
+        guard COpenSSL_SHA_copy(state, other.state) == 1 else {
+            state.deallocate()
+            throw openSSLError("SHA state copy")
+        }
     }
 
-    deinit { state.deallocate() }
+    deinit {
+        COpenSSL_SHA_release(state)
+        state.deallocate()
+    }
 
     /// Appends bytes to the transcript.
     func update(_ data: [UInt8]) {
@@ -98,15 +131,19 @@ final class TranscriptHash {
 
     /// The hash of everything so far; the transcript continues unchanged.
     func current() throws(TLSError) -> [UInt8] {
-        var snapshot = state.pointee
-        return [UInt8](unsafeUninitializedCapacity: algorithm.length) { out, initialized in
-            COpenSSL_SHA_final(&snapshot, out.baseAddress)
+        var snapshot = COpenSSL_SHA_CTX()
+        guard COpenSSL_SHA_copy(&snapshot, state) == 1 else { throw openSSLError("SHA state copy") }
+        var ok: Int32 = 0
+        let digest = [UInt8](unsafeUninitializedCapacity: algorithm.length) { out, initialized in
+            ok = COpenSSL_SHA_final(&snapshot, out.baseAddress)  // releases the snapshot
             initialized = algorithm.length
         }
+        guard ok == 1 else { throw openSSLError("SHA final") }
+        return digest
     }
 
     /// An independent copy of this transcript state.
     func copy() throws(TLSError) -> TranscriptHash {
-        TranscriptHash(copying: self)
+        try TranscriptHash(copying: self)
     }
 }

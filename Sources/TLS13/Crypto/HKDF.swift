@@ -50,7 +50,17 @@ final class HKDF {
 
     /// The HkdfLabel structure (RFC 8446 §7.1): uint16 length, opaque label<7..255> = "tls13 " + label,
     /// opaque context<0..255>. The only place the label is assembled.
-    static func hkdfLabel(label: String, context: [UInt8], length: Int) -> [UInt8] {
+    ///
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` when `label` is empty or longer than 249 bytes, `context`
+    ///   longer than 255 bytes, or `length` outside 0 ... 65535 (only an exporter's caller can ask for those).
+    static func hkdfLabel(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
+        guard (1...maxLabelLength).contains(label.utf8.count) else {
+            throw TLSError.invalidConfiguration(
+                "HKDF label must be 1 to \(maxLabelLength) bytes (\"tls13 \" + label is at most 255), not \(label.utf8.count)")
+        }
+        guard context.count <= 255, (0...0xFFFF).contains(length) else {
+            throw TLSError.invalidConfiguration("HKDF-Expand-Label context over 255 bytes or length out of range")
+        }
         var w = ByteWriter(reservingCapacity: 10 + label.utf8.count + context.count)
         w.writeUInt16(UInt16(length))
         w.withLengthPrefix(1) { w in
@@ -63,8 +73,11 @@ final class HKDF {
 
     /// HKDF-Expand-Label(Secret, Label, Context, Length).
     func expandLabel(secret: SecretBytes, label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
-        try expand(prk: secret, info: Self.hkdfLabel(label: label, context: context, length: length), length: length)
+        try expand(prk: secret, info: try Self.hkdfLabel(label: label, context: context, length: length), length: length)
     }
+
+    /// The longest label HKDF-Expand-Label takes: 255 bytes minus the 6 of "tls13 ".
+    static let maxLabelLength = 249
 
     /// Derive-Secret(Secret, Label, Messages) given `transcriptHash` = Transcript-Hash(Messages).
     func deriveSecret(secret: SecretBytes, label: String, transcriptHash: [UInt8]) throws(TLSError) -> SecretBytes {

@@ -1,17 +1,19 @@
 internal import COpenSSL
 
-/// HMAC (RFC 2104) over libcrypto's SHA-256 / SHA-384 block functions, in one reused state.
+/// HMAC (RFC 2104) over libcrypto's SHA-256 / SHA-384, in one reused state.
 ///
 /// The key schedule makes a dozen or more HMAC calls per handshake on inputs of a block or two; through
 /// `EVP_MAC` each call costs several times the hashing itself (provider dispatch, digest-context set-up), so
-/// this keys a plain C struct (`COpenSSL_HMAC_CTX`, see shim.h) instead, wiped after every call.
-/// Not thread-safe: each key schedule owns its own.
+/// this keys a C struct (`COpenSSL_HMAC_CTX`, see shim.h) instead, on the low-level SHA functions where they exist
+/// (``DigestBackend``), wiped after every call. Not thread-safe: each key schedule owns its own.
 final class HMAC {
     let algorithm: HashAlgorithm
+    let backend: DigestBackend
     private let state: UnsafeMutablePointer<COpenSSL_HMAC_CTX>
 
-    init(_ algorithm: HashAlgorithm) throws(TLSError) {
+    init(_ algorithm: HashAlgorithm, backend: DigestBackend = .current) throws(TLSError) {
         self.algorithm = algorithm
+        self.backend = backend
         state = .allocate(capacity: 1)
         state.initialize(to: COpenSSL_HMAC_CTX())
     }
@@ -37,13 +39,18 @@ final class HMAC {
     }
 
     func authenticate(key: UnsafeRawBufferPointer, parts: [[UInt8]]) throws(TLSError) -> [UInt8] {
-        COpenSSL_HMAC_init(state, algorithm == .sha384 ? 1 : 0, key.baseAddress?.assumingMemoryBound(to: UInt8.self), key.count)
+        guard COpenSSL_HMAC_init(state, algorithm == .sha384 ? 1 : 0, backend.useEVP,
+                                 key.baseAddress?.assumingMemoryBound(to: UInt8.self), key.count) == 1
+        else { throw openSSLError("HMAC init") }
         for part in parts where !part.isEmpty {
             part.withUnsafeBytes { COpenSSL_HMAC_update(state, $0.baseAddress, $0.count) }
         }
-        return [UInt8](unsafeUninitializedCapacity: algorithm.length) { out, initialized in
-            COpenSSL_HMAC_final(state, out.baseAddress)  // also wipes the state
+        var ok: Int32 = 0
+        let mac = [UInt8](unsafeUninitializedCapacity: algorithm.length) { out, initialized in
+            ok = COpenSSL_HMAC_final(state, out.baseAddress)  // also wipes the state
             initialized = algorithm.length
         }
+        guard ok == 1 else { throw openSSLError("HMAC final") }
+        return mac
     }
 }

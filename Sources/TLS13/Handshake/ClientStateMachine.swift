@@ -25,7 +25,7 @@ final class ClientStateMachine {
         /// age). `nil` uses ``now``.
         var clockMilliseconds: (@Sendable () -> Int64)? = nil
 
-        var nowMilliseconds: Int64 { clockMilliseconds?() ?? now * 1000 }
+        var nowMilliseconds: Int64 { clockMilliseconds?() ?? now.multipliedReportingOverflow(by: 1000).partialValue }
     }
 
 
@@ -420,7 +420,12 @@ final class ClientStateMachine {
             throw TLSError.invalidConfiguration("keying material can be exported only after the handshake")
         }
         guard length >= 0, length <= 255 * schedule.hash.length else {
-            throw TLSError.invalidConfiguration("exporter length \(length) out of range")
+            throw TLSError.invalidConfiguration(
+                "exporter length \(length) out of range (0 ... \(255 * schedule.hash.length) with this suite's hash)")
+        }
+        guard (1...HKDF.maxLabelLength).contains(label.utf8.count) else {
+            throw TLSError.invalidConfiguration(
+                "exporter label must be 1 to \(HKDF.maxLabelLength) bytes (RFC 8446 §7.1), not \(label.utf8.count)")
         }
         return try schedule.exportKeyingMaterial(
             exporterSecret: exporterMasterSecret, label: label, context: context, length: length)

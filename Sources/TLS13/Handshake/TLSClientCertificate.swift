@@ -27,9 +27,18 @@ public struct TLSClientCertificate: Sendable {
         guard !key.signatureSchemes.isEmpty else {
             throw TLSError.invalidConfiguration("a \(key.typeDescription) key cannot sign TLS 1.3 CertificateVerify")
         }
+        // The chain travels in one Certificate message: 3-byte lengths, 5 bytes of framing per certificate.
+        let size = certificates.reduce(0) { $0 + $1.der.count + 5 }
+        guard size < Self.maxChainBytes else {
+            throw TLSError.invalidConfiguration(
+                "the chain in \(certificateChainFile) is \(size) bytes; a Certificate message holds at most \(Self.maxChainBytes)")
+        }
         chain = certificates.map(\.der)
         privateKey = key
     }
+
+    /// The most bytes a chain may take in the Certificate message (its certificate_list is a 24-bit vector).
+    static let maxChainBytes = 0xFF_FFFF - 16
 
     init(chain: [[UInt8]], privateKey: PrivateKey) {
         self.chain = chain

@@ -89,8 +89,14 @@ public struct TLSClientConfiguration: Sendable {
     /// Seconds allowed for the whole TLS handshake (not per read): a server that trickles one byte a
     /// second cannot hold the client past this.
     public var handshakeTimeout: Double = 10
-    /// Seconds a single read or write may wait after the handshake; `nil` waits indefinitely.
+    /// Seconds a single read may wait for data after the handshake; `nil` (the default) waits indefinitely. A read
+    /// that times out throws ``TLSError/timedOut(_:)`` and leaves the connection usable. Writes are bounded by
+    /// ``writeTimeout`` and, when it is smaller, by this.
     public var ioTimeout: Double? = nil
+    /// Seconds a single write (or the KeyUpdate or post-handshake reply a read has to send) may wait for the peer
+    /// to take the bytes: a server that stops reading cannot block the caller for longer. A write that times
+    /// out fails the connection (part of a record may have been sent). Default 30.
+    public var writeTimeout: Double = 30
 
     /// The largest handshake message accepted from the server, in bytes: this also bounds the whole
     /// certificate chain, which travels in one Certificate message. Exceeding it sends `illegal_parameter`.
@@ -194,8 +200,22 @@ public struct TLSClientConfiguration: Sendable {
         .x25519MLKEM768, .x25519, .x448, .secp256r1, .secp384r1, .secp521r1, .ffdhe2048, .ffdhe3072, .ffdhe4096,
     ]
 
-    /// Checks the configuration for values this library cannot honour.
+    /// Checks the configuration for values this library cannot honour: every public entry point that takes a
+    /// configuration calls this first, so a bad value is a thrown ``TLSError/invalidConfiguration(_:)``, never a
+    /// trap or an endless wait.
     func validate() throws(TLSError) {
+        for (name, value) in [("connectTimeout", connectTimeout), ("handshakeTimeout", handshakeTimeout),
+                              ("writeTimeout", writeTimeout)]
+        where !(value > 0 && value.isFinite) {
+            throw TLSError.invalidConfiguration("\(name) must be a finite number of seconds above 0, not \(value)")
+        }
+        if let ioTimeout, !(ioTimeout > 0) {
+            throw TLSError.invalidConfiguration("ioTimeout must be above 0 seconds (nil waits indefinitely), not \(ioTimeout)")
+        }
+        if let lifetime = verifiedChainCacheLifetime, !(lifetime > 0) {
+            throw TLSError.invalidConfiguration("verifiedChainCacheLifetime must be above 0 seconds, not \(lifetime)")
+        }
+        if let name = serverName { try Endpoint.validateServerName(name) }
         guard !cipherSuites.isEmpty else { throw TLSError.invalidConfiguration("no cipher suites configured") }
         for suite in cipherSuites where CipherSuiteParameters(suite) == nil {
             throw TLSError.invalidConfiguration("cipher suite \(suite) is not a TLS 1.3 suite this library implements")
@@ -231,8 +251,9 @@ public struct TLSClientConfiguration: Sendable {
             throw TLSError.invalidConfiguration(
                 "limits too small: chain length ≥ 1, extensions per message ≥ 8, buffered data ≥ 16 KiB")
         }
-        guard maxHandshakeMessageSize >= 1024 else {
-            throw TLSError.invalidConfiguration("maxHandshakeMessageSize must be at least 1024")
+        guard (1024...0xFF_FFFF).contains(maxHandshakeMessageSize) else {
+            throw TLSError.invalidConfiguration(
+                "maxHandshakeMessageSize must be 1024 ... 16777215 (a handshake length is 24 bits), not \(maxHandshakeMessageSize)")
         }
     }
 }

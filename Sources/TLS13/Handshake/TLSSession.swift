@@ -81,13 +81,15 @@ public struct TLSSession: Sendable, Hashable {
 
     /// Whether the ticket is still within its lifetime at `nowMilliseconds`.
     public func isValid(atMilliseconds nowMilliseconds: Int64) -> Bool {
-        let age = nowMilliseconds - receivedAtMilliseconds
-        return age >= 0 && age < Int64(lifetime) * 1000
+        // Either time may come from a file or an injected clock: no overflow, whatever the values.
+        let (age, overflow) = nowMilliseconds.subtractingReportingOverflow(receivedAtMilliseconds)
+        return !overflow && age >= 0 && age < Int64(lifetime) * 1000
     }
 
     /// The obfuscated_ticket_age to send at `nowMilliseconds` (§4.2.11.1).
     func obfuscatedAge(atMilliseconds nowMilliseconds: Int64) -> UInt32 {
-        let age = UInt32(truncatingIfNeeded: max(0, nowMilliseconds - receivedAtMilliseconds))
+        let (difference, overflow) = nowMilliseconds.subtractingReportingOverflow(receivedAtMilliseconds)
+        let age = UInt32(truncatingIfNeeded: overflow ? 0 : max(0, difference))
         return age &+ ageAdd
     }
 

@@ -1,10 +1,6 @@
 import Foundation
 import Testing
 
-/// Errors raised by the test helpers themselves (bad hex, missing vector files).
-struct VectorError: Error, CustomStringConvertible {
-    var description: String
-}
 
 extension Array where Element == UInt8 {
     /// Parses lowercase or uppercase hex; throws on odd length or a non-hex character.

@@ -16,12 +16,12 @@ import Glibc
 ///   `\n`); lines are read into a 16 KiB buffer, so keep lines shorter than that.
 /// * `["-www"]`: answers one HTTP GET with a status page, then sends close_notify.
 /// * `["-WWW"]`: answers `GET /name HTTP/1.0` with the file `name` from `workingDirectory`, then close_notify.
-final class OpenSSLServer: @unchecked Sendable {
+public final class OpenSSLServer: @unchecked Sendable {
     // @unchecked Sendable: `collected` is guarded by `lock`; the rest is immutable after init or is
     // thread-safe (Process, Pipe).
-    let process = Process()
-    let port: UInt16
-    let host: String
+    public let process = Process()
+    public let port: UInt16
+    public let host: String
     private let stdinPipe = Pipe()
     private let outputHandle: FileHandle
     private let lock = NSLock()
@@ -36,7 +36,7 @@ final class OpenSSLServer: @unchecked Sendable {
     ///   - versions: the protocol version arguments; `["-tls1_2"]` for a TLS 1.2-only server.
     ///   - ipv6: listen on `[::1]` instead of `127.0.0.1`.
     ///   - workingDirectory: the server's current directory (what `-WWW` serves files from).
-    init(leaf: String = "leaf-ecdsa-p256", chain: String? = "intermediate.pem", mode: [String] = ["-rev"],
+    public init(leaf: String = "leaf-ecdsa-p256", chain: String? = "intermediate.pem", mode: [String] = ["-rev"],
          arguments: [String] = [], versions: [String] = ["-tls1_3"], ipv6: Bool = false,
          workingDirectory: URL? = nil) throws {
         host = ipv6 ? "::1" : "127.0.0.1"
@@ -96,7 +96,7 @@ final class OpenSSLServer: @unchecked Sendable {
 
     /// Starts a server off the Swift-concurrency pool (``init`` blocks until s_server prints its port).
     /// Same parameters as ``init(leaf:chain:mode:arguments:versions:ipv6:workingDirectory:)``.
-    static func start(
+    public static func start(
         leaf: String = "leaf-ecdsa-p256", chain: String? = "intermediate.pem", mode: [String] = ["-rev"],
         arguments: [String] = [], versions: [String] = ["-tls1_3"], ipv6: Bool = false, workingDirectory: URL? = nil
     ) async throws -> OpenSSLServer {
@@ -107,7 +107,7 @@ final class OpenSSLServer: @unchecked Sendable {
     }
 
     /// Everything the server printed so far.
-    var output: String {
+    public var output: String {
         lock.lock()
         defer { lock.unlock() }
         return String(decoding: collected, as: UTF8.self)
@@ -116,7 +116,7 @@ final class OpenSSLServer: @unchecked Sendable {
     /// Waits (blocking: call from ``runBlocking(_:)``) until ``output`` contains `text` at least `count` times,
     /// or `timeout` seconds pass.
     /// - Returns: whether it appeared.
-    func waitForOutput(_ text: String, count: Int = 1, timeout: Double = 3) -> Bool {
+    public func waitForOutput(_ text: String, count: Int = 1, timeout: Double = 3) -> Bool {
         let needle = Data(text.utf8)
         let deadline = Date().addingTimeInterval(timeout)
         while true {
@@ -141,7 +141,7 @@ final class OpenSSLServer: @unchecked Sendable {
 
     /// Waits (blocking) until at least `count` bytes of output have arrived, or `timeout` seconds pass.
     /// - Returns: whether they did.
-    func waitForOutputBytes(atLeast count: Int, timeout: Double = 5) -> Bool {
+    public func waitForOutputBytes(atLeast count: Int, timeout: Double = 5) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             lock.lock()
@@ -154,13 +154,13 @@ final class OpenSSLServer: @unchecked Sendable {
     }
 
     /// Writes to the server's stdin (s_server's interactive commands, e.g. `K\n` for a KeyUpdate).
-    func send(_ text: String) {
+    public func send(_ text: String) {
         stdinPipe.fileHandleForWriting.write(Data(text.utf8))
     }
 
     /// Kills the server (SIGKILL by PID); harmless when already stopped. Does not block unless `wait` is true
     /// (then call it from ``runBlocking(_:)``): Foundation reaps the process on its own thread.
-    func stop(wait: Bool = false) {
+    public func stop(wait: Bool = false) {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             if wait { process.waitUntilExit() }
@@ -172,7 +172,7 @@ final class OpenSSLServer: @unchecked Sendable {
         outputHandle.readabilityHandler = nil
     }
 
-    static var opensslPath: String {
+    public static var opensslPath: String {
         for p in ["/usr/bin/openssl", "/usr/local/bin/openssl"] where FileManager.default.isExecutableFile(atPath: p) {
             return p
         }

@@ -2,24 +2,23 @@ import Foundation
 
 /// Where the test PKI lives: `Certs/` at the package root, found from this file's path. `TLS13_CERTS` overrides it.
 /// See `Certs/README.md` for what each file is.
-enum CertPaths {
-    static var root: URL {
+public enum CertPaths {
+    public static var root: URL {
         if let env = ProcessInfo.processInfo.environment["TLS13_CERTS"] {
             return URL(fileURLWithPath: env)
         }
         return URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // Helpers
-            .deletingLastPathComponent()  // TLS13Tests
+            .deletingLastPathComponent()  // TLS13TestSupport
             .deletingLastPathComponent()  // Tests
             .deletingLastPathComponent()  // package root
             .appendingPathComponent("Certs")
     }
 
     /// The full path of `name` inside `Certs/`.
-    static func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+    public static func path(_ name: String) -> String { root.appendingPathComponent(name).path }
 
     /// The bytes of `name` inside `Certs/`.
-    static func load(_ name: String) throws -> Data {
+    public static func load(_ name: String) throws -> Data {
         let url = root.appendingPathComponent(name)
         do {
             return try Data(contentsOf: url)
@@ -29,7 +28,7 @@ enum CertPaths {
     }
 
     /// The good leaf types: `leaf-<type>.pem`, `.key`, `-chain.pem`.
-    static let goodLeafTypes = ["ecdsa-p256", "ecdsa-p384", "rsa2048", "ed25519"]
+    public static let goodLeafTypes = ["ecdsa-p256", "ecdsa-p384", "rsa2048", "ed25519"]
     /// The deliberately bad leaves.
-    static let badLeafTypes = ["expired", "not-yet-valid", "wrong-host", "self-signed", "unknown-ca"]
+    public static let badLeafTypes = ["expired", "not-yet-valid", "wrong-host", "self-signed", "unknown-ca"]
 }
