@@ -54,8 +54,9 @@ enum API {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
-    /// 64 MiB: far more than a socket's buffers hold, so a write to a peer that does not read gets stuck.
-    static let bulk = [UInt8](repeating: 0x61, count: 64 << 20)
+    /// 16 MiB: far more than the socket buffers hold (the client's send buffer grows to 4 MiB at most, the stalled
+    /// server's receive buffer is 4 KiB), so a write to a peer that does not read gets stuck.
+    static let bulk = [UInt8](repeating: 0x61, count: 16 << 20)
 }
 
 /// Arguments refused before anything is sent: nothing listens on port 1, so any attempt to connect would be a
@@ -289,7 +290,8 @@ enum API {
             Issue.record("expected timedOut, got \(String(describing: error))")
             return
         }
-        #expect(elapsed >= 0.9 && elapsed < 5, "the write gave up after \(elapsed) s (writeTimeout 1 s)")
+        // The bound is on the wait without progress; sealing the parts that did go out comes on top (debug build).
+        #expect(elapsed >= 0.9 && elapsed < 8, "the write gave up after \(elapsed) s (writeTimeout 1 s)")
     }
 
     /// With the default 30 s write timeout a write stays stuck; `close` on another thread still returns within
@@ -306,7 +308,7 @@ enum API {
             return (error, elapsed)
         }
         let closeTime = try await runBlocking {
-            usleep(500_000)  // the write is stuck by now (the buffers hold far less than 64 MiB)
+            usleep(1_000_000)  // the write is stuck by now (the buffers hold far less than 16 MiB)
             return API.seconds { connection.close() }
         }
         let (error, writeTime) = try await writer

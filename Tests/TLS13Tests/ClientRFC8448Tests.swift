@@ -21,7 +21,7 @@ import Testing
         #expect(client.state == .connected)
         // The client's Finished, under the client handshake key.
         #expect(try client.takePendingOutput() == record(t, 3))
-        #expect(client.resumptionMasterSecret?.bytes == (try t.bytes("resumption_master_secret")))
+        #expect(client.resumptionMasterSecret?.testBytes == (try t.bytes("resumption_master_secret")))
         #expect(client.info.cipherSuite == .aes128GCMSHA256)
         #expect(client.info.group == .x25519)
         #expect(client.info.signatureScheme == .rsaPSSRSAESHA256)
@@ -36,7 +36,7 @@ import Testing
         #expect(ticket.ticket == (try t.bytes("ticket")))
         #expect(ticket.ticketNonce == (try t.bytes("ticket_nonce")))
         // The session carries the PSK the RFC derives from it.
-        #expect(session.psk.bytes == (try t.bytes("resumption_psk")))
+        #expect(session.psk.testBytes == (try t.bytes("resumption_psk")))
         #expect(session.ticket == ticket.ticket)
         #expect(session.lifetime == 30)
         #expect(session.maxEarlyDataSize == 1024)
@@ -85,7 +85,7 @@ import Testing
         #expect(client.info.group == .secp256r1)
         #expect(try client.receive(record(t, hrrRecord + 3)[...]) == [.handshakeComplete])
         #expect(try client.takePendingOutput() == record(t, hrrRecord + 4))
-        #expect(client.resumptionMasterSecret?.bytes == (try t.bytes("resumption_master_secret")))
+        #expect(client.resumptionMasterSecret?.testBytes == (try t.bytes("resumption_master_secret")))
     }
 
     @Test func ourSecondClientHelloAfterTheHRRofSection5() throws {
@@ -163,7 +163,7 @@ import Testing
     @Test func resumedZeroRTTHandshakeOfSection4() throws {
         let session = try RFC8448Trace.section3Session(receivedAtMilliseconds: Self.ticketReceivedAt)
         let s3 = try RFC8448Trace.load("section3_simple_1rtt")
-        #expect(session.psk.bytes == (try s3.bytes("resumption_psk")))
+        #expect(session.psk.testBytes == (try s3.bytes("resumption_psk")))
         // The 30 s lifetime: valid 6 ms later, expired at 30 s.
         #expect(session.isValid(atMilliseconds: Self.resumedAt))
         #expect(!session.isValid(atMilliseconds: Self.ticketReceivedAt + 30_000))
@@ -190,7 +190,7 @@ import Testing
         #expect(client.state == .connected)
         // EndOfEarlyData under the early key, then Finished under the client handshake key.
         #expect(try client.takePendingOutput() == record(t, 4) + record(t, 5))
-        #expect(client.resumptionMasterSecret?.bytes == (try t.bytes("resumption_master_secret")))
+        #expect(client.resumptionMasterSecret?.testBytes == (try t.bytes("resumption_master_secret")))
         #expect(client.info.cipherSuite == .aes128GCMSHA256)
         #expect(client.info.group == .x25519)
 
@@ -384,9 +384,9 @@ import Testing
         ourTranscript.update(ourFinished)
         let master = try schedule.earlySecret()
             .handshakeSecret(sharedSecret: SecretBytes(try t.bytes("ecdhe_shared_secret"))).masterSecret()
-        #expect(master.secret.bytes == (try t.bytes("master_secret")))
-        #expect(client.resumptionMasterSecret?.bytes
-            == (try master.resumptionMasterSecret(transcriptHash: try ourTranscript.current())).bytes)
+        #expect(master.secret.testBytes == (try t.bytes("master_secret")))
+        #expect(client.resumptionMasterSecret?.testBytes
+            == (try master.resumptionMasterSecret(transcriptHash: try ourTranscript.current())).testBytes)
 
         // Application keys do not depend on the client's flight: close_notify matches the trace both ways.
         #expect(try client.closeNotify() == record(t, 4))
@@ -412,7 +412,7 @@ import Testing
         #expect(messages[1] == (try t.bytes("client_certificate_verify")))
         #expect(messages[2] == (try t.bytes("client_finished")))
         #expect(flight == (try record(t, 3)))
-        #expect(client.resumptionMasterSecret?.bytes == (try t.bytes("resumption_master_secret")))
+        #expect(client.resumptionMasterSecret?.testBytes == (try t.bytes("resumption_master_secret")))
         #expect(client.info.clientCertificateRequested && client.info.clientCertificateSent)
     }
 }

@@ -36,7 +36,7 @@ import Testing
             #expect(share.group == .x25519MLKEM768)
             #expect(share.publicKey == (try [UInt8](hex: c.client_share)), "encapsulation key ‖ X25519 public key")
             let secret = try share.sharedSecret(peerPublicKey: try [UInt8](hex: c.server_share))
-            #expect(secret.bytes == (try [UInt8](hex: c.shared_secret)), "ML-KEM secret ‖ X25519 secret")
+            #expect(secret.testBytes == (try [UInt8](hex: c.shared_secret)), "ML-KEM secret ‖ X25519 secret")
         }
     }
 
@@ -63,12 +63,12 @@ import Testing
         #expect(serverShare.keyExchange.count == 1088 + 32)
         let secret = try a.sharedSecret(peerPublicKey: serverShare.keyExchange)
         #expect(secret.count == 64)
-        #expect(secret.bytes == serverSecret.bytes)
+        #expect(secret.testBytes == serverSecret.testBytes)
         // The other key pair derives something else from the same server share (ML-KEM implicit rejection:
         // no error, a different secret; the handshake then fails at the first record).
         let other = try b.sharedSecret(peerPublicKey: serverShare.keyExchange)
-        #expect(other.bytes != serverSecret.bytes)
-        #expect(other.bytes.suffix(32) != serverSecret.bytes.suffix(32))
+        #expect(other.testBytes != serverSecret.testBytes)
+        #expect(other.testBytes.suffix(32) != serverSecret.testBytes.suffix(32))
     }
 
     // MARK: Errors
@@ -118,8 +118,8 @@ import Testing
         #expect((shares[0] as? HybridKeyShare)?.x25519 === shares[1])
         // The x25519 share still works on its own (a server without the hybrid picks it).
         let server = try makeKeyShare(group: .x25519)
-        #expect(try shares[1].sharedSecret(peerPublicKey: server.publicKey).bytes
-                == (try server.sharedSecret(peerPublicKey: shares[1].publicKey)).bytes)
+        #expect(try shares[1].sharedSecret(peerPublicKey: server.publicKey).testBytes
+                == (try server.sharedSecret(peerPublicKey: shares[1].publicKey)).testBytes)
     }
 
     @Test func hybridAloneGetsItsOwnX25519Key() throws {

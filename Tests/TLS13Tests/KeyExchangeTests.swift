@@ -12,8 +12,8 @@ import Testing
         #expect(client.publicKey == (try trace.bytes("client_x25519_public_key")))
         #expect(server.publicKey == (try trace.bytes("server_x25519_public_key")))
         let expected = try trace.bytes("ecdhe_shared_secret")
-        #expect(try client.sharedSecret(peerPublicKey: server.publicKey).bytes == expected)
-        #expect(try server.sharedSecret(peerPublicKey: client.publicKey).bytes == expected)
+        #expect(try client.sharedSecret(peerPublicKey: server.publicKey).testBytes == expected)
+        #expect(try server.sharedSecret(peerPublicKey: client.publicKey).testBytes == expected)
     }
 
     @Test func rfc8448Section5P256() throws {
@@ -24,8 +24,8 @@ import Testing
         #expect(client.publicKey == (try trace.bytes("client_p256_public_key")))
         #expect(server.publicKey == (try trace.bytes("server_p256_public_key")))
         let expected = try trace.bytes("ecdhe_shared_secret")
-        #expect(try client.sharedSecret(peerPublicKey: server.publicKey).bytes == expected)
-        #expect(try server.sharedSecret(peerPublicKey: client.publicKey).bytes == expected)
+        #expect(try client.sharedSecret(peerPublicKey: server.publicKey).testBytes == expected)
+        #expect(try server.sharedSecret(peerPublicKey: client.publicKey).testBytes == expected)
     }
 
     // MARK: Fresh key pairs
@@ -46,10 +46,10 @@ import Testing
         let ab = try a.sharedSecret(peerPublicKey: b.publicKey)
         let ba = try b.sharedSecret(peerPublicKey: a.publicKey)
         #expect(ab.count == secretLength)
-        #expect(ab.bytes == ba.bytes)
+        #expect(ab.testBytes == ba.testBytes)
         // A third party gets a different secret with the same peer.
         let other = try makeKeyShare(group: group)
-        #expect(try other.sharedSecret(peerPublicKey: a.publicKey).bytes != ab.bytes)
+        #expect(try other.sharedSecret(peerPublicKey: a.publicKey).testBytes != ab.testBytes)
     }
 
     @Test func p384InjectedKeyMatchesOpenSSL() throws {
@@ -144,7 +144,7 @@ import Testing
     @Test func sharedSecretIsRedactedInDescriptions() throws {
         let a = try makeKeyShare(group: .x25519)
         let secret = try a.sharedSecret(peerPublicKey: try makeKeyShare(group: .x25519).publicKey)
-        #expect(!"\(secret)".contains(secret.bytes.hexString))
+        #expect(!"\(secret)".contains(secret.testBytes.hexString))
         #expect("\(secret)".contains("redacted"))
     }
 }

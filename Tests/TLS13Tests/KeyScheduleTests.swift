@@ -55,16 +55,16 @@ import Testing
         }
 
         // Early secret (PSK in section 4).
-        let early = try schedule.earlySecret(psk: t.values["psk"] != nil ? try t.bytes("psk") : nil)
-        #expect(early.secret.bytes == (try t.bytes("early_secret")))
+        let early = try schedule.earlySecret(psk: t.values["psk"] != nil ? SecretBytes(try t.bytes("psk")) : nil)
+        #expect(early.secret.testBytes == (try t.bytes("early_secret")))
         if t.values["transcript_hash_ch"] != nil {
             let thCH = try transcript.current()
             #expect(thCH == (try t.bytes("transcript_hash_ch")))
-            #expect(try early.clientEarlyTrafficSecret(transcriptHash: thCH).bytes == t.bytes("client_early_traffic_secret"))
-            #expect(try early.earlyExporterMasterSecret(transcriptHash: thCH).bytes == t.bytes("early_exporter_master_secret"))
+            #expect(try early.clientEarlyTrafficSecret(transcriptHash: thCH).testBytes == t.bytes("client_early_traffic_secret"))
+            #expect(try early.earlyExporterMasterSecret(transcriptHash: thCH).testBytes == t.bytes("early_exporter_master_secret"))
             let keys = try schedule.trafficKeys(secret: early.clientEarlyTrafficSecret(transcriptHash: thCH), aead: aead)
-            #expect(keys.key.bytes == (try t.bytes("client_early_key")))
-            #expect(keys.iv.bytes == (try t.bytes("client_early_iv")))
+            #expect(keys.key.testBytes == (try t.bytes("client_early_key")))
+            #expect(keys.iv.testBytes == (try t.bytes("client_early_iv")))
         }
 
         transcript.update(try t.bytes("server_hello"))
@@ -72,24 +72,24 @@ import Testing
         #expect(thSH == (try t.bytes("transcript_hash_ch_sh")))
 
         let hs = try early.handshakeSecret(sharedSecret: SecretBytes(t.bytes("ecdhe_shared_secret")))
-        #expect(hs.secret.bytes == (try t.bytes("handshake_secret")))
+        #expect(hs.secret.testBytes == (try t.bytes("handshake_secret")))
         let chts = try hs.clientTrafficSecret(transcriptHash: thSH)
         let shts = try hs.serverTrafficSecret(transcriptHash: thSH)
-        #expect(chts.bytes == (try t.bytes("client_handshake_traffic_secret")))
-        #expect(shts.bytes == (try t.bytes("server_handshake_traffic_secret")))
+        #expect(chts.testBytes == (try t.bytes("client_handshake_traffic_secret")))
+        #expect(shts.testBytes == (try t.bytes("server_handshake_traffic_secret")))
         let serverHS = try schedule.trafficKeys(secret: shts, aead: aead)
         let clientHS = try schedule.trafficKeys(secret: chts, aead: aead)
-        #expect(serverHS.key.bytes == (try t.bytes("server_handshake_key")))
-        #expect(serverHS.iv.bytes == (try t.bytes("server_handshake_iv")))
-        #expect(clientHS.key.bytes == (try t.bytes("client_handshake_key")))
-        #expect(clientHS.iv.bytes == (try t.bytes("client_handshake_iv")))
+        #expect(serverHS.key.testBytes == (try t.bytes("server_handshake_key")))
+        #expect(serverHS.iv.testBytes == (try t.bytes("server_handshake_iv")))
+        #expect(clientHS.key.testBytes == (try t.bytes("client_handshake_key")))
+        #expect(clientHS.iv.testBytes == (try t.bytes("client_handshake_iv")))
 
         for m in ["encrypted_extensions", "certificate_request", "server_certificate", "server_certificate_verify"]
         where t.values[m] != nil {
             transcript.update(try t.bytes(m))
         }
         // Server Finished: verify_data over the transcript before it.
-        #expect(try schedule.finishedKey(secret: shts).bytes == t.bytes("server_finished_key"))
+        #expect(try schedule.finishedKey(secret: shts).testBytes == t.bytes("server_finished_key"))
         let serverVerify = try schedule.verifyData(secret: shts, transcriptHash: transcript.current())
         #expect(serverVerify == (try t.bytes("server_finished_verify_data")))
         #expect(try t.bytes("server_finished") == [20, 0, 0, 32] + serverVerify)
@@ -98,44 +98,44 @@ import Testing
         #expect(thSF == (try t.bytes("transcript_hash_ch_sf")))
 
         let master = try hs.masterSecret()
-        #expect(master.secret.bytes == (try t.bytes("master_secret")))
+        #expect(master.secret.testBytes == (try t.bytes("master_secret")))
         let cats = try master.clientTrafficSecret(transcriptHash: thSF)
         let sats = try master.serverTrafficSecret(transcriptHash: thSF)
-        #expect(cats.bytes == (try t.bytes("client_application_traffic_secret_0")))
-        #expect(sats.bytes == (try t.bytes("server_application_traffic_secret_0")))
-        #expect(try master.exporterMasterSecret(transcriptHash: thSF).bytes == t.bytes("exporter_master_secret"))
+        #expect(cats.testBytes == (try t.bytes("client_application_traffic_secret_0")))
+        #expect(sats.testBytes == (try t.bytes("server_application_traffic_secret_0")))
+        #expect(try master.exporterMasterSecret(transcriptHash: thSF).testBytes == t.bytes("exporter_master_secret"))
         let serverAP = try schedule.trafficKeys(secret: sats, aead: aead)
         let clientAP = try schedule.trafficKeys(secret: cats, aead: aead)
-        #expect(serverAP.key.bytes == (try t.bytes("server_application_key")))
-        #expect(serverAP.iv.bytes == (try t.bytes("server_application_iv")))
-        #expect(clientAP.key.bytes == (try t.bytes("client_application_key")))
-        #expect(clientAP.iv.bytes == (try t.bytes("client_application_iv")))
+        #expect(serverAP.key.testBytes == (try t.bytes("server_application_key")))
+        #expect(serverAP.iv.testBytes == (try t.bytes("server_application_iv")))
+        #expect(clientAP.key.testBytes == (try t.bytes("client_application_key")))
+        #expect(clientAP.iv.testBytes == (try t.bytes("client_application_iv")))
 
         for m in ["end_of_early_data", "client_certificate", "client_certificate_verify"] where t.values[m] != nil {
             transcript.update(try t.bytes(m))
         }
-        #expect(try schedule.finishedKey(secret: chts).bytes == t.bytes("client_finished_key"))
+        #expect(try schedule.finishedKey(secret: chts).testBytes == t.bytes("client_finished_key"))
         let clientVerify = try schedule.verifyData(secret: chts, transcriptHash: transcript.current())
         #expect(clientVerify == (try t.bytes("client_finished_verify_data")))
         transcript.update(try t.bytes("client_finished"))
         let thCF = try transcript.current()
         #expect(thCF == (try t.bytes("transcript_hash_ch_cf")))
         let rms = try master.resumptionMasterSecret(transcriptHash: thCF)
-        #expect(rms.bytes == (try t.bytes("resumption_master_secret")))
+        #expect(rms.testBytes == (try t.bytes("resumption_master_secret")))
 
         if t.values["ticket_nonce"] != nil {
             let psk = try schedule.resumptionPSK(resumptionMasterSecret: rms, ticketNonce: t.bytes("ticket_nonce"))
-            #expect(psk.bytes == (try t.bytes("resumption_psk")))
+            #expect(psk.testBytes == (try t.bytes("resumption_psk")))
         }
     }
 
     @Test func pskBinderOfSection4() throws {
         let t = try RFC8448Trace.load("section4_resumed_0rtt")
         let schedule = try KeySchedule(hash: .sha256)
-        let early = try schedule.earlySecret(psk: t.bytes("psk"))
+        let early = try schedule.earlySecret(psk: SecretBytes(t.bytes("psk")))
         let binderKey = try early.binderKey(resumption: true)
-        #expect(binderKey.bytes == (try t.bytes("binder_key")))
-        #expect(try schedule.finishedKey(secret: binderKey).bytes == t.bytes("binder_finished_key"))
+        #expect(binderKey.testBytes == (try t.bytes("binder_key")))
+        #expect(try schedule.finishedKey(secret: binderKey).testBytes == t.bytes("binder_finished_key"))
         let binderHash = try HashAlgorithm.sha256.hash(t.bytes("client_hello_truncated"))
         #expect(binderHash == (try t.bytes("binder_hash")))
         #expect(try schedule.verifyData(secret: binderKey, transcriptHash: binderHash) == t.bytes("psk_binder"))
@@ -153,8 +153,8 @@ import Testing
         let secret = SecretBytes([UInt8](repeating: 7, count: 32))
         let next = try schedule.nextTrafficSecret(secret)
         #expect(next.count == 32)
-        #expect(next.bytes != secret.bytes)
-        #expect(try schedule.nextTrafficSecret(secret).bytes == next.bytes)
+        #expect(next.testBytes != secret.testBytes)
+        #expect(try schedule.nextTrafficSecret(secret).testBytes == next.testBytes)
         let a = try schedule.exportKeyingMaterial(exporterSecret: secret, label: "EXPORTER-test", context: [], length: 40)
         let b = try schedule.exportKeyingMaterial(exporterSecret: secret, label: "EXPORTER-test", context: [1], length: 40)
         #expect(a.count == 40 && b.count == 40 && a != b)

@@ -410,21 +410,32 @@ public final class TLSConnection: @unchecked Sendable {
 
     /// Encrypts and sends `bytes` as application data (in records of at most 16 KiB).
     ///
-    /// Waits at most ``TLSClientConfiguration/writeTimeout`` for the peer to take the bytes (a peer that stops
-    /// reading cannot block the caller for longer); a timed-out write fails the connection.
+    /// Large writes are sealed and sent ``writeChunkSize`` bytes at a time, so neither the ciphertext of the whole
+    /// write nor the connection's state lock is held for long. Each part waits at most
+    /// ``TLSClientConfiguration/writeTimeout`` for the peer to take it: a peer that stops reading cannot block the
+    /// caller for longer than that; a timed-out write fails the connection. ``close()`` on another thread stops a
+    /// write between parts (``TLSError/closed``).
     ///
     /// - Throws: ``TLSError/closed`` after ``closeWrite()``, ``close()`` or ``abort()``; network errors;
     ///   ``TLSError/timedOut(_:)``.
     public func write(_ bytes: [UInt8]) throws(TLSError) {
         try writeLock.withLock { () throws(TLSError) in
-            let out = try stateLock.withLock { () throws(TLSError) in
-                if let failure { throw failure }
-                if closing { throw TLSError.closed }
-                return try machine.sealApplicationData(bytes[...])
-            }
-            do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
+            var offset = 0
+            repeat {
+                let end = min(offset + Self.writeChunkSize, bytes.count)
+                let out = try stateLock.withLock { () throws(TLSError) in
+                    if let failure { throw failure }
+                    if closing { throw TLSError.closed }
+                    return try machine.sealApplicationData(bytes[offset..<end])
+                }
+                do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
+                offset = end
+            } while offset < bytes.count
         }
     }
+
+    /// How much of a write is sealed and sent at a time: 16 full records.
+    public static let writeChunkSize = 1 << 18
 
     /// Sends close_notify: this side writes no more; reading continues until the server closes.
     ///

@@ -9,16 +9,33 @@ final class HKDF {
         hmac = try HMAC(algorithm)
     }
 
-    /// HKDF-Extract(salt, IKM). An empty salt means `Hash.length` zero bytes (RFC 5869 §2.2).
+    /// HKDF-Extract(salt, IKM) on public inputs (test vectors). An empty salt means `Hash.length` zero bytes
+    /// (RFC 5869 §2.2).
     func extract(salt: [UInt8], ikm: [UInt8]) throws(TLSError) -> SecretBytes {
         let s = salt.isEmpty ? [UInt8](repeating: 0, count: algorithm.length) : salt
-        return SecretBytes(try hmac.authenticate(key: s, ikm))
+        var out = try hmac.authenticate(key: s, ikm)
+        return SecretBytes(consuming: &out)
     }
 
-    /// HKDF-Extract with a secret salt.
-    func extract(salt: SecretBytes, ikm: [UInt8]) throws(TLSError) -> SecretBytes {
-        let out = try salt.withUnsafeBytes { (s) throws(TLSError) in try hmac.authenticate(key: s, ikm) }
-        return SecretBytes(out)
+    /// HKDF-Extract(0, IKM): the salt is `Hash.length` zero bytes (RFC 5869 §2.2); `ikm` a secret (a PSK), or
+    /// `Hash.length` zeros when `nil`.
+    func extract(ikm: SecretBytes?) throws(TLSError) -> SecretBytes {
+        let zeros = [UInt8](repeating: 0, count: algorithm.length)
+        var out: [UInt8]
+        if let ikm {
+            out = try ikm.withUnsafeBytes { (i) throws(TLSError) in try hmac.authenticate(key: zeros, [UInt8](i)) }
+        } else {
+            out = try hmac.authenticate(key: zeros, zeros)
+        }
+        return SecretBytes(consuming: &out)
+    }
+
+    /// HKDF-Extract with a secret salt and secret (or all-zero, when `nil`) input keying material.
+    func extract(salt: SecretBytes, ikm: SecretBytes?) throws(TLSError) -> SecretBytes {
+        var input = ikm?.withUnsafeBytes { [UInt8]($0) } ?? [UInt8](repeating: 0, count: algorithm.length)
+        defer { wipe(&input) }
+        var out = try salt.withUnsafeBytes { (s) throws(TLSError) in try hmac.authenticate(key: s, input) }
+        return SecretBytes(consuming: &out)
     }
 
     /// HKDF-Expand(PRK, info, L). `length` must be at most 255 × Hash.length.

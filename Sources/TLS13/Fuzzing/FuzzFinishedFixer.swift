@@ -123,7 +123,7 @@ struct FuzzFinishedFixer {
             for message in messages[(serverHelloIndex + 1)...] { transcript.update(message) }
             let shared = try FuzzFixtures.keyShare(share.group).sharedSecret(peerPublicKey: share.keyExchange)
             let schedule = try KeySchedule(hash: params.hash)
-            let handshakeSecret = try schedule.earlySecret(psk: hello.selectedPSKIdentity == nil ? nil : psk)
+            let handshakeSecret = try schedule.earlySecret(psk: hello.selectedPSKIdentity == nil ? nil : psk.map { SecretBytes($0) })
                 .handshakeSecret(sharedSecret: shared)
             let secret = try handshakeSecret.serverTrafficSecret(transcriptHash: serverHelloHash)
             return try schedule.verifyData(secret: secret, transcriptHash: try transcript.current())

@@ -531,7 +531,7 @@ final class ClientStateMachine {
             let params = CipherSuiteParameters(session.cipherSuite)
         else { return hello }
         let schedule = try KeySchedule(hash: params.hash)
-        let binderKey = try schedule.earlySecret(psk: session.psk.bytes).binderKey(resumption: true)
+        let binderKey = try schedule.earlySecret(psk: session.psk).binderKey(resumption: true)
         let t = try TranscriptHash(params.hash)
         t.update(transcriptPrefix)
         t.update(hello.truncatedForBinders())
@@ -545,7 +545,7 @@ final class ClientStateMachine {
         guard let params = CipherSuiteParameters(session.cipherSuite) else { return }
         let schedule = try KeySchedule(hash: params.hash)
         let chHash = try params.hash.hash(clientHelloBytes)
-        let secret = try schedule.earlySecret(psk: session.psk.bytes).clientEarlyTrafficSecret(transcriptHash: chHash)
+        let secret = try schedule.earlySecret(psk: session.psk).clientEarlyTrafficSecret(transcriptHash: chHash)
         logSecret("CLIENT_EARLY_TRAFFIC_SECRET", secret)
         if clientHello?.legacySessionID.isEmpty == false {
             out += RecordLayer.changeCipherSpecRecord
@@ -731,7 +731,7 @@ final class ClientStateMachine {
         guard let params = CipherSuiteParameters(sh.cipherSuite) else {
             throw TLSError.internalError("offered a suite without parameters")
         }
-        var psk: [UInt8]? = nil
+        var psk: SecretBytes? = nil
         if let selected = sh.selectedPSKIdentity {
             guard let session = offeredSession, let offer = clientHello?.offeredPSKs else {
                 throw TLSError.protocolViolation(alert: .unsupportedExtension, reason: "server selected a PSK, but none was offered")
@@ -742,7 +742,7 @@ final class ClientStateMachine {
             guard CipherSuiteParameters(session.cipherSuite)?.hash == params.hash else {
                 throw TLSError.illegalParameter("server selected a PSK with a suite of another hash (\(sh.cipherSuite))")
             }
-            psk = session.psk.bytes
+            psk = session.psk
             pskAccepted = true
             info.resumed = true
             // The authentication of a resumed connection is the session's, checked again before it was offered:
@@ -1124,17 +1124,8 @@ final class ClientStateMachine {
     /// One NSS key log line to ``TLSClientConfiguration/keyLog``, if set.
     private func logSecret(_ label: String, _ secret: SecretBytes) {
         guard let keyLog = configuration.keyLog, let random = clientHello?.random else { return }
-        func hex(_ bytes: [UInt8]) -> String {
-            let digits = Array("0123456789abcdef".utf8)
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count * 2)
-            for b in bytes {
-                out.append(digits[Int(b >> 4)])
-                out.append(digits[Int(b & 0x0f)])
-            }
-            return String(decoding: out, as: UTF8.self)
-        }
-        keyLog("\(label) \(hex(random)) \(hex(secret.bytes))")
+        let randomHex = SecretBytes(random).hexForKeyLog()  // not a secret; the same formatting
+        keyLog("\(label) \(randomHex) \(secret.hexForKeyLog())")
     }
 
     /// What the server's (latest) CertificateRequest asked for, for ``TLSSessionInfo``.

@@ -98,7 +98,7 @@ public struct TLSSession: Sendable, Hashable {
 
     public static func == (a: TLSSession, b: TLSSession) -> Bool {
         a.ticket == b.ticket && a.cipherSuite == b.cipherSuite && a.receivedAtMilliseconds == b.receivedAtMilliseconds
-            && a.serverName == b.serverName && constantTimeEqual(a.psk.bytes, b.psk.bytes)
+            && a.serverName == b.serverName && a.psk.constantTimeEquals(b.psk)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -135,7 +135,7 @@ public struct TLSSession: Sendable, Hashable {
         w.writeVector(1, Array((applicationProtocol ?? "").utf8.prefix(255)))
         w.writeVector(2, Array(serverName.utf8.prefix(0xFFFF)))
         w.writeUInt8(certificateVerification.rawValue)
-        w.writeVector(1, psk.bytes)
+        psk.withUnsafeBytes { raw in w.writeVector(1, raw) }
         // Version 2: presence byte, then the bytes (a stapled response is at most 2^24-1 bytes, a list 2^16-1).
         for (value, lengthBytes) in [(ocspResponse, 3), (signedCertificateTimestamps, 2)] {
             w.writeUInt8(value == nil ? 0 : 1)

@@ -25,13 +25,12 @@ final class KeySchedule {
     }
 
     /// Early Secret = HKDF-Extract(0, PSK), with PSK = zeros when no PSK is used.
-    func earlySecret(psk: [UInt8]? = nil) throws(TLSError) -> EarlySecret {
-        let ikm = psk ?? [UInt8](repeating: 0, count: hash.length)
-        return EarlySecret(schedule: self, secret: try hkdf.extract(salt: [], ikm: ikm))
+    func earlySecret(psk: SecretBytes? = nil) throws(TLSError) -> EarlySecret {
+        EarlySecret(schedule: self, secret: try hkdf.extract(ikm: psk))
     }
 
-    /// HKDF-Extract(Derive-Secret(secret, "derived", ""), ikm): the step between stages.
-    fileprivate func nextStage(from secret: SecretBytes, ikm: [UInt8]) throws(TLSError) -> SecretBytes {
+    /// HKDF-Extract(Derive-Secret(secret, "derived", ""), ikm): the step between stages (`nil`: zeros).
+    fileprivate func nextStage(from secret: SecretBytes, ikm: SecretBytes?) throws(TLSError) -> SecretBytes {
         let derived = try hkdf.deriveSecret(secret: secret, label: "derived", transcriptHash: hash.emptyHash())
         return try hkdf.extract(salt: derived, ikm: ikm)
     }
@@ -41,8 +40,8 @@ final class KeySchedule {
     /// The traffic key and IV for a traffic secret (RFC 8446 §7.3).
     func trafficKeys(secret: SecretBytes, aead: AEADAlgorithm) throws(TLSError) -> TrafficKeys {
         var key = try hkdf.expandLabel(secret: secret, label: "key", context: [], length: aead.keyLength)
-        let iv = try hkdf.expandLabel(secret: secret, label: "iv", context: [], length: aead.nonceLength)
-        return TrafficKeys(key: SecretBytes(consuming: &key), iv: SecretBytes(iv))
+        var iv = try hkdf.expandLabel(secret: secret, label: "iv", context: [], length: aead.nonceLength)
+        return TrafficKeys(key: SecretBytes(consuming: &key), iv: SecretBytes(consuming: &iv))
     }
 
     /// finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length) (RFC 8446 §4.4.4).
@@ -109,7 +108,7 @@ struct EarlySecret {
 
     /// Handshake Secret = HKDF-Extract(Derive-Secret(., "derived", ""), (EC)DHE).
     func handshakeSecret(sharedSecret: SecretBytes) throws(TLSError) -> HandshakeSecret {
-        HandshakeSecret(schedule: schedule, secret: try schedule.nextStage(from: secret, ikm: sharedSecret.bytes))
+        HandshakeSecret(schedule: schedule, secret: try schedule.nextStage(from: secret, ikm: sharedSecret))
     }
 }
 
@@ -130,8 +129,7 @@ struct HandshakeSecret {
 
     /// Master Secret = HKDF-Extract(Derive-Secret(., "derived", ""), 0).
     func masterSecret() throws(TLSError) -> MasterSecret {
-        let zeros = [UInt8](repeating: 0, count: schedule.hash.length)
-        return MasterSecret(schedule: schedule, secret: try schedule.nextStage(from: secret, ikm: zeros))
+        MasterSecret(schedule: schedule, secret: try schedule.nextStage(from: secret, ikm: nil))
     }
 }
 

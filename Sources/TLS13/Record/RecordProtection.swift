@@ -12,7 +12,7 @@ final class RecordProtection {
         precondition(iv.count == aead.algorithm.nonceLength, "IV length")
         self.aead = aead
         self.iv = iv
-        self.nonce = iv.bytes
+        self.nonce = [UInt8](repeating: 0, count: iv.count)
     }
 
     /// Keys an ``EVPAEAD`` from traffic keys.
@@ -21,7 +21,7 @@ final class RecordProtection {
         // Fuzzing builds only (never a normal build): identity "encryption", see Docs/Fuzzing.md.
         self.init(aead: FuzzNullAEAD(algorithm), iv: keys.iv)
         #else
-        var key = keys.key.bytes
+        var key = keys.key.withUnsafeBytes { [UInt8]($0) }  // EVP copies it into its context; ours is wiped at once
         defer { wipe(&key) }
         self.init(aead: try EVPAEAD(algorithm, key: key, sealing: sealing), iv: keys.iv)
         #endif

@@ -88,3 +88,8 @@ enum OpenSSLTool {
     }
 }
 
+
+extension SecretBytes {
+    /// A copy of the secret for comparisons in tests (the library itself reads secrets only in `withUnsafeBytes`).
+    var testBytes: [UInt8] { withUnsafeBytes { [UInt8]($0) } }
+}

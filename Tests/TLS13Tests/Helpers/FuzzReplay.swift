@@ -301,9 +301,9 @@ enum FuzzReplay {
                 scan(&inner, content: 0..<(end - 1))
             }
             guard let keys = try? schedule.trafficKeys(secret: secret, aead: suite.aead),
-                let aead = try? EVPAEAD(suite.aead, key: keys.key.bytes, sealing: true)
+                let aead = try? EVPAEAD(suite.aead, key: keys.key.testBytes, sealing: true)
             else { return record }
-            var nonce = keys.iv.bytes
+            var nonce = keys.iv.testBytes
             for i in 0..<8 { nonce[nonce.count - 1 - i] ^= UInt8(truncatingIfNeeded: sequence >> (8 * UInt64(i))) }
             sequence += 1
             var out = Array(record[0..<5])
@@ -389,7 +389,7 @@ enum FuzzReplay {
                 let schedule = try KeySchedule(hash: params.hash)
                 guard let t = try transcript(through: serverHelloIndex) else { return }
                 let shared = try FuzzReplay.keyShare(share.group).sharedSecret(peerPublicKey: share.keyExchange)
-                let hs = try schedule.earlySecret(psk: hello.selectedPSKIdentity == nil ? nil : psk).handshakeSecret(sharedSecret: shared)
+                let hs = try schedule.earlySecret(psk: hello.selectedPSKIdentity == nil ? nil : psk.map { SecretBytes($0) }).handshakeSecret(sharedSecret: shared)
                 let shts = try hs.serverTrafficSecret(transcriptHash: try t.current())
                 self.schedule = schedule
                 handshakeSecret = hs
