@@ -659,6 +659,45 @@ verify_edge() {
   done
 }
 
+# ---------------------------------------------------------------------------------------------
+# keyUsage without digitalSignature (edge/no-digital-signature): a leaf that cannot sign CertificateVerify
+# (RFC 8446 §4.4.2.2), for the option x bad-certificate matrix (Docs/Security.md). Made on its own when missing,
+# so nothing else changes.
+# ---------------------------------------------------------------------------------------------
+nods_present() { [[ -s edge/no-digital-signature.pem && -s edge/no-digital-signature.key && -s edge/no-digital-signature-chain.pem ]]; }
+
+generate_nods() {
+  [[ -n "$WORK" ]] || { WORK="$(mktemp -d)"; export CA_DIR="$WORK"; write_config; }
+  echo "== generating edge/no-digital-signature"
+  mkdir -p edge
+  cat >> "$WORK/openssl.cnf" <<'CNF'
+
+[ v3_edge_no_digital_signature ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, keyAgreement
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:localhost, IP:127.0.0.1, IP:::1
+CNF
+  [[ -d "$WORK/nods-intermediate" ]] || new_ca_db "nods-intermediate"
+  new_key edge/no-digital-signature.key ecdsa-p256
+  csr edge/no-digital-signature.key "/O=swift-tls13 tests/CN=localhost" "$WORK/nods.csr"
+  sign nods-intermediate intermediate.pem intermediate.key "$WORK/nods.csr" edge/no-digital-signature.pem \
+    v3_edge_no_digital_signature "$LEAF_START" "$END" sha256
+  cat edge/no-digital-signature.pem intermediate.pem > edge/no-digital-signature-chain.pem
+}
+
+verify_nods() {
+  echo "== verifying edge/no-digital-signature"
+  # The chain and names are fine (openssl verify has no TLS 1.3 keyUsage rule): only a TLS 1.3 client rejects it.
+  check "no-digital-signature" OK -CAfile ca.pem -purpose sslserver -verify_hostname localhost \
+    -untrusted edge/no-digital-signature-chain.pem edge/no-digital-signature.pem
+  openssl x509 -in edge/no-digital-signature.pem -noout -ext keyUsage | grep -q "Key Agreement" \
+    || { echo "no-digital-signature: keyUsage is not keyAgreement only" >&2; exit 1; }
+  check_pair edge/no-digital-signature.pem edge/no-digital-signature.key
+}
+
 if [[ "$MODE" == --force ]] || { [[ "$MODE" != --verify ]] && ! all_present; }; then
   generate
   generate_clients
@@ -673,7 +712,11 @@ fi
 if [[ "$MODE" != --verify ]] && { [[ "$MODE" == --force ]] || ! edge_present; }; then
   generate_edge
 fi
+if [[ "$MODE" != --verify ]] && { [[ "$MODE" == --force ]] || ! nods_present; }; then
+  generate_nods
+fi
 verify_clients
 verify_extras
 verify_edge
+verify_nods
 verify_all

@@ -14,8 +14,10 @@ public enum CertPaths {
             .appendingPathComponent("Certs")
     }
 
-    /// The full path of `name` inside `Certs/`.
-    public static func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+    /// The full path of `name` inside `Certs/`; an absolute path (a temporary file) is returned as it is.
+    public static func path(_ name: String) -> String {
+        name.hasPrefix("/") ? name : root.appendingPathComponent(name).path
+    }
 
     /// The bytes of `name` inside `Certs/`.
     public static func load(_ name: String) throws -> Data {

@@ -119,10 +119,11 @@ import Testing
             return
         }
         #expect(session.certificateVerification == .verified && session.peerCertificates.count == 2)
-        // Version 3 = version 2 + the chain (a count byte and 3-byte-prefixed certificates); version 2 = version 1
-        // + two absent-markers. Rewrite the magic and drop the later fields.
+        // Version 3 = version 2 + the chain (a count byte and 3-byte-prefixed certificates) and a policy byte;
+        // version 2 = version 1 + two absent-markers. Rewrite the magic and drop the later fields.
         var bytes = session.serialized()
-        let chainLength = 1 + session.peerCertificates.reduce(0) { $0 + 3 + $1.count }
+        #expect(bytes.last == 1, "policy: OCSP stapling was requested")
+        let chainLength = 1 + session.peerCertificates.reduce(0) { $0 + 3 + $1.count } + 1
         #expect(bytes[bytes.count - chainLength] == 2)
         bytes.removeLast(chainLength)
         bytes[12] = UInt8(ascii: "2")

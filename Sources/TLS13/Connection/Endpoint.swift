@@ -136,9 +136,6 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
             guard label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else {
                 return "'\(printable(host))': a label starts or ends with '-'"
             }
-            if label.count >= 4, label.prefix(4).map({ $0 | 0x20 }) == Array("xn--".utf8), label.count == 4 {
-                return "'\(printable(host))': an A-label ('xn--') needs characters after the prefix"
-            }
         }
         if let last = labels.last, last.allSatisfy({ (0x30...0x39).contains($0) }) {
             return "'\(printable(host))' is not a valid IPv4 address"

@@ -207,6 +207,10 @@ final class ClientStateMachine {
             throw TLSError.invalidConfiguration(
                 "the session has no certificate chain to check again (saved by an older version of this library)")
         }
+        if configuration.requestOCSPStapling, !session.ocspStaplingRequested {
+            throw TLSError.invalidConfiguration(
+                "the session was verified without asking for a stapled OCSP response, and this connection asks for one")
+        }
         let check = ServerCertificateCheck(
             configuration: configuration, verifier: verifier, identity: identity, now: dependencies.now,
             isSessionReverification: true)
@@ -1088,7 +1092,11 @@ final class ClientStateMachine {
             ageAdd: ticket.ticketAgeAdd, receivedAtMilliseconds: deps.nowMilliseconds,
             maxEarlyDataSize: ticket.maxEarlyDataSize ?? 0, applicationProtocol: info.applicationProtocol,
             serverName: serverNameForSessions, certificateVerification: check?.verification ?? .notVerified,
-            peerCertificates: info.peerCertificates, psk: psk,
+            peerCertificates: info.peerCertificates,
+            // A resumed connection passes on the staple only when it asked for one itself (see info.ocspResponse).
+            ocspStaplingRequested: configuration.requestOCSPStapling
+                && (!info.resumed || offeredSession?.ocspStaplingRequested == true),
+            psk: psk,
             ocspResponse: info.ocspResponse, signedCertificateTimestamps: info.signedCertificateTimestamps)
     }
 

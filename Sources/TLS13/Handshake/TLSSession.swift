@@ -28,6 +28,10 @@ public struct TLSSession: Sendable, Hashable {
     /// now is not offered. Empty for a session read from an older file format (such a session is offered only
     /// when certificates are not verified).
     public let peerCertificates: [[UInt8]]
+    /// Whether the handshake that issued the ticket asked for a stapled OCSP response (part of the policy the
+    /// chain was verified under). A session verified without asking is not offered to a connection that asks:
+    /// that connection's full handshake would see the server's staple, which the session never did.
+    public let ocspStaplingRequested: Bool
     /// The OCSP response the server stapled in the handshake that issued the ticket, if any (reported again
     /// as ``TLSSessionInfo/ocspResponse`` when the session is resumed).
     public let ocspResponse: [UInt8]?
@@ -41,7 +45,8 @@ public struct TLSSession: Sendable, Hashable {
         ticket: [UInt8], cipherSuite: CipherSuite, lifetime: UInt32, ageAdd: UInt32, receivedAtMilliseconds: Int64,
         maxEarlyDataSize: UInt32, applicationProtocol: String?, serverName: String,
         certificateVerification: CertificateVerification, peerCertificates: [[UInt8]],
-        psk: SecretBytes, ocspResponse: [UInt8]? = nil, signedCertificateTimestamps: [UInt8]? = nil
+        ocspStaplingRequested: Bool = true, psk: SecretBytes, ocspResponse: [UInt8]? = nil,
+        signedCertificateTimestamps: [UInt8]? = nil
     ) {
         self.ticket = ticket
         self.cipherSuite = cipherSuite
@@ -53,6 +58,7 @@ public struct TLSSession: Sendable, Hashable {
         self.serverName = serverName
         self.certificateVerification = certificateVerification
         self.peerCertificates = peerCertificates
+        self.ocspStaplingRequested = ocspStaplingRequested
         self.psk = psk
         self.ocspResponse = ocspResponse
         self.signedCertificateTimestamps = signedCertificateTimestamps
@@ -148,6 +154,7 @@ public struct TLSSession: Sendable, Hashable {
             && peerCertificates.allSatisfy { !$0.isEmpty && $0.count < 1 << 24 } ? peerCertificates : []
         w.writeUInt8(UInt8(chain.count))
         for certificate in chain { w.writeVector(3, certificate) }
+        w.writeUInt8(ocspStaplingRequested ? 1 : 0)  // policy flags: bit 0, OCSP stapling was requested
         return w.bytes
     }
 
@@ -191,12 +198,16 @@ public struct TLSSession: Sendable, Hashable {
                 }
             }
             var chain: [[UInt8]] = []
+            var stapling = false  // unknown for versions 1 and 2 (and such a session has no chain to check anyway)
             if magic == Self.magic {
                 let count = Int(try r.readUInt8())
                 guard count <= Self.maxSavedChainLength else {
                     throw TLSError.invalidConfiguration("saved session has a chain of \(count) certificates")
                 }
                 for _ in 0..<count { chain.append(try r.readVector(lengthBytes: 3, range: 1...0xFF_FFFF)) }
+                let flags = try r.readUInt8()
+                guard flags & ~1 == 0 else { throw TLSError.invalidConfiguration("saved session has unknown policy flags") }
+                stapling = flags & 1 == 1
             }
             try r.expectEmpty()
             guard String(validating: alpn, as: UTF8.self) != nil, String(validating: name, as: UTF8.self) != nil else {
@@ -209,7 +220,7 @@ public struct TLSSession: Sendable, Hashable {
                 ticket: ticket, cipherSuite: suite, lifetime: lifetime, ageAdd: ageAdd, receivedAtMilliseconds: received,
                 maxEarlyDataSize: maxEarly, applicationProtocol: alpn.isEmpty ? nil : String(decoding: alpn, as: UTF8.self),
                 serverName: String(decoding: name, as: UTF8.self), certificateVerification: verification,
-                peerCertificates: chain, psk: SecretBytes(psk), ocspResponse: stapled[0],
+                peerCertificates: chain, ocspStaplingRequested: stapling, psk: SecretBytes(psk), ocspResponse: stapled[0],
                 signedCertificateTimestamps: stapled[1])
         } catch {
             if case .invalidConfiguration = error { throw error }
