@@ -105,48 +105,23 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         let leaf = try CertificateCache.shared.certificate(der: leafDER)
         var intermediates: [X509Certificate] = []
         for der in chain.dropFirst() { intermediates.append(try CertificateCache.shared.certificate(der: der)) }
-        let untrusted = try CertificateStack(intermediates)
-        let context = try StoreContext()
-        try check(X509_STORE_CTX_init(context.pointer, trustStore.pointer, leaf.pointer, untrusted.pointer),
-                  "X509_STORE_CTX_init")
-        // The "ssl_server" defaults (purpose and trust sslserver), as libssl's ssl_verify_cert_chain starts.
-        try check(X509_STORE_CTX_set_default(context.pointer, "ssl_server"), "X509_STORE_CTX_set_default")
-        guard let param = X509_STORE_CTX_get0_param(context.pointer) else {
-            throw .internalError("X509_STORE_CTX_get0_param returned NULL")
-        }
-        try configure(param, hostname: hostname, ipAddress: ipAddress, now: now)
-
-        let result = X509_verify_cert(context.pointer)
-        let code = X509_STORE_CTX_get_error(context.pointer)
-        guard result == 1 else {
-            if result < 0 || code == X509_V_OK { throw openSSLError("X509_verify_cert") }
-            ERR_clear_error()
-            throw Self.rejection(code: code, context: context, leaf: leaf, hostname: hostname, ipAddress: ipAddress)
-        }
-        // TLS 1.3 signs with the leaf's key (CertificateVerify): a keyUsage extension must allow that.
-        // X509_get_key_usage returns all bits when there is no keyUsage extension.
-        guard leaf.allowsDigitalSignature else {
-            throw .certificateRejected(alert: .unsupportedCertificate,
-                                       reason: "certificate keyUsage does not allow digitalSignature (\(leaf.subject))")
-        }
+        // Path building, X509_verify_cert and the Web PKI profile (PathValidation.swift, WebPKIProfile.swift).
+        let path = try validatedPath(leaf: leaf, intermediates: intermediates, hostname: hostname,
+                                     ipAddress: ipAddress, now: now)
         var window: ClosedRange<Int64> = Int64.min...Int64.max
-        if let path = X509_STORE_CTX_get0_chain(context.pointer) {
-            for i in 0..<COpenSSL_sk_X509_num(path) {
-                guard let certificate = COpenSSL_sk_X509_value(path, i) else { continue }
-                let c = X509Certificate(retaining: certificate)
-                let notBefore = c.notBeforeSeconds ?? Int64.max
-                let notAfter = c.notAfterSeconds ?? Int64.min
-                let low = max(window.lowerBound, notBefore)
-                let high = min(window.upperBound, notAfter)
-                guard low <= high else { return now...now }  // inconsistent dates: valid at this instant only
-                window = low...high
-            }
+        for c in path {
+            let notBefore = c.notBeforeSeconds ?? Int64.max
+            let notAfter = c.notAfterSeconds ?? Int64.min
+            let low = max(window.lowerBound, notBefore)
+            let high = min(window.upperBound, notAfter)
+            guard low <= high else { return now...now }  // inconsistent dates: valid at this instant only
+            window = low...high
         }
-        withExtendedLifetime((leaf, intermediates, untrusted)) {}
+        withExtendedLifetime((leaf, intermediates)) {}
         return window
     }
 
-    private func configure(_ param: OpaquePointer, hostname: String?, ipAddress: String?, now: Int64)
+    func configure(_ param: OpaquePointer, hostname: String?, ipAddress: String?, now: Int64)
         throws(TLSError)
     {
         X509_VERIFY_PARAM_set_auth_level(param, 2)
@@ -209,7 +184,7 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
     }
 
     /// The error for a failed `X509_verify_cert`, with a one-line reason naming the certificate at fault.
-    private static func rejection(code: Int32, context: StoreContext, leaf: X509Certificate, hostname: String?,
+    static func rejection(code: Int32, context: StoreContext, leaf: X509Certificate, hostname: String?,
                                   ipAddress: String?) -> TLSError
     {
         let text = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "error \(code)"
@@ -277,7 +252,7 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         return oids
     }
 
-    private static func describe(_ certificate: X509Certificate, depth: Int32) -> String {
+    static func describe(_ certificate: X509Certificate, depth: Int32) -> String {
         depth == 0 ? "server certificate \(certificate.subject)" : "chain certificate \(depth): \(certificate.subject)"
     }
 }
