@@ -139,7 +139,7 @@ public struct TLSCertificateChainVerifier: Sendable {
         let begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----"
         var result: [[UInt8]] = []
         var body: String?
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             let line = rawLine.trimmingSpaces
             if line == begin {
                 guard body == nil else { throw .invalidConfiguration("PEM block inside a PEM block") }

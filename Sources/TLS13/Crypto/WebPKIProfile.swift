@@ -98,26 +98,15 @@ enum WebPKIProfile {
                 throw fail("malformed \(OID.extensionName(ext.oid)) extension: \(error)")
             }
         }
-        for ext in c.extensions where ext.critical {
-            switch ext.oid {
-            case OID.authorityKeyIdentifier:
-                throw fail("authorityKeyIdentifier is marked critical (RFC 5280 §4.2.1.1: MUST be non-critical)")
-            case OID.subjectKeyIdentifier:
-                throw fail("subjectKeyIdentifier is marked critical (RFC 5280 §4.2.1.2: MUST be non-critical)")
-            case OID.authorityInfoAccess:
-                throw fail("authorityInfoAccess is marked critical (RFC 5280 §4.2.2.1: MUST be non-critical)")
-            default:
-                break
-            }
-        }
+        // A critical authorityKeyIdentifier, subjectKeyIdentifier or authorityInfoAccess is refused by libcrypto
+        // already (an unhandled critical extension).
         if let constraints = c.findExtension(OID.policyConstraints), !constraints.critical {
             throw fail("policyConstraints is not marked critical (RFC 5280 §4.2.1.11: MUST be critical)")
         }
         if let problem = keyProblem(c) { throw fail(problem.text, problem.alert) }
-        if role != .leaf, c.subjectIsEmpty {
-            throw fail("a CA certificate with an empty subject (RFC 5280 §4.1.2.6)")
-        }
         guard !anchor else { return }
+        // (An empty issuer also stands for a CA with an empty subject, which RFC 5280 §4.1.2.6 forbids: the
+        // names must match for libcrypto to have chained them.)
         if c.issuer == [DERTag.sequence, 0] { throw fail("the issuer is empty (RFC 5280 §4.1.2.4)") }
         // Issued certificates (not the anchor, which is trusted as configured).
         guard c.version == 2 else { throw fail("not an X.509 v3 certificate (CA/B Forum BR 7.1.1)") }
