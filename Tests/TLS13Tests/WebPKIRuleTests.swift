@@ -60,6 +60,27 @@ import Testing
         #expect(throws: DERError.self) { try ParsedCertificate(der: der + [0]) }
     }
 
+    /// Hostile input: every single-byte corruption of a certificate either fails to parse or runs through every
+    /// profile rule, as leaf, intermediate and anchor, without trapping.
+    @Test func corruptedCertificatesNeverTrap() throws {
+        let ders = [try EdgePKI.certificate("edge/nc-wildcard.pem"), try EdgePKI.certificate("edge/nc-intermediate.pem"),
+                    try EdgePKI.certificate("leaf-rsa2048.pem")]
+        var parsed = 0
+        for der in ders {
+            for index in der.indices {
+                var corrupted = der
+                corrupted[index] ^= index % 2 == 0 ? 0xff : 0x01
+                let fields = Result { () throws(DERError) in try ParsedCertificate(der: corrupted) }
+                if case .success = fields { parsed += 1 }
+                let entry = WebPKIProfile.Entry(fields: fields, label: "test", subject: "test")
+                for path in [[entry], [entry, entry], [entry, entry, entry]] {
+                    _ = try? WebPKIProfile.check(path: path, hostname: "a.allowed.example", ipAddress: nil)
+                }
+            }
+        }
+        #expect(parsed > 0)
+    }
+
     @Test func rsaModulusSizes() throws {
         let rsa2048 = try ParsedCertificate(der: try EdgePKI.certificate("leaf-rsa2048.pem"))
         #expect(WebPKIProfile.rsaModulusBits(rsa2048.publicKey) == 2048)

@@ -50,7 +50,22 @@ extension CertificateVerifier {
 ///   X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS` (subjectAltName only, the CN is never used; `*.example.com` matches
 ///   one label, `f*.example.com` matches nothing), or `X509_VERIFY_PARAM_set1_ip_asc` for an IP literal; a
 ///   `hostname` that is not a plain DNS name (a leading dot, an empty label, a `*`) is a configuration error;
-/// * then, on the leaf: when it has a keyUsage extension, it must include digitalSignature (RFC 8446 §4.4.2.2).
+/// * `X509_V_FLAG_PARTIAL_CHAIN`: any certificate of ``trustStore`` is an anchor, self-signed or not; the path
+///   must end at one (checked after `X509_verify_cert`). notBefore and notAfter are both inclusive (RFC 5280
+///   §4.1.2.5; libcrypto's notAfter is exclusive and is compensated). When a path fails for a reason another path
+///   might avoid, other paths through the sent intermediates are tried (bounded); see `PathValidation.swift`;
+/// * then, on the accepted path, the Web PKI profile (``WebPKIProfile``, CA/B Forum BR and RFC 5280): on the leaf,
+///   keyUsage includes digitalSignature when present (RFC 8446 §4.4.2.2), it is no CA certificate (cA=TRUE,
+///   keyCertSign), its extendedKeyUsage is present, non-critical, with serverAuth and without
+///   anyExtendedKeyUsage, it has no nameConstraints and a subjectAltName of the right criticality, the dNSName
+///   that matches is a host name and no wildcard over a public suffix, its CN spells no SAN entry otherwise;
+///   issued certificates are v3 with a positive serial of at most 20 octets, a non-empty issuer and an
+///   authorityKeyIdentifier; intermediates have a critical basicConstraints and a subjectKeyIdentifier; the
+///   anchor is a CA, a root has no extendedKeyUsage and a keyIdentifier-only AKI; no certificate has a DSA key, an
+///   RSA modulus that is not a multiple of 8, an explicit EC curve, a duplicate or malformed extension, or a
+///   non-critical policyConstraints; name constraints are well-formed, hold for every name a leaf wildcard
+///   matches, and require valid dNSNames. Each rejection names its rule; the rules and their alerts are listed
+///   in `Docs/Security.md`, "Certificate checks".
 ///
 /// ## Alerts
 ///
@@ -77,7 +92,7 @@ extension CertificateVerifier {
 /// | UNHANDLED_CRITICAL_EXTENSION (not in libssl's table either)            |                           |
 /// | CERT_REVOKED                                                           | certificate_revoked       |
 /// | APPLICATION_VERIFICATION                                               | handshake_failure         |
-/// | OUT_OF_MEM, INVALID_CALL, STORE_LOOKUP, UNSPECIFIED                    | internal_error (4)        |
+/// | OUT_OF_MEM, INVALID_CALL, STORE_LOOKUP, UNSPECIFIED † (5)              | internal_error (4)        |
 /// | anything else                                                          | certificate_unknown       |
 /// | (leaf or intermediate DER that does not parse)                         | bad_certificate           |
 ///
@@ -85,6 +100,11 @@ extension CertificateVerifier {
 /// (2) libssl sends bad_certificate; the root is present but not trusted for serverAuth, i.e. no usable anchor.
 /// (3) libssl sends decrypt_error; RFC 8446: bad_certificate covers "signatures that did not verify correctly".
 /// (4) thrown as ``TLSError/internalError(_:)``.
+/// (5) except UNSPECIFIED from libcrypto's name-constraint size limit, a rejection: certificate_unknown.
+///
+/// The Web PKI profile's own rejections carry their own alerts: unsupported_certificate (not a server
+/// certificate: CA, extendedKeyUsage, DSA key), bad_certificate (encodings, names, keys), certificate_unknown
+/// (name constraints), unknown_ca (an unusable CA or anchor).
 struct OpenSSLCertificateVerifier: CertificateVerifier {
     let trustStore: X509TrustStore
 
