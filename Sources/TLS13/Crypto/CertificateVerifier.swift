@@ -126,7 +126,7 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         var intermediates: [X509Certificate] = []
         for der in chain.dropFirst() { intermediates.append(try CertificateCache.shared.certificate(der: der)) }
         // Path building, X509_verify_cert and the Web PKI profile (PathValidation.swift, WebPKIProfile.swift).
-        let path = try validatedPath(leaf: leaf, intermediates: intermediates, hostname: hostname,
+        let path = try validatedPath(chain: chain, leaf: leaf, intermediates: intermediates, hostname: hostname,
                                      ipAddress: ipAddress, now: now)
         var window: ClosedRange<Int64> = Int64.min...Int64.max
         for c in path {

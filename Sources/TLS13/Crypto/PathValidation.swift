@@ -39,9 +39,13 @@ extension OpenSSLCertificateVerifier {
     }
 
     /// A verified path (leaf first, anchor last), or the error to report.
-    func validatedPath(leaf: X509Certificate, intermediates: [X509Certificate], hostname: String?,
+    ///
+    /// - Parameters:
+    ///   - chain: the DER certificates as sent; `leaf` is `chain[0]` parsed, `intermediates` the rest.
+    func validatedPath(chain: [[UInt8]], leaf: X509Certificate, intermediates: [X509Certificate], hostname: String?,
                        ipAddress: String?, now: Int64) throws(TLSError) -> [X509Certificate] {
-        let first = try attempt(leaf: leaf, untrusted: intermediates, sent: intermediates, hostname: hostname,
+        let sent = Sent(chain: chain, leaf: leaf, intermediates: intermediates)
+        let first = try attempt(leaf: leaf, untrusted: intermediates, sent: sent, hostname: hostname,
                                 ipAddress: ipAddress, now: now)
         guard case .failed(let failure) = first else {
             if case .verified(let path) = first { return path }
@@ -50,7 +54,7 @@ extension OpenSSLCertificateVerifier {
         guard failure.pathDependent else { throw failure.error }
         var report = failure
         for candidate in try alternativePaths(leaf: leaf, intermediates: intermediates) {
-            switch try attempt(leaf: leaf, untrusted: candidate, sent: intermediates, hostname: hostname,
+            switch try attempt(leaf: leaf, untrusted: candidate, sent: sent, hostname: hostname,
                                ipAddress: ipAddress, now: now) {
             case .verified(let path):
                 return path
@@ -62,7 +66,7 @@ extension OpenSSLCertificateVerifier {
     }
 
     /// One `X509_verify_cert` run with `untrusted` as the untrusted certificates, then the checks on its path.
-    private func attempt(leaf: X509Certificate, untrusted: [X509Certificate], sent: [X509Certificate],
+    private func attempt(leaf: X509Certificate, untrusted: [X509Certificate], sent: Sent,
                          hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) -> Attempt {
         var run = try verify(leaf: leaf, untrusted: untrusted, hostname: hostname, ipAddress: ipAddress, time: now)
         if run.result != 1, run.code == X509_V_ERR_CERT_HAS_EXPIRED,
@@ -118,9 +122,8 @@ extension OpenSSLCertificateVerifier {
             }
         }
         let entries = path.enumerated().map { depth, certificate in
-            // The bytes the server sent, where the certificate is one of them (libcrypto re-encodes otherwise).
-            let der = certificate.pointer == leaf.pointer ? leaf.der
-                : sent.first(where: { $0.pointer == certificate.pointer })?.der ?? certificate.der
+            // The bytes the server sent, where the certificate is one of them (an anchor is re-encoded).
+            let der = sent.der(of: certificate) ?? certificate.der
             return WebPKIProfile.Entry(fields: Result { () throws(DERError) in try ParsedCertificate(der: der) },
                                        label: Self.describe(certificate, depth: Int32(depth)),
                                        subject: certificate.subject)
@@ -135,6 +138,24 @@ extension OpenSSLCertificateVerifier {
         }
         withExtendedLifetime((untrusted, sent)) {}
         return .verified(path)
+    }
+
+    /// The certificates as the server sent them, to read the profile's fields from the original bytes.
+    private struct Sent {
+        var chain: [[UInt8]]
+        var certificates: [X509Certificate]
+
+        init(chain: [[UInt8]], leaf: X509Certificate, intermediates: [X509Certificate]) {
+            self.chain = chain
+            certificates = [leaf] + intermediates
+        }
+
+        func der(of certificate: X509Certificate) -> [UInt8]? {
+            guard let index = certificates.firstIndex(where: { $0.pointer == certificate.pointer }),
+                  index < chain.count
+            else { return nil }
+            return chain[index]
+        }
     }
 
     private struct Run {
