@@ -679,6 +679,8 @@ WEBPKI_CAS=(
   "root-aki-issuer|ecdsa-p256|self|swift-tls13 Edge Root with AKI issuer and serial|-|$W_ROOT^subjectKeyIdentifier = hash^authorityKeyIdentifier = keyid:always, issuer:always"
   "root-no-bc|ecdsa-p256|self|swift-tls13 Edge Root without basicConstraints|-|keyUsage = critical, keyCertSign, cRLSign^$W_KEYIDS"
   "root-no-ski|ecdsa-p256|self|swift-tls13 Edge Root without subjectKeyIdentifier|-|$W_ROOT^subjectKeyIdentifier = none^authorityKeyIdentifier = none"
+  # An authorityKeyIdentifier naming another issuer and serial (and a keyIdentifier that is not its own).
+  "root-aki-foreign|ecdsa-p256|self|swift-tls13 Edge Root with a foreign AKI|-|$W_ROOT^subjectKeyIdentifier = hash^2.5.29.35 = DER:30:43:80:14:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:a1:27:a4:25:30:23:31:21:30:1f:06:03:55:04:03:0c:18:73:77:69:66:74:2d:74:6c:73:31:33:20:53:6f:6d:65:6f:6e:65:20:45:6c:73:65:82:02:04:d2"
   "root-noncritical-bc|ecdsa-p256|self|swift-tls13 Edge Root with non-critical basicConstraints|-|basicConstraints = CA:TRUE^keyUsage = critical, keyCertSign, cRLSign^$W_KEYIDS"
   "noncritical-bc-intermediate|ecdsa-p256|root|swift-tls13 Edge Non-critical basicConstraints Intermediate|-|basicConstraints = CA:TRUE, pathlen:0^keyUsage = critical, keyCertSign, cRLSign^$W_KEYIDS"
   "no-ski-intermediate|ecdsa-p256|root|swift-tls13 Edge No-SKI Intermediate|-|basicConstraints = critical, CA:TRUE, pathlen:0^keyUsage = critical, keyCertSign, cRLSign^subjectKeyIdentifier = none^authorityKeyIdentifier = keyid:always"
@@ -720,6 +722,7 @@ WEBPKI_LEAVES=(
   "nc-empty-leaf|ecdsa-p256|nc-empty-intermediate|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
   "root-eku-leaf|ecdsa-p256|root-eku|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
   "root-aki-issuer-leaf|ecdsa-p256|root-aki-issuer|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "root-aki-foreign-leaf|ecdsa-p256|root-aki-foreign|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
   "root-no-bc-leaf|ecdsa-p256|root-no-bc|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
   "root-no-ski-leaf|ecdsa-p256|root-no-ski|localhost|-|$W_LEAF^subjectKeyIdentifier = hash^2.5.29.35 = DER:30:0a:80:08:00:01:02:03:04:05:06:07^$W_EKU^$W_SAN"
   "root-noncritical-bc-leaf|ecdsa-p256|root-noncritical-bc|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
@@ -787,9 +790,13 @@ generate_webpki() {
     || printf '\n[ policy_loose ]\norganizationName = optional\ncommonName = optional\n' >> "$WORK/openssl.cnf"
   echo "== generating Web PKI profile certificates (edge/)"
   mkdir -p edge
-  local row
-  for row in "${WEBPKI_CAS[@]}"; do webpki_make "$row"; done
-  for row in "${WEBPKI_LEAVES[@]}"; do webpki_make "$row"; done
+  # Rows added later are made on their own: a row whose files exist is left as it is (unless --force).
+  local row n
+  for row in "${WEBPKI_CAS[@]}" "${WEBPKI_LEAVES[@]}"; do
+    n="${row%%|*}"
+    if [[ "$MODE" != --force && -s "edge/$n.pem" && -s "edge/$n.key" && -s "edge/$n-chain.pem" ]]; then continue; fi
+    webpki_make "$row"
+  done
 }
 
 # What `openssl verify` says. Most are OK: the profile rules are the library's own (WebPKIProfile); libcrypto
@@ -819,6 +826,12 @@ verify_webpki() {
     check "$n-leaf under its root" OK -CAfile "edge/$n.pem" -purpose sslserver -auth_level 2 -verify_ip 127.0.0.1 \
       "edge/$n-leaf.pem"
   done
+  # Its AKI does not point at itself, so libcrypto does not take it as self-signed: an anchor only with
+  # -partial_chain (the library's X509_V_FLAG_PARTIAL_CHAIN).
+  check "root-aki-foreign-leaf under its root" "error 2 at 1" -CAfile edge/root-aki-foreign.pem -purpose sslserver \
+    -auth_level 2 edge/root-aki-foreign-leaf.pem
+  check "root-aki-foreign-leaf, -partial_chain" OK -CAfile edge/root-aki-foreign.pem -purpose sslserver \
+    -auth_level 2 -partial_chain edge/root-aki-foreign-leaf.pem
   # A trust anchor without basicConstraints is still an anchor to libcrypto.
   check "root-no-bc-leaf under its root" OK -CAfile edge/root-no-bc.pem -purpose sslserver -auth_level 2 \
     edge/root-no-bc-leaf.pem

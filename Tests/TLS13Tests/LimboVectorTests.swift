@@ -196,6 +196,11 @@ struct LimboCase: Decodable, Sendable, CustomStringConvertible {
         ("rfc5280::aki::intermediate-missing-aki", "no authorityKeyIdentifier"),
         ("rfc5280::ski::intermediate-missing-ski", "without subjectKeyIdentifier"),
         ("webpki::aki::root-with-aki-missing-keyidentifier", "without keyIdentifier"),
+        // Rejected before only because libcrypto took these roots for no anchor; with any trusted certificate an
+        // anchor (X509_V_FLAG_PARTIAL_CHAIN) the profile's rule rejects them.
+        ("webpki::aki::root-with-aki-authoritycertissuer", "names an authorityCertIssuer other than the root"),
+        ("webpki::aki::root-with-aki-authoritycertserialnumber", "names an authorityCertSerialNumber other than"),
+        ("webpki::aki::root-with-aki-all-fields", "names an authorityCertIssuer other than the root"),
         ("rfc5280::root-missing-basic-constraints", "it is not a CA certificate"),
         ("rfc5280::ca-empty-subject", "the issuer is empty"),
         ("rfc5280::pc::ica-noncritical-pc", "policyConstraints is not marked critical"),

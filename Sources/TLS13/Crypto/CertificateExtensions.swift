@@ -96,8 +96,10 @@ enum CertificateExtensions {
     /// authorityKeyIdentifier (RFC 5280 §4.2.1.1).
     struct AuthorityKeyIdentifier {
         var keyIdentifier: [UInt8]?
-        var hasIssuer: Bool
-        var hasSerialNumber: Bool
+        /// authorityCertIssuer's names, when present.
+        var issuer: [GeneralName]?
+        /// authorityCertSerialNumber's contents octets, when present.
+        var serialNumber: [UInt8]?
     }
 
     static func authorityKeyIdentifier(_ value: ArraySlice<UInt8>) throws(DERError) -> AuthorityKeyIdentifier {
@@ -106,11 +108,15 @@ enum CertificateExtensions {
         try outer.expectEnd("authorityKeyIdentifier")
         var reader = sequence.reader
         let keyIdentifier = try reader.readOptional(tag: DERTag.contextPrimitive(0)).map { Array($0.contents) }
-        let issuer = try reader.readOptional(tag: DERTag.contextConstructed(1))
-        let serial = try reader.readOptional(tag: DERTag.contextPrimitive(2))
+        var issuer: [GeneralName]?
+        if let names = try reader.readOptional(tag: DERTag.contextConstructed(1)) {
+            var list: [GeneralName] = []
+            for element in try DERReader.elements(of: names) { list.append(try generalName(element)) }
+            issuer = list
+        }
+        let serial = try reader.readOptional(tag: DERTag.contextPrimitive(2)).map { Array($0.contents) }
         try reader.expectEnd("authorityKeyIdentifier")
-        return AuthorityKeyIdentifier(keyIdentifier: keyIdentifier, hasIssuer: issuer != nil,
-                                      hasSerialNumber: serial != nil)
+        return AuthorityKeyIdentifier(keyIdentifier: keyIdentifier, issuer: issuer, serialNumber: serial)
     }
 
     /// subjectKeyIdentifier: the key identifier octets (RFC 5280 §4.2.1.2).

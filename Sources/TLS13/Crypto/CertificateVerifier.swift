@@ -61,7 +61,7 @@ extension CertificateVerifier {
 ///   that matches is a host name and no wildcard over a public suffix, its CN spells no SAN entry otherwise;
 ///   issued certificates are v3 with a positive serial of at most 20 octets, a non-empty issuer and an
 ///   authorityKeyIdentifier; intermediates have a critical basicConstraints and a subjectKeyIdentifier; the
-///   anchor is a CA, a root has no extendedKeyUsage and a keyIdentifier-only AKI; no certificate has a DSA key, an
+///   anchor is a CA, a root has no extendedKeyUsage and an AKI naming itself only; no certificate has a DSA key, an
 ///   RSA modulus that is not a multiple of 8, an explicit EC curve, a duplicate or malformed extension, or a
 ///   non-critical policyConstraints; name constraints are well-formed, hold for every name a leaf wildcard
 ///   matches, and require valid dNSNames. Each rejection names its rule; the rules and their alerts are listed

@@ -261,10 +261,20 @@ enum WebPKIProfile {
         }
         if let aki = c.findExtension(OID.authorityKeyIdentifier),
            let value = try? CertificateExtensions.authorityKeyIdentifier(aki.value) {
-            // CA/B Forum BR 7.1.2.1.3: keyIdentifier only, equal to the subjectKeyIdentifier.
-            if value.hasIssuer || value.hasSerialNumber {
-                throw fail("authorityKeyIdentifier has authorityCertIssuer or authorityCertSerialNumber "
-                           + "(CA/B Forum BR 7.1.2.1.3)")
+            // CA/B Forum BR 7.1.2.1.3: a keyIdentifier, equal to the subjectKeyIdentifier, and neither
+            // authorityCertIssuer nor authorityCertSerialNumber. Roots in use carry those two naming themselves
+            // (QuoVadis Root CA 2 and 3, Certigna, Go Daddy and Starfield Class 2 in Debian 12's store), which is
+            // accepted; naming another certificate contradicts a self-issued root.
+            if c.isSelfIssued {
+                let names = value.issuer?.compactMap { if case .directoryName(let name) = $0 { name } else { nil } }
+                if let names, value.issuer?.count != 1 || names != [c.issuer] {
+                    throw fail("authorityKeyIdentifier names an authorityCertIssuer other than the root itself "
+                               + "(CA/B Forum BR 7.1.2.1.3)")
+                }
+                if let serial = value.serialNumber, serial != c.serialNumber {
+                    throw fail("authorityKeyIdentifier names an authorityCertSerialNumber other than the root's own "
+                               + "(CA/B Forum BR 7.1.2.1.3)")
+                }
             }
             guard let keyIdentifier = value.keyIdentifier else {
                 throw fail("authorityKeyIdentifier without keyIdentifier (CA/B Forum BR 7.1.2.1.3)")
