@@ -74,7 +74,7 @@ import Testing
                 if case .success = fields { parsed += 1 }
                 let entry = WebPKIProfile.Entry(fields: fields, label: "test", subject: "test")
                 for path in [[entry], [entry, entry], [entry, entry, entry]] {
-                    _ = try? WebPKIProfile.check(path: path, hostname: "a.allowed.example", ipAddress: nil)
+                    _ = try? WebPKIProfile.check(path: path, hostname: "a.allowed.example")
                 }
             }
         }

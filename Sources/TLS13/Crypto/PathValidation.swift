@@ -131,7 +131,7 @@ extension OpenSSLCertificateVerifier {
         var reference = hostname?.lowercased()
         if reference?.hasSuffix(".") == true { reference?.removeLast() }
         do throws(ProfileViolation) {
-            try WebPKIProfile.check(path: entries, hostname: reference, ipAddress: ipAddress)
+            try WebPKIProfile.check(path: entries, hostname: reference)
         } catch {
             return .failed(Failure(error: .certificateRejected(alert: error.alert, reason: error.reason),
                                    afterLibrary: true, pathDependent: error.pathDependent))

@@ -14,8 +14,9 @@ struct ProfileViolation: Error {
 ///
 /// One certificate role at a time: the server's certificate (the leaf), the intermediates, the trust anchor
 /// (the last certificate of the path; when the leaf itself is the anchor only the leaf rules apply). Trust
-/// anchors are checked less than issued certificates: a missing subjectKeyIdentifier and a non-critical
-/// basicConstraints are accepted there, because trust stores in use ship such roots.
+/// anchors are checked less than issued certificates: a missing subjectKeyIdentifier, a non-critical
+/// basicConstraints and an authorityKeyIdentifier issuer and serial naming the root itself are accepted there,
+/// because trust stores in use ship such roots.
 enum WebPKIProfile {
     /// One certificate of the path.
     struct Entry {
@@ -29,9 +30,9 @@ enum WebPKIProfile {
 
     private enum Role { case leaf, intermediate, anchor }
 
-    /// Checks `path` (leaf first, trust anchor last) for a server named `hostname` (lower case, no trailing dot)
-    /// or at `ipAddress`.
-    static func check(path: [Entry], hostname: String?, ipAddress: String?) throws(ProfileViolation) {
+    /// Checks `path` (leaf first, trust anchor last) for a server named `hostname` (lower case, no trailing dot;
+    /// nil for an IP address, which libcrypto matches and no further rule concerns, or no name).
+    static func check(path: [Entry], hostname: String?) throws(ProfileViolation) {
         guard let leafEntry = path.first else { return }
         var parsed: [ParsedCertificate] = []
         for (index, entry) in path.enumerated() {
@@ -59,7 +60,6 @@ enum WebPKIProfile {
             if let hostname { try checkNameMatch(leaf, hostname: hostname, label: leafEntry.label) }
             try checkCommonName(leaf, label: leafEntry.label)
         }
-        _ = ipAddress  // IP addresses are matched by libcrypto; no further rule applies to them.
     }
 
     // MARK: Every certificate
