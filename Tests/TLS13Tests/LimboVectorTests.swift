@@ -40,8 +40,8 @@ enum LimboExceptions {
         Exception(
             id: "rfc5280::ski::root-missing-ski", limboExpects: "FAILURE",
             reason: "the anchor is trusted as configured: roots in use lack subjectKeyIdentifier (Debian 12's store: "
-                + "TWCA Global Root CA, Hongkong Post Root CA 1), and rustls-webpki and Chrome do not apply the "
-                + "certificate profile to anchors; the rule holds for intermediates"),
+                + "TWCA Global Root CA, Hongkong Post Root CA 1), and rustls-webpki keeps only an anchor's name, key and "
+                + "name constraints; the rule holds for intermediates"),
         Exception(
             id: "rfc5280::root-non-critical-basic-constraints", limboExpects: "FAILURE",
             reason: "the anchor is trusted as configured: roots in use have a non-critical basicConstraints "
