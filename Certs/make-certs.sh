@@ -698,6 +698,193 @@ verify_nods() {
   check_pair edge/no-digital-signature.pem edge/no-digital-signature.key
 }
 
+# ---------------------------------------------------------------------------------------------
+# Web PKI profile cases (edge/, README.md "Web PKI profile"): one rule of WebPKIProfile / PathValidation per
+# certificate, made by their own step when any is missing, so every file above stays as it is. Each row spells
+# out its whole extension section (no defaults are added), so a row can leave out, duplicate or mark critical
+# what it needs to.
+# ---------------------------------------------------------------------------------------------
+
+W_CA="basicConstraints = critical, CA:TRUE, pathlen:0^keyUsage = critical, keyCertSign, cRLSign^subjectKeyIdentifier = hash^authorityKeyIdentifier = keyid:always"
+W_ROOT="basicConstraints = critical, CA:TRUE^keyUsage = critical, keyCertSign, cRLSign"
+W_KEYIDS="subjectKeyIdentifier = hash^authorityKeyIdentifier = keyid:always"
+W_LEAF="basicConstraints = critical, CA:FALSE^keyUsage = critical, digitalSignature"
+W_EKU="extendedKeyUsage = serverAuth"
+W_SAN="subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1"
+# name|key (a type, or same:<name> to reuse that certificate's key)|issuer (self, root, intermediate,
+# unknown-root, or an edge CA)|subject (a CN, or EMPTY)|serial (hex, or - for random)|extension lines ('^'-separated)
+WEBPKI_CAS=(
+  "root-eku|ecdsa-p256|self|swift-tls13 Edge Root with extendedKeyUsage|-|$W_ROOT^$W_KEYIDS^$W_EKU"
+  "root-aki-issuer|ecdsa-p256|self|swift-tls13 Edge Root with AKI issuer and serial|-|$W_ROOT^subjectKeyIdentifier = hash^authorityKeyIdentifier = keyid:always, issuer:always"
+  "root-no-bc|ecdsa-p256|self|swift-tls13 Edge Root without basicConstraints|-|keyUsage = critical, keyCertSign, cRLSign^$W_KEYIDS"
+  "root-no-ski|ecdsa-p256|self|swift-tls13 Edge Root without subjectKeyIdentifier|-|$W_ROOT^subjectKeyIdentifier = none^authorityKeyIdentifier = none"
+  # An authorityKeyIdentifier naming another issuer and serial (and a keyIdentifier that is not its own).
+  "root-aki-foreign|ecdsa-p256|self|swift-tls13 Edge Root with a foreign AKI|-|$W_ROOT^subjectKeyIdentifier = hash^2.5.29.35 = DER:30:43:80:14:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:a1:27:a4:25:30:23:31:21:30:1f:06:03:55:04:03:0c:18:73:77:69:66:74:2d:74:6c:73:31:33:20:53:6f:6d:65:6f:6e:65:20:45:6c:73:65:82:02:04:d2"
+  "root-noncritical-bc|ecdsa-p256|self|swift-tls13 Edge Root with non-critical basicConstraints|-|basicConstraints = CA:TRUE^keyUsage = critical, keyCertSign, cRLSign^$W_KEYIDS"
+  "noncritical-bc-intermediate|ecdsa-p256|root|swift-tls13 Edge Non-critical basicConstraints Intermediate|-|basicConstraints = CA:TRUE, pathlen:0^keyUsage = critical, keyCertSign, cRLSign^$W_KEYIDS"
+  "no-ski-intermediate|ecdsa-p256|root|swift-tls13 Edge No-SKI Intermediate|-|basicConstraints = critical, CA:TRUE, pathlen:0^keyUsage = critical, keyCertSign, cRLSign^subjectKeyIdentifier = none^authorityKeyIdentifier = keyid:always"
+  "no-aki-intermediate|ecdsa-p256|root|swift-tls13 Edge No-AKI Intermediate|-|basicConstraints = critical, CA:TRUE, pathlen:0^keyUsage = critical, keyCertSign, cRLSign^subjectKeyIdentifier = hash^authorityKeyIdentifier = none"
+  "pc-noncritical-intermediate|ecdsa-p256|root|swift-tls13 Edge Non-critical policyConstraints Intermediate|-|$W_CA^policyConstraints = inhibitPolicyMapping:1"
+  "nc-leading-dot-intermediate|ecdsa-p256|root|swift-tls13 Edge Leading-dot Name Constraint CA|-|$W_CA^nameConstraints = critical, permitted;DNS:.allowed.example"
+  "nc-empty-intermediate|ecdsa-p256|root|swift-tls13 Edge Empty Name Constraints CA|-|$W_CA^2.5.29.30 = critical, DER:30:00"
+  "cross-ca-untrusted|ecdsa-p256|unknown-root|swift-tls13 Edge Cross-Signed CA|-|$W_CA"
+  "cross-ca|same:cross-ca-untrusted|root|swift-tls13 Edge Cross-Signed CA|-|$W_CA"
+)
+WEBPKI_LEAVES=(
+  "ca-true-leaf|ecdsa-p256|intermediate|localhost|-|basicConstraints = critical, CA:TRUE^keyUsage = critical, digitalSignature^$W_KEYIDS^$W_EKU^$W_SAN"
+  "keycertsign-leaf|ecdsa-p256|intermediate|localhost|-|basicConstraints = critical, CA:FALSE^keyUsage = critical, digitalSignature, keyCertSign^$W_KEYIDS^$W_EKU^$W_SAN"
+  "anyeku-leaf|ecdsa-p256|intermediate|localhost|-|$W_LEAF^$W_KEYIDS^extendedKeyUsage = serverAuth, anyExtendedKeyUsage^$W_SAN"
+  "critical-eku-leaf|ecdsa-p256|intermediate|localhost|-|$W_LEAF^$W_KEYIDS^extendedKeyUsage = critical, serverAuth^$W_SAN"
+  "nc-leaf|ecdsa-p256|intermediate|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN^nameConstraints = permitted;DNS:localhost"
+  "no-san-leaf|ecdsa-p256|intermediate|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU"
+  "critical-san-leaf|ecdsa-p256|intermediate|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^subjectAltName = critical, DNS:localhost, IP:127.0.0.1, IP:::1"
+  "empty-subject-leaf|ecdsa-p256|intermediate|EMPTY|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "underscore-san|ecdsa-p256|intermediate|underscore-san|-|$W_LEAF^$W_KEYIDS^$W_EKU^subjectAltName = DNS:under_score.example, DNS:localhost"
+  "psl-wildcard|ecdsa-p256|intermediate|psl-wildcard|-|$W_LEAF^$W_KEYIDS^$W_EKU^subjectAltName = DNS:*.co.uk, DNS:*.example.co.uk, DNS:*.s3.amazonaws.com"
+  "cn-case|ecdsa-p256|intermediate|LocalHost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "cn-ip-notation|ecdsa-p256|intermediate|127.000.000.001|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "cn-unicode|ecdsa-p256|intermediate|bücher.example|-|$W_LEAF^$W_KEYIDS^$W_EKU^subjectAltName = DNS:xn--bcher-kva.example"
+  "serial-zero|ecdsa-p256|intermediate|localhost|00|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "serial-too-long|ecdsa-p256|intermediate|localhost|7F0102030405060708090A0B0C0D0E0F1011121314|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "rsa2052-leaf|rsa2052|intermediate|localhost|-|basicConstraints = critical, CA:FALSE^keyUsage = critical, digitalSignature, keyEncipherment^$W_KEYIDS^$W_EKU^$W_SAN"
+  "dsa-leaf|dsa2048|intermediate|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "no-aki-leaf|ecdsa-p256|intermediate|localhost|-|$W_LEAF^subjectKeyIdentifier = hash^authorityKeyIdentifier = none^$W_EKU^$W_SAN"
+  "malformed-aia-leaf|ecdsa-p256|intermediate|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN^1.3.6.1.5.5.7.1.1 = DER:30:00"
+  "nc-wildcard|ecdsa-p256|nc-intermediate|nc-wildcard|-|$W_LEAF^$W_KEYIDS^$W_EKU^subjectAltName = DNS:*.allowed.example"
+  "nc-invalid-san|ecdsa-p256|nc-intermediate|www.allowed.example|-|$W_LEAF^$W_KEYIDS^$W_EKU^subjectAltName = DNS:.allowed.example, DNS:www.allowed.example"
+  "noncritical-bc-int-leaf|ecdsa-p256|noncritical-bc-intermediate|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  # Its issuer has no subjectKeyIdentifier to copy, so the keyIdentifier is given (any value matches then).
+  "no-ski-int-leaf|ecdsa-p256|no-ski-intermediate|localhost|-|$W_LEAF^subjectKeyIdentifier = hash^2.5.29.35 = DER:30:0a:80:08:00:01:02:03:04:05:06:07^$W_EKU^$W_SAN"
+  "no-aki-int-leaf|ecdsa-p256|no-aki-intermediate|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "pc-noncritical-int-leaf|ecdsa-p256|pc-noncritical-intermediate|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "nc-leading-dot-leaf|ecdsa-p256|nc-leading-dot-intermediate|www.allowed.example|-|$W_LEAF^$W_KEYIDS^$W_EKU^subjectAltName = DNS:www.allowed.example"
+  "nc-empty-leaf|ecdsa-p256|nc-empty-intermediate|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "root-eku-leaf|ecdsa-p256|root-eku|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "root-aki-issuer-leaf|ecdsa-p256|root-aki-issuer|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "root-aki-foreign-leaf|ecdsa-p256|root-aki-foreign|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "root-no-bc-leaf|ecdsa-p256|root-no-bc|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "root-no-ski-leaf|ecdsa-p256|root-no-ski|localhost|-|$W_LEAF^subjectKeyIdentifier = hash^2.5.29.35 = DER:30:0a:80:08:00:01:02:03:04:05:06:07^$W_EKU^$W_SAN"
+  "root-noncritical-bc-leaf|ecdsa-p256|root-noncritical-bc|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+  "cross-leaf|ecdsa-p256|cross-ca|localhost|-|$W_LEAF^$W_KEYIDS^$W_EKU^$W_SAN"
+)
+
+WEBPKI_OUTPUTS=()
+for row in "${WEBPKI_CAS[@]}" "${WEBPKI_LEAVES[@]}"; do
+  n="${row%%|*}"
+  WEBPKI_OUTPUTS+=("edge/$n.pem" "edge/$n.key" "edge/$n-chain.pem")
+done
+
+webpki_present() {
+  local f
+  for f in "${WEBPKI_OUTPUTS[@]}"; do [[ -s "$f" ]] || return 1; done
+}
+
+# webpki_key <file> <type>: the key types edge_make does not have, else new_key's.
+webpki_key() {
+  case "$2" in
+    rsa2052) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2052 -out "$1" 2>/dev/null; chmod 600 "$1" ;;
+    dsa2048)
+      openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 -out "$WORK/dsa-params.pem" 2>/dev/null
+      openssl genpkey -paramfile "$WORK/dsa-params.pem" -out "$1"; chmod 600 "$1" ;;
+    same:*) cp "edge/${2#same:}.key" "$1"; chmod 600 "$1" ;;
+    *) new_key "$1" "$2" ;;
+  esac
+}
+
+# webpki_make <row>
+webpki_make() {
+  local name key issuer cn serial ext
+  IFS='|' read -r name key issuer cn serial ext <<< "$1"
+  local cacert cakey cachain
+  case "$issuer" in
+    self) cacert=self; cakey="edge/$name.key"; cachain=/dev/null ;;
+    unknown-root) cacert=unknown-ca-root.pem; cakey=unknown-ca-root.key; cachain=/dev/null ;;
+    root-*) cacert="edge/$issuer.pem"; cakey="edge/$issuer.key"; cachain=/dev/null ;;  # roots are never sent
+    *) read -r cacert cakey cachain <<< "$(edge_issuer_files "$issuer")" ;;
+  esac
+  local section="v3_webpki_${name//-/_}"
+  { echo; echo "[ $section ]"; tr '^' '\n' <<< "$ext"; } >> "$WORK/openssl.cnf"
+  local db="webpki-$issuer"
+  [[ "$issuer" == self ]] && db="webpki-self-$name"
+  [[ -d "$WORK/$db" ]] || new_ca_db "$db"
+  [[ "$serial" == - ]] || echo "$serial" > "$WORK/$db/serial"
+  webpki_key "edge/$name.key" "$key"
+  local subject="/O=swift-tls13 tests/CN=$cn"
+  [[ "$cn" == EMPTY ]] && subject="/"
+  openssl req -new -utf8 -config "$WORK/openssl.cnf" -key "edge/$name.key" -subj "$subject" -out "$WORK/w-$name.csr"
+  local certarg=(-cert "$cacert")
+  [[ "$cacert" == self ]] && certarg=(-selfsign)
+  CA_DIR="$WORK/$db" openssl ca -batch -notext -utf8 -config "$WORK/openssl.cnf" -policy policy_loose \
+    "${certarg[@]}" -keyfile "$cakey" -in "$WORK/w-$name.csr" -out "edge/$name.pem" -md sha256 \
+    -extensions "$section" -startdate "$LEAF_START" -enddate "$END" 2>"$WORK/ca.log" \
+    || { cat "$WORK/ca.log" >&2; exit 1; }
+  # A random serial for the next certificate of this CA (a fixed one was only for this row).
+  printf '%02X%s\n' $(( 0x$(openssl rand -hex 1) & 0x7f )) "$(openssl rand -hex 15)" > "$WORK/$db/serial"
+  cat "edge/$name.pem" "$cachain" > "edge/$name-chain.pem"
+}
+
+generate_webpki() {
+  [[ -n "$WORK" ]] || { WORK="$(mktemp -d)"; export CA_DIR="$WORK"; write_config; }
+  grep -q '^\[ policy_loose \]' "$WORK/openssl.cnf" \
+    || printf '\n[ policy_loose ]\norganizationName = optional\ncommonName = optional\n' >> "$WORK/openssl.cnf"
+  echo "== generating Web PKI profile certificates (edge/)"
+  mkdir -p edge
+  # Rows added later are made on their own: a row whose files exist is left as it is (unless --force).
+  local row n
+  for row in "${WEBPKI_CAS[@]}" "${WEBPKI_LEAVES[@]}"; do
+    n="${row%%|*}"
+    if [[ "$MODE" != --force && -s "edge/$n.pem" && -s "edge/$n.key" && -s "edge/$n-chain.pem" ]]; then continue; fi
+    webpki_make "$row"
+  done
+}
+
+# What `openssl verify` says. Most are OK: the profile rules are the library's own (WebPKIProfile); libcrypto
+# checks none of them. The library's verdicts are in README.md and CertificateWebPKIProfileTests.
+verify_webpki() {
+  echo "== verifying the Web PKI profile certificates (edge/)"
+  local V=(-CAfile ca.pem -purpose sslserver -auth_level 2)
+  w() { echo "-untrusted edge/$1-chain.pem edge/$1.pem"; }
+  local row n
+  # shellcheck disable=SC2046
+  {
+  for n in ca-true-leaf keycertsign-leaf anyeku-leaf critical-eku-leaf nc-leaf critical-san-leaf empty-subject-leaf \
+           cn-case cn-ip-notation serial-zero serial-too-long rsa2052-leaf dsa-leaf no-aki-leaf \
+           malformed-aia-leaf noncritical-bc-int-leaf no-ski-int-leaf no-aki-int-leaf pc-noncritical-int-leaf \
+           nc-empty-leaf; do
+    check "$n" OK "${V[@]}" -verify_ip 127.0.0.1 $(w "$n")
+  done
+  check "no-san-leaf (no name checked)" OK "${V[@]}" $(w no-san-leaf)
+  check "underscore-san under_score.example" OK "${V[@]}" -verify_hostname under_score.example $(w underscore-san)
+  check "psl-wildcard example.co.uk" OK "${V[@]}" -verify_hostname example.co.uk $(w psl-wildcard)
+  check "cn-unicode xn--bcher-kva.example" OK "${V[@]}" -verify_hostname xn--bcher-kva.example $(w cn-unicode)
+  # libcrypto compares the string *.allowed.example with each constraint (CVE-2025-61727).
+  check "nc-wildcard secret.allowed.example" OK "${V[@]}" -verify_hostname secret.allowed.example $(w nc-wildcard)
+  check "nc-invalid-san www.allowed.example" OK "${V[@]}" -verify_hostname www.allowed.example $(w nc-invalid-san)
+  check "nc-leading-dot-leaf" OK "${V[@]}" -verify_hostname www.allowed.example $(w nc-leading-dot-leaf)
+  for n in root-eku root-aki-issuer root-no-ski root-noncritical-bc; do
+    check "$n-leaf under its root" OK -CAfile "edge/$n.pem" -purpose sslserver -auth_level 2 -verify_ip 127.0.0.1 \
+      "edge/$n-leaf.pem"
+  done
+  # Its AKI does not point at itself, so libcrypto does not take it as self-signed: an anchor only with
+  # -partial_chain (the library's X509_V_FLAG_PARTIAL_CHAIN).
+  check "root-aki-foreign-leaf under its root" "error 2 at 1" -CAfile edge/root-aki-foreign.pem -purpose sslserver \
+    -auth_level 2 edge/root-aki-foreign-leaf.pem
+  check "root-aki-foreign-leaf, -partial_chain" OK -CAfile edge/root-aki-foreign.pem -purpose sslserver \
+    -auth_level 2 -partial_chain edge/root-aki-foreign-leaf.pem
+  # A trust anchor without basicConstraints is still an anchor to libcrypto.
+  check "root-no-bc-leaf under its root" OK -CAfile edge/root-no-bc.pem -purpose sslserver -auth_level 2 \
+    edge/root-no-bc-leaf.pem
+  # X509_verify_cert builds one path: through the first candidate issuer, here the untrusted one.
+  check "cross-leaf via the untrusted CA first" "error 20 at 1" "${V[@]}" \
+    -untrusted edge/cross-ca-untrusted.pem -untrusted edge/cross-ca.pem edge/cross-leaf.pem
+  check "cross-leaf via the trusted CA" OK "${V[@]}" -untrusted edge/cross-ca.pem edge/cross-leaf.pem
+  }
+  for row in "${WEBPKI_CAS[@]}" "${WEBPKI_LEAVES[@]}"; do
+    n="${row%%|*}"
+    check_pair "edge/$n.pem" "edge/$n.key"
+  done
+}
+
 if [[ "$MODE" == --force ]] || { [[ "$MODE" != --verify ]] && ! all_present; }; then
   generate
   generate_clients
@@ -715,8 +902,12 @@ fi
 if [[ "$MODE" != --verify ]] && { [[ "$MODE" == --force ]] || ! nods_present; }; then
   generate_nods
 fi
+if [[ "$MODE" != --verify ]] && { [[ "$MODE" == --force ]] || ! webpki_present; }; then
+  generate_webpki
+fi
 verify_clients
 verify_extras
 verify_edge
 verify_nods
+verify_webpki
 verify_all

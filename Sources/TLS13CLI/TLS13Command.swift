@@ -23,7 +23,8 @@ struct TLS13Command: ParsableCommand {
             \(ExitStatus.helpText)
             """,
         version: TLS13.version,
-        subcommands: [ConnectCommand.self, GetCommand.self, DemoCommand.self, BenchCommand.self, InteropCommand.self]
+        subcommands: [ConnectCommand.self, GetCommand.self, DemoCommand.self, BenchCommand.self, InteropCommand.self,
+                      VerifyChainCommand.self]
     )
 
     /// Like ArgumentParser's `main()`, but usage errors exit 2 (not 64) and command failures print one

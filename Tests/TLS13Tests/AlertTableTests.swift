@@ -45,6 +45,15 @@ import Testing
         return Result(error: outcome.error, onWire: outcome.alertOnWire?.alert.description, checksWire: true)
     }
 
+    /// A handshake against the scripted server serving `Certs/edge/<name>`.
+    static func edgeHandshake(_ name: String, identity: ClientStateMachine.ServerIdentity = .dnsName("localhost"))
+        throws -> Result
+    {
+        let server = ScriptedServer(.init(customChain: try EdgePKI.served(name)))
+        let outcome = runHandshake(client: try makeTestClient(identity: identity), server: server)
+        return Result(error: outcome.error, onWire: outcome.alertOnWire?.alert.description, checksWire: true)
+    }
+
     /// A completed handshake, then what `send` makes the server send; the client's answer to it.
     static func afterHandshake(_ send: (ScriptedServer) throws -> Void) throws -> Result {
         let server = ScriptedServer()
@@ -389,6 +398,10 @@ import Testing
                 for _ in 0...RecordLayer.maxConsecutiveEmptyRecords { try server.sendApplicationData([]) }
             }
         },
+        "cert.profile_purpose": { try edgeHandshake("ca-true-leaf") },
+        "cert.profile_encoding": { try edgeHandshake("serial-zero") },
+        "cert.name_constraints": { try edgeHandshake("nc-wildcard", identity: .dnsName("www.allowed.example")) },
+        "cert.profile_ca": { try edgeHandshake("noncritical-bc-int-leaf") },
         "cert.key_usage": {
             let pki = try TestPKI.shared.get()
             let server = ScriptedServer()

@@ -210,7 +210,10 @@ enum EdgePKI {
         let reason = reject(try EdgePKI.chain("client-auth"), alert: .unsupportedCertificate)
         #expect(reason == "unsuitable certificate purpose (server certificate \(EdgePKI.subject("localhost")))")
         accept(try EdgePKI.chain("eku-both"))
-        accept(try EdgePKI.chain("no-eku"))  // no extendedKeyUsage: any purpose
+        // No extendedKeyUsage: RFC 5280 reads it as any purpose, the Web PKI requires serverAuth (BR 7.1.2.7.10).
+        let missing = reject(try EdgePKI.chain("no-eku"), alert: .unsupportedCertificate)
+        #expect(missing == "no extendedKeyUsage: a server certificate must list serverAuth (CA/B Forum BR "
+            + "7.1.2.7.10) (server certificate \(EdgePKI.subject("localhost")))")
         // An intermediate's extendedKeyUsage constrains the certificates below it.
         let intermediate = reject(try EdgePKI.chain("client-eku-int-leaf"), alert: .unsupportedCertificate)
         #expect(intermediate == "unsuitable certificate purpose (chain certificate 1: "

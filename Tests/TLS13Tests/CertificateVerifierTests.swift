@@ -61,6 +61,7 @@ struct TestPKI: Sendable {
         extendedKeyUsage = serverAuth
         [wildcard]
         basicConstraints = critical,CA:FALSE
+        extendedKeyUsage = serverAuth
         subjectAltName = DNS:f*.example.com,DNS:*.wild.example
         [client_auth_only]
         basicConstraints = critical,CA:FALSE

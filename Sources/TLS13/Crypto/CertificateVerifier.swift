@@ -47,7 +47,22 @@ protocol CertificateVerifier: Sendable {
 ///   X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS` (subjectAltName only, the CN is never used; `*.example.com` matches
 ///   one label, `f*.example.com` matches nothing), or `X509_VERIFY_PARAM_set1_ip_asc` for an IP literal; a
 ///   `hostname` that is not a plain DNS name (a leading dot, an empty label, a `*`) is a configuration error;
-/// * then, on the leaf: when it has a keyUsage extension, it must include digitalSignature (RFC 8446 §4.4.2.2).
+/// * `X509_V_FLAG_PARTIAL_CHAIN`: any certificate of ``trustStore`` is an anchor, self-signed or not; the path
+///   must end at one (checked after `X509_verify_cert`). notBefore and notAfter are both inclusive (RFC 5280
+///   §4.1.2.5; libcrypto's notAfter is exclusive and is compensated). When a path fails for a reason another path
+///   might avoid, other paths through the sent intermediates are tried (bounded); see `PathValidation.swift`;
+/// * then, on the accepted path, the Web PKI profile (``WebPKIProfile``, CA/B Forum BR and RFC 5280): on the leaf,
+///   keyUsage includes digitalSignature when present (RFC 8446 §4.4.2.2), it is no CA certificate (cA=TRUE,
+///   keyCertSign), its extendedKeyUsage is present, non-critical, with serverAuth and without
+///   anyExtendedKeyUsage, it has no nameConstraints and a subjectAltName of the right criticality, the dNSName
+///   that matches is a host name and no wildcard over a public suffix, its CN spells no SAN entry otherwise;
+///   issued certificates are v3 with a positive serial of at most 20 octets, a non-empty issuer and an
+///   authorityKeyIdentifier; intermediates have a critical basicConstraints and a subjectKeyIdentifier; the
+///   anchor is a CA, a root has no extendedKeyUsage and an AKI naming itself only; no certificate has a DSA key, an
+///   RSA modulus that is not a multiple of 8, an explicit EC curve, a duplicate or malformed extension, or a
+///   non-critical policyConstraints; name constraints are well-formed, hold for every name a leaf wildcard
+///   matches, and require valid dNSNames. Each rejection names its rule; the rules and their alerts are listed
+///   in `Docs/Security.md`, "Certificate checks".
 ///
 /// ## Alerts
 ///
@@ -74,7 +89,7 @@ protocol CertificateVerifier: Sendable {
 /// | UNHANDLED_CRITICAL_EXTENSION (not in libssl's table either)            |                           |
 /// | CERT_REVOKED                                                           | certificate_revoked       |
 /// | APPLICATION_VERIFICATION                                               | handshake_failure         |
-/// | OUT_OF_MEM, INVALID_CALL, STORE_LOOKUP, UNSPECIFIED                    | internal_error (4)        |
+/// | OUT_OF_MEM, INVALID_CALL, STORE_LOOKUP, UNSPECIFIED † (5)              | internal_error (4)        |
 /// | anything else                                                          | certificate_unknown       |
 /// | (leaf or intermediate DER that does not parse)                         | bad_certificate           |
 ///
@@ -82,6 +97,11 @@ protocol CertificateVerifier: Sendable {
 /// (2) libssl sends bad_certificate; the root is present but not trusted for serverAuth, i.e. no usable anchor.
 /// (3) libssl sends decrypt_error; RFC 8446: bad_certificate covers "signatures that did not verify correctly".
 /// (4) thrown as ``TLSError/internalError(_:)``.
+/// (5) except UNSPECIFIED from libcrypto's name-constraint size limit, a rejection: certificate_unknown.
+///
+/// The Web PKI profile's own rejections carry their own alerts: unsupported_certificate (not a server
+/// certificate: CA, extendedKeyUsage, DSA key), bad_certificate (encodings, names, keys), certificate_unknown
+/// (name constraints), unknown_ca (an unusable CA or anchor).
 struct OpenSSLCertificateVerifier: CertificateVerifier {
     let trustStore: X509TrustStore
 
@@ -102,48 +122,23 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         let leaf = try CertificateCache.shared.certificate(der: leafDER)
         var intermediates: [X509Certificate] = []
         for der in chain.dropFirst() { intermediates.append(try CertificateCache.shared.certificate(der: der)) }
-        let untrusted = try CertificateStack(intermediates)
-        let context = try StoreContext()
-        try check(X509_STORE_CTX_init(context.pointer, trustStore.pointer, leaf.pointer, untrusted.pointer),
-                  "X509_STORE_CTX_init")
-        // The "ssl_server" defaults (purpose and trust sslserver), as libssl's ssl_verify_cert_chain starts.
-        try check(X509_STORE_CTX_set_default(context.pointer, "ssl_server"), "X509_STORE_CTX_set_default")
-        guard let param = X509_STORE_CTX_get0_param(context.pointer) else {
-            throw .internalError("X509_STORE_CTX_get0_param returned NULL")
-        }
-        try configure(param, hostname: hostname, ipAddress: ipAddress, now: now)
-
-        let result = X509_verify_cert(context.pointer)
-        let code = X509_STORE_CTX_get_error(context.pointer)
-        guard result == 1 else {
-            if result < 0 || code == X509_V_OK { throw openSSLError("X509_verify_cert") }
-            ERR_clear_error()
-            throw Self.rejection(code: code, context: context, leaf: leaf, hostname: hostname, ipAddress: ipAddress)
-        }
-        // TLS 1.3 signs with the leaf's key (CertificateVerify): a keyUsage extension must allow that.
-        // X509_get_key_usage returns all bits when there is no keyUsage extension.
-        guard leaf.allowsDigitalSignature else {
-            throw .certificateRejected(alert: .unsupportedCertificate,
-                                       reason: "certificate keyUsage does not allow digitalSignature (\(leaf.subject))")
-        }
+        // Path building, X509_verify_cert and the Web PKI profile (PathValidation.swift, WebPKIProfile.swift).
+        let path = try validatedPath(chain: chain, leaf: leaf, intermediates: intermediates, hostname: hostname,
+                                     ipAddress: ipAddress, now: now)
         var window: ClosedRange<Int64> = Int64.min...Int64.max
-        if let path = X509_STORE_CTX_get0_chain(context.pointer) {
-            for i in 0..<COpenSSL_sk_X509_num(path) {
-                guard let certificate = COpenSSL_sk_X509_value(path, i) else { continue }
-                let c = X509Certificate(retaining: certificate)
-                let notBefore = c.notBeforeSeconds ?? Int64.max
-                let notAfter = c.notAfterSeconds ?? Int64.min
-                let low = max(window.lowerBound, notBefore)
-                let high = min(window.upperBound, notAfter)
-                guard low <= high else { return now...now }  // inconsistent dates: valid at this instant only
-                window = low...high
-            }
+        for c in path {
+            let notBefore = c.notBeforeSeconds ?? Int64.max
+            let notAfter = c.notAfterSeconds ?? Int64.min
+            let low = max(window.lowerBound, notBefore)
+            let high = min(window.upperBound, notAfter)
+            guard low <= high else { return now...now }  // inconsistent dates: valid at this instant only
+            window = low...high
         }
-        withExtendedLifetime((leaf, intermediates, untrusted)) {}
+        withExtendedLifetime((leaf, intermediates)) {}
         return window
     }
 
-    private func configure(_ param: OpaquePointer, hostname: String?, ipAddress: String?, now: Int64)
+    func configure(_ param: OpaquePointer, hostname: String?, ipAddress: String?, now: Int64)
         throws(TLSError)
     {
         X509_VERIFY_PARAM_set_auth_level(param, 2)
@@ -206,7 +201,7 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
     }
 
     /// The error for a failed `X509_verify_cert`, with a one-line reason naming the certificate at fault.
-    private static func rejection(code: Int32, context: StoreContext, leaf: X509Certificate, hostname: String?,
+    static func rejection(code: Int32, context: StoreContext, leaf: X509Certificate, hostname: String?,
                                   ipAddress: String?) -> TLSError
     {
         let text = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "error \(code)"
@@ -274,7 +269,7 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         return oids
     }
 
-    private static func describe(_ certificate: X509Certificate, depth: Int32) -> String {
+    static func describe(_ certificate: X509Certificate, depth: Int32) -> String {
         depth == 0 ? "server certificate \(certificate.subject)" : "chain certificate \(depth): \(certificate.subject)"
     }
 }
