@@ -33,6 +33,9 @@ import Testing
         var ocspFailure = false
         /// Checked whatever the handler says and with verification off (the leaf's keyUsage).
         var alwaysChecked = false
+        /// Roots (files under `Certs/`) trusted besides `ca.pem` in every column: a Web PKI row whose rule is about
+        /// its own root.
+        var roots: [String] = []
     }
 
     /// Milliseconds since 1970 for an ISO date.
@@ -92,6 +95,44 @@ import Testing
         Row(name: "SHA-1-signed intermediate", leaf: "edge/sha1-int-leaf", expected: .badCertificate),
         Row(name: "RSA-1024 leaf", leaf: "edge/rsa1024-leaf", expected: .badCertificate),
         Row(name: "RSA-1024 intermediate", leaf: "edge/rsa1024-int-leaf", expected: .badCertificate),
+        // The Web PKI profile (Certs/README.md, "Web PKI profile cases"). Not `edge/dsa-leaf`: a DSA key cannot sign
+        // in TLS 1.3, so s_server cannot serve it (CertificateWebPKIProfileTests covers the verifier's rejection).
+        Row(name: "Web PKI: CA certificate as the leaf", leaf: "edge/ca-true-leaf", expected: .unsupportedCertificate),
+        Row(name: "Web PKI: keyCertSign in the leaf", leaf: "edge/keycertsign-leaf", expected: .unsupportedCertificate),
+        Row(name: "Web PKI: anyExtendedKeyUsage", leaf: "edge/anyeku-leaf", expected: .unsupportedCertificate),
+        Row(name: "Web PKI: critical EKU", leaf: "edge/critical-eku-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: no EKU", leaf: "edge/no-eku", expected: .unsupportedCertificate),
+        Row(name: "Web PKI: name constraints in the leaf", leaf: "edge/nc-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: no subjectAltName", leaf: "edge/no-san-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: critical SAN, subject not empty", leaf: "edge/critical-san-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: empty subject, SAN not critical", leaf: "edge/empty-subject-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: underscore in a DNS name", leaf: "edge/underscore-san", serverName: "under_score.example",
+            expected: .badCertificate),
+        Row(name: "Web PKI: wildcard on a public suffix", leaf: "edge/psl-wildcard", serverName: "example.co.uk",
+            expected: .badCertificate),
+        Row(name: "Web PKI: CN spelled otherwise than the SAN", leaf: "edge/cn-ip-notation", expected: .badCertificate),
+        Row(name: "Web PKI: serial number 0", leaf: "edge/serial-zero", expected: .badCertificate),
+        Row(name: "Web PKI: serial number over 20 octets", leaf: "edge/serial-too-long", expected: .badCertificate),
+        Row(name: "Web PKI: RSA modulus not a multiple of 8", leaf: "edge/rsa2052-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: no authorityKeyIdentifier", leaf: "edge/no-aki-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: malformed authorityInfoAccess", leaf: "edge/malformed-aia-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: wildcard into an excluded subtree", leaf: "edge/nc-wildcard", serverName: "secret.allowed.example",
+            expected: .certificateUnknown),
+        Row(name: "Web PKI: malformed SAN under constraints", leaf: "edge/nc-invalid-san", serverName: "www.allowed.example",
+            expected: .certificateUnknown),
+        Row(name: "Web PKI: non-critical basicConstraints CA", leaf: "edge/noncritical-bc-int-leaf", expected: .unknownCA),
+        Row(name: "Web PKI: intermediate without SKI", leaf: "edge/no-ski-int-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: intermediate without AKI", leaf: "edge/no-aki-int-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: non-critical policyConstraints", leaf: "edge/pc-noncritical-int-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: constraint with a leading period", leaf: "edge/nc-leading-dot-leaf", serverName: "www.allowed.example",
+            expected: .badCertificate),
+        Row(name: "Web PKI: empty name constraints", leaf: "edge/nc-empty-leaf", expected: .badCertificate),
+        Row(name: "Web PKI: root with an EKU", leaf: "edge/root-eku-leaf", expected: .unknownCA, roots: ["edge/root-eku.pem"]),
+        Row(name: "Web PKI: root without basicConstraints", leaf: "edge/root-no-bc-leaf", expected: .unknownCA,
+            roots: ["edge/root-no-bc.pem"]),
+        Row(name: "Web PKI: root with a foreign AKI", leaf: "edge/root-aki-foreign-leaf", expected: .unknownCA,
+            roots: ["edge/root-aki-foreign.pem"]),
+        Row(name: "cross-signed CA, untrusted path sent first (control)", leaf: "edge/cross-leaf", expected: nil),
     ]
 
     // MARK: - Columns: the settings
@@ -152,13 +193,25 @@ import Testing
         return url.path
     }
 
+    /// `ca.pem` plus the row's own roots, one file per row (made once).
+    static func rootsFile(_ row: Row) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tls13-matrix-roots-\(getpid())-\(row.leaf.replacingOccurrences(of: "/", with: "-")).pem")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            var pem = try CertPaths.load("ca.pem")
+            for root in row.roots { pem += try CertPaths.load(root) }
+            try pem.write(to: url)
+        }
+        return url.path
+    }
+
     static func chain(of row: Row) throws -> [[UInt8]] {
         try PEM.certificates(fromFile: CertPaths.path("\(row.leaf)-chain.pem")).map(\.der)
     }
 
-    static func baseConfiguration(_ row: Row) -> TLSClientConfiguration {
+    static func baseConfiguration(_ row: Row) throws -> TLSClientConfiguration {
         var config = TLSClientConfiguration()
-        config.trustRoots = .pemFile(CertPaths.path("ca.pem"))
+        config.trustRoots = .pemFile(row.roots.isEmpty ? CertPaths.path("ca.pem") : try rootsFile(row))
         config.serverName = row.serverName
         config.handshakeTimeout = 20
         config.ioTimeout = 20
@@ -191,7 +244,7 @@ import Testing
 
     /// The verdict of `row` under `setting`; `note` says what the cell exercised.
     static func cell(_ row: Row, _ setting: Setting, server: OpenSSLServer) throws -> (Verdict, note: String?) {
-        var config = baseConfiguration(row)
+        var config = try baseConfiguration(row)
         switch setting {
         case .defaultConfiguration:
             return (run(server, config).0, nil)
@@ -206,7 +259,7 @@ import Testing
 
         case .chainCacheCold, .chainCacheWarm, .chainCacheWarmTrustChanged:
             let changesRoots = setting == .chainCacheWarmTrustChanged
-            let path = try caFile(setting.rawValue, extraRoots: changesRoots ? row.extraRoots : [])
+            let path = try caFile(setting.rawValue, extraRoots: row.roots + (changesRoots ? row.extraRoots : []))
             defer { try? FileManager.default.removeItem(atPath: path) }
             config.trustRoots = .pemFile(path)
             config.verifiedChainCacheLifetime = 4e9  // longer than any of the clocks below is apart
