@@ -18,8 +18,9 @@ struct TLSOptions: ParsableArguments {
     var insecure = false
 
     @Option(help: ArgumentHelp("""
-        Seconds allowed for the TCP connect, for the TLS handshake, and for each wait for data \
-        (default: 10 s for connect and handshake, no limit while waiting for data).
+        Seconds allowed for the TCP connect, for the TLS handshake, for each wait for data, and for the server to \
+        take what is written (default: 10 s for connect and handshake, no limit while waiting for data, 30 s for a \
+        server that stops reading).
         """, valueName: "seconds"))
     var timeout: Double?
 
@@ -57,6 +58,7 @@ struct TLSOptions: ParsableArguments {
             config.connectTimeout = timeout
             config.handshakeTimeout = timeout
             config.ioTimeout = timeout
+            config.writeTimeout = timeout
         }
         if let certificateFile, let keyFile {
             do {

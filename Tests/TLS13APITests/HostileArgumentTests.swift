@@ -94,6 +94,9 @@ enum API {
             ("keyUpdateRecordLimit", { (c: inout TLSClientConfiguration) in c.keyUpdateRecordLimit = 0 }),
             ("ALPN", { (c: inout TLSClientConfiguration) in c.applicationProtocols = [String(repeating: "h", count: 256)] }),
             ("ALPN", { (c: inout TLSClientConfiguration) in c.applicationProtocols = [""] }),
+            ("ALPN list", { (c: inout TLSClientConfiguration) in
+                c.applicationProtocols = (0..<100).map { "\($0)" + String(repeating: "p", count: 250) } }),
+            ("groups", { (c: inout TLSClientConfiguration) in c.supportedGroups = Array(repeating: .x25519, count: 65) }),
             ("cipher suites", { (c: inout TLSClientConfiguration) in c.cipherSuites = [] }),
             ("groups", { (c: inout TLSClientConfiguration) in c.supportedGroups = [] }),
         ] as [(String, (inout TLSClientConfiguration) -> Void)] {

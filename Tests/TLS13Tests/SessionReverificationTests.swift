@@ -106,3 +106,81 @@ import Testing
         #expect(!late.offered && late.reason?.contains("expired") == true)
     }
 }
+
+/// A ticket is the server's choice of up to 2^16-1 bytes: a long one fragments the ClientHello, one too long to fit
+/// is not offered, and nothing traps.
+@Suite struct LongTicketTests {
+    static func session(ticketLength: Int) throws -> TLSSession {
+        TLSSession(
+            ticket: [UInt8](repeating: 0x5A, count: ticketLength), cipherSuite: .aes128GCMSHA256, lifetime: 7200, ageAdd: 0,
+            receivedAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000) - 1000, maxEarlyDataSize: 0,
+            applicationProtocol: nil, serverName: "localhost", certificateVerification: .verified,
+            peerCertificates: try PEM.certificates(fromFile: CertPaths.path("leaf-ecdsa-p256-chain.pem")).map(\.der),
+            ocspStaplingRequested: true, psk: SecretBytes([UInt8](repeating: 7, count: 32)))
+    }
+
+    @Test func aTicketTooLongForAClientHelloIsNotOffered() throws {
+        let session = try Self.session(ticketLength: 0xFFFF)
+        let client = try ClientStateMachine(
+            configuration: TLSClientConfiguration(), identity: .dnsName("localhost"),
+            dependencies: .init(certificateVerifier: AcceptAnyCertificate(), now: Int64(Date().timeIntervalSince1970)),
+            session: session)
+        #expect(client.info.sessionNotOfferedReason?.contains("tickets over 32768 are not offered") == true)
+        #expect(try client.startHandshake().count < 1 << 14)
+    }
+
+    /// A 30,000-byte ticket: the ClientHello spans two records of at most 2^14 bytes, and OpenSSL's server (which
+    /// cannot decrypt the made-up ticket) completes a full handshake with it.
+    @Test func aLongTicketFragmentsTheClientHello() async throws {
+        let session = try Self.session(ticketLength: 30_000)
+        var config = TLSClientConfiguration()
+        config.keyShareGroups = [.x25519]
+        let client = try ClientStateMachine(
+            configuration: config, identity: .dnsName("localhost"),
+            dependencies: .init(certificateVerifier: AcceptAnyCertificate(), now: Int64(Date().timeIntervalSince1970)),
+            session: session)
+        let flight = try client.startHandshake()
+        var records: [Int] = []
+        var offset = 0
+        while offset + 5 <= flight.count {
+            #expect(Array(flight[offset..<offset + 3]) == [22, 3, 1])
+            let length = Int(flight[offset + 3]) << 8 | Int(flight[offset + 4])
+            records.append(length)
+            offset += 5 + length
+        }
+        #expect(offset == flight.count)
+        #expect(records.count == 2 && records.allSatisfy { $0 <= 1 << 14 }, "\(records)")
+
+        let server = try await OpenSSLServer.start(mode: ["-rev"])
+        defer { server.stop() }
+        let info = try await runBlocking { () -> TLSSessionInfo in
+            var config = TLSClientConfiguration()
+            config.trustRoots = .pemFile(CertPaths.path("ca.pem"))
+            config.serverName = "localhost"
+            let connection = try TLSConnection.connect(
+                host: "127.0.0.1", port: server.port, configuration: config, session: session)
+            defer { connection.close() }
+            try connection.write(Array("long\n".utf8))
+            #expect(try connection.read() == Array("gnol\n".utf8))
+            return connection.sessionInfo
+        }
+        #expect(!info.resumed && info.sessionNotOfferedReason == nil, "offered, declined by the server")
+    }
+
+    @Test func aLengthThatDoesNotFitItsPrefixIsFlaggedNotTrapped() {
+        var w = ByteWriter()
+        w.writeVector(1, [UInt8](repeating: 1, count: 300))
+        #expect(w.overflowed)
+        var v = ByteWriter()
+        v.writeUInt24(1 << 24)
+        #expect(v.overflowed && v.bytes == [0xFF, 0xFF, 0xFF])
+        var fine = ByteWriter()
+        fine.writeVector(1, [UInt8](repeating: 1, count: 255))
+        fine.writeUInt24((1 << 24) - 1)
+        #expect(!fine.overflowed)
+        let hello = ClientHello(
+            random: [UInt8](repeating: 0, count: 32), legacySessionID: [], cipherSuites: [.aes128GCMSHA256],
+            extensions: [.applicationLayerProtocolNegotiation((0..<300).map { _ in [UInt8](repeating: 0x61, count: 255) })])
+        #expect(throws: TLSError.self) { try HandshakeMessage.clientHello(hello).checkedEncoding() }
+    }
+}

@@ -165,7 +165,7 @@ final class EVPAEAD: AEADCipher {
 
     func open(nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer, ciphertext: UnsafeRawBufferPointer,
               into plaintext: UnsafeMutableRawBufferPointer) throws(TLSError) -> Int {
-        precondition(!sealing && nonce.count == algorithm.nonceLength, "open misuse")
+        precondition(!sealing && nonce.count == algorithm.nonceLength, "open on a sealing context, or a wrong nonce length")
         let tagLength = algorithm.tagLength
         guard ciphertext.count >= tagLength else {
             throw TLSError.protocolViolation(alert: .badRecordMAC, reason: "record shorter than the AEAD tag")

@@ -192,6 +192,10 @@ final class ClientStateMachine {
             throw TLSError.invalidConfiguration(
                 "the session was issued for \"\(session.serverName)\", not \"\(sessionName(for: identity))\"")
         }
+        guard session.ticket.count <= TLSSession.maxOfferedTicketLength else {
+            throw TLSError.invalidConfiguration(
+                "the session's ticket is \(session.ticket.count) bytes; tickets over \(TLSSession.maxOfferedTicketLength) are not offered")
+        }
         guard let params = CipherSuiteParameters(session.cipherSuite),
             configuration.cipherSuites.contains(where: { CipherSuiteParameters($0)?.hash == params.hash })
         else {
@@ -242,11 +246,16 @@ final class ClientStateMachine {
             try adopt(clientHello: hello)
             records.allowsChangeCipherSpec = true
             state = .waitServerHello
-            // legacy_record_version 0x0301 for the initial ClientHello, as middleboxes expect (§5.1).
-            var out: [UInt8] = [ContentType.handshake.rawValue, 0x03, 0x01]
-            out.append(UInt8(clientHelloBytes.count >> 8))
-            out.append(UInt8(clientHelloBytes.count & 0xff))
-            out += clientHelloBytes
+            // legacy_record_version 0x0301 for the initial ClientHello, as middleboxes expect (§5.1); a hello longer
+            // than a record (a large ticket, many ALPN names) is fragmented.
+            var out: [UInt8] = []
+            var offset = 0
+            repeat {
+                let end = min(offset + RecordLayer.maxPlaintext, clientHelloBytes.count)
+                out += [ContentType.handshake.rawValue, 0x03, 0x01, UInt8((end - offset) >> 8), UInt8((end - offset) & 0xff)]
+                out += clientHelloBytes[offset..<end]
+                offset = end
+            } while offset < clientHelloBytes.count
             if let data = earlyDataToSend, hello.extension(.earlyData) != nil, let session = offeredSession {
                 try sendEarlyData(data, session: session, into: &out)
             }
@@ -515,10 +524,9 @@ final class ClientStateMachine {
 
     /// Records what a ClientHello offers and its bytes (the first hello's for the transcript).
     private func adopt(clientHello hello: ClientHello) throws(TLSError) {
-        var w = ByteWriter(reservingCapacity: 512)
-        HandshakeMessage.clientHello(hello).encode(into: &w)
+        let bytes = try HandshakeMessage.clientHello(hello).checkedEncoding()
         clientHello = hello
-        clientHelloBytes = w.bytes
+        clientHelloBytes = bytes
         // A GREASE extension was never offered: one echoed back is unsolicited (RFC 8701 §3.2).
         offeredExtensions = Set(hello.extensions.map(\.extensionType).filter { !GREASE.isGREASE($0.rawValue) })
         for entry in hello.keyShares
@@ -1109,8 +1117,9 @@ final class ClientStateMachine {
         let credential = configuration.clientCertificate
         let scheme = credential?.scheme(acceptedBy: request.signatureAlgorithms)
         let entries = scheme == nil ? [] : (credential?.chain ?? []).map { CertificateMessage.Entry(certData: $0) }
-        let certificate = HandshakeMessage.certificate(
-            CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries)).encoded
+        let certificate = try HandshakeMessage.certificate(
+            CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries))
+            .checkedEncoding()
         transcript.update(certificate)
         out += certificate
         if let scheme, let credential {

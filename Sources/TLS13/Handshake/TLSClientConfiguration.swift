@@ -244,6 +244,15 @@ public struct TLSClientConfiguration: Sendable {
         for proto in applicationProtocols where proto.utf8.isEmpty || proto.utf8.count > 255 {
             throw TLSError.invalidConfiguration("ALPN protocol names must be 1 to 255 bytes")
         }
+        let alpnBytes = applicationProtocols.reduce(0) { $0 + 1 + $1.utf8.count }
+        guard alpnBytes <= 1 << 14 else {
+            throw TLSError.invalidConfiguration("the ALPN list takes \(alpnBytes) bytes; at most 16384")
+        }
+        guard supportedGroups.count <= 64, signatureAlgorithms.count <= 64, certificateSignatureAlgorithms.count <= 64,
+              cipherSuites.count <= 64
+        else {
+            throw TLSError.invalidConfiguration("at most 64 groups, signature algorithms or cipher suites may be listed")
+        }
         if let limit = keyUpdateRecordLimit, limit < 2 {
             throw TLSError.invalidConfiguration("keyUpdateRecordLimit must be at least 2 (a KeyUpdate needs a record)")
         }

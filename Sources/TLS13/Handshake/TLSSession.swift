@@ -82,6 +82,10 @@ public struct TLSSession: Sendable, Hashable {
     /// that issued the ticket.
     public var certificateVerified: Bool { certificateVerification != .notVerified }
 
+    /// The longest ticket a client offers (32 KiB). RFC 8446 allows up to 2^16-1 bytes, but a ClientHello's extensions
+    /// together must fit in 2^16-1 bytes too; real tickets are a few hundred bytes. A longer one is kept but not offered.
+    public static let maxOfferedTicketLength = 1 << 15
+
     /// 7 days: the longest lifetime RFC 8446 allows (§4.6.1).
     public static let maxLifetime: UInt32 = 604_800
 

@@ -113,6 +113,17 @@ enum HandshakeMessage: Hashable, Sendable {
         return writer.bytes
     }
 
+    /// ``encoded``, or `invalidConfiguration` when some vector is too long for its length prefix (a message whose
+    /// sizes the application or the peer chose: the ClientHello with its ALPN names and ticket, the client's chain).
+    func checkedEncoding() throws(TLSError) -> [UInt8] {
+        var writer = ByteWriter(reservingCapacity: 512)
+        encode(into: &writer)
+        guard !writer.overflowed else {
+            throw TLSError.invalidConfiguration("\(name) too large to encode (a length does not fit its field)")
+        }
+        return writer.bytes
+    }
+
     /// The synthetic `message_hash` message that replaces ClientHello1 in the transcript after a
     /// HelloRetryRequest (RFC 8446 §4.4.1): `fe 00 00 Hash.length ‖ Hash(ClientHello1)`.
     static func messageHash(_ digest: [UInt8]) -> [UInt8] {

@@ -1,6 +1,12 @@
 /// A writer of TLS wire bytes with back-patched length prefixes.
+///
+/// A length that does not fit its prefix (or a uint24 out of range) never traps: the writer writes the largest value
+/// the prefix holds and sets ``overflowed``, and the callers that encode what a caller or a peer chose the size of
+/// (the ClientHello, the client's Certificate) check it and throw (``HandshakeMessage/checkedEncoding()``).
 struct ByteWriter {
     private(set) var bytes: [UInt8]
+    /// Whether some length did not fit its prefix: the bytes are not a valid encoding.
+    private(set) var overflowed = false
 
     init(reservingCapacity capacity: Int = 256) {
         bytes = []
@@ -16,8 +22,12 @@ struct ByteWriter {
         bytes.append(UInt8(truncatingIfNeeded: v))
     }
 
-    mutating func writeUInt24(_ v: Int) {
-        precondition(v >= 0 && v < 1 << 24, "uint24 out of range")
+    mutating func writeUInt24(_ value: Int) {
+        var v = value
+        if v < 0 || v >= 1 << 24 {
+            overflowed = true
+            v = (1 << 24) - 1
+        }
         bytes.append(UInt8(truncatingIfNeeded: v >> 16))
         bytes.append(UInt8(truncatingIfNeeded: v >> 8))
         bytes.append(UInt8(truncatingIfNeeded: v))
@@ -39,8 +49,11 @@ struct ByteWriter {
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: lengthBytes))
         try body(&self)
-        let length = bytes.count - start - lengthBytes
-        precondition(length < 1 << (8 * lengthBytes), "vector too long for its length prefix")
+        var length = bytes.count - start - lengthBytes
+        if length >= 1 << (8 * lengthBytes) {
+            overflowed = true
+            length = (1 << (8 * lengthBytes)) - 1
+        }
         for i in 0..<lengthBytes {
             bytes[start + i] = UInt8(truncatingIfNeeded: length >> (8 * (lengthBytes - 1 - i)))
         }
