@@ -507,7 +507,7 @@ public final class TLSConnection: @unchecked Sendable {
     ///   - context: the context value (an empty array is a zero-length context, not "no context").
     ///   - length: how many bytes to export.
     ///
-    /// - Throws: ``TLSError/invalidConfiguration(_:)`` for a label that is empty or over 249 bytes (RFC 8446 §7.1) or
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` for a label over 249 bytes (RFC 8446 §7.1) or
     ///   a length over 255 × the hash length; ``TLSError/closed`` (or the failure) once the connection failed or was
     ///   aborted.
     public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {

@@ -68,12 +68,15 @@ final class HKDF {
     /// The HkdfLabel structure (RFC 8446 §7.1): uint16 length, opaque label<7..255> = "tls13 " + label,
     /// opaque context<0..255>. The only place the label is assembled.
     ///
-    /// - Throws: ``TLSError/invalidConfiguration(_:)`` when `label` is empty or longer than 249 bytes, `context`
-    ///   longer than 255 bytes, or `length` outside 0 ... 65535 (only an exporter's caller can ask for those).
+    /// An empty `label` is allowed (the struct says `label<7..255>`, but an exporter label may be empty, as BoringSSL,
+    /// Go and OpenSSL allow: "tls13 " alone, 6 bytes; the key schedule's own labels are never empty).
+    ///
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` when `label` is longer than 249 bytes, `context` longer than
+    ///   255 bytes, or `length` outside 0 ... 65535 (only an exporter's caller can ask for those).
     static func hkdfLabel(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
-        guard (1...maxLabelLength).contains(label.utf8.count) else {
+        guard label.utf8.count <= maxLabelLength else {
             throw TLSError.invalidConfiguration(
-                "HKDF label must be 1 to \(maxLabelLength) bytes (\"tls13 \" + label is at most 255), not \(label.utf8.count)")
+                "HKDF label must be at most \(maxLabelLength) bytes (\"tls13 \" + label is at most 255), not \(label.utf8.count)")
         }
         guard context.count <= 255, (0...0xFFFF).contains(length) else {
             throw TLSError.invalidConfiguration("HKDF-Expand-Label context over 255 bytes or length out of range")

@@ -436,9 +436,9 @@ final class ClientStateMachine {
             throw TLSError.invalidConfiguration(
                 "exporter length \(length) out of range (0 ... \(255 * schedule.hash.length) with this suite's hash)")
         }
-        guard (1...HKDF.maxLabelLength).contains(label.utf8.count) else {
+        guard label.utf8.count <= HKDF.maxLabelLength else {
             throw TLSError.invalidConfiguration(
-                "exporter label must be 1 to \(HKDF.maxLabelLength) bytes (RFC 8446 §7.1), not \(label.utf8.count)")
+                "exporter label must be at most \(HKDF.maxLabelLength) bytes (RFC 8446 §7.1), not \(label.utf8.count)")
         }
         return try schedule.exportKeyingMaterial(
             exporterSecret: exporterMasterSecret, label: label, context: context, length: length)
