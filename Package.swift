@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The library's optional logger (TLSClientConfiguration.logger): the trace's events at debug level.
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         // ML-KEM-768 for the X25519MLKEM768 hybrid (Crypto/HybridKeyShare.swift); everything else is libcrypto.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
@@ -25,6 +27,7 @@ let package = Package(
             dependencies: [
                 "COpenSSL",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

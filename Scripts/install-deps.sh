@@ -19,13 +19,15 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 venv=.build-venv
-if ! "$venv/bin/python3" -c "import tlslite, kyber_py.ml_kem, ecdsa" 2>/dev/null; then
-    echo "install-deps: installing tlslite-ng, kyber-py, ecdsa into $venv" >&2
+# jsonschema: the trace tests validate every JSON trace against Docs/trace.schema.json.
+if ! "$venv/bin/python3" -c "import tlslite, kyber_py.ml_kem, ecdsa, jsonschema" 2>/dev/null; then
+    echo "install-deps: installing tlslite-ng, kyber-py, ecdsa, jsonschema into $venv" >&2
     if ! python3 -m venv "$venv" 2>/dev/null; then
         SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
         python3 -m venv "$venv"
     fi
-    "$venv/bin/pip" install -q --disable-pip-version-check tlslite-ng==0.8.2 kyber-py==1.2.0 ecdsa==0.19.2
+    "$venv/bin/pip" install -q --disable-pip-version-check tlslite-ng==0.8.2 kyber-py==1.2.0 ecdsa==0.19.2 \
+        jsonschema==4.23.0
 fi

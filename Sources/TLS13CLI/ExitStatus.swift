@@ -60,7 +60,8 @@ struct CLIFailure: Error {
         self.message = message
     }
 
+    /// The error's one line, with what it means when that is not obvious (``ErrorExplanation``).
     init(_ error: TLSError) {
-        self.init(ExitStatus.forError(error), error.description)
+        self.init(ExitStatus.forError(error), ErrorExplanation.line(for: error))
     }
 }

@@ -34,7 +34,12 @@ final class Pump: @unchecked Sendable {
                 if case .closed = error, let cause { throw CLIFailure(cause) }
                 throw CLIFailure(error)
             }
-            if chunk.isEmpty { return }  // close_notify: clean end
+            if chunk.isEmpty {
+                // close_notify: a clean end. Answer with ours before closing (RFC 8446 §6.1), even while stdin is
+                // still open: the writer thread stops at its next write.
+                connection.close()
+                return
+            }
             StandardStreams.writeStdout(chunk)
         }
     }

@@ -31,6 +31,15 @@ enum StandardStreams {
         }
     }
 
+    /// Writes `bytes` to a new (or truncated) file at `path`, mode 0600 — a trace or capture may hold secrets.
+    /// - Returns: false if the file could not be opened or written (`errno` says why).
+    static func writeFile(_ bytes: [UInt8], to path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        let ok = write(bytes, to: fd)
+        return close(fd) == 0 && ok
+    }
+
     /// Writes a text line (a newline is added) to stderr.
     static func printError(_ line: String) {
         write(Array((line + "\n").utf8), to: STDERR_FILENO)

@@ -23,8 +23,8 @@ struct TLS13Command: ParsableCommand {
             \(ExitStatus.helpText)
             """,
         version: TLS13.version,
-        subcommands: [ConnectCommand.self, GetCommand.self, DemoCommand.self, BenchCommand.self, InteropCommand.self,
-                      VerifyChainCommand.self]
+        subcommands: [ConnectCommand.self, GetCommand.self, TraceCommand.self, DemoCommand.self, BenchCommand.self,
+                      InteropCommand.self, VerifyChainCommand.self]
     )
 
     /// Like ArgumentParser's `main()`, but usage errors exit 2 (not 64) and command failures print one
@@ -37,7 +37,7 @@ struct TLS13Command: ParsableCommand {
             StandardStreams.printError("tls13: \(failure.message)")
             Foundation.exit(failure.status.rawValue)
         } catch let error as TLSError {
-            StandardStreams.printError("tls13: \(error.description)")
+            StandardStreams.printError("tls13: \(ErrorExplanation.line(for: error))")
             Foundation.exit(ExitStatus.forError(error).rawValue)
         } catch {
             if exitCode(for: error) == .validationFailure {

@@ -33,6 +33,13 @@ struct TLSOptions: ParsableArguments {
         "PEM private key (unencrypted) of the --cert certificate; needs --cert.", valueName: "file"))
     var keyFile: String?
 
+    @Option(name: .customLong("keylog"), help: ArgumentHelp("""
+        Append the connection's traffic secrets to this file in the NSS key log format (what Wireshark reads), \
+        early traffic secrets included; created with mode 0600. Without it, the SSLKEYLOGFILE environment variable \
+        names the file. Anyone with these lines can decrypt the connection: for debugging only.
+        """, valueName: "file"))
+    var keyLog: String?
+
     func validate() throws {
         switch (certificateFile, keyFile) {
         case (nil, nil), (.some, .some): break
@@ -68,6 +75,8 @@ struct TLSOptions: ParsableArguments {
                 throw CLIFailure(error)
             }
         }
+        config.keyLog = try KeyLogFile.writer(path: keyLog)
+        ErrorExplanation.remember(config)
         return config
     }
 }

@@ -57,12 +57,18 @@ final class TCPSocket: Sendable, CustomStringConvertible {
     /// The DNS lookup itself is bounded by the resolver's own timeouts (`getaddrinfo` cannot be interrupted);
     /// its time counts against the deadline.
     /// - Throws: ``TLSError/network(step:reason:)`` (`.resolve` or `.connect`) or ``TLSError/timedOut(_:)``.
-    static func connect(host: String, port: UInt16, timeout: Double) throws(TLSError) -> TCPSocket {
+    ///
+    /// `observer`, when given, hears the steps as they happen (``TLSEvent/nameResolved(host:addresses:duration:)``,
+    /// ``TLSEvent/tcpConnecting(remote:state:)``, ``TLSEvent/tcpEstablished(_:)``).
+    static func connect(
+        host: String, port: UInt16, timeout: Double, observer: ((TLSEvent) -> Void)? = nil
+    ) throws(TLSError) -> TCPSocket {
         let start = Deadline.now
         let deadline = Deadline.after(seconds: timeout)
         let addresses = try resolve(host: host, port: port)
+        observer?(.nameResolved(host: host, addresses: addresses.map(\.description), duration: Deadline.now.duration(since: start)))
         let label = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        return try connect(to: addresses, label: label, timeout: timeout, start: start, deadline: deadline)
+        return try connect(to: addresses, label: label, timeout: timeout, start: start, deadline: deadline, observer: observer)
     }
 
     /// Connects to a parsed ``Endpoint``.
@@ -103,13 +109,14 @@ final class TCPSocket: Sendable, CustomStringConvertible {
     /// `label` (`host:port`) and `timeout` only feed the error messages.
     static func connect(
         to addresses: [SocketAddress], label: String, timeout: Double,
-        start: Deadline = .now, deadline: Deadline
+        start: Deadline = .now, deadline: Deadline, observer: ((TLSEvent) -> Void)? = nil
     ) throws(TLSError) -> TCPSocket {
         var failures: [String] = []
         for address in addresses {
             if deadline.hasPassed() { break }
-            switch attempt(address, deadline: deadline) {
+            switch attempt(address, deadline: deadline, observer: observer) {
             case .connected(let fd):
+                if let observer, let info = TCPObservation.info(fd: fd) { observer(.tcpEstablished(info)) }
                 return TCPSocket(
                     fileDescriptor: fd, remoteAddress: address.description,
                     connectDuration: Deadline.now.duration(since: start))
@@ -132,7 +139,7 @@ final class TCPSocket: Sendable, CustomStringConvertible {
         case timedOut
     }
 
-    private static func attempt(_ address: SocketAddress, deadline: Deadline) -> Attempt {
+    private static func attempt(_ address: SocketAddress, deadline: Deadline, observer: ((TLSEvent) -> Void)?) -> Attempt {
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(address.family, type, address.socketProtocol)
         guard fd >= 0 else { return .failed("socket: " + errnoMessage(errno)) }
@@ -144,6 +151,11 @@ final class TCPSocket: Sendable, CustomStringConvertible {
             let err = errno
             // A non-blocking connect continues in the background after EINTR, like EINPROGRESS.
             guard err == EINPROGRESS || err == EINTR else { return .failed(errnoMessage(err)) }
+            if let observer {
+                // The SYN is out: the socket's state before the answer (SYN_SENT; on loopback it may already be
+                // ESTABLISHED).
+                observer(.tcpConnecting(remote: address.description, state: TCPObservation.state(fd: fd) ?? "?"))
+            }
             var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             while true {
                 let n = poll(&pfd, 1, deadline.pollTimeoutMilliseconds())

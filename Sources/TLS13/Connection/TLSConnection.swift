@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 
 /// A blocking TLS 1.3 client connection over TCP.
 ///
@@ -29,6 +30,8 @@ public final class TLSConnection: @unchecked Sendable {
     public let configuration: TLSClientConfiguration
     /// The address actually connected to, e.g. `127.0.0.1:4433` or `[::1]:4433`.
     public let remoteAddress: String
+    /// This side's address, e.g. `127.0.0.1:51514` (`?` if the socket could not say).
+    public let localAddress: String
     /// How long name resolution and the TCP connect took.
     public let tcpConnectDuration: Duration
     /// How long the TLS handshake took, from ClientHello to verified server Finished.
@@ -54,6 +57,8 @@ public final class TLSConnection: @unchecked Sendable {
     private var closing = false
     /// The newest ``maxKeptSessions`` sessions received, oldest first. Guarded by stateLock.
     private var sessions: [TLSSession] = []
+    /// Where the trace goes, when someone listens (``TLSClientConfiguration/eventHandler``, ``TLSClientConfiguration/logger``).
+    private let relay: EventRelay?
     /// How many NewSessionTickets arrived in all. Guarded by stateLock.
     private var ticketCount = 0
     private let cacheKey: TLSSessionCacheKey
@@ -93,10 +98,12 @@ public final class TLSConnection: @unchecked Sendable {
             throw TLSError.invalidConfiguration("earlyData is \(earlyData.count) bytes; at most \(maxEarlyDataLength)")
         }
         let verifier = try TrustStoreCache.verifier(for: configuration)
-        let socket = try TCPSocket.connect(host: host, port: port, timeout: configuration.connectTimeout)
+        let relay = EventRelay(configuration: configuration)  // the trace's time 0: name resolution starts
+        let socket = try TCPSocket.connect(
+            host: host, port: port, timeout: configuration.connectTimeout, observer: relay.map { relay in { relay.emit($0) } })
         return try TLSConnection(
             socket: socket, host: host, port: port, configuration: configuration, verifier: verifier,
-            session: session, earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData)
+            session: session, earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: relay)
     }
 
     /// Connects to an address written `host:port`, `[v6]:port`, or a bare host (then `defaultPort`).
@@ -114,12 +121,14 @@ public final class TLSConnection: @unchecked Sendable {
     init(
         socket: TCPSocket, host: String, port: UInt16, configuration: TLSClientConfiguration,
         verifier: CertificateVerifier?, session: TLSSession? = nil, earlyData: [UInt8]? = nil,
-        resendRejectedEarlyData: Bool = false,
+        resendRejectedEarlyData: Bool = false, relay: EventRelay? = nil,
         dependencies: ((inout ClientStateMachine.Dependencies) -> Void)? = nil
     ) throws(TLSError) {
         self.socket = socket
+        self.relay = relay ?? EventRelay(configuration: configuration)
         self.configuration = configuration
         self.remoteAddress = socket.remoteAddress
+        self.localAddress = TCPObservation.address(fd: socket.fileDescriptor, peer: false) ?? "?"
         self.tcpConnectDuration = socket.connectDuration
         let name = configuration.serverName ?? host
         let identity: ClientStateMachine.ServerIdentity
@@ -140,6 +149,11 @@ public final class TLSConnection: @unchecked Sendable {
             let (seconds, remainder) = clock().quotientAndRemainder(dividingBy: 1000)
             deps.now = remainder < 0 ? seconds - 1 : seconds
             deps.clockMilliseconds = clock
+        }
+        if let relay = self.relay {
+            deps.tracer = { relay.emit($0) }
+            deps.monotonicNanoseconds = { Deadline.now.nanoseconds }
+            deps.traceIncludesSecrets = configuration.traceIncludesSecrets
         }
         dependencies?(&deps)
         let offered = session ?? configuration.sessionCache?.take(for: cacheKey, atMilliseconds: deps.nowMilliseconds)
@@ -460,8 +474,18 @@ public final class TLSConnection: @unchecked Sendable {
     /// peer that stopped reading, close_notify is not sent (it could not get through) and the socket is shut down,
     /// which ends that write.
     public func close() {
+        // The state before this side closes: ESTABLISHED, or CLOSE_WAIT when the server sent its FIN first.
+        let before = relay.flatMap { _ in TCPObservation.state(fd: socket.fileDescriptor) }
         try? closeWrite()
         socket.close()
+        if let relay {
+            // The teardown as the kernel sees it: the socket's states until TIME_WAIT or CLOSE (or a quarter second).
+            var states = before.map { [$0] } ?? []
+            for state in TCPObservation.teardownStates(fd: socket.fileDescriptor, window: 0.25) where states.last != state {
+                states.append(state)
+            }
+            if !states.isEmpty { relay.emit(.tcpClosed(states: states, source: "TCP_INFO")) }
+        }
     }
 
     /// Closes the TCP connection at once, without close_notify (the server will see a truncated
@@ -515,6 +539,25 @@ public final class TLSConnection: @unchecked Sendable {
             if let failure { throw failure }
             return try machine.exportKeyingMaterial(label: label, context: context, length: length)
         }
+    }
+}
+
+/// Stamps events with the time since the connection started and hands them to the configuration's event handler
+/// and logger. Exists only when one of them is set.
+final class EventRelay: Sendable {
+    let start = Deadline.now
+    private let handler: (@Sendable (TLSTraceEvent) -> Void)?
+    private let logger: Logger?
+
+    init?(configuration: TLSClientConfiguration) {
+        guard configuration.eventHandler != nil || configuration.logger != nil else { return nil }
+        handler = configuration.eventHandler
+        logger = configuration.logger
+    }
+
+    func emit(_ event: TLSEvent) {
+        handler?(TLSTraceEvent(time: Deadline.now.duration(since: start), event: event))
+        logger?.debug("\(event.summary)")
     }
 }
 

@@ -24,6 +24,12 @@ final class ClientStateMachine {
         /// Milliseconds since 1970-01-01 UTC, read when a ticket arrives and when one is offered (ticket
         /// age). `nil` uses ``now``.
         var clockMilliseconds: (@Sendable () -> Int64)? = nil
+        /// Receives the trace (``TLSEvent``) as things happen; `nil` (no listener): nothing is built.
+        var tracer: ((TLSEvent) -> Void)? = nil
+        /// A monotonic clock in nanoseconds, for the crypto step timings of the trace (only read when tracing).
+        var monotonicNanoseconds: (() -> Int64)? = nil
+        /// Whether key-schedule events carry the secret's value (``TLSClientConfiguration/traceIncludesSecrets``).
+        var traceIncludesSecrets = false
 
         var nowMilliseconds: Int64 { clockMilliseconds?() ?? now.multipliedReportingOverflow(by: 1000).partialValue }
     }
@@ -140,6 +146,7 @@ final class ClientStateMachine {
         self.identity = identity
         self.deps = dependencies
         self.reassembler = HandshakeReassembler(maxMessageLength: configuration.maxHandshakeMessageSize)
+        records.observing = dependencies.tracer != nil
         if let session {
             do throws(TLSError) {
                 sessionCheck = try Self.checkOffer(
@@ -148,6 +155,7 @@ final class ClientStateMachine {
             } catch {
                 // Not offered: the handshake is a full one, and says why.
                 info.sessionNotOfferedReason = error.description
+                trace(.note("session not offered: \(error.description)"))
             }
         }
         guard let earlyData else { return }
@@ -256,9 +264,12 @@ final class ClientStateMachine {
                 out += clientHelloBytes[offset..<end]
                 offset = end
             } while offset < clientHelloBytes.count
+            records.noteRawRecords(out[...])
+            traceMessage(.clientHello(hello), .sent, length: clientHelloBytes.count)
             if let data = earlyDataToSend, hello.extension(.earlyData) != nil, let session = offeredSession {
                 try sendEarlyData(data, session: session, into: &out)
             }
+            flushRecordEvents()
             return out
         } catch {
             state = .failed
@@ -305,6 +316,7 @@ final class ClientStateMachine {
                     break
                 }
                 guard let record = try records.nextRecord() else { break }
+                flushRecordEvents()
                 if reassembler.hasPartialMessage, record.contentType != .handshake {
                     throw TLSError.unexpected("\(record.contentType) record inside a fragmented handshake message")
                 }
@@ -329,9 +341,11 @@ final class ClientStateMachine {
                 }
             }
         } catch {
+            flushRecordEvents()
             state = .failed
             throw error
         }
+        flushRecordEvents()
         return events
     }
 
@@ -349,6 +363,7 @@ final class ClientStateMachine {
         }
         let out = pendingOutput
         pendingOutput = []
+        flushRecordEvents()
         return out
     }
 
@@ -371,6 +386,7 @@ final class ClientStateMachine {
             try records.write(.applicationData, payload: data[offset..<end], into: &out)
             offset = end
         } while offset < data.endIndex
+        flushRecordEvents()
         return out
     }
 
@@ -391,7 +407,9 @@ final class ClientStateMachine {
         guard !closeNotifySent, state != .failed, state != .start else { return [] }
         var out = state == .connected ? try takePendingOutput() : []
         closeNotifySent = true
+        trace(.closeNotify(.sent))
         try records.write(.alert, payload: Alert(.closeNotify).encoded[...], into: &out)
+        flushRecordEvents()
         return out
     }
 
@@ -408,11 +426,13 @@ final class ClientStateMachine {
         sendCompatibilityCCSIfDue()
         var out = pendingOutput
         pendingOutput = []
+        trace(.alert(direction: .sent, description: alert, fatal: true))
         do {
             try records.write(.alert, payload: Alert(alert).encoded[...], into: &out)
         } catch {
             return nil
         }
+        flushRecordEvents()
         return out
     }
 
@@ -424,6 +444,7 @@ final class ClientStateMachine {
         guard clientHello?.legacySessionID.isEmpty == false, !sentCompatibilityCCS, records.writeProtection != nil
         else { return }
         pendingOutput += RecordLayer.changeCipherSpecRecord
+        records.noteRawRecords(RecordLayer.changeCipherSpecRecord[...])
         sentCompatibilityCCS = true
     }
 
@@ -466,7 +487,11 @@ final class ClientStateMachine {
         var shares: [KeyShareEntry] = []
         if let grease { shares.append(KeyShareEntry(group: grease.group, keyExchange: GREASE.keyShare)) }
         // One X25519 key pair serves both X25519MLKEM768 and x25519 when both are offered (HybridKeyShare).
-        for share in try makeKeyShares(for: configuration.effectiveKeyShareGroups, using: deps.makeKeyShare) {
+        let groups = configuration.effectiveKeyShareGroups
+        let made = try timed("key generation", groups.map(\.displayName).joined(separator: ", ")) { () throws(TLSError) in
+            try makeKeyShares(for: groups, using: deps.makeKeyShare)
+        }
+        for share in made {
             keyShares[share.group] = share
             shares.append(KeyShareEntry(group: share.group, keyExchange: share.publicKey))
         }
@@ -561,10 +586,12 @@ final class ClientStateMachine {
         logSecret("CLIENT_EARLY_TRAFFIC_SECRET", secret)
         if clientHello?.legacySessionID.isEmpty == false {
             out += RecordLayer.changeCipherSpecRecord
+            records.noteRawRecords(RecordLayer.changeCipherSpecRecord[...])
             sentCompatibilityCCS = true
         }
         records.writeProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: secret, aead: params.aead), algorithm: params.aead, sealing: true)
+        records.writeProtection?.epoch = .early
         // Nothing to send (an empty request, or a ticket limit of 0 bytes... not offered then): the early_data
         // extension alone, which the server answers as usual.
         if !data.isEmpty { try records.write(.applicationData, payload: data[...], into: &out) }
@@ -592,6 +619,7 @@ final class ClientStateMachine {
     // MARK: - Dispatch
 
     private func handle(_ item: HandshakeReassembler.Item, events: inout [ClientEvent]) throws(TLSError) {
+        traceMessage(item.message, .received, length: item.bytes.count)
         try checkExtensionCount(item.message)
         switch (state, item.message) {
         case (.waitServerHello, .serverHello(let sh)):
@@ -615,6 +643,8 @@ final class ClientStateMachine {
             }
             // §4.6.1: servers MUST NOT use a lifetime over 7 days; clients cap it.
             ticket.ticketLifetime = min(ticket.ticketLifetime, TLSSession.maxLifetime)
+            trace(.sessionTicket(lifetime: ticket.ticketLifetime, maxEarlyData: ticket.maxEarlyDataSize ?? 0,
+                                 ticketLength: ticket.ticket.count))
             events.append(.newSessionTicket(ticket, try makeSession(from: ticket)))
         case (.connected, .certificateRequest(let cr)):
             try handlePostHandshakeCertificateRequest(cr, bytes: item.bytes)
@@ -653,6 +683,11 @@ final class ClientStateMachine {
 
     private func handleAlert(_ payload: [UInt8], events: inout [ClientEvent]) throws(TLSError) {
         let alert = try Alert(bytes: payload)
+        if alert.description == .closeNotify {
+            trace(.closeNotify(.received))
+        } else {
+            trace(.alert(direction: .received, description: alert.description, fatal: alert.description != .userCanceled))
+        }
         switch alert.description {
         case .closeNotify:
             guard state == .connected else {
@@ -766,7 +801,9 @@ final class ClientStateMachine {
             info.signedCertificateTimestamps =
                 configuration.requestSignedCertificateTimestamps ? session.signedCertificateTimestamps : nil
         }
-        let shared = try ours.sharedSecret(peerPublicKey: share.keyExchange)
+        let shared = try timed("key exchange", share.group.displayName) { () throws(TLSError) in
+            try ours.sharedSecret(peerPublicKey: share.keyExchange)
+        }
         keyShares = [:]  // drop the private keys
 
         try reassembler.requireMessageBoundary("ServerHello")
@@ -787,12 +824,14 @@ final class ClientStateMachine {
         logSecret("SERVER_HANDSHAKE_TRAFFIC_SECRET", shts)
         records.readProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: shts, aead: params.aead), algorithm: params.aead, sealing: false)
+        records.readProtection?.epoch = .handshake
         let clientKeys = try schedule.trafficKeys(secret: chts, aead: params.aead)
         if awaitingEarlyDataAnswer, !pskAccepted {
             // Without the PSK the server cannot read 0-RTT data: it is rejected.
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
             info.earlyDataReason = .sessionNotResumed
+            trace(.earlyData(.rejected, reason: .sessionNotResumed))
         }
         if awaitingEarlyDataAnswer {
             // Keep sending under the early keys until EncryptedExtensions says whether 0-RTT was taken.
@@ -860,6 +899,7 @@ final class ClientStateMachine {
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
             info.earlyDataReason = .helloRetryRequest
+            trace(.earlyData(.rejected, reason: .helloRetryRequest))
             records.writeProtection = nil
         }
         if let session = offeredSession, CipherSuiteParameters(session.cipherSuite)?.hash != params.hash {
@@ -884,8 +924,10 @@ final class ClientStateMachine {
 
         if !hello.legacySessionID.isEmpty, !sentCompatibilityCCS {
             pendingOutput += RecordLayer.changeCipherSpecRecord
+            records.noteRawRecords(RecordLayer.changeCipherSpecRecord[...])
             sentCompatibilityCCS = true
         }
+        traceMessage(.clientHello(hello), .sent, length: clientHelloBytes.count)
         try records.write(.handshake, payload: clientHelloBytes[...], into: &pendingOutput)
         state = .waitServerHello
     }
@@ -924,10 +966,12 @@ final class ClientStateMachine {
             }
             earlyDataStatus = .accepted
             info.earlyDataReason = .accepted
+            trace(.earlyData(.accepted, reason: .accepted))
         } else if awaitingEarlyDataAnswer {
             awaitingEarlyDataAnswer = false
             earlyDataStatus = .rejected
             info.earlyDataReason = .declinedByServer
+            trace(.earlyData(.rejected, reason: .declinedByServer))
             if let keys = clientHandshakeKeys, let suite {
                 records.writeProtection = try RecordProtection(keys: keys, algorithm: suite.aead, sealing: true)
             }
@@ -996,7 +1040,9 @@ final class ClientStateMachine {
         let check = ServerCertificateCheck(
             configuration: configuration, verifier: deps.certificateVerifier, identity: identity, now: deps.now,
             isSessionReverification: false)
-        let outcome = try check.evaluate(chain: chain, ocspResponse: stapled)
+        let outcome = try timed("certificate checks", "chain of \(chain.count)\(stapled == nil ? "" : ", stapled OCSP response")") {
+            () throws(TLSError) in try check.evaluate(chain: chain, ocspResponse: stapled)
+        }
         certificateCheck = outcome
         info.certificateVerified = outcome.verification != .notVerified
         info.ocspStatus = outcome.ocspStatus
@@ -1011,8 +1057,9 @@ final class ClientStateMachine {
         }
         guard let transcript, let leaf = info.peerCertificates.first else { throw TLSError.internalError("no transcript") }
         let content = CertificateVerify.signedContent(signer: .server, transcriptHash: try transcript.current())
-        let valid = try deps.signatureVerifier.verify(
-            scheme: cv.algorithm, certificate: leaf, message: content, signature: cv.signature)
+        let valid = try timed("signature verification", "\(cv.algorithm)") { () throws(TLSError) in
+            try deps.signatureVerifier.verify(scheme: cv.algorithm, certificate: leaf, message: content, signature: cv.signature)
+        }
         guard valid else {
             throw TLSError.protocolViolation(alert: .decryptError, reason: "server CertificateVerify signature is invalid")
         }
@@ -1046,10 +1093,12 @@ final class ClientStateMachine {
         if let exporterMasterSecret { logSecret("EXPORTER_SECRET", exporterMasterSecret) }
         records.readProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: sats, aead: suite.aead), algorithm: suite.aead, sealing: false)
+        records.readProtection?.epoch = .application
 
         // 0-RTT accepted: EndOfEarlyData under the early keys ends it (§4.5), then the handshake keys.
         if awaitingEarlyDataAnswer, earlyDataStatus == .accepted, let keys = clientHandshakeKeys {
             let eoed = HandshakeMessage.endOfEarlyData.encoded
+            traceMessage(.endOfEarlyData, .sent, length: eoed.count)
             try records.write(.handshake, payload: eoed[...], into: &pendingOutput)
             transcript.update(eoed)
             records.writeProtection = try RecordProtection(keys: keys, algorithm: suite.aead, sealing: true)
@@ -1067,14 +1116,17 @@ final class ClientStateMachine {
         let finished = HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
         transcript.update(finished)
         flight.writeBytes(finished)
+        traceMessage(.finished(Finished(verifyData: verifyData)), .sent, length: finished.count)
         try records.write(.handshake, payload: flight.bytes[...], into: &pendingOutput)
 
         resumptionMasterSecret = try master.resumptionMasterSecret(transcriptHash: try transcript.current())
+        if let resumptionMasterSecret { logSecret("RESUMPTION_MASTER_SECRET", resumptionMasterSecret) }
         if offeredExtensions.contains(.postHandshakeAuth) {
             postHandshakeTranscript = transcript
         }
         records.writeProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: cats, aead: suite.aead), algorithm: suite.aead, sealing: true)
+        records.writeProtection?.epoch = .application
         clientTrafficSecret = cats
         serverTrafficSecret = sats
         state = .connected
@@ -1121,6 +1173,8 @@ final class ClientStateMachine {
             CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries))
             .checkedEncoding()
         transcript.update(certificate)
+        traceMessage(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries)),
+                     .sent, length: certificate.count)
         out += certificate
         if let scheme, let credential {
             let content = CertificateVerify.signedContent(signer: .client, transcriptHash: try transcript.current())
@@ -1128,9 +1182,12 @@ final class ClientStateMachine {
             if let injected = certificateVerifySignatureOverride?(scheme, content) {
                 signature = injected
             } else {
-                signature = try credential.privateKey.sign(scheme: scheme, message: content)
+                signature = try timed("signing", "\(scheme)") { () throws(TLSError) in
+                    try credential.privateKey.sign(scheme: scheme, message: content)
+                }
             }
             let verify = HandshakeMessage.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)).encoded
+            traceMessage(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), .sent, length: verify.count)
             transcript.update(verify)
             out += verify
             info.clientCertificateSent = true
@@ -1138,11 +1195,67 @@ final class ClientStateMachine {
         return out
     }
 
-    /// One NSS key log line to ``TLSClientConfiguration/keyLog``, if set.
+    /// One NSS key log line to ``TLSClientConfiguration/keyLog``, if set, and the secret's trace event.
     private func logSecret(_ label: String, _ secret: SecretBytes) {
-        guard let keyLog = configuration.keyLog, let random = clientHello?.random else { return }
+        if deps.tracer != nil, let names = Self.secretNames[label] {
+            trace(.secretDerived(TLSSecretInfo(
+                label: names.label, name: names.name, protects: names.protects, epoch: names.epoch,
+                value: deps.traceIncludesSecrets ? secret.hexForKeyLog() : nil)))
+        }
+        // The NSS key log format has no line for the resumption master secret (nobody needs it to decrypt).
+        guard label != "RESUMPTION_MASTER_SECRET", let keyLog = configuration.keyLog, let random = clientHello?.random
+        else { return }
         let randomHex = SecretBytes(random).hexForKeyLog()  // not a secret; the same formatting
         keyLog("\(label) \(randomHex) \(secret.hexForKeyLog())")
+    }
+
+    /// The RFC 8446 label and name of each secret, by its NSS key log label (and two the key log has no line for).
+    private static let secretNames: [String: (label: String, name: String, protects: TLSDirection?, epoch: TLSEpoch?)] = [
+        "CLIENT_EARLY_TRAFFIC_SECRET": ("c e traffic", "client_early_traffic_secret", .sent, .early),
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET": ("c hs traffic", "client_handshake_traffic_secret", .sent, .handshake),
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET": ("s hs traffic", "server_handshake_traffic_secret", .received, .handshake),
+        "CLIENT_TRAFFIC_SECRET_0": ("c ap traffic", "client_application_traffic_secret_0", .sent, .application),
+        "SERVER_TRAFFIC_SECRET_0": ("s ap traffic", "server_application_traffic_secret_0", .received, .application),
+        "EXPORTER_SECRET": ("exp master", "exporter_master_secret", nil, nil),
+        "RESUMPTION_MASTER_SECRET": ("res master", "resumption_master_secret", nil, nil),
+    ]
+
+    // MARK: - Trace
+
+    /// Hands `event` to the trace, if someone listens (the autoclosure builds nothing otherwise).
+    private func trace(_ event: @autoclosure () -> TLSEvent) {
+        guard let tracer = deps.tracer else { return }
+        tracer(event())
+    }
+
+    /// A handshake message sent or received, with its essentials.
+    private func traceMessage(_ message: HandshakeMessage, _ direction: TLSDirection, length: Int) {
+        guard deps.tracer != nil else { return }
+        let protection = direction == .sent ? records.writeProtection : records.readProtection
+        trace(.handshakeMessage(TLSHandshakeMessageInfo(
+            direction: direction, epoch: protection?.epoch ?? .plaintext, name: message.displayName, length: length,
+            fields: TraceDescription.fields(of: message))))
+    }
+
+    /// The records the record layer noted since the last call, as events.
+    private func flushRecordEvents() {
+        guard deps.tracer != nil else { return }
+        for o in records.drainObservations() {
+            trace(.record(TLSRecordInfo(
+                direction: o.direction, epoch: o.epoch, outerContentType: o.outerType, innerContentType: o.innerType,
+                plaintextLength: o.plaintextLength, wireLength: o.wireLength, streamOffset: o.streamOffset,
+                keyGeneration: o.generation)))
+        }
+    }
+
+    /// Runs `body`, and when tracing, reports its duration as a crypto step.
+    private func timed<T>(_ step: String, _ algorithm: String, _ body: () throws(TLSError) -> T) throws(TLSError) -> T {
+        guard deps.tracer != nil, let clock = deps.monotonicNanoseconds else { return try body() }
+        let start = clock()
+        let result = try body()
+        trace(.cryptoOperation(TLSCryptoOperation(
+            step: step, algorithm: algorithm, duration: .nanoseconds(max(0, clock() - start)))))
+        return result
     }
 
     /// What the server's (latest) CertificateRequest asked for, for ``TLSSessionInfo``.
@@ -1170,7 +1283,9 @@ final class ClientStateMachine {
         recordCertificateRequest(cr)
         var flight = try clientAuthentication(answering: cr, transcript: transcript)
         let verifyData = try schedule.verifyData(secret: secret, transcriptHash: try transcript.current())
-        flight += HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
+        let finished = HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
+        traceMessage(.finished(Finished(verifyData: verifyData)), .sent, length: finished.count)
+        flight += finished
         postHandshakeAuthReplies.append(flight)
     }
 
@@ -1188,9 +1303,16 @@ final class ClientStateMachine {
     private func handlePeerKeyUpdate(_ update: KeyUpdate) throws(TLSError) {
         guard let schedule, let suite, let current = serverTrafficSecret else { throw TLSError.internalError("no traffic secret") }
         let next = try schedule.nextTrafficSecret(current)
+        let generation = (records.readProtection?.generation ?? 0) + 1
         records.readProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: next, aead: suite.aead), algorithm: suite.aead, sealing: false)
+        records.readProtection?.epoch = .application
+        records.readProtection?.generation = generation
         serverTrafficSecret = next
+        trace(.keyUpdate(direction: .received, updateRequested: update.requestUpdate == .updateRequested))
+        trace(.secretDerived(TLSSecretInfo(
+            label: "traffic upd", name: "server_application_traffic_secret_\(generation)", protects: .received,
+            epoch: .application, value: deps.traceIncludesSecrets ? next.hexForKeyLog() : nil)))
         if update.requestUpdate == .updateRequested {
             keyUpdateReplyOwed = true
         }
@@ -1199,10 +1321,18 @@ final class ClientStateMachine {
     private func sendKeyUpdate(request: KeyUpdateRequest) throws(TLSError) {
         guard let schedule, let suite, let current = clientTrafficSecret else { throw TLSError.internalError("no traffic secret") }
         let message = HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: request)).encoded
+        traceMessage(.keyUpdate(KeyUpdate(requestUpdate: request)), .sent, length: message.count)
         try records.write(.handshake, payload: message[...], into: &pendingOutput)
         let next = try schedule.nextTrafficSecret(current)
+        let generation = (records.writeProtection?.generation ?? 0) + 1
         records.writeProtection = try RecordProtection(
             keys: schedule.trafficKeys(secret: next, aead: suite.aead), algorithm: suite.aead, sealing: true)
+        records.writeProtection?.epoch = .application
+        records.writeProtection?.generation = generation
         clientTrafficSecret = next
+        trace(.keyUpdate(direction: .sent, updateRequested: request == .updateRequested))
+        trace(.secretDerived(TLSSecretInfo(
+            label: "traffic upd", name: "client_application_traffic_secret_\(generation)", protects: .sent,
+            epoch: .application, value: deps.traceIncludesSecrets ? next.hexForKeyLog() : nil)))
     }
 }

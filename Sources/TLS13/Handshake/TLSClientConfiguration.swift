@@ -1,3 +1,5 @@
+public import Logging
+
 /// How a client connection negotiates and what it trusts.
 ///
 /// A value type: build one, adjust fields, and share it between connections. The trust store it names is
@@ -153,6 +155,21 @@ public struct TLSClientConfiguration: Sendable {
     /// **Anyone with these lines can decrypt the connection**: for debugging only. `nil` (the default): no
     /// secret ever leaves the library.
     public var keyLog: (@Sendable (String) -> Void)? = nil
+
+    /// Receives every ``TLSEvent`` of a connection as it happens, stamped with the time since `connect` was called
+    /// (``TLSTraceEvent``): name resolution and the TCP socket's states, each record and handshake message with its
+    /// decoded essentials, key-schedule steps, crypto step timings, tickets, key updates, alerts, close_notify, the
+    /// teardown. `tls13 trace` is built on it. The handler runs on the thread doing the work, inside the connection's
+    /// lock: keep it short, and do not call back into the connection from it. `nil` (the default): no event is built.
+    public var eventHandler: (@Sendable (TLSTraceEvent) -> Void)? = nil
+
+    /// Whether key-schedule events (``TLSEvent/secretDerived(_:)``) carry the secrets' values. **Anyone with them can
+    /// decrypt the connection**: for debugging only. Default off.
+    public var traceIncludesSecrets = false
+
+    /// A logger that gets the same events as ``eventHandler``, one line each at `debug` level (never secret values),
+    /// with the connection's address as metadata. `nil` (the default): nothing is logged.
+    public var logger: Logger? = nil
 
     /// The wall clock, in milliseconds since 1970-01-01 UTC: read when a connection starts (the time
     /// certificates and OCSP responses are checked at, and a session's lifetime and ticket age are measured

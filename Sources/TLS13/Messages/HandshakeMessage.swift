@@ -44,6 +44,23 @@ enum HandshakeMessage: Hashable, Sendable {
         }
     }
 
+    /// The message's name as RFC 8446 writes it in prose: `ClientHello`, `HelloRetryRequest`, `CertificateVerify`.
+    var displayName: String {
+        switch self {
+        case .clientHello: "ClientHello"
+        case .serverHello: "ServerHello"
+        case .helloRetryRequest: "HelloRetryRequest"
+        case .newSessionTicket: "NewSessionTicket"
+        case .endOfEarlyData: "EndOfEarlyData"
+        case .encryptedExtensions: "EncryptedExtensions"
+        case .certificate: "Certificate"
+        case .certificateRequest: "CertificateRequest"
+        case .certificateVerify: "CertificateVerify"
+        case .finished: "Finished"
+        case .keyUpdate: "KeyUpdate"
+        }
+    }
+
     /// A short name for error messages and logs, e.g. `hello_retry_request`, `certificate_verify`.
     var name: String {
         if case .helloRetryRequest = self { return "hello_retry_request" }

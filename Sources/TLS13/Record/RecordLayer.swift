@@ -59,6 +59,58 @@ struct RecordLayer {
 
     init() {}
 
+    // MARK: - Observation (the trace)
+
+    /// One record as it went through, for ``TLSEvent/record(_:)``.
+    struct Observation: Equatable {
+        var direction: TLSDirection
+        var epoch: TLSEpoch
+        var generation: Int
+        var outerType: UInt8
+        var innerType: UInt8
+        var plaintextLength: Int
+        var wireLength: Int
+        var streamOffset: Int
+    }
+
+    /// Whether records are noted for the trace (only when someone listens: otherwise nothing is kept).
+    var observing = false
+    /// Records noted since the last ``drainObservations()``, in order.
+    private var observations: [Observation] = []
+    /// Wire bytes of whole records sent and received so far: each direction's TCP stream offset.
+    private(set) var bytesSent = 0
+    private(set) var bytesReceived = 0
+
+    /// The records noted since the last call, oldest first.
+    mutating func drainObservations() -> [Observation] {
+        defer { observations = [] }
+        return observations
+    }
+
+    private mutating func observe(
+        _ direction: TLSDirection, protection: RecordProtection?, outer: UInt8, inner: UInt8, length: Int, wire: Int
+    ) {
+        let offset = direction == .sent ? bytesSent : bytesReceived
+        if direction == .sent { bytesSent += wire } else { bytesReceived += wire }
+        guard observing else { return }
+        observations.append(Observation(
+            direction: direction, epoch: protection?.epoch ?? .plaintext, generation: protection?.generation ?? 0,
+            outerType: outer, innerType: inner, plaintextLength: length, wireLength: wire, streamOffset: offset))
+    }
+
+    /// Counts (and notes) records the handshake framed itself: the first ClientHello (legacy_record_version 0x0301)
+    /// and the compatibility change_cipher_spec.
+    mutating func noteRawRecords(_ bytes: ArraySlice<UInt8>) {
+        var rest = bytes
+        while rest.count >= Self.headerLength {
+            let type = rest[rest.startIndex]
+            let length = Int(rest[rest.startIndex + 3]) << 8 | Int(rest[rest.startIndex + 4])
+            let wire = min(rest.count, Self.headerLength + length)
+            observe(.sent, protection: nil, outer: type, inner: type, length: length, wire: wire)
+            rest = rest.dropFirst(wire)
+        }
+    }
+
     /// Bytes received but not yet consumed as a whole record.
     var bufferedByteCount: Int { buffer.count - start + pending.count }
 
@@ -180,6 +232,7 @@ struct RecordLayer {
                 throw TLSError.unexpected("unexpected change_cipher_spec record")
             }
             try countEmptyRecord()
+            observe(.received, protection: nil, outer: type.rawValue, inner: type.rawValue, length: 1, wire: consumed)
             return (nil, consumed)  // dropped without further processing (§5)
         case .applicationData where readProtection != nil:
             guard let protection = readProtection else { return (nil, consumed) }
@@ -193,12 +246,17 @@ struct RecordLayer {
             // The header as received is the AEAD's additional data (§5.2).
             let header = UnsafeRawBufferPointer(rebasing: bytes[0..<Self.headerLength])
             let (inner, content) = try protection.open(header: header, body: body)
-            return (try checked(InboundRecord(contentType: inner, payload: content, wasEncrypted: true)), consumed)
+            let record = try checked(InboundRecord(contentType: inner, payload: content, wasEncrypted: true))
+            observe(.received, protection: protection, outer: type.rawValue, inner: inner.rawValue, length: content.count,
+                    wire: consumed)
+            return (record, consumed)
         case .handshake, .alert:
             guard readProtection == nil else {
                 throw TLSError.unexpected("unprotected \(type) record after keys were installed")
             }
-            return (try checked(InboundRecord(contentType: type, payload: Array(body), wasEncrypted: false)), consumed)
+            let record = try checked(InboundRecord(contentType: type, payload: Array(body), wasEncrypted: false))
+            observe(.received, protection: nil, outer: type.rawValue, inner: type.rawValue, length: length, wire: consumed)
+            return (record, consumed)
         case .applicationData:
             throw TLSError.unexpected("application data before the handshake keys")
         default:
@@ -245,13 +303,18 @@ struct RecordLayer {
         repeat {
             let end = min(offset + maxOutboundPlaintext, payload.endIndex)
             let fragment = payload[offset..<end]
+            let before = out.count
             if let protection = writeProtection {
                 try protection.seal(contentType: contentType, payload: fragment, padding: outboundPadding, into: &out)
+                observe(.sent, protection: protection, outer: ContentType.applicationData.rawValue,
+                        inner: contentType.rawValue, length: fragment.count, wire: out.count - before)
             } else {
                 out.append(contentType.rawValue)
                 // legacy_record_version: 0x0301 for the initial ClientHello is allowed; 0x0303 everywhere else.
                 out.append(contentsOf: [0x03, 0x03, UInt8(fragment.count >> 8), UInt8(fragment.count & 0xff)])
                 out.append(contentsOf: fragment)
+                observe(.sent, protection: nil, outer: contentType.rawValue, inner: contentType.rawValue,
+                        length: fragment.count, wire: out.count - before)
             }
             offset = end
         } while offset < payload.endIndex

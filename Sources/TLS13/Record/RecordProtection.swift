@@ -5,6 +5,10 @@ final class RecordProtection {
     private let iv: SecretBytes
     /// The sequence number of the next record in this direction.
     private(set) var sequenceNumber: UInt64 = 0
+    /// Which keys these are, for the trace (``TLSEvent/record(_:)``): set by the handshake when it installs them.
+    var epoch: TLSEpoch = .handshake
+    /// The application traffic key generation (KeyUpdates so far), for the trace.
+    var generation = 0
     /// Reused nonce buffer: no allocation per record.
     private var nonce: [UInt8]
 
