@@ -53,16 +53,32 @@ struct DemoCommand: ParsableCommand {
         config.handshakeTimeout = 5
         config.ioTimeout = 10
 
-        // 1. connect: handshake and summary.
+        // 1. trace: one connection being made, TCP and TLS on one timeline.
         say("")
-        say("$ tls13 connect 127.0.0.1:\(server.port) --cafile \(ca) --servername localhost")
+        say("$ tls13 trace 127.0.0.1:\(server.port) --cafile \(ca) --servername localhost")
+        var traced = config
+        let recorder = TraceRecorder()
+        traced.eventHandler = { recorder.record($0) }
+        traced.applicationProtocols = ["http/1.1"]
+        let endpoint: Endpoint
         do {
-            let connection = try TLSConnection.connect(host: "127.0.0.1", port: server.port, configuration: config)
-            for line in SessionSummary.lines(for: connection) { say(line) }
-            connection.close()
+            endpoint = try Endpoint(host: "127.0.0.1", port: Int(server.port))
         } catch {
-            throw CLIFailure(.tlsFailure, "demo: connect failed: \(error.description)")
+            throw CLIFailure(error)
         }
+        let run = TraceRun.run(
+            endpoint: endpoint, configuration: traced,
+            request: TraceCommand.requestBytes("GET / HTTP/1.0\\r\\n\\r\\n", host: "localhost"))
+        var document = TraceDocument(
+            host: "127.0.0.1", port: server.port, serverName: "localhost", address: run.remoteAddress,
+            localAddress: run.localAddress, startedAt: run.startedAt, secretsIncluded: false)
+        document.entries = TraceEntries.entries(from: recorder.events, sent: run.sent, received: run.received)
+        document.totalMs = recorder.origin.map { TraceEntries.milliseconds(ContinuousClock.now - $0) } ?? 0
+        document.info = run.info
+        if let failure = run.failure {
+            throw CLIFailure(.tlsFailure, "demo: trace failed: \(ErrorExplanation.line(for: failure))")
+        }
+        StandardStreams.writeStdout(Array(TraceText(document: document, color: TraceCommand.colorWanted()).render().utf8))
 
         // 2. get: the s_server -www page.
         let url = try HTTPSURL("https://localhost:\(server.port)/")
@@ -97,6 +113,10 @@ struct DemoCommand: ParsableCommand {
             throw CLIFailure(.tlsFailure, "demo: unexpected answer \(head.statusLine) with \(page.count) bytes")
         }
         server.stop()
+        say("")
+        say("What you saw: the TCP three-way handshake, then the TLS 1.3 handshake in one round trip — ClientHello with key")
+        say("shares out, ServerHello back, and everything after it encrypted (EncryptedExtensions, Certificate,")
+        say("CertificateVerify, Finished) — then HTTP over TLS and close_notify each way. Try --format html -o trace.html.")
         say("")
         say("demo OK: TLS 1.3 handshake and HTTPS GET against openssl s_server; server stopped")
     }
