@@ -50,7 +50,8 @@ extension TCPSegment {
             ipStart = 14
             var tags = 0
             while type == 0x8100 || type == 0x88a8 || type == 0x9100 {  // 802.1Q / 802.1ad tags
-                guard tags < 4, let inner = bytes.u16(ipStart + 2) else { return (nil, .truncated(header: "Ethernet")) }
+                guard tags < 4 else { return (nil, .notIP(etherType: type)) }  // more tags than any real network
+                guard let inner = bytes.u16(ipStart + 2) else { return (nil, .truncated(header: "Ethernet")) }
                 type = inner
                 ipStart += 4
                 tags += 1
