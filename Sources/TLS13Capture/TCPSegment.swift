@@ -59,6 +59,22 @@ public enum TCPOption: Hashable, Sendable, CustomStringConvertible {
     /// trusted; decoding stops there).
     case malformed(kind: UInt8, bytes: [UInt8])
 
+    /// The option's short name as Wireshark writes it: `EOL`, `NOP`, `MSS`, `WS`, `SACK_PERM`, `SACK`, `TS`;
+    /// `opt-N` for another kind, `malformed-N` for a malformed one.
+    public var name: String {
+        switch self {
+        case .endOfOptionList: return "EOL"
+        case .noOperation: return "NOP"
+        case .maximumSegmentSize: return "MSS"
+        case .windowScale: return "WS"
+        case .sackPermitted: return "SACK_PERM"
+        case .sack: return "SACK"
+        case .timestamps: return "TS"
+        case .unknown(let kind, _): return "opt-\(kind)"
+        case .malformed(let kind, _): return "malformed-\(kind)"
+        }
+    }
+
     /// tcpdump's style: `mss 65495`, `sackOK`, `TS val 1 ecr 0`, `nop`, `wscale 7`.
     public var description: String {
         switch self {

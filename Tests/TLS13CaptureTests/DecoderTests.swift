@@ -24,6 +24,8 @@ import TLS13Capture
             .maximumSegmentSize(65495), .sackPermitted, .timestamps(value: 1, echoReply: 0), .noOperation,
             .windowScale(7),
         ])
+        #expect(s.options.map(\.name) == ["MSS", "SACK_PERM", "TS", "NOP", "WS"])
+        #expect(s.options.map(\.description) == ["mss 65495", "sackOK", "TS val 1 ecr 0", "nop", "wscale 7"])
         #expect(s.maximumSegmentSize == 65495 && s.windowScale == 7 && s.isSACKPermitted)
         #expect(s.timestamps?.value == 1)
         #expect(s.payloadLength == 0 && s.payload.isEmpty && s.sequenceLength == 1)
