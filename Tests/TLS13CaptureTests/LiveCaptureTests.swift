@@ -79,6 +79,50 @@ import TLS13TestSupport
         }
     }
 
+    /// The real refusal, not the switch: this test binary runs again under `setpriv` with `CAP_NET_RAW` dropped from
+    /// its bounding and inheritable sets (so not even root has it after `execve`), and there only
+    /// ``privilegeProbeChild()`` runs, which expects libpcap's refusal as ``CaptureError/permissionDenied(_:)``.
+    @Test(.enabled(if: getuid() == 0, "dropping a capability with setpriv needs root"))
+    func droppingCapNetRawGivesPermissionDenied() async throws {
+        let setpriv = try #require(["/usr/bin/setpriv", "/bin/setpriv"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }, "setpriv (util-linux) is missing")
+        let me = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let (status, output) = try await runBlocking { () -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: setpriv)
+            process.arguments = ["--bounding-set=-net_raw", "--inh-caps=-net_raw", "--", me,
+                                 "--testing-library", "swift-testing", "--filter", "privilegeProbeChild"]
+            var environment = ProcessInfo.processInfo.environment
+            environment[Self.childVariable] = "1"
+            environment[PacketCapture.denyEnvironmentVariable] = nil
+            environment["NO_COLOR"] = "1"
+            process.environment = environment
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        #expect(status == 0, "the child run failed:\n\(output)")
+        #expect(output.contains("Test privilegeProbeChild() passed"), "the child test did not run:\n\(output)")
+    }
+
+    static let childVariable = "TLS13_CAPTURE_PROBE_CHILD"
+
+    /// Runs only in the child of ``droppingCapNetRawGivesPermissionDenied()``.
+    @Test(.enabled(if: getenv(LiveCaptureTests.childVariable) != nil, "runs only under setpriv, started by its parent"))
+    func privilegeProbeChild() throws {
+        #expect(getenv(PacketCapture.denyEnvironmentVariable) == nil)
+        let refused = try #require(PacketCapture.checkPermission(interface: "lo"))
+        #expect(refused.isPermissionDenied, "\(refused)")
+        #expect(!refused.description.contains(PacketCapture.denyEnvironmentVariable))  // libpcap's reason, not the switch
+        #expect(refused.description.contains("CAP_NET_RAW"))
+        #expect(throws: CaptureError.self) { _ = try PacketCapture.start(interface: "lo", filter: "tcp") }
+    }
+
     @Test(.enabled(if: LiveConnection.capturePermitted, "capturing needs CAP_NET_RAW"))
     func openErrorsAreNamed() throws {
         #expect(throws: CaptureError.noSuchInterface("tls13nosuch0")) {
