@@ -57,9 +57,12 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
 
 /// One end of a TCP connection: address and port.
 public struct TCPEndpoint: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The IP address.
     public var address: IPAddress
+    /// The TCP port.
     public var port: UInt16
 
+    /// An endpoint from its address and port.
     public init(address: IPAddress, port: UInt16) {
         self.address = address
         self.port = port

@@ -22,6 +22,7 @@ public struct StreamPosition: Hashable, Sendable {
     /// The stream bytes the payload occupies (empty for a segment without payload).
     public var payloadRange: Range<Int>
 
+    /// A position; ``payloadRange`` is `sequenceOffset ..< sequenceOffset + payloadLength`.
     public init(role: TCPRole, sequenceOffset: Int, acknowledgedOffset: Int?, payloadLength: Int) {
         self.role = role
         self.sequenceOffset = sequenceOffset
@@ -113,6 +114,7 @@ public struct TCPStreamTracker: Sendable {
 
     private var connections: [Key: Connection] = [:]
 
+    /// A tracker that knows no connection yet.
     public init() {}
 
     /// Sets ``CapturedPacket/position`` on every packet of `packets`, in order.

@@ -7,6 +7,7 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     /// The `LINKTYPE_` number.
     public let rawValue: UInt16
 
+    /// A link type from its `LINKTYPE_` number.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// BSD loopback: a 4-byte address family in the capturing host's byte order (`LINKTYPE_NULL`, 0).

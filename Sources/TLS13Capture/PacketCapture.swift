@@ -78,6 +78,9 @@ public final class PacketCapture: Sendable {
     /// Opens a live capture on `interface`, applies `filter`, and captures on a background thread until
     /// ``stop(linger:)``.
     ///
+    /// When it returns, the kernel is already collecting the matching frames: start it before `connect` and the SYN
+    /// is in the capture.
+    ///
     /// - Parameters:
     ///   - interface: `lo` for loopback destinations (Linux's `lo` is Ethernet with zero MAC addresses), `any` for
     ///     others (Linux cooked headers); ``defaultInterface(toReach:)`` picks one.

@@ -30,10 +30,12 @@ public struct PcapngWriter: Sendable {
     public var snapLength: Int
     /// The `if_name` option (`lo`, `any`), or `nil` to leave it out.
     public var interfaceName: String?
+    /// The units of the packet timestamps (`if_tsresol`).
     public var timestampResolution: TimestampResolution
     /// The `shb_userappl` option.
     public var application: String
 
+    /// A writer; every part has a default (no key log, snap length 65535, no interface name, nanoseconds).
     public init(keyLog: String? = nil, snapLength: Int = 65535, interfaceName: String? = nil,
                 timestampResolution: TimestampResolution = .nanoseconds, application: String = "swift-tls13") {
         self.keyLog = keyLog

@@ -1,6 +1,8 @@
 /// The control bits of a TCP header (RFC 9293 §3.1; ECE and CWR from RFC 3168, AE from RFC 9768).
 public struct TCPFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    /// The flags as the 9 low bits of the header's offset/flags field (AE is 0x100).
     public let rawValue: UInt16
+    /// Flags from their bits.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     public static let fin = TCPFlags(rawValue: 0x001)
@@ -28,8 +30,11 @@ public struct TCPFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
 
 /// One SACK block (RFC 2018): the sequence numbers of the first byte received and of the byte after the last.
 public struct SACKBlock: Hashable, Sendable {
+    /// The sequence number of the block's first byte.
     public var left: UInt32
+    /// The sequence number just past the block's last byte.
     public var right: UInt32
+    /// A block from its edges.
     public init(left: UInt32, right: UInt32) {
         self.left = left
         self.right = right
@@ -97,13 +102,16 @@ public struct TCPSegment: Hashable, Sendable {
     public var source: TCPEndpoint
     /// The receiver's address and port.
     public var destination: TCPEndpoint
+    /// The sequence number of the first payload byte (of the SYN, on a SYN).
     public var sequenceNumber: UInt32
-    /// Meaningful when ``flags`` contains `.ack`.
+    /// The next sequence number the sender expects from its peer. Meaningful when ``flags`` contains `.ack`.
     public var acknowledgmentNumber: UInt32
     public var flags: TCPFlags
     /// The raw window field (not scaled by the window scale option).
     public var window: UInt16
+    /// The checksum field as sent (not verified: loopback and offloaded segments carry partial checksums).
     public var checksum: UInt16
+    /// The urgent pointer field (meaningful with URG).
     public var urgentPointer: UInt16
     /// The header length in bytes (the data offset field × 4): 20 to 60.
     public var headerLength: Int
@@ -117,6 +125,7 @@ public struct TCPSegment: Hashable, Sendable {
     /// The IP time to live (IPv4) or hop limit (IPv6).
     public var hopLimit: UInt8
 
+    /// A segment from its fields (tests and callers that build segments; captures use ``decode(frame:linkType:)``).
     public init(source: TCPEndpoint, destination: TCPEndpoint, sequenceNumber: UInt32, acknowledgmentNumber: UInt32,
                 flags: TCPFlags, window: UInt16, checksum: UInt16 = 0, urgentPointer: UInt16 = 0,
                 headerLength: Int = 20, options: [TCPOption] = [], payloadLength: Int, payload: [UInt8],
