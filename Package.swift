@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "TLS13", targets: ["TLS13"]),
         .executable(name: "tls13", targets: ["TLS13CLI"]),
         .executable(name: "tls13-bogo-shim", targets: ["BoGoShim"]),
+        .library(name: "TLS13Capture", targets: ["TLS13Capture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,6 +43,19 @@ let package = Package(
             name: "BoGoShim",
             dependencies: ["TLS13"]
         ),
+        // libpcap, for the packet capture of `tls13 trace --packets` (Docs/Capture.md). Only TLS13Capture depends on
+        // it: the TLS13 library never links libpcap.
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        // Live capture of one TCP connection, TCP segment decoding, and a pcapng writer with a Decryption Secrets
+        // Block. Independent of TLS13.
+        .target(
+            name: "TLS13Capture",
+            dependencies: ["CPcap"]
+        ),
         // Test helpers shared by the test targets (openssl s_server on a free port, the test PKI, runBlocking);
         // public API of the library only, so the public-API tests can use them.
         .target(
@@ -63,6 +77,11 @@ let package = Package(
         .testTarget(
             name: "TLS13APITests",
             dependencies: ["TLS13", "TLS13TestSupport"]
+        ),
+        // Capture on loopback (as root; TLS13_CAPTURE_DENY=1 for the refused path), TCP decoding, pcapng + tshark.
+        .testTarget(
+            name: "TLS13CaptureTests",
+            dependencies: ["TLS13Capture", "TLS13TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -11,10 +11,15 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v gnutls-serv >/dev/null 2>&1 || need+=(gnutls-bin)
 [ -x /usr/bin/time ] || need+=(time)  # GNU time: peak RSS of a client process (TicketFloodTests)
 command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
+# libpcap: packet capture for `tls13 trace --packets` (the TLS13Capture target); tshark: the pcapng decryption test.
+pkg-config --exists libpcap 2>/dev/null || need+=(libpcap-dev pkg-config)
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
 if [ ${#need[@]} -gt 0 ]; then
     echo "install-deps: installing ${need[*]}" >&2
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     $SUDO apt-get update -qq
+    # tshark asks whether non-root users may capture; answer no without asking.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
