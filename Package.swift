@@ -35,6 +35,8 @@ let package = Package(
             name: "TLS13CLI",
             dependencies: [
                 "TLS13",
+                // `tls13 trace --packets`: libpcap stays out of the TLS13 library.
+                "TLS13Capture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

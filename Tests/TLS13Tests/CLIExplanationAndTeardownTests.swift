@@ -104,13 +104,9 @@ extension CLITests {
         let early = Self.temporaryFile("early")
         try Data("0rtt\n".utf8).write(to: early)
         defer { try? FileManager.default.removeItem(at: early) }
-        let second = try await runBlocking { () -> CLIResult in
-            setenv("SSLKEYLOGFILE", log.path, 1)
-            defer { unsetenv("SSLKEYLOGFILE") }
-            let cli = try CLIProcess(["connect", "127.0.0.1:\(server.port)", "--servername", "localhost", "--cafile", Self.ca,
-                                      "--quiet", "--sess-in", session.path, "--early-data", early.path])
-            return try cli.wait(timeout: 20)
-        }
+        let second = try await CLIProcess.run(
+            ["connect", "127.0.0.1:\(server.port)", "--servername", "localhost", "--cafile", Self.ca, "--quiet",
+             "--sess-in", session.path, "--early-data", early.path], stdin: "", environment: ["SSLKEYLOGFILE": log.path])
         #expect(second.status == 0, "\(second)")
         let all = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
         #expect(all.count > lines.count && all.contains { $0.hasPrefix("CLIENT_EARLY_TRAFFIC_SECRET ") }, "\(all)")

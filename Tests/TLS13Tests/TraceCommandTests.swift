@@ -10,15 +10,18 @@ import Testing
     static let ca = CertPaths.path("ca.pem")
     static var root: String { CertPaths.root.deletingLastPathComponent().path }
 
-    static func trace(_ server: OpenSSLServer, _ extra: [String], timeout: Double = 40) async throws -> CLIResult {
+    static func trace(_ server: OpenSSLServer, _ extra: [String], timeout: Double = 40,
+                      environment: [String: String] = [:]) async throws -> CLIResult {
         try await CLIProcess.run(
             ["trace", "127.0.0.1:\(server.port)", "--servername", "localhost", "--cafile", ca] + extra, stdin: "",
-            timeout: timeout)
+            timeout: timeout, environment: environment)
     }
 
     /// The trace as JSON, validated against the schema; returns the parsed object.
-    static func jsonTrace(_ server: OpenSSLServer, _ extra: [String]) async throws -> (CLIResult, [String: Any]) {
-        let result = try await trace(server, ["--format", "json"] + extra)
+    static func jsonTrace(_ server: OpenSSLServer, _ extra: [String], environment: [String: String] = [:]) async throws
+        -> (CLIResult, [String: Any])
+    {
+        let result = try await trace(server, ["--format", "json"] + extra, environment: environment)
         try validate(result.stdout)
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
         return (result, object)
@@ -173,6 +176,61 @@ import Testing
         #expect(outcome["ok"] as? Bool == false && outcome["alert"] as? String == "protocol_version")
         #expect((outcome["explanation"] as? String)?.contains("TLS 1.3") == true)
         #expect(outcome["exitStatus"] as? Int == 1)
+    }
+
+    /// With capture permitted (CI runs as root): the real segments, SYN / SYN-ACK / ACK with their options, the
+    /// records each carried, the FIN/ACK exchange; `--pcap` writes a pcapng that tshark decrypts with no other file.
+    @Test func packetsAreCapturedAndWrittenAsDecryptablePcapng() async throws {
+        let server = try await OpenSSLServer.start(mode: ["-www"])
+        defer { server.stop() }
+        let pcap = FileManager.default.temporaryDirectory.appendingPathComponent("tls13-trace-\(UUID().uuidString).pcapng")
+        defer { try? FileManager.default.removeItem(at: pcap) }
+        let (result, json) = try await Self.jsonTrace(server, ["--packets", "--pcap", pcap.path])
+        #expect(result.status == 0, "\(result)")
+        #expect((json["capture"] as? [String: Any])?["status"] as? String == "packets", "\(result.stderr)")
+        let segments = Self.events(json).filter { $0["kind"] as? String == "tcp.segment" }
+        func flags(_ e: [String: Any]) -> [String] { (e["fields"] as? [String: Any])?["flags"] as? [String] ?? [] }
+        let handshake = segments.prefix(3).map { "\($0["direction"] as? String ?? "") \(flags($0))" }
+        #expect(handshake == ["c2s [\"SYN\"]", "s2c [\"SYN\", \"ACK\"]", "c2s [\"ACK\"]"], "\(handshake)")
+        let synOptions = ((segments.first?["fields"] as? [String: Any])?["options"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        #expect(synOptions.contains("MSS") && synOptions.contains("WS") && synOptions.contains("SACK_PERM"), "\(synOptions)")
+        #expect(segments.filter { flags($0).contains("FIN") }.map { $0["direction"] as? String } .count == 2, "a FIN each way")
+        // The ClientHello's record rode in a c2s segment that names it.
+        let helloRecord = Self.events(json).firstIndex { $0["kind"] as? String == "tls.record" && $0["direction"] as? String == "c2s" }
+        #expect(segments.contains { (($0["fields"] as? [String: Any])?["records"] as? [Int])?.contains(helloRecord ?? -1) == true })
+        // The pcapng decrypts on its own (its Decryption Secrets Block holds the key log).
+        let tshark = Process()
+        tshark.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
+        tshark.arguments = ["-r", pcap.path, "-Y", "http.request", "-T", "fields", "-e", "http.request.method",
+                            "-e", "http.request.uri", "-e", "http.request.version"]
+        let out = Pipe()
+        tshark.standardOutput = out
+        tshark.standardError = Pipe()
+        let decrypted = try await runBlocking { () -> String in
+            try tshark.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            tshark.waitUntilExit()
+            return text
+        }
+        #expect(decrypted.contains("GET\t/\tHTTP/1.1"), "tshark saw: \(decrypted)")
+        let mode = (try FileManager.default.attributesOfItem(atPath: pcap.path)[.posixPermissions] as? Int) ?? 0
+        #expect(mode == 0o600)
+    }
+
+    /// Without the privilege (the test switch TLS13_CAPTURE_DENY): one line says so, and the trace shows TCP_INFO.
+    @Test func withoutCapturePrivilegeTheTraceFallsBack() async throws {
+        let server = try await OpenSSLServer.start(mode: ["-www"])
+        defer { server.stop() }
+        let (result, json) = try await Self.jsonTrace(server, ["--packets"], environment: ["TLS13_CAPTURE_DENY": "1"])
+        #expect(result.status == 0, "\(result)")
+        #expect((json["capture"] as? [String: Any])?["status"] as? String == "not-permitted")
+        #expect(result.stderrLines.count == 1 && result.stderr.contains("no packet capture") && result.stderr.contains("CAP_NET_RAW"),
+                "\(result.stderr)")
+        #expect(!Self.events(json).contains { $0["kind"] as? String == "tcp.segment" })
+        #expect(Self.events(json).contains { $0["kind"] as? String == "tcp.established" })
+        // Without --packets the trace still tries, and stays quiet when it may not capture.
+        let quiet = try await Self.trace(server, [], environment: ["TLS13_CAPTURE_DENY": "1"])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty && quiet.stdout.contains("capture: not-permitted"), "\(quiet)")
     }
 
     @Test func theRequestOptionUnderstandsEscapes() {

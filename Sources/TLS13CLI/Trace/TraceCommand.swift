@@ -1,6 +1,7 @@
 import ArgumentParser
 import Synchronization
 import TLS13
+import TLS13Capture
 
 #if canImport(Glibc)
 import Glibc
@@ -44,6 +45,24 @@ struct TraceCommand: ParsableCommand {
         """, valueName: "seconds"))
     var wait: Double = 10
 
+    @Flag(help: ArgumentHelp("""
+        Capture the connection's own packets (libpcap; needs CAP_NET_RAW, e.g. root) and show the real TCP segments \
+        — SYN, SYN-ACK, ACK with sequence numbers, window and options, which segments carried which records, the \
+        FIN/ACK exchange. Done anyway when the process may capture; without the privilege the trace says so and \
+        shows the kernel's TCP_INFO instead.
+        """))
+    var packets = false
+
+    @Flag(name: .customLong("no-packets"), help: "Do not capture packets, even when permitted.")
+    var noPackets = false
+
+    @Option(help: ArgumentHelp("""
+        Write the captured packets to this pcapng file (mode 0600) with a Decryption Secrets Block holding the \
+        connection's key log, so `tshark -r FILE` or Wireshark shows the TLS traffic decrypted with no other file. \
+        Implies --packets.
+        """, valueName: "file"))
+    var pcap: String?
+
     @Option(help: ArgumentHelp("ALPN protocols to offer, comma-separated (default: http/1.1).", valueName: "list"),
             transform: { $0.split(separator: ",").map(String.init) })
     var alpn: [String]?
@@ -67,6 +86,7 @@ struct TraceCommand: ParsableCommand {
         if let output, output.isEmpty { throw ValidationError("-o needs a file name") }
         if earlyData, sessionOptions.sessionIn == nil { throw ValidationError("--early-data needs --sess-in") }
         guard wait > 0, wait <= 3600 else { throw ValidationError("--wait must be a number of seconds from 0 to 3600") }
+        if noPackets, packets || pcap != nil { throw ValidationError("--no-packets contradicts --packets and --pcap") }
     }
 
     func run() throws {
@@ -77,6 +97,9 @@ struct TraceCommand: ParsableCommand {
         config.traceIncludesSecrets = showSecrets
         let recorder = TraceRecorder()
         config.eventHandler = { recorder.record($0) }
+        // The key log goes into the pcapng's Decryption Secrets Block (and to --keylog / SSLKEYLOGFILE as usual).
+        let keyLogLines = KeyLogCollector(forwardingTo: config.keyLog)
+        if pcap != nil { config.keyLog = { keyLogLines.append($0) } }
         ErrorExplanation.remember(config)
 
         let endpoint: Endpoint
@@ -89,9 +112,13 @@ struct TraceCommand: ParsableCommand {
         let requestBytes = Self.requestBytes(request, host: serverName)
         let session = try sessionOptions.loadSession(serverName: serverName, configuration: config)
         let saver = SessionSaver(path: sessionOptions.sessionOut)
+        let capture = TracePackets.start(
+            endpoint: endpoint, requested: packets || pcap != nil, automatic: !noPackets)
         let run = TraceRun.run(
             endpoint: endpoint, configuration: config, request: requestBytes, session: session,
             earlyData: earlyData, keyUpdate: keyUpdate, saver: saver)
+        let endedAt = ContinuousClock.now
+        let captured = capture.finish(localAddress: run.localAddress)
 
         var document = TraceDocument(
             host: endpoint.host, port: endpoint.port, serverName: serverName, address: run.remoteAddress,
@@ -103,7 +130,24 @@ struct TraceCommand: ParsableCommand {
             events.append(TLSTraceEvent(time: ContinuousClock.now - origin, event: .tcpClosed(states: [state], source: "/proc/net/tcp")))
         }
         document.entries = TraceEntries.entries(from: events, sent: run.sent, received: run.received)
-        document.totalMs = recorder.origin.map { TraceEntries.milliseconds(ContinuousClock.now - $0) } ?? 0
+        document.totalMs = recorder.origin.map { TraceEntries.milliseconds(endedAt - $0) } ?? 0
+        document.capture = (capture.status, capture.detail, capture.interface, nil)
+        if let origin = recorder.origin {
+            let originWall = TracePackets.wallNanoseconds() - Int64(TraceEntries.milliseconds(ContinuousClock.now - origin) * 1e6)
+            document.merge(packets: TracePackets.entries(captured, originWallNanoseconds: originWall))
+        }
+        if let pcap, let live = capture.capture {
+            do {
+                try PcapngWriter(capture: live, keyLog: keyLogLines.text).write(captured, to: pcap)
+                document.capture.pcapFile = pcap
+            } catch {
+                StandardStreams.printError("tls13: note: \(error.description)")
+            }
+        }
+        if (packets || pcap != nil), capture.status != "packets" {
+            StandardStreams.printError("tls13: note: no packet capture (\(capture.detail ?? capture.status)); "
+                + "showing the kernel's TCP_INFO instead")
+        }
         document.info = run.info
         if let failure = run.failure {
             document.ok = false
@@ -173,7 +217,10 @@ final class TraceRecorder: Sendable {
     func record(_ event: TLSTraceEvent) {
         let now = ContinuousClock.now
         state.withLock {
-            if $0.origin == nil { $0.origin = now - event.time }
+            // The event's own time is exact; its arrival here comes a little later (the first call, much later: lazy
+            // initialization). The earliest `arrival - time` is the best estimate of when time 0 was.
+            let origin = now - event.time
+            if $0.origin.map({ origin < $0 }) ?? true { $0.origin = origin }
             $0.events.append(event)
         }
     }
@@ -252,4 +299,21 @@ struct TraceRun {
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):"
             + "\(two(parts.tm_min)):\(two(parts.tm_sec)).\(millis)Z"
     }
+}
+
+/// The key log lines of one connection, for the pcapng's Decryption Secrets Block; also passed on to the file a
+/// `--keylog` (or `SSLKEYLOGFILE`) asked for.
+final class KeyLogCollector: Sendable {
+    private let lines = Mutex<[String]>([])
+    private let forward: (@Sendable (String) -> Void)?
+
+    init(forwardingTo forward: (@Sendable (String) -> Void)?) { self.forward = forward }
+
+    func append(_ line: String) {
+        lines.withLock { $0.append(line) }
+        forward?(line)
+    }
+
+    /// The lines, newline-terminated (the NSS key log file format).
+    var text: String { lines.withLock { $0.map { $0 + "\n" }.joined() } }
 }

@@ -15,6 +15,9 @@ struct TraceEntry {
     var epoch: TLSEpoch? = nil
     var bytes: Int? = nil
     var fields: [(String, JSONValue)] = []
+    /// For a captured segment: the bytes of its direction's stream it carried (not written out; used to name the
+    /// records it carried).
+    var streamRange: Range<Int>? = nil
 
     func json(seq: Int) -> JSONValue {
         var members: [(String, JSONValue)] = [

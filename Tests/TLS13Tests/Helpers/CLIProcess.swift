@@ -48,7 +48,7 @@ final class CLIProcess: @unchecked Sendable {
 
     /// Starts `tls13 arguments…`. `stdin` is written and then closed unless `keepStdinOpen`.
     init(_ arguments: [String], stdin: String? = nil, keepStdinOpen: Bool = false,
-         currentDirectory: URL? = nil) throws
+         currentDirectory: URL? = nil, environment: [String: String] = [:]) throws
     {
         let tmp = FileManager.default.temporaryDirectory
         let id = UUID().uuidString
@@ -59,6 +59,10 @@ final class CLIProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: try Self.binaryPath())
         process.arguments = arguments
         process.currentDirectoryURL = currentDirectory ?? Self.packageRoot
+        if !environment.isEmpty {
+            // Only the child's: setenv in the test process would leak into tests running beside it.
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = stdinPipe
@@ -71,10 +75,10 @@ final class CLIProcess: @unchecked Sendable {
 
     /// Runs `tls13 arguments…` to the end (at most `timeout` seconds, then it is killed and the test fails).
     static func run(_ arguments: [String], stdin: String? = nil, timeout: Double = 20,
-                    currentDirectory: URL? = nil) async throws -> CLIResult
+                    currentDirectory: URL? = nil, environment: [String: String] = [:]) async throws -> CLIResult
     {
         try await runBlocking {
-            let cli = try CLIProcess(arguments, stdin: stdin, currentDirectory: currentDirectory)
+            let cli = try CLIProcess(arguments, stdin: stdin, currentDirectory: currentDirectory, environment: environment)
             return try cli.wait(timeout: timeout)
         }
     }
