@@ -10,7 +10,7 @@ import Testing
 
 // MARK: - Fixtures
 
-enum TraceFixtures {
+fileprivate enum TraceFixtures {
     static func sampleText() throws -> String {
         String(decoding: try VectorPaths.load("trace/sample.json"), as: UTF8.self)
     }
@@ -197,7 +197,7 @@ extension [HTMLTag] {
 /// The content of event `index`'s panel: from its `<section class="detail …" … data-index="N"` start tag to its
 /// `</section>` (panels hold no nested sections). By `data-index`, as the panels' `ev-N` ids are the script's to
 /// remove.
-func panelText(_ html: String, index: Int) -> String? {
+fileprivate func panelText(_ html: String, index: Int) -> String? {
     var rest = html[...]
     while let start = rest.range(of: "<section class=\"detail ") {
         guard let tagEnd = rest.range(of: ">", range: start.upperBound..<rest.endIndex),
@@ -660,7 +660,7 @@ enum HeadlessChromium {
 }
 
 /// Width and height from a PNG's IHDR; nil if `data` is not a PNG.
-func pngSize(_ data: Data) -> (width: Int, height: Int)? {
+fileprivate func pngSize(_ data: Data) -> (width: Int, height: Int)? {
     let bytes = [UInt8](data.prefix(24))
     guard bytes.count == 24, bytes[0..<8] == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A],
           bytes[12..<16] == [0x49, 0x48, 0x44, 0x52] else { return nil }
