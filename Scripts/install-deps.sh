@@ -3,6 +3,8 @@
 # gnutls-serv (gnutls-bin) is the second TLS 1.3 server the interop tests run against.
 # tlslite-ng (+ kyber-py, ecdsa) goes into .build-venv/ (gitignored): a pure-Python TLS 1.3 server with the
 # post-quantum hybrid X25519MLKEM768, which OpenSSL 3.0 and GnuTLS 3.7 lack (HybridInteropTests, tls13 interop).
+# chromium: the headless browser that loads `tls13 trace --format html` output (TraceHTMLTests) and takes the
+# screenshot in Docs/ (Scripts/trace-screenshot.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -14,6 +16,7 @@ command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
 # libpcap: packet capture for `tls13 trace --packets` (the TLS13Capture target); tshark: the pcapng decryption test.
 pkg-config --exists libpcap 2>/dev/null || need+=(libpcap-dev pkg-config)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
     echo "install-deps: installing ${need[*]}" >&2
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
