@@ -284,7 +284,10 @@ extension CLITests {
         }
         #expect(result.status == 1, "\(result)")
         #expect(Self.values(result)["client certificate"] == "not sent", "\(result)")
-        #expect(result.stderrLines.last == "tls13: peer sent fatal alert certificate_required (116)", "\(result)")
+        // The alert, then what it means for this command (ErrorExplanation), on the same line.
+        #expect(result.stderrLines.last
+            == "tls13: peer sent fatal alert certificate_required (116): "
+            + "the server requires a client certificate (--cert and --key)", "\(result)")
     }
 
     @Test func certificateAndKeyOptionsGoTogether() async throws {

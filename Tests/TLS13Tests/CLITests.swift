@@ -100,7 +100,9 @@ import Testing
         #expect(result.stderrLines.count == 1, "\(result)")
         let line = result.stderrLines.first ?? ""
         #expect(line.hasPrefix("tls13: certificate verify failed: "), "\(line)")
-        #expect(line.hasSuffix("(alert \(alert))"), "\(line)")
+        // The alert, then a hint for what to check (ErrorExplanation), still one line.
+        #expect(line.contains("(alert \(alert)): "), "\(line)")
+        #expect(!line.hasSuffix("(alert \(alert)): "), "\(line)")
         #expect(result.stdout.isEmpty)
     }
 
