@@ -40,6 +40,28 @@ enum StandardStreams {
         return close(fd) == 0 && ok
     }
 
+    /// The whole file at `path`, or nil (`errno` set; `EFBIG` when it holds more than `limit` bytes).
+    static func readFile(_ path: String, limit: Int = 1 << 26) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if n == 0 { return result }
+            guard result.count + n <= limit else {
+                errno = EFBIG
+                return nil
+            }
+            result += buffer[0..<n]
+        }
+    }
+
     /// Writes a text line (a newline is added) to stderr.
     static func printError(_ line: String) {
         write(Array((line + "\n").utf8), to: STDERR_FILENO)

@@ -77,31 +77,13 @@ struct VerifyChainCommand: ParsableCommand {
 
     /// The DER certificates of the PEM file at `path`.
     static func certificates(_ path: String, what: String) throws(CLIFailure) -> [[UInt8]] {
-        guard let bytes = readFile(path) else {
+        guard let bytes = StandardStreams.readFile(path) else {
             throw CLIFailure(.usage, "cannot read \(what) \(path): \(String(cString: strerror(errno)))")
         }
         do {
             return try TLSCertificateChainVerifier.certificates(fromPEM: bytes)
         } catch {
             throw CLIFailure(.usage, "\(what) \(path): \(error)")
-        }
-    }
-
-    /// The whole file at `path`, or nil (errno set) when it cannot be read.
-    private static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if n == 0 { return result }
-            result += buffer[0..<n]
         }
     }
 }

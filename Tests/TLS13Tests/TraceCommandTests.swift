@@ -103,6 +103,48 @@ import Testing
         #expect(secrets["secretsIncluded"] as? Bool == true)
     }
 
+    /// A trace saved as JSON is drawn again as HTML without connecting: one event element and one detail panel per
+    /// event of the saved trace; files that are not traces are refused with a usage error.
+    @Test func aSavedTraceIsDrawnAgainFromJSON() async throws {
+        let server = try await OpenSSLServer.start(mode: ["-www"])
+        defer { server.stop() }
+        let (result, json) = try await Self.jsonTrace(server, [])
+        #expect(result.status == 0, "\(result)")
+        let count = Self.events(json).count
+        #expect(count > 20)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tls13-from-json-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let saved = dir.appendingPathComponent("trace.json").path
+        try Data(result.stdout.utf8).write(to: URL(fileURLWithPath: saved))
+
+        let page = dir.appendingPathComponent("trace.html").path
+        let html = try await CLIProcess.run(["trace", "--from-json", saved, "--format", "html", "-o", page], stdin: "")
+        #expect(html.status == 0, "\(html)")
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: page)), as: UTF8.self)
+        #expect(text.hasPrefix("<!DOCTYPE html>"), "\(text.prefix(80))")
+        #expect(text.components(separatedBy: "<section class=\"detail ").count - 1 == count)
+        #expect(text.contains("id=\"ev-\(count - 1)\"") && !text.contains("id=\"ev-\(count)\""))
+
+        // JSON again: the same trace.
+        let again = try await CLIProcess.run(["trace", "--from-json", saved, "--format", "json"], stdin: "")
+        #expect(again.status == 0, "\(again)")
+        let reparsed = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any] ?? [:]
+        #expect(Self.events(reparsed).count == count)
+        try Self.validate(again.stdout)
+
+        // Not a trace, not there, text, or a server as well: usage errors (exit 2), nothing written to stdout.
+        let other = dir.appendingPathComponent("other.json").path
+        try Data("{\"format\": \"something else\"}".utf8).write(to: URL(fileURLWithPath: other))
+        for args in [["--from-json", other, "--format", "html"], ["--from-json", dir.appendingPathComponent("none").path,
+                     "--format", "html"], ["--from-json", saved], ["--from-json", saved, "127.0.0.1:1", "--format", "html"],
+                     ["--from-json", page, "--format", "html"]] {
+            let refused = try await CLIProcess.run(["trace"] + args, stdin: "")
+            #expect(refused.status == 2, "\(args): \(refused)")
+            #expect(refused.stdout.isEmpty, "\(args)")
+        }
+    }
+
     @Test func aHelloRetryRequestSaysWhy() async throws {
         let server = try await OpenSSLServer.start(mode: ["-www"], arguments: ["-groups", "P-384"])
         defer { server.stop() }

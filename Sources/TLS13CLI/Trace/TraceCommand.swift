@@ -22,10 +22,17 @@ struct TraceCommand: ParsableCommand {
             --format json writes the versioned format of Docs/trace.schema.json; --format html one self-contained \
             file with a sequence diagram. --show-secrets adds the traffic secrets' values (anyone with them can \
             decrypt the connection).
+
+            --from-json FILE draws a trace saved with --format json again, as html (or json), without connecting.
             """)
 
     @Argument(help: ArgumentHelp("The server, as for connect.", valueName: "host[:port]"))
-    var address: String
+    var address: String?
+
+    @Option(name: .customLong("from-json"), help: ArgumentHelp("""
+        Do not connect: read a trace written by --format json and write it as --format html (or json).
+        """, valueName: "file"))
+    var fromJSON: String?
 
     @OptionGroup var tls: TLSOptions
     @OptionGroup var parameters: ParameterOptions
@@ -84,12 +91,22 @@ struct TraceCommand: ParsableCommand {
 
     func validate() throws {
         if let output, output.isEmpty { throw ValidationError("-o needs a file name") }
+        switch (address, fromJSON) {
+        case (nil, nil): throw ValidationError("trace needs a server (host[:port]) or --from-json FILE")
+        case (.some, .some): throw ValidationError("--from-json draws a saved trace: give it without a server")
+        case (nil, .some):
+            if format == .text {
+                throw ValidationError("--from-json writes --format html or json (text is drawn from a live connection)")
+            }
+        case (.some, nil): break
+        }
         if earlyData, sessionOptions.sessionIn == nil { throw ValidationError("--early-data needs --sess-in") }
         guard wait > 0, wait <= 3600 else { throw ValidationError("--wait must be a number of seconds from 0 to 3600") }
         if noPackets, packets || pcap != nil { throw ValidationError("--no-packets contradicts --packets and --pcap") }
     }
 
     func run() throws {
+        guard let address else { return try redraw(fromJSON ?? "") }
         var config = try tls.configuration()
         parameters.apply(to: &config)
         config.applicationProtocols = alpn ?? ["http/1.1"]
@@ -163,6 +180,32 @@ struct TraceCommand: ParsableCommand {
         case .json: text = document.json().text(pretty: true) + "\n"
         case .html: text = TraceHTML.render(document.json())
         }
+        try emit(text)
+        if let failure = run.failure { throw CLIFailure(failure) }
+    }
+
+    /// `--from-json`: a saved trace, drawn again as html (or json).
+    private func redraw(_ path: String) throws {
+        guard let bytes = StandardStreams.readFile(path) else {
+            throw CLIFailure(.usage, "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        let trace: JSONValue
+        do {
+            trace = try JSONValue(parsing: String(decoding: bytes, as: UTF8.self))
+        } catch {
+            throw CLIFailure(.usage, "\(path) is not JSON: \(error)")
+        }
+        guard case .string("swift-tls13-trace")? = trace["format"] else {
+            throw CLIFailure(.usage, "\(path) is not a trace written by tls13 trace --format json")
+        }
+        switch format {
+        case .html: try emit(TraceHTML.render(trace))
+        case .json, .text: try emit(trace.text(pretty: true) + "\n")
+        }
+    }
+
+    /// Writes the trace to `-o FILE` (mode 0600) or stdout.
+    private func emit(_ text: String) throws(CLIFailure) {
         if let output {
             guard StandardStreams.writeFile(Array(text.utf8), to: output) else {
                 throw CLIFailure(.tlsFailure, "cannot write \(output): \(String(cString: strerror(errno)))")
@@ -170,7 +213,6 @@ struct TraceCommand: ParsableCommand {
         } else {
             StandardStreams.writeStdout(Array(text.utf8))
         }
-        if let failure = run.failure { throw CLIFailure(failure) }
     }
 
     /// The request: `text` with `\r`, `\n` and `\t` understood, or the default GET.
