@@ -76,6 +76,9 @@ public struct AlertDescription: RawRepresentable, Hashable, Sendable, CustomStri
     /// "Sent by servers when a client "application_layer_protocol_negotiation" extension advertises only
     /// protocols that the server does not support." (§6.2)
     public static let noApplicationProtocol = AlertDescription(rawValue: 120)
+    /// "If [the client] offered ECH and the server rejected it, [the client] MUST abort with an \"ech_required\"
+    /// alert" once the handshake with the outer ClientHello is verified (RFC 9849 §6.1.6, §11.2).
+    public static let echRequired = AlertDescription(rawValue: 121)
 
     private static let names: [UInt8: String] = [
         0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 22: "record_overflow",
@@ -86,6 +89,7 @@ public struct AlertDescription: RawRepresentable, Hashable, Sendable, CustomStri
         86: "inappropriate_fallback", 90: "user_canceled", 109: "missing_extension",
         110: "unsupported_extension", 112: "unrecognized_name", 113: "bad_certificate_status_response",
         115: "unknown_psk_identity", 116: "certificate_required", 120: "no_application_protocol",
+        121: "ech_required",
     ]
 
     /// The RFC name, e.g. `certificate_expired`, or `alert(N)` for an unnamed value.

@@ -106,6 +106,11 @@ public struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let postHandshakeAuth = ExtensionType(rawValue: 49)
     public static let signatureAlgorithmsCert = ExtensionType(rawValue: 50)
     public static let keyShare = ExtensionType(rawValue: 51)
+    /// `ech_outer_extensions` (RFC 9849 §5.1): in EncodedClientHelloInner only, the extensions copied from the outer.
+    public static let echOuterExtensions = ExtensionType(rawValue: 0xfd00)
+    /// `encrypted_client_hello` (RFC 9849 §5): the ECH offer, its acceptance signal in a HelloRetryRequest, and the
+    /// server's retry configurations in EncryptedExtensions.
+    public static let encryptedClientHello = ExtensionType(rawValue: 0xfe0d)
     public static let renegotiationInfo = ExtensionType(rawValue: 0xff01)
 
     public var description: String {
@@ -137,6 +142,8 @@ public struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringC
         case 49: "post_handshake_auth"
         case 50: "signature_algorithms_cert"
         case 51: "key_share"
+        case 0xfd00: "ech_outer_extensions"
+        case 0xfe0d: "encrypted_client_hello"
         case 0xff01: "renegotiation_info"
         default: "extension(\(rawValue))"
         }
