@@ -23,10 +23,15 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // Certificate compression (RFC 8879): zlib, brotli and zstd from the system, for Sources/TLS13/Compression/
+        // only (the decompressors; the encoders serve the tests and measurements).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlidec", providers: [.apt(["libbrotli-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(
             name: "TLS13",
             dependencies: [
-                "COpenSSL",
+                "COpenSSL", "CZlib", "CBrotli", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -69,8 +74,10 @@ let package = Package(
             // TLS13CLI: unit tests of the CLI's HTTP parser, URL and option handling (`@testable import`).
             // BoGoShim: unit tests of the shim's flag parsing.
             // Crypto: ML-KEM encapsulation, the server's half of X25519MLKEM768 in the in-process test server.
+            // CZlib, CBrotli, CZstd: the streaming encoders that make the decompression bombs.
             dependencies: [
                 "TLS13", "TLS13CLI", "BoGoShim", "TLS13TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                "CZlib", "CBrotli", "CZstd",
             ],
             // Support/: the tlslite-ng server script (Python) the hybrid and interop tests start.
             exclude: ["Vectors", "Support"]

@@ -161,6 +161,40 @@ extendedKeyUsage       = serverAuth
 subjectAltName         = DNS:localhost, IP:127.0.0.1, IP:::1
 subjectKeyIdentifier   = hash
 
+# ---- ECH and certificate compression (generate_p12) ----
+
+[ v3_leaf_ech_public ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:ech-public.example
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_realworld_root ]
+basicConstraints       = critical, CA:TRUE
+keyUsage               = critical, keyCertSign, cRLSign
+subjectKeyIdentifier   = hash
+
+[ v3_realworld_intermediate_1 ]
+basicConstraints       = critical, CA:TRUE, pathlen:1
+keyUsage               = critical, digitalSignature, keyCertSign, cRLSign
+certificatePolicies    = 2.5.29.32.0
+authorityInfoAccess    = caIssuers;URI:http://crt.realworld-root.example/root.der
+crlDistributionPoints  = URI:http://crl.realworld-root.example/root.crl
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ v3_realworld_intermediate_2 ]
+basicConstraints       = critical, CA:TRUE, pathlen:0
+keyUsage               = critical, digitalSignature, keyCertSign, cRLSign
+extendedKeyUsage       = serverAuth, clientAuth
+certificatePolicies    = 2.23.140.1.2.1
+authorityInfoAccess    = caIssuers;URI:http://crt.realworld-ca1.example/ca1.der, OCSP;URI:http://ocsp.realworld-ca1.example
+crlDistributionPoints  = URI:http://crl.realworld-ca1.example/ca1.crl
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
 # ---- edge/: certificate edge cases (README.md, "Edge cases") ----
 
 [ v3_edge_nc_intermediate ]
@@ -885,6 +919,80 @@ verify_webpki() {
   done
 }
 
+# ECH and certificate compression (Docs/Interop.md): the ECH test server's public-name leaf (ech-public.example), and
+# a chain of real-world size for the compression measurements — leaf + two intermediates, RSA-2048 throughout under an
+# RSA-2048 root of its own, with the extensions a public CA's certificates carry (AIA, CRL distribution point,
+# policies) and, in the leaf, a stand-in for two SCTs (238 random bytes: real SCTs are signatures and do not compress).
+P12_OUTPUTS=(leaf-ech-public.pem leaf-ech-public.key leaf-ech-public-chain.pem
+             realworld-root.pem realworld-root.key realworld-intermediate-1.pem realworld-intermediate-1.key
+             realworld-intermediate-2.pem realworld-intermediate-2.key
+             leaf-realworld-rsa2048.pem leaf-realworld-rsa2048.key leaf-realworld-rsa2048-chain.pem)
+p12_present() {
+  local f
+  for f in "${P12_OUTPUTS[@]}"; do [[ -s "$f" ]] || return 1; done
+}
+
+generate_p12() {
+  [[ -n "$WORK" ]] || { WORK="$(mktemp -d)"; export CA_DIR="$WORK"; write_config; }
+  local O="/O=swift-tls13 tests"
+  echo "== generating the ECH public-name leaf and the real-world-size RSA chain"
+  new_ca_db intermediate-p12
+  new_key leaf-ech-public.key ecdsa-p256
+  csr leaf-ech-public.key "$O/CN=ech-public.example" "$WORK/leaf-ech-public.csr"
+  sign intermediate-p12 intermediate.pem intermediate.key "$WORK/leaf-ech-public.csr" leaf-ech-public.pem \
+    v3_leaf_ech_public "$LEAF_START" "$END"
+  cat leaf-ech-public.pem intermediate.pem > leaf-ech-public-chain.pem
+
+  local R="/C=US/O=swift-tls13 Real-World Test PKI"
+  new_key realworld-root.key rsa2048
+  new_ca_db realworld-root
+  csr realworld-root.key "$R/CN=swift-tls13 Real-World Test Root R1" "$WORK/realworld-root.csr"
+  sign realworld-root self realworld-root.key "$WORK/realworld-root.csr" realworld-root.pem v3_realworld_root \
+    "$CA_START" "$END"
+  new_key realworld-intermediate-1.key rsa2048
+  csr realworld-intermediate-1.key "$R/CN=swift-tls13 Real-World Test Intermediate CA 1" "$WORK/rw1.csr"
+  sign realworld-root realworld-root.pem realworld-root.key "$WORK/rw1.csr" realworld-intermediate-1.pem \
+    v3_realworld_intermediate_1 "$CA_START" "$END"
+  new_key realworld-intermediate-2.key rsa2048
+  new_ca_db realworld-1
+  csr realworld-intermediate-2.key "$R/CN=swift-tls13 Real-World Test Issuing CA 2" "$WORK/rw2.csr"
+  sign realworld-1 realworld-intermediate-1.pem realworld-intermediate-1.key "$WORK/rw2.csr" \
+    realworld-intermediate-2.pem v3_realworld_intermediate_2 "$CA_START" "$END"
+  # The leaf's section: localhost names, AIA, CRL, policies, and 238 random bytes where the SCT list would be.
+  cat >> "$WORK/openssl.cnf" <<EOF2
+
+[ v3_realworld_leaf ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature, keyEncipherment
+extendedKeyUsage       = serverAuth, clientAuth
+subjectAltName         = DNS:localhost, DNS:www.localhost, DNS:api.localhost, IP:127.0.0.1, IP:::1
+certificatePolicies    = 2.23.140.1.2.1
+authorityInfoAccess    = caIssuers;URI:http://crt.realworld-ca2.example/ca2.der, OCSP;URI:http://ocsp.realworld-ca2.example
+crlDistributionPoints  = URI:http://crl.realworld-ca2.example/ca2.crl
+1.3.6.1.4.1.11129.2.4.2 = DER:0481F000EE$(openssl rand -hex 238)
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+EOF2
+  new_key leaf-realworld-rsa2048.key rsa2048
+  new_ca_db realworld-2
+  csr leaf-realworld-rsa2048.key "$R/CN=localhost" "$WORK/rwleaf.csr"
+  sign realworld-2 realworld-intermediate-2.pem realworld-intermediate-2.key "$WORK/rwleaf.csr" \
+    leaf-realworld-rsa2048.pem v3_realworld_leaf "$LEAF_START" "$END"
+  cat leaf-realworld-rsa2048.pem realworld-intermediate-2.pem realworld-intermediate-1.pem \
+    > leaf-realworld-rsa2048-chain.pem
+}
+
+verify_p12() {
+  check "leaf-ech-public ech-public.example" OK -CAfile ca.pem -untrusted intermediate.pem -purpose sslserver \
+    -verify_hostname ech-public.example leaf-ech-public.pem
+  check "leaf-ech-public is not localhost" "error 62 at 0" -CAfile ca.pem -untrusted intermediate.pem \
+    -verify_hostname localhost leaf-ech-public.pem
+  check_pair leaf-ech-public.pem leaf-ech-public.key
+  check "leaf-realworld-rsa2048 localhost" OK -CAfile realworld-root.pem -untrusted leaf-realworld-rsa2048-chain.pem \
+    -purpose sslserver -verify_hostname localhost leaf-realworld-rsa2048.pem
+  check_pair leaf-realworld-rsa2048.pem leaf-realworld-rsa2048.key
+}
+
 if [[ "$MODE" == --force ]] || { [[ "$MODE" != --verify ]] && ! all_present; }; then
   generate
   generate_clients
@@ -905,9 +1013,13 @@ fi
 if [[ "$MODE" != --verify ]] && { [[ "$MODE" == --force ]] || ! webpki_present; }; then
   generate_webpki
 fi
+if [[ "$MODE" != --verify ]] && { [[ "$MODE" == --force ]] || ! p12_present; }; then
+  generate_p12
+fi
 verify_clients
 verify_extras
 verify_edge
 verify_nods
 verify_webpki
+verify_p12
 verify_all

@@ -3,6 +3,7 @@
 # gnutls-serv (gnutls-bin) is the second TLS 1.3 server the interop tests run against.
 # tlslite-ng (+ kyber-py, ecdsa) goes into .build-venv/ (gitignored): a pure-Python TLS 1.3 server with the
 # post-quantum hybrid X25519MLKEM768, which OpenSSL 3.0 and GnuTLS 3.7 lack (HybridInteropTests, tls13 interop).
+# zlib1g-dev, libbrotli-dev, libzstd-dev: certificate compression (Sources/CZlib, CBrotli, CZstd).
 # chromium: the headless browser that loads `tls13 trace --format html` output (TraceHTMLTests) and takes the
 # screenshot in Docs/ (Scripts/trace-screenshot.sh).
 set -euo pipefail
@@ -17,6 +18,10 @@ command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
 pkg-config --exists libpcap 2>/dev/null || need+=(libpcap-dev pkg-config)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Certificate compression (RFC 8879): the decompressors of the CZlib, CBrotli, CZstd system-library targets.
+pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev pkg-config)
+pkg-config --exists libbrotlidec libbrotlienc 2>/dev/null || need+=(libbrotli-dev pkg-config)
+pkg-config --exists libzstd 2>/dev/null || need+=(libzstd-dev pkg-config)
 if [ ${#need[@]} -gt 0 ]; then
     echo "install-deps: installing ${need[*]}" >&2
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -28,8 +33,9 @@ fi
 
 venv=.build-venv
 # jsonschema: the trace tests validate every JSON trace against Docs/trace.schema.json.
-if ! "$venv/bin/python3" -c "import tlslite, kyber_py.ml_kem, ecdsa, jsonschema" 2>/dev/null; then
-    echo "install-deps: installing tlslite-ng, kyber-py, ecdsa, jsonschema into $venv" >&2
+# brotli, zstandard: tlslite-ng compresses its certificate with them too (RFC 8879; zlib needs nothing).
+if ! "$venv/bin/python3" -c "import tlslite, kyber_py.ml_kem, ecdsa, jsonschema, brotli, zstandard" 2>/dev/null; then
+    echo "install-deps: installing tlslite-ng, kyber-py, ecdsa, jsonschema, brotli, zstandard into $venv" >&2
     if ! python3 -m venv "$venv" 2>/dev/null; then
         SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
         $SUDO apt-get update -qq
@@ -37,5 +43,6 @@ if ! "$venv/bin/python3" -c "import tlslite, kyber_py.ml_kem, ecdsa, jsonschema"
         python3 -m venv "$venv"
     fi
     "$venv/bin/pip" install -q --disable-pip-version-check tlslite-ng==0.8.2 kyber-py==1.2.0 ecdsa==0.19.2 \
-        jsonschema==4.23.0
+        jsonschema==4.23.0 brotli==1.2.1 zstandard==0.25.0
 fi
+

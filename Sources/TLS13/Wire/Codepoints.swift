@@ -36,6 +36,8 @@ public struct HandshakeType: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let certificateVerify = HandshakeType(rawValue: 15)
     public static let finished = HandshakeType(rawValue: 20)
     public static let keyUpdate = HandshakeType(rawValue: 24)
+    /// CompressedCertificate (RFC 8879 §4): a Certificate message compressed with a `compress_certificate` algorithm.
+    public static let compressedCertificate = HandshakeType(rawValue: 25)
     /// Synthetic message replacing ClientHello1 in the transcript after a HelloRetryRequest (§4.4.1).
     public static let messageHash = HandshakeType(rawValue: 254)
     public var description: String {
@@ -50,6 +52,7 @@ public struct HandshakeType: RawRepresentable, Hashable, Sendable, CustomStringC
         case 15: "certificate_verify"
         case 20: "finished"
         case 24: "key_update"
+        case 25: "compressed_certificate"
         case 254: "message_hash"
         default: "handshake_type(\(rawValue))"
         }
@@ -94,6 +97,8 @@ public struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let padding = ExtensionType(rawValue: 21)
     public static let encryptThenMAC = ExtensionType(rawValue: 22)
     public static let extendedMasterSecret = ExtensionType(rawValue: 23)
+    /// `compress_certificate` (RFC 8879 §3): the certificate compression algorithms a peer can decompress.
+    public static let compressCertificate = ExtensionType(rawValue: 27)
     public static let recordSizeLimit = ExtensionType(rawValue: 28)
     public static let sessionTicket = ExtensionType(rawValue: 35)
     public static let preSharedKey = ExtensionType(rawValue: 41)
@@ -130,6 +135,7 @@ public struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringC
         case 21: "padding"
         case 22: "encrypt_then_mac"
         case 23: "extended_master_secret"
+        case 27: "compress_certificate"
         case 28: "record_size_limit"
         case 35: "session_ticket"
         case 41: "pre_shared_key"
@@ -267,6 +273,28 @@ public struct KeyUpdateRequest: RawRepresentable, Hashable, Sendable {
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     public static let updateNotRequested = KeyUpdateRequest(rawValue: 0)
     public static let updateRequested = KeyUpdateRequest(rawValue: 1)
+}
+
+/// Certificate compression algorithm (RFC 8879 §7.3, IANA "TLS Certificate Compression Algorithm IDs").
+public struct CertificateCompressionAlgorithm: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// zlib (RFC 1950).
+    public static let zlib = CertificateCompressionAlgorithm(rawValue: 1)
+    /// Brotli (RFC 7932).
+    public static let brotli = CertificateCompressionAlgorithm(rawValue: 2)
+    /// Zstandard (RFC 8478).
+    public static let zstd = CertificateCompressionAlgorithm(rawValue: 3)
+
+    /// The IANA name: `zlib`, `brotli`, `zstd`.
+    public var description: String {
+        switch rawValue {
+        case 1: "zlib"
+        case 2: "brotli"
+        case 3: "zstd"
+        default: "compression(0x\(hex16(rawValue)))"
+        }
+    }
 }
 
 /// Certificate type (RFC 7250 registry, used in CertificateEntry).

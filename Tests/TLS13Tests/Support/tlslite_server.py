@@ -10,7 +10,11 @@ connections one after another until killed: handshake, one `HANDSHAKE ...` line 
 record read is written back unchanged until the client closes. Errors are printed as `ERROR ...` lines and
 the server goes on with the next connection.
 
-Install (Scripts/install-deps.sh does it): pip install tlslite-ng==0.8.2 kyber-py ecdsa
+Certificate compression (RFC 8879): tlslite-ng compresses its Certificate with what the client offers in
+compress_certificate — zlib always, brotli and zstd when the `brotli` and `zstandard` packages are installed;
+--cert-compression restricts it, the HANDSHAKE line names the algorithm used (cert_compression=).
+
+Install (Scripts/install-deps.sh does it): pip install tlslite-ng==0.8.2 kyber-py ecdsa brotli zstandard
 """
 import argparse
 import os
@@ -44,6 +48,9 @@ def main():
     parser.add_argument("--no-tickets", action="store_true", help="send no NewSessionTicket")
     parser.add_argument("--record-size-limit", type=int,
                         help="send record_size_limit with this value (RFC 8449; tlslite's default is 2^14+1)")
+    parser.add_argument("--cert-compression", choices=["zlib", "brotli", "zstd", "none"], action="append",
+                        help="compress the certificate (RFC 8879) only with these (repeatable; 'none': never; "
+                             "default: every algorithm installed, zlib, brotli, zstd)")
     args = parser.parse_args()
 
     with open(os.path.join(args.certs, "leaf-%s-chain.pem" % args.leaf)) as f:
@@ -69,6 +76,8 @@ def main():
         settings.record_size_limit = args.record_size_limit
     if not args.no_tickets:
         settings.ticketKeys = [os.urandom(32)]  # per process: a ticket from another process does not resume
+    if args.cert_compression:
+        settings.certificate_compression_send = [a for a in args.cert_compression if a != "none"]
     alpn = [bytearray(p, "ascii") for p in args.alpn] if args.alpn else None
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -87,10 +96,11 @@ def main():
             session = conn.session
             client_chain = session.clientCertChain
             group = GroupName.toRepr(conn.ecdhCurve) if conn.ecdhCurve is not None else "-"
-            say("HANDSHAKE version=%s cipher=%s group=%s resumed=%s alpn=%s client_certificates=%d" % (
-                conn.getVersionName(), conn.getCipherName(), group, conn.resumed,
-                (session.appProto or b"").decode("ascii", "replace") or "-",
-                client_chain.getNumCerts() if client_chain else 0))
+            say("HANDSHAKE version=%s cipher=%s group=%s resumed=%s alpn=%s client_certificates=%d "
+                "cert_compression=%s" % (
+                    conn.getVersionName(), conn.getCipherName(), group, conn.resumed,
+                    (session.appProto or b"").decode("ascii", "replace") or "-",
+                    client_chain.getNumCerts() if client_chain else 0, conn.server_cert_compression_algo or "-"))
             if args.client_auth == "required" and not client_chain:
                 say("ERROR no client certificate")
                 conn.close()
