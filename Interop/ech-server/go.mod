@@ -1,0 +1,3 @@
+module swift-tls13/interop/ech-server
+
+go 1.24
