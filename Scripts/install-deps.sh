@@ -23,6 +23,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev pkg-config)
 pkg-config --exists libbrotlidec libbrotlienc 2>/dev/null || need+=(libbrotli-dev pkg-config)
 pkg-config --exists libzstd 2>/dev/null || need+=(libzstd-dev pkg-config)
+# Erlang/OTP's ssl server (OTP 25 on Debian 12), which crashes on GREASE in signature_algorithms (ErlangInteropTests).
+command -v escript >/dev/null 2>&1 || need+=(erlang-base erlang-ssl)
 if [ ${#need[@]} -gt 0 ]; then
     echo "install-deps: installing ${need[*]}" >&2
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
