@@ -148,7 +148,7 @@ enum ECHGrease {
         guard (1...0xFFFF).contains(payloadLength) else {
             throw .invalidConfiguration("GREASE ECH payload of \(payloadLength) bytes")
         }
-        let configID = try random.bytes(1)[0]
+        guard let configID = try random.bytes(1).first else { throw .internalError("no random byte") }
         let enc = try EVPKeyShare(curve: .x25519).publicKey
         return .outer(cipherSuite: cipherSuite, configID: configID, enc: enc, payload: try random.bytes(payloadLength))
     }
