@@ -90,6 +90,13 @@ enum HPKE {
         let exporterSecret: SecretBytes
         /// `key_schedule_context` = mode ‖ psk_id_hash ‖ info_hash (public).
         let context: [UInt8]
+
+        /// An AEAD context keyed with ``key`` (the copy handed to libcrypto is wiped at once; libcrypto keeps its own).
+        func cipher(_ algorithm: AEADAlgorithm, sealing: Bool) throws(TLSError) -> EVPAEAD {
+            var bytes = key.withUnsafeBytes { [UInt8]($0) }
+            defer { wipe(&bytes) }
+            return try EVPAEAD(algorithm, key: bytes, sealing: sealing)
+        }
     }
 
     /// `SetupBaseS(pkR, info)` (RFC 9180 §5.1.1): encapsulates to `recipientPublicKey` and returns the sender's
@@ -273,9 +280,7 @@ final class HPKESenderContext {
         self.suite = suite
         self.encapsulatedKey = encapsulatedKey
         baseNonce = schedule.baseNonce
-        var key = schedule.key.withUnsafeBytes { [UInt8]($0) }
-        defer { wipe(&key) }
-        cipher = try EVPAEAD(suite.aeadAlgorithm, key: key, sealing: true)
+        cipher = try schedule.cipher(suite.aeadAlgorithm, sealing: true)
     }
 
     /// `ContextS.Seal(aad, pt)`: the ciphertext with its 16-byte tag; increments the sequence number.
@@ -298,9 +303,7 @@ final class HPKERecipientContext {
     fileprivate init(suite: HPKESuite, schedule: HPKE.KeyScheduleOutput) throws(TLSError) {
         self.suite = suite
         baseNonce = schedule.baseNonce
-        var key = schedule.key.withUnsafeBytes { [UInt8]($0) }
-        defer { wipe(&key) }
-        cipher = try EVPAEAD(suite.aeadAlgorithm, key: key, sealing: false)
+        cipher = try schedule.cipher(suite.aeadAlgorithm, sealing: false)
     }
 
     /// `ContextR.Open(aad, ct)`: the plaintext; `decrypt_error` when authentication fails (the sequence number then
