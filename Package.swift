@@ -78,7 +78,7 @@ let package = Package(
         // The public API only (no @testable): hostile arguments, closed connections, stuck peers.
         .testTarget(
             name: "TLS13APITests",
-            dependencies: ["TLS13", "TLS13TestSupport"]
+            dependencies: ["TLS13", "TLS13TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         // Capture on loopback (as root; TLS13_CAPTURE_DENY=1 for the refused path), TCP decoding, pcapng + tshark.
         .testTarget(
