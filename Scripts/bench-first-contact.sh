@@ -56,7 +56,7 @@ cc -O2 -Wall -Wextra -o Benchmarks/bin/run-usage Benchmarks/run-usage.c
 runusage="$root/Benchmarks/bin/run-usage"
 
 openssl s_server -accept 127.0.0.1:0 -www -tls1_3 -cert Certs/leaf-ecdsa-p256.pem -key Certs/leaf-ecdsa-p256.key \
-    -cert_chain Certs/intermediate.pem -quiet </dev/null >"$work/server.out" 2>"$work/server.err" &
+    -cert_chain Certs/intermediate.pem </dev/null >"$work/server.out" 2>"$work/server.err" &
 pids+=($!)
 port=""
 for _ in $(seq 300); do

@@ -99,7 +99,7 @@ nginx_pid="$(awk '/^nginx pid/{print $3; exit}' "$work/nginx.out.err" | tr -d ,)
 
 # First contact: OpenSSL's own server, as a person would try the CLI (Scripts/bench-first-contact.sh).
 openssl s_server -accept 127.0.0.1:0 -www -tls1_3 -cert Certs/leaf-ecdsa-p256.pem -key Certs/leaf-ecdsa-p256.key \
-    -cert_chain Certs/intermediate.pem -quiet </dev/null >"$work/s_server.out" 2>"$work/s_server.out.err" &
+    -cert_chain Certs/intermediate.pem </dev/null >"$work/s_server.out" 2>"$work/s_server.out.err" &
 pids+=($!)
 www="$(wait_accept "$work/s_server.out" "${pids[-1]}")"
 

@@ -96,6 +96,7 @@ struct BenchCommand: ParsableCommand {
 
     struct Full: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "full",
             abstract: "N sequential full handshakes, each on a fresh TCP connection, with verification.")
         @OptionGroup var options: Options
         @OptionGroup var counts: HandshakeCounts
@@ -105,6 +106,7 @@ struct BenchCommand: ParsableCommand {
 
     struct Resume: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resume",
             abstract: "N sequential PSK-resumed handshakes, each resuming the newest ticket of the previous one.")
         @OptionGroup var options: Options
         @OptionGroup var counts: HandshakeCounts
@@ -113,7 +115,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     struct Bulk: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One connection reading M MiB to close_notify.")
+        static let configuration = CommandConfiguration(commandName: "bulk", abstract: "One connection reading M MiB to close_notify.")
         @OptionGroup var options: Options
         @Option(help: "MiB to read.") var mib = 256
 
