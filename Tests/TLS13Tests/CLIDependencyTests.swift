@@ -17,7 +17,9 @@ import Testing
 
     @Test func binaryLinksNoFoundationAndNoICU() async throws {
         let binary = try CLIProcess.binaryPath()
-        let (status, output) = try await runBlocking { try Self.run("/usr/bin/ldd", [binary]) }
+        // The CLI's own posix_spawn helper runs it (stdout and stderr together).
+        let result = try await runBlocking { ChildProcess.run("/usr/bin/ldd", [binary]) }
+        let (status, output) = try #require(result, "ldd could not be started")
         #expect(status == 0, "ldd \(binary): \(output)")
         // The check itself works: libcrypto is a dynamic dependency in every build.
         #expect(output.contains("libcrypto.so"), "\(output)")
@@ -35,19 +37,5 @@ import Testing
         #expect(result.stderr.contains("file=libcrypto.so"), "\(result)")
         #expect(Self.offending(result.stderr.split(separator: "\n").filter { $0.contains("file=") }
             .joined(separator: "\n")).isEmpty, "\(result)")
-    }
-
-    /// Runs `executable arguments…` and returns its exit status and its stdout and stderr together.
-    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
