@@ -4,7 +4,7 @@
 #
 # Usage: Scripts/bench-before-after.sh REV [--reps 5] [-n 1000]
 #
-# REV is any git revision (e.g. the commit before a change). It is built with `swift build -c release` in a
+# REV is any git revision (e.g. the commit before a change). It is built with Scripts/build-release.sh in a
 # temporary worktree under $TMPDIR (removed at the end); the working tree is built the same way. Each rep runs
 # `tls13 bench full` and `tls13 bench resume` (-n N) with both binaries and Benchmarks/openssl-client `full`
 # against Benchmarks/bench-server, and the script prints the medians and the median of the paired ratios:
@@ -40,11 +40,12 @@ fail() { echo "bench-before-after: $*" >&2; exit 1; }
 
 echo "== building $rev ($commit) and the working tree (swift build -c release)" >&2
 git worktree add --detach "$work/before" "$commit" >/dev/null 2>&1 || fail "git worktree add failed"
-(cd "$work/before" && swift build -c release >"$work/build-before.log" 2>&1) ||
+# Both with the same flags: Scripts/build-release.sh of the working tree.
+(cd "$work/before" && "$root/Scripts/build-release.sh" >"$work/build-before.log" 2>&1) ||
     { tail -20 "$work/build-before.log" >&2; fail "release build of $rev failed"; }
-before="$(cd "$work/before" && swift build -c release --show-bin-path)/tls13"
-swift build -c release >"$work/build-now.log" 2>&1 || { tail -20 "$work/build-now.log" >&2; fail "release build failed"; }
-now="$(swift build -c release --show-bin-path)/tls13"
+before="$(cd "$work/before" && "$root/Scripts/build-release.sh" --show-bin-path)/tls13"
+Scripts/build-release.sh >"$work/build-now.log" 2>&1 || { tail -20 "$work/build-now.log" >&2; fail "release build failed"; }
+now="$(Scripts/build-release.sh --show-bin-path)/tls13"
 mkdir -p Benchmarks/bin
 for prog in bench-server openssl-client; do
     cc -O2 -Wall -Wextra -o "Benchmarks/bin/$prog" "Benchmarks/$prog.c" -lssl -lcrypto

@@ -348,7 +348,12 @@ public final class TLSConnection: @unchecked Sendable {
                 let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
                 if closed { return [] }
                 if let failed { throw failed }
-                try readOnce(deadline: ioDeadline)
+                // Decrypt about what this read returns, not the whole socket read (up to ``readSize``, 16
+                // records): the plaintext alive at once stays near `maxCount`. A burst of 256 KiB of record
+                // buffers allocated and freed on every socket read straddles glibc's heap trim threshold, and
+                // then each read grows and shrinks the heap (brk, page faults) — a cost that came and went with
+                // the heap's layout after the handshake, i.e. with the groups offered (Docs/Benchmarks.md, "Bulk").
+                try readOnce(deadline: ioDeadline, applicationDataLimit: maxCount)
             }
         }
     }
