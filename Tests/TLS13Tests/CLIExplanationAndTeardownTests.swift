@@ -59,8 +59,15 @@ extension CLITests {
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let port = try await runBlocking { () -> UInt16 in
-            let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-            guard let port = line.split(separator: " ").last.flatMap({ UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            // The whole "PORT n" line: a pipe read may return only part of it.
+            var line = ""
+            while !line.contains("\n") {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }  // the server exited
+                line += String(decoding: chunk, as: UTF8.self)
+            }
+            let first = line.split(separator: "\n").first ?? ""
+            guard first.hasPrefix("PORT "), let port = UInt16(first.dropFirst(5)) else {
                 throw VectorError(description: "no port from the Python server: \(line)")
             }
             return port
