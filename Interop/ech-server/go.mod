@@ -1,3 +1,3 @@
 module swift-tls13/interop/ech-server
 
-go 1.24
+go 1.26
