@@ -1,5 +1,6 @@
 // Command tls13-ech-server is a TLS 1.3 server with Encrypted Client Hello (RFC 9849) on loopback, for the
-// swift-tls13 interop tests. Go's standard library serves ECH since Go 1.24 (this program also reads ConnectionState.HelloRetryRequest: Go 1.26); it uses nothing else.
+// swift-tls13 interop tests. Go's standard library serves ECH since Go 1.24 (this program also reads
+// ConnectionState.HelloRetryRequest, from Go 1.26); it uses nothing else.
 //
 // Server (the default):
 //
