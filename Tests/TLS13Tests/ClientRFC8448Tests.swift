@@ -362,7 +362,7 @@ import Testing
         let chts = SecretBytes(try t.bytes("client_handshake_traffic_secret"))
         let ourTranscript = try transcript.copy()
         ourTranscript.update(messages[1])
-        let ourFinished = HandshakeMessage.finished(Finished(
+        let ourFinished = try HandshakeMessage.finished(Finished(
             verifyData: try schedule.verifyData(secret: chts, transcriptHash: try ourTranscript.current()))).encoded
         #expect(messages[2] == ourFinished)
 
@@ -376,7 +376,7 @@ import Testing
         var resealed: [UInt8] = []
         let sealer = try RecordProtection(keys: keys, algorithm: .aes128GCM, sealing: true)
         let traceMessages = messages[0] + (try t.bytes("client_certificate_verify"))
-            + HandshakeMessage.finished(Finished(verifyData: traceFinished)).encoded
+            + (try HandshakeMessage.finished(Finished(verifyData: traceFinished)).encoded)
         try sealer.seal(contentType: .handshake, payload: traceMessages[...], into: &resealed)
         #expect(resealed == traceFlight)
 

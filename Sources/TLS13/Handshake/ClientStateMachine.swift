@@ -532,16 +532,16 @@ final class ClientStateMachine {
             random: random, legacySessionID: sessionID,
             cipherSuites: (grease.map { [$0.cipherSuite] } ?? []) + configuration.cipherSuites,
             extensions: extensions)
-        pad(&hello)
+        try pad(&hello)
         return hello
     }
 
     /// Replaces any padding extension of `hello` with one that brings it to ``TLSClientConfiguration/clientHelloPadding``
     /// bytes (RFC 7685), just before pre_shared_key (whose binders already have their final length).
-    private func pad(_ hello: inout ClientHello) {
+    private func pad(_ hello: inout ClientHello) throws(TLSError) {
         hello.extensions.removeAll { $0.extensionType == .padding }
         guard let target = configuration.clientHelloPadding else { return }
-        let length = HandshakeMessage.clientHello(hello).encoded.count
+        let length = try HandshakeMessage.clientHello(hello).encoded.count
         guard length < target else { return }
         let index = hello.extensions.firstIndex { $0.extensionType == .preSharedKey } ?? hello.extensions.endIndex
         hello.extensions.insert(.padding(max(0, target - length - 4)), at: index)
@@ -549,7 +549,7 @@ final class ClientStateMachine {
 
     /// Records what a ClientHello offers and its bytes (the first hello's for the transcript).
     private func adopt(clientHello hello: ClientHello) throws(TLSError) {
-        let bytes = try HandshakeMessage.clientHello(hello).checkedEncoding()
+        let bytes = try HandshakeMessage.clientHello(hello).encoded
         clientHello = hello
         clientHelloBytes = bytes
         // A GREASE extension was never offered: one echoed back is unsolicited (RFC 8701 §3.2).
@@ -571,7 +571,7 @@ final class ClientStateMachine {
         let binderKey = try schedule.earlySecret(psk: session.psk).binderKey(resumption: true)
         let t = try TranscriptHash(params.hash)
         t.update(transcriptPrefix)
-        t.update(hello.truncatedForBinders())
+        t.update(try hello.truncatedForBinders())
         let binder = try schedule.verifyData(secret: binderKey, transcriptHash: try t.current())
         return hello.settingBinders(offer.binders.map { _ in binder })
     }
@@ -914,7 +914,7 @@ final class ClientStateMachine {
             hello.extensions.insert(.cookie(cookie), at: index)
         }
         // The GREASE values stay as they were (RFC 8701 §4); the padding is recomputed (§4.1.2 allows it).
-        pad(&hello)
+        try pad(&hello)
         clientHelloOverride?(&hello, true)
         var prefix = HandshakeMessage.messageHash(try params.hash.hash(clientHelloBytes))
         prefix += bytes
@@ -1097,7 +1097,7 @@ final class ClientStateMachine {
 
         // 0-RTT accepted: EndOfEarlyData under the early keys ends it (§4.5), then the handshake keys.
         if awaitingEarlyDataAnswer, earlyDataStatus == .accepted, let keys = clientHandshakeKeys {
-            let eoed = HandshakeMessage.endOfEarlyData.encoded
+            let eoed = try HandshakeMessage.endOfEarlyData.encoded
             traceMessage(.endOfEarlyData, .sent, length: eoed.count)
             try records.write(.handshake, payload: eoed[...], into: &pendingOutput)
             transcript.update(eoed)
@@ -1113,7 +1113,7 @@ final class ClientStateMachine {
             flight.writeBytes(try clientAuthentication(answering: request, transcript: transcript))
         }
         let verifyData = try schedule.verifyData(secret: chts, transcriptHash: try transcript.current())
-        let finished = HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
+        let finished = try HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
         transcript.update(finished)
         flight.writeBytes(finished)
         traceMessage(.finished(Finished(verifyData: verifyData)), .sent, length: finished.count)
@@ -1171,7 +1171,7 @@ final class ClientStateMachine {
         let entries = scheme == nil ? [] : (credential?.chain ?? []).map { CertificateMessage.Entry(certData: $0) }
         let certificate = try HandshakeMessage.certificate(
             CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries))
-            .checkedEncoding()
+            .encoded
         transcript.update(certificate)
         traceMessage(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries)),
                      .sent, length: certificate.count)
@@ -1186,7 +1186,7 @@ final class ClientStateMachine {
                     try credential.privateKey.sign(scheme: scheme, message: content)
                 }
             }
-            let verify = HandshakeMessage.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)).encoded
+            let verify = try HandshakeMessage.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)).encoded
             traceMessage(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), .sent, length: verify.count)
             transcript.update(verify)
             out += verify
@@ -1283,7 +1283,7 @@ final class ClientStateMachine {
         recordCertificateRequest(cr)
         var flight = try clientAuthentication(answering: cr, transcript: transcript)
         let verifyData = try schedule.verifyData(secret: secret, transcriptHash: try transcript.current())
-        let finished = HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
+        let finished = try HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
         traceMessage(.finished(Finished(verifyData: verifyData)), .sent, length: finished.count)
         flight += finished
         postHandshakeAuthReplies.append(flight)
@@ -1320,7 +1320,7 @@ final class ClientStateMachine {
 
     private func sendKeyUpdate(request: KeyUpdateRequest) throws(TLSError) {
         guard let schedule, let suite, let current = clientTrafficSecret else { throw TLSError.internalError("no traffic secret") }
-        let message = HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: request)).encoded
+        let message = try HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: request)).encoded
         traceMessage(.keyUpdate(KeyUpdate(requestUpdate: request)), .sent, length: message.count)
         try records.write(.handshake, payload: message[...], into: &pendingOutput)
         let next = try schedule.nextTrafficSecret(current)

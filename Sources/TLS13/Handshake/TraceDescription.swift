@@ -98,7 +98,7 @@ enum TraceDescription {
         var extensions: [TLSTraceValue] = []
         for ext in m.extensions {
             var writer = ByteWriter()
-            ext.encodeBody(into: &writer)
+            try? ext.encodeBody(into: &writer)  // the hello was encoded before it was sent: this fits
             extensions.append(extensionEntry(ext.extensionType, body: writer.count))
             switch ext {
             case .serverName(let name): fields.append(TLSTraceField("serverName", .string(name)))

@@ -435,18 +435,22 @@ extension FuzzReplay {
             var reader = ByteReader(body)
             let parsed = try ExtensionBlock.read(E.self, from: &reader)
             var writer = ByteWriter()
-            ExtensionBlock.write(parsed, into: &writer)
+            do throws(EncodingError) {
+                try ExtensionBlock.write(parsed, into: &writer)
+            } catch {
+                throw TLSError.invalidConfiguration("\(error)")
+            }
             var again = ByteReader(writer.bytes)
             return "\(try ExtensionBlock.read(E.self, from: &again))"
         }
         switch Int(first) % 22 {
         case let i where i < 10:
             let message = try HandshakeMessage.decode(type: messageTypes[i], body: body)
-            return "\(try HandshakeMessage.decode(message.encoded))"
+            return "\(try HandshakeMessage.decode(try message.encoded))"
         case 10:
             guard let type = body.first else { return "empty" }
             let message = try HandshakeMessage.decode(type: HandshakeType(rawValue: type), body: Array(body.dropFirst()))
-            return "\(try HandshakeMessage.decode(message.encoded))"
+            return "\(try HandshakeMessage.decode(try message.encoded))"
         case 11: return "\(try HandshakeMessage.decode(try HandshakeMessage.decode(body).encoded))"
         case 12: return "\(try Alert(bytes: try Alert(bytes: body).encoded))"
         case 13: return try extensions(ClientHelloExtension.self)
