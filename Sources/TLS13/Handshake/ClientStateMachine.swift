@@ -13,23 +13,54 @@ final class ClientStateMachine {
     struct Dependencies {
         /// Verifies the chain and name; `nil` skips both (`--insecure`), never the CertificateVerify signature.
         var certificateVerifier: CertificateVerifier?
-        var signatureVerifier: SignatureVerifier = OpenSSLSignatureVerifier()
-        var random: RandomSource = SystemRandom()
+        var signatureVerifier: SignatureVerifier
+        var random: RandomSource
         /// Creates a key share for a group (tests inject fixed private keys).
-        var makeKeyShare: (NamedGroup) throws(TLSError) -> KeyShare = { (group) throws(TLSError) in
-            try TLS13.makeKeyShare(group: group)
-        }
+        var makeKeyShare: (NamedGroup) throws(TLSError) -> KeyShare
+        /// Parsed certificates: the server's leaf (its keyUsage, the CertificateVerify signature) and the trace's
+        /// description of the chain. The connection layer passes the process-wide one (`CertificateCache.shared`).
+        var certificateCache: CertificateCache
+        /// Lays out the ClientHellos from what the handshake put in them.
+        var clientHelloBuilder: any ClientHelloBuilder
         /// Seconds since 1970-01-01 UTC: certificate validity is checked at this time.
         var now: Int64
         /// Milliseconds since 1970-01-01 UTC, read when a ticket arrives and when one is offered (ticket
         /// age). `nil` uses ``now``.
-        var clockMilliseconds: (@Sendable () -> Int64)? = nil
+        var clockMilliseconds: (@Sendable () -> Int64)?
         /// Receives the trace (``TLSEvent``) as things happen; `nil` (no listener): nothing is built.
-        var tracer: ((TLSEvent) -> Void)? = nil
+        var tracer: ((TLSEvent) -> Void)?
         /// A monotonic clock in nanoseconds, for the crypto step timings of the trace (only read when tracing).
-        var monotonicNanoseconds: (() -> Int64)? = nil
+        var monotonicNanoseconds: (() -> Int64)?
         /// Whether key-schedule events carry the secret's value (``TLSClientConfiguration/traceIncludesSecrets``).
-        var traceIncludesSecrets = false
+        var traceIncludesSecrets: Bool
+
+        /// - Parameters:
+        ///   - signatureVerifier: `nil`: libcrypto's, parsing through `certificateCache`.
+        ///   - certificateCache: `nil`: a small cache of this handshake's own.
+        init(
+            certificateVerifier: CertificateVerifier?, signatureVerifier: SignatureVerifier? = nil,
+            random: RandomSource = SystemRandom(),
+            makeKeyShare: @escaping (NamedGroup) throws(TLSError) -> KeyShare = { (group) throws(TLSError) in
+                try TLS13.makeKeyShare(group: group)
+            },
+            certificateCache: CertificateCache? = nil,
+            clientHelloBuilder: any ClientHelloBuilder = StandardClientHelloBuilder(),
+            now: Int64, clockMilliseconds: (@Sendable () -> Int64)? = nil, tracer: ((TLSEvent) -> Void)? = nil,
+            monotonicNanoseconds: (() -> Int64)? = nil, traceIncludesSecrets: Bool = false
+        ) {
+            let cache = certificateCache ?? CertificateCache(capacity: 16)
+            self.certificateVerifier = certificateVerifier
+            self.signatureVerifier = signatureVerifier ?? OpenSSLSignatureVerifier(certificates: cache)
+            self.random = random
+            self.makeKeyShare = makeKeyShare
+            self.certificateCache = cache
+            self.clientHelloBuilder = clientHelloBuilder
+            self.now = now
+            self.clockMilliseconds = clockMilliseconds
+            self.tracer = tracer
+            self.monotonicNanoseconds = monotonicNanoseconds
+            self.traceIncludesSecrets = traceIncludesSecrets
+        }
 
         var nowMilliseconds: Int64 { clockMilliseconds?() ?? now.multipliedReportingOverflow(by: 1000).partialValue }
     }
@@ -49,13 +80,6 @@ final class ClientStateMachine {
     let configuration: TLSClientConfiguration
     let identity: ServerIdentity
     private var deps: Dependencies
-    /// Lets a test replace a ClientHello before it is sent (e.g. with an RFC 8448 trace's); the flag is
-    /// `true` for the second ClientHello after a HelloRetryRequest. What was offered is always read back
-    /// from the final ClientHello.
-    var clientHelloOverride: ((inout ClientHello, _ isRetry: Bool) -> Void)?
-    /// Lets a test supply the client CertificateVerify signature (e.g. an RFC 8448 trace's, which is
-    /// randomized RSA-PSS and made with a key the RFC does not publish); `nil` from it signs as usual.
-    var certificateVerifySignatureOverride: ((SignatureScheme, _ content: [UInt8]) -> [UInt8]?)?
 
     private(set) var state: ClientState = .start
     private(set) var info = TLSSessionInfo()
@@ -225,7 +249,7 @@ final class ClientStateMachine {
         }
         let check = ServerCertificateCheck(
             configuration: configuration, verifier: verifier, identity: identity, now: dependencies.now,
-            isSessionReverification: true)
+            isSessionReverification: true, certificates: dependencies.certificateCache)
         return try check.evaluate(
             chain: session.peerCertificates, ocspResponse: configuration.requestOCSPStapling ? session.ocspResponse : nil)
     }
@@ -249,7 +273,6 @@ final class ClientStateMachine {
         guard state == .start else { throw TLSError.internalError("startHandshake called twice") }
         do throws(TLSError) {
             var hello = try buildClientHello()
-            clientHelloOverride?(&hello, false)
             hello = try bindPSK(hello, transcriptPrefix: [])
             try adopt(clientHello: hello)
             records.allowsChangeCipherSpec = true
@@ -467,84 +490,31 @@ final class ClientStateMachine {
 
     // MARK: - ClientHello
 
-    /// The first ClientHello. Extension order: a GREASE extension, the real ones, a second GREASE extension,
-    /// padding, and pre_shared_key last (§4.2.11). GREASE values (RFC 8701) lead each list they are in.
+    /// The first ClientHello: the randoms, key shares and PSK chosen here, laid out by the injected builder.
     private func buildClientHello() throws(TLSError) -> ClientHello {
         let random = try deps.random.bytes(32)
         let sessionID = try deps.random.bytes(32)  // middlebox compatibility mode (§D.4)
         let grease = configuration.grease ? GREASE(random: try deps.random.bytes(6)) : nil
         self.grease = grease
-
-        var extensions: [ClientHelloExtension] = []
-        if let grease { extensions.append(.unknown(grease.firstExtension, [])) }
-        if case .dnsName(let name) = identity {
-            // RFC 6066 §3: the host name goes "without a trailing dot".
-            let sni = name.hasSuffix(".") ? String(name.dropLast()) : name
-            if !sni.isEmpty { extensions.append(.serverName(sni)) }
-        }
-        extensions.append(.supportedVersions((grease.map { [$0.version] } ?? []) + [.tls13]))
-        extensions.append(.supportedGroups((grease.map { [$0.group] } ?? []) + configuration.supportedGroups))
-        var shares: [KeyShareEntry] = []
-        if let grease { shares.append(KeyShareEntry(group: grease.group, keyExchange: GREASE.keyShare)) }
         // One X25519 key pair serves both X25519MLKEM768 and x25519 when both are offered (HybridKeyShare).
         let groups = configuration.effectiveKeyShareGroups
         let made = try timed("key generation", groups.map(\.displayName).joined(separator: ", ")) { () throws(TLSError) in
             try makeKeyShares(for: groups, using: deps.makeKeyShare)
         }
-        for share in made {
-            keyShares[share.group] = share
-            shares.append(KeyShareEntry(group: share.group, keyExchange: share.publicKey))
-        }
-        extensions.append(.keyShare(shares))
-        extensions.append(.signatureAlgorithms(
-            (grease.map { [$0.signatureScheme] } ?? []) + configuration.signatureAlgorithms))
-        extensions.append(.signatureAlgorithmsCert(configuration.certificateSignatureAlgorithms))
-        // Offered so that servers issue tickets (they send none to a client without it).
-        extensions.append(.pskKeyExchangeModes([.pskDHEKE]))
-        if configuration.requestOCSPStapling {
-            extensions.append(.statusRequest)
-            info.ocspStatus = .none
-        }
-        if configuration.requestSignedCertificateTimestamps {
-            extensions.append(.signedCertificateTimestamp)
-        }
-        if let limit = configuration.recordSizeLimit {
-            extensions.append(.recordSizeLimit(UInt16(limit)))
-        }
-        if configuration.clientCertificate != nil {
-            extensions.append(.postHandshakeAuth)
-        }
-        if !configuration.applicationProtocols.isEmpty {
-            extensions.append(.applicationLayerProtocolNegotiation(configuration.applicationProtocols.map { Array($0.utf8) }))
-        }
-        if let session = offeredSession, earlyDataToSend != nil, CipherSuiteParameters(session.cipherSuite) != nil {
-            extensions.append(.earlyData)
-        }
-        if let grease { extensions.append(.unknown(grease.secondExtension, GREASE.secondExtensionBody)) }
+        for share in made { keyShares[share.group] = share }
+        if configuration.requestOCSPStapling { info.ocspStatus = .none }
+        var psk: OfferedPSKs? = nil
         if let session = offeredSession, let params = CipherSuiteParameters(session.cipherSuite) {
-            // pre_shared_key is last (§4.2.11); its binder is filled in by bindPSK once the hello is final.
-            let identity = OfferedPSKs.Identity(
-                identity: session.ticket, obfuscatedTicketAge: session.obfuscatedAge(atMilliseconds: deps.nowMilliseconds))
-            extensions.append(.preSharedKey(OfferedPSKs(
-                identities: [identity], binders: [[UInt8](repeating: 0, count: params.hash.length)])))
+            // The binder is filled in by bindPSK once the hello is final.
+            psk = OfferedPSKs(
+                identities: [OfferedPSKs.Identity(
+                    identity: session.ticket, obfuscatedTicketAge: session.obfuscatedAge(atMilliseconds: deps.nowMilliseconds))],
+                binders: [[UInt8](repeating: 0, count: params.hash.length)])
         }
-        var hello = ClientHello(
-            random: random, legacySessionID: sessionID,
-            cipherSuites: (grease.map { [$0.cipherSuite] } ?? []) + configuration.cipherSuites,
-            extensions: extensions)
-        try pad(&hello)
-        return hello
-    }
-
-    /// Replaces any padding extension of `hello` with one that brings it to ``TLSClientConfiguration/clientHelloPadding``
-    /// bytes (RFC 7685), just before pre_shared_key (whose binders already have their final length).
-    private func pad(_ hello: inout ClientHello) throws(TLSError) {
-        hello.extensions.removeAll { $0.extensionType == .padding }
-        guard let target = configuration.clientHelloPadding else { return }
-        let length = try HandshakeMessage.clientHello(hello).encoded.count
-        guard length < target else { return }
-        let index = hello.extensions.firstIndex { $0.extensionType == .preSharedKey } ?? hello.extensions.endIndex
-        hello.extensions.insert(.padding(max(0, target - length - 4)), at: index)
+        return try deps.clientHelloBuilder.firstClientHello(ClientHelloContent(
+            configuration: configuration, identity: identity, random: random, legacySessionID: sessionID, grease: grease,
+            keyShares: made.map { KeyShareEntry(group: $0.group, keyExchange: $0.publicKey) }, psk: psk,
+            offersEarlyData: psk != nil && earlyDataToSend != nil))
     }
 
     /// Records what a ClientHello offers and its bytes (the first hello's for the transcript).
@@ -885,15 +855,12 @@ final class ClientStateMachine {
         transcript = t
 
         // The second ClientHello: the requested share, the cookie, no early_data (§4.1.2).
+        var newShare: KeyShareEntry? = nil
         if let group = hrr.selectedGroup {
             let share = try deps.makeKeyShare(group)
             keyShares = [group: share]
-            hello.extensions = hello.extensions.map { ext in
-                if case .keyShare = ext { return .keyShare([KeyShareEntry(group: group, keyExchange: share.publicKey)]) }
-                return ext
-            }
+            newShare = KeyShareEntry(group: group, keyExchange: share.publicKey)
         }
-        hello.extensions.removeAll { $0.extensionType == .earlyData || $0.extensionType == .cookie }
         if awaitingEarlyDataAnswer {
             // A HelloRetryRequest rejects 0-RTT; the second ClientHello goes in the clear.
             awaitingEarlyDataAnswer = false
@@ -902,20 +869,15 @@ final class ClientStateMachine {
             trace(.earlyData(.rejected, reason: .helloRetryRequest))
             records.writeProtection = nil
         }
+        var keepsPSK = true
         if let session = offeredSession, CipherSuiteParameters(session.cipherSuite)?.hash != params.hash {
             // The PSK cannot be used with the suite the server chose (§4.1.4): stop offering it.
-            hello.extensions.removeAll { $0.extensionType == .preSharedKey }
+            keepsPSK = false
             offeredSession = nil
         }
-        if let cookie = hrr.cookie {
-            // With the other extensions, before the second GREASE one, padding and pre_shared_key.
-            let tail: Set<ExtensionType> = [.padding, .preSharedKey, grease?.secondExtension ?? .preSharedKey]
-            let index = hello.extensions.firstIndex { tail.contains($0.extensionType) } ?? hello.extensions.endIndex
-            hello.extensions.insert(.cookie(cookie), at: index)
-        }
-        // The GREASE values stay as they were (RFC 8701 §4); the padding is recomputed (§4.1.2 allows it).
-        try pad(&hello)
-        clientHelloOverride?(&hello, true)
+        hello = try deps.clientHelloBuilder.secondClientHello(HelloRetryContent(
+            configuration: configuration, firstHello: hello, retry: hrr, keyShare: newShare, keepsPSK: keepsPSK,
+            grease: grease))
         var prefix = HandshakeMessage.messageHash(try params.hash.hash(clientHelloBytes))
         prefix += bytes
         hello = try bindPSK(hello, transcriptPrefix: prefix)
@@ -1039,7 +1001,7 @@ final class ClientStateMachine {
         }
         let check = ServerCertificateCheck(
             configuration: configuration, verifier: deps.certificateVerifier, identity: identity, now: deps.now,
-            isSessionReverification: false)
+            isSessionReverification: false, certificates: deps.certificateCache)
         let outcome = try timed("certificate checks", "chain of \(chain.count)\(stapled == nil ? "" : ", stapled OCSP response")") {
             () throws(TLSError) in try check.evaluate(chain: chain, ocspResponse: stapled)
         }
@@ -1178,13 +1140,8 @@ final class ClientStateMachine {
         out += certificate
         if let scheme, let credential {
             let content = CertificateVerify.signedContent(signer: .client, transcriptHash: try transcript.current())
-            let signature: [UInt8]
-            if let injected = certificateVerifySignatureOverride?(scheme, content) {
-                signature = injected
-            } else {
-                signature = try timed("signing", "\(scheme)") { () throws(TLSError) in
-                    try credential.privateKey.sign(scheme: scheme, message: content)
-                }
+            let signature = try timed("signing", "\(scheme)") { () throws(TLSError) in
+                try credential.signer.sign(scheme: scheme, content: content)
             }
             let verify = try HandshakeMessage.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)).encoded
             traceMessage(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), .sent, length: verify.count)
@@ -1234,7 +1191,7 @@ final class ClientStateMachine {
         let protection = direction == .sent ? records.writeProtection : records.readProtection
         trace(.handshakeMessage(TLSHandshakeMessageInfo(
             direction: direction, epoch: protection?.epoch ?? .plaintext, name: message.displayName, length: length,
-            fields: TraceDescription.fields(of: message))))
+            fields: TraceDescription.fields(of: message, certificates: deps.certificateCache))))
     }
 
     /// The records the record layer noted since the last call, as events.
