@@ -59,7 +59,14 @@ extension CLITests {
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let port = try await runBlocking { () -> UInt16 in
-            let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            // The whole first line: with PYTHONUNBUFFERED set, print's pieces may arrive one by one.
+            var bytes = Data()
+            while !bytes.contains(UInt8(ascii: "\n")) {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                bytes += chunk
+            }
+            let line = String(decoding: bytes, as: UTF8.self)
             guard let port = line.split(separator: " ").last.flatMap({ UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
                 throw VectorError(description: "no port from the Python server: \(line)")
             }

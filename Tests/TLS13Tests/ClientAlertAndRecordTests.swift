@@ -71,7 +71,7 @@ import Testing
         }
         let client = try makeTestClient()
         expectSuccess(runHandshake(client: client, server: server), server: server)
-        #expect(client.state == .connected)
+        #expect(client.phase == .connected)
     }
 
     @Test func closeNotifyDuringTheHandshakeIsAnError() throws {
@@ -100,7 +100,7 @@ import Testing
         #expect(outcome.error == .alertReceived(.internalError))
         #expect(outcome.alertRecord == nil)
         #expect(outcome.events.isEmpty)
-        #expect(client.state == .failed)
+        #expect(client.phase == .failed)
     }
 
     @Test func nothingIsReadAfterCloseNotify() throws {

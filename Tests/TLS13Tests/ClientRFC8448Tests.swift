@@ -14,11 +14,11 @@ import Testing
 
         // ServerHello, then the encrypted server flight.
         #expect(try client.receive(record(t, 1)[...]).isEmpty)
-        #expect(client.state == .waitEncryptedExtensions)
+        #expect(client.phase == .waitEncryptedExtensions)
         #expect(try client.takePendingOutput().isEmpty)
         let events = try client.receive(record(t, 2)[...])
         #expect(events == [.handshakeComplete])
-        #expect(client.state == .connected)
+        #expect(client.phase == .connected)
         // The client's Finished, under the client handshake key.
         #expect(try client.takePendingOutput() == record(t, 3))
         #expect(client.resumptionMasterSecret?.testBytes == (try t.bytes("resumption_master_secret")))
@@ -187,7 +187,7 @@ import Testing
         #expect(client.info.resumed)
         #expect(try client.receive(record(t, 3)[...]) == [.handshakeComplete])  // EncryptedExtensions, Finished
         #expect(client.info.earlyData == .accepted)
-        #expect(client.state == .connected)
+        #expect(client.phase == .connected)
         // EndOfEarlyData under the early key, then Finished under the client handshake key.
         #expect(try client.takePendingOutput() == record(t, 4) + record(t, 5))
         #expect(client.resumptionMasterSecret?.testBytes == (try t.bytes("resumption_master_secret")))

@@ -175,7 +175,7 @@ public final class TLSConnection: @unchecked Sendable {
             try write(earlyData)
         }
         // The part beyond the ticket's max_early_data_size follows the accepted 0-RTT part.
-        let remainder = stateLock.withLock { machine.info.earlyData == .accepted ? machine.earlyDataRemainder : [] }
+        let remainder = stateLock.withLock { machine.takeEarlyDataRemainder() }
         if !remainder.isEmpty { try write(remainder) }
     }
 

@@ -122,7 +122,7 @@ enum FuzzReplay {
 
     /// How a client-target replay ended.
     struct ClientOutcome {
-        var state: ClientState = .start
+        var state: ClientPhase = .start
         /// The error that ended the connection, if one did.
         var error: TLSError?
         var events: [ClientEvent] = []
@@ -150,7 +150,7 @@ enum FuzzReplay {
             do throws(TLSError) {
                 outcome.events += try client.receive(bytes)
                 var out = try client.takePendingOutput()
-                if client.state == .connected, !client.closeNotifySent {
+                if client.phase == .connected, !client.closeNotifySent {
                     if options.actions & 0x02 != 0 {
                         out += try client.sealApplicationData(Array(repeating: 0x61, count: 100)[...])
                     }
@@ -216,7 +216,7 @@ enum FuzzReplay {
                 outcome.error = error
             }
         }
-        outcome.state = client.state
+        outcome.state = client.phase
         return outcome
     }
 
