@@ -98,7 +98,7 @@ extension RFC8448Trace {
     func makeClient(
         replacingRetry: Bool = true, configuration: TLSClientConfiguration? = nil, session: TLSSession? = nil,
         earlyData: [UInt8]? = nil, clockMilliseconds: Int64? = nil, ownPSKOffer: Bool = false,
-        clientHello: ((inout ClientHello, _ isRetry: Bool) -> Void)? = nil
+        clientHello: ((inout ClientHello, _ isRetry: Bool) -> Void)? = nil, tracer: ((TLSEvent) -> Void)? = nil
     ) throws -> ClientStateMachine {
         var config = configuration ?? TLSClientConfiguration()
         if configuration == nil {
@@ -118,10 +118,10 @@ extension RFC8448Trace {
                 hello = second
             }
         })
+        var dependencies = try clientDependencies(clockMilliseconds: clockMilliseconds, clientHelloBuilder: builder)
+        dependencies.tracer = tracer
         return try ClientStateMachine(
-            configuration: config, identity: .none,
-            dependencies: clientDependencies(clockMilliseconds: clockMilliseconds, clientHelloBuilder: builder),
-            session: session, earlyData: earlyData)
+            configuration: config, identity: .none, dependencies: dependencies, session: session, earlyData: earlyData)
     }
 
     /// Drives the section 3 handshake (as `ClientRFC8448Tests.simpleOneRTTHandshakeOfSection3` does) through
