@@ -13,7 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // The library's optional logger (TLSClientConfiguration.logger): the trace's events at debug level.
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        // ML-KEM-768 for the X25519MLKEM768 hybrid (Crypto/HybridKeyShare.swift); everything else is libcrypto.
+        // ML-KEM-768 for the X25519MLKEM768 hybrid (its vendored BoringSSL, through Sources/CMLKEM); everything
+        // else is libcrypto.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
     targets: [
@@ -23,10 +24,14 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // ML-KEM-768 called straight in the BoringSSL that swift-crypto vendors and links (see its header): key
+        // generation and decapsulation for X25519MLKEM768 without swift-crypto's Swift layer.
+        .target(name: "CMLKEM", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "TLS13",
             dependencies: [
                 "COpenSSL",
+                "CMLKEM",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -78,7 +83,7 @@ let package = Package(
         // The public API only (no @testable): hostile arguments, closed connections, stuck peers.
         .testTarget(
             name: "TLS13APITests",
-            dependencies: ["TLS13", "TLS13TestSupport"]
+            dependencies: ["TLS13", "TLS13TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         // Capture on loopback (as root; TLS13_CAPTURE_DENY=1 for the refused path), TCP decoding, pcapng + tshark.
         .testTarget(

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import TLS13
 
 /// `tls13 bench`: handshake and bulk throughput, measured in-process (monotonic clock, getrusage user+sys).
@@ -96,6 +96,7 @@ struct BenchCommand: ParsableCommand {
 
     struct Full: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "full",
             abstract: "N sequential full handshakes, each on a fresh TCP connection, with verification.")
         @OptionGroup var options: Options
         @OptionGroup var counts: HandshakeCounts
@@ -105,6 +106,7 @@ struct BenchCommand: ParsableCommand {
 
     struct Resume: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resume",
             abstract: "N sequential PSK-resumed handshakes, each resuming the newest ticket of the previous one.")
         @OptionGroup var options: Options
         @OptionGroup var counts: HandshakeCounts
@@ -113,7 +115,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     struct Bulk: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One connection reading M MiB to close_notify.")
+        static let configuration = CommandConfiguration(commandName: "bulk", abstract: "One connection reading M MiB to close_notify.")
         @OptionGroup var options: Options
         @Option(help: "MiB to read.") var mib = 256
 
@@ -143,7 +145,8 @@ struct Usage {
 
     /// Resident set size now, in KiB (/proc/self/statm).
     static func residentKiB() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        guard let bytes = StandardStreams.readFile("/proc/self/statm") else { return 0 }
+        let text = String(decoding: bytes, as: UTF8.self)
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024
@@ -171,14 +174,13 @@ struct Progress {
         let width = 40
         let filled = width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total)".utf8))
-        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        StandardStreams.write(Array("\r[\(bar)] \(done)/\(total)\(done == total ? "\n" : "")".utf8), to: STDERR_FILENO)
     }
 }
 
-/// Formats a number with a fixed count of decimals (no locale).
+/// Formats a number with a fixed count of decimals (0…6; no locale).
 func fixed(_ value: Double, _ decimals: Int) -> String {
-    String(format: "%.\(decimals)f", value)
+    TraceHTML.fixed(value, decimals)
 }
 
 /// `bench full` and `bench resume`.
@@ -308,12 +310,30 @@ struct BulkBench {
     }
 }
 
+/// Writes `object` as pretty-printed JSON with sorted keys to `path` (nothing when `path` is nil).
 func writeJSON(_ object: [String: Any], to path: String?) throws {
     guard let path else { return }
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-    do {
-        try data.write(to: URL(fileURLWithPath: path))
-    } catch {
-        throw CLIFailure(.usage, "cannot write \(path): \(error.localizedDescription)")
+    let text = JSONValue(any: object).text(pretty: true) + "\n"
+    guard StandardStreams.writeFile(Array(text.utf8), to: path, mode: 0o644) else {
+        throw CLIFailure(.usage, "cannot write \(path): \(Posix.errorText())")
+    }
+}
+
+extension JSONValue {
+    /// A value built from Swift values as `[String: Any]` literals hold them: Bool, integers, Double, String,
+    /// arrays and dictionaries (keys sorted); anything else as its description.
+    init(any value: Any) {
+        switch value {
+        case let b as Bool: self = .bool(b)
+        case let i as Int: self = .integer(Int64(i))
+        case let i as Int64: self = .integer(i)
+        case let i as UInt32: self = .integer(Int64(i))
+        case let d as Double: self = .number(d)
+        case let s as String: self = .string(s)
+        case let array as [Any]: self = .array(array.map { JSONValue(any: $0) })
+        case let object as [String: Any]:
+            self = .object(object.sorted { $0.key < $1.key }.map { ($0.key, JSONValue(any: $0.value)) })
+        default: self = .string("\(value)")
+        }
     }
 }

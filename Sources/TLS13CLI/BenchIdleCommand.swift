@@ -1,11 +1,12 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import TLS13
 
 extension BenchCommand {
     /// `tls13 bench idle`: heap and RSS per established idle connection.
     struct Idle: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "idle",
             abstract: "Hold N idle connections open (handshake done, no data) and report heap and RSS per connection.",
             discussion: """
                 Needs a server that holds many connections at once (Benchmarks/nginx/start-nginx.sh starts nginx \

@@ -1,4 +1,3 @@
-import Foundation
 
 /// Finds the repository's test PKI (`Certs/`) for the commands that start local servers (`demo`, `interop`).
 enum CertsLocator {
@@ -6,9 +5,8 @@ enum CertsLocator {
     /// then in the parents of the tls13 executable (so `swift run tls13 …` works from the package).
     /// - Parameter command: the subcommand, for the error message.
     static func locate(explicit: String?, command: String) throws(CLIFailure) -> String {
-        let fm = FileManager.default
         func isCerts(_ dir: String) -> Bool {
-            fm.fileExists(atPath: "\(dir)/ca.pem") && fm.fileExists(atPath: "\(dir)/leaf-ecdsa-p256.pem")
+            Posix.exists("\(dir)/ca.pem") && Posix.exists("\(dir)/leaf-ecdsa-p256.pem")
         }
         if let explicit {
             guard isCerts(explicit) else {
@@ -16,18 +14,18 @@ enum CertsLocator {
             }
             return explicit
         }
-        if let env = ProcessInfo.processInfo.environment["TLS13_CERTS"], isCerts(env) { return env }
-        var starts = [fm.currentDirectoryPath]
-        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            starts.append((exe as NSString).deletingLastPathComponent)
+        if let env = Posix.environment("TLS13_CERTS"), isCerts(env) { return env }
+        var starts = [Posix.currentDirectory()]
+        if let exe = Posix.readLink("/proc/self/exe") {
+            starts.append(Posix.parent(of: exe))
         }
         for start in starts {
-            var dir = URL(fileURLWithPath: start).standardizedFileURL
+            var dir = Posix.normalized(start)
             while true {
-                let candidate = dir.appendingPathComponent("Certs").path
+                let candidate = dir == "/" ? "/Certs" : dir + "/Certs"
                 if isCerts(candidate) { return candidate }
-                let parent = dir.deletingLastPathComponent()
-                if parent.path == dir.path { break }
+                let parent = Posix.parent(of: dir)
+                if parent == dir { break }
                 dir = parent
             }
         }

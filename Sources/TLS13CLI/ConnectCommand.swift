@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import TLS13
 
 /// `tls13 connect HOST[:PORT]`: handshake, print a summary, then copy stdin to the server and the server to
@@ -202,11 +201,11 @@ struct ConnectCommand: ParsableCommand {
 
     /// The content of the `--early-data` file.
     static func readEarlyData(_ path: String) throws(CLIFailure) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = StandardStreams.readFile(path) else {
             throw CLIFailure(.usage, "cannot read --early-data file \(path)")
         }
         guard !data.isEmpty else { throw CLIFailure(.usage, "--early-data file \(path) is empty") }
-        return [UInt8](data)
+        return data
     }
 
     /// The host part of an address as `TLSConnection.connect(to:)` reads it (``Endpoint``): `[v6]:port` → `v6`,

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import TLS13
 
 /// `tls13 demo`: the whole client against a local `openssl s_server`, with no network and no setup beyond the
@@ -132,11 +131,7 @@ struct DemoCommand: ParsableCommand {
 
     private func locateOpenSSL() throws(CLIFailure) -> String {
         if let openssl { return openssl }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {
-            let candidate = "\(dir)/openssl"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
+        if let found = Posix.executable(named: "openssl") { return found }
         throw CLIFailure(.tlsFailure, "demo: the openssl command is not installed (apt-get install openssl, "
             + "or run Scripts/install-deps.sh)")
     }

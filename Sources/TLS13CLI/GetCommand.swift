@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import TLS13
 
 /// `tls13 get URL`: one HTTP/1.1 GET over TLS 1.3; the body goes to stdout or a file.
@@ -117,38 +117,40 @@ extension GetCommand {
 
 /// Where the body goes: stdout, or a file created (truncated) when the command starts reading.
 private final class BodySink {
-    private let handle: FileHandle?
+    /// The output file's descriptor, or -1 for stdout.
+    private var fd: Int32
     private let path: String?
 
     init(path: String?) throws(CLIFailure) {
         self.path = path
         guard let path else {
-            handle = nil
+            fd = -1
             return
         }
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: path)
-        else { throw CLIFailure(.usage, "cannot create output file \(path): \(String(cString: strerror(errno)))") }
-        self.handle = handle
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw CLIFailure(.usage, "cannot create output file \(path): \(Posix.errorText())") }
     }
 
     func write(_ bytes: [UInt8]) throws(CLIFailure) {
-        guard let handle else {
+        guard fd >= 0 else {
             StandardStreams.writeStdout(bytes)
             return
         }
-        do {
-            try handle.write(contentsOf: bytes)
-        } catch {
-            throw CLIFailure(.tlsFailure, "cannot write to \(path ?? "output file"): \(error.localizedDescription)")
+        guard StandardStreams.write(bytes, to: fd) else {
+            throw CLIFailure(.tlsFailure, "cannot write to \(path ?? "output file"): \(Posix.errorText())")
         }
     }
 
     func close() throws(CLIFailure) {
-        do {
-            try handle?.close()
-        } catch {
-            throw CLIFailure(.tlsFailure, "cannot write to \(path ?? "output file"): \(error.localizedDescription)")
+        guard fd >= 0 else { return }
+        let rc = Glibc.close(fd)
+        fd = -1
+        guard rc == 0 else {
+            throw CLIFailure(.tlsFailure, "cannot write to \(path ?? "output file"): \(Posix.errorText())")
         }
+    }
+
+    deinit {
+        if fd >= 0 { Glibc.close(fd) }
     }
 }

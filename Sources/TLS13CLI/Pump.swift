@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import Synchronization
 import TLS13
 
 /// Copies stdin to the connection (on a writer thread) and the connection to stdout (on the calling thread).
@@ -7,12 +8,10 @@ import TLS13
 /// writer sends close_notify; the reader goes on until the server closes. The reader's outcome decides the
 /// result: the server's close_notify is success (even if stdin is still open: the process then exits without
 /// waiting for it), a TCP end without close_notify is ``TLSError/truncated``.
-final class Pump: @unchecked Sendable {
-    // @unchecked Sendable: `writerError` is guarded by `lock`; `connection` is thread-safe for one reader and
-    // one writer.
+final class Pump: Sendable {
+    // `connection` is thread-safe for one reader and one writer.
     private let connection: TLSConnection
-    private let lock = NSLock()
-    private var writerError: TLSError?
+    private let writerError = Mutex<TLSError?>(nil)
 
     init(connection: TLSConnection) {
         self.connection = connection
@@ -21,16 +20,14 @@ final class Pump: @unchecked Sendable {
     /// Runs until the server closes.
     /// - Throws: ``CLIFailure`` for a failure of either direction.
     func run() throws(CLIFailure) {
-        let writer = Thread { [self] in copyStdinToConnection() }
-        writer.name = "tls13 stdin → server"
-        writer.start()
+        Posix.detachThread { [self] in copyStdinToConnection() }  // stdin → server
         while true {
             let chunk: [UInt8]
             do {
                 chunk = try connection.read()
             } catch {
                 // A failed write shuts the connection, so the reader then sees `.closed`: report the cause.
-                let cause = lock.withLock { writerError }
+                let cause = writerError.withLock { $0 }
                 if case .closed = error, let cause { throw CLIFailure(cause) }
                 throw CLIFailure(error)
             }
@@ -55,7 +52,7 @@ final class Pump: @unchecked Sendable {
             }
             try connection.closeWrite()
         } catch {
-            lock.withLock { writerError = error }
+            writerError.withLock { $0 = error }
         }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import TLS13
 
 /// The `--sess-out` / `--sess-in` file: ``TLSSession/serialized()`` in base64 between
@@ -14,20 +14,20 @@ enum SessionFile {
 
     /// The armored text of `bytes` (ends with a newline).
     static func armor(_ bytes: [UInt8]) -> String {
-        let base64 = Data(bytes).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        let base64 = Base64.encode(bytes, lineLength: 64)
         return "\(beginLine)\n\(base64)\n\(endLine)\n"
     }
 
     /// The bytes between the armor lines; text outside them is ignored, whitespace inside too.
     static func dearmor(_ text: String) -> [UInt8]? {
         let lines = text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingSpaces() }
         guard let begin = lines.firstIndex(of: beginLine),
               let end = lines[(begin + 1)...].firstIndex(of: endLine)
         else { return nil }
         let body = lines[(begin + 1)..<end].joined()
-        guard !body.isEmpty, let data = Data(base64Encoded: body) else { return nil }
-        return [UInt8](data)
+        guard !body.isEmpty else { return nil }
+        return Base64.decode(body)
     }
 
     /// Reads the session saved in `path`.
@@ -35,12 +35,10 @@ enum SessionFile {
     ///   (``checkOwnership(_:)``), or holds no session.
     static func read(_ path: String) throws(CLIFailure) -> TLSSession {
         try checkOwnership(path)
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw CLIFailure(.usage, "cannot read --sess-in file \(path): \(reason(error))")
+        guard let contents = StandardStreams.readFile(path, limit: 1 << 20) else {
+            throw CLIFailure(.usage, "cannot read --sess-in file \(path): \(Posix.errorText())")
         }
+        let text = String(decoding: contents, as: UTF8.self)
         guard let bytes = dearmor(text) else {
             throw CLIFailure(.usage, "--sess-in file \(path) holds no \(beginLine) block")
         }
@@ -103,20 +101,11 @@ enum SessionFile {
     /// A usage error unless a file can be created in the folder of `path` (checked before connecting).
     static func checkWritable(_ path: String) throws {
         let folder = directory(of: path)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue,
-              access(folder, W_OK) == 0
-        else { throw ValidationError("--sess-out \(path): cannot create a file in \(folder)") }
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        guard Posix.isDirectory(folder), access(folder, W_OK) == 0 else {
+            throw ValidationError("--sess-out \(path): cannot create a file in \(folder)")
+        }
+        if Posix.isDirectory(path) {
             throw ValidationError("--sess-out \(path) is a directory")
         }
-    }
-
-    private static func reason(_ error: Error) -> String {
-        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-        if let underlying, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return (error as NSError).localizedDescription
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import TLS13
 
 /// `--sess-out`, `--sess-in` and `--ticket-wait`: saving a session to a file and resuming it later, as
@@ -47,7 +46,7 @@ struct SessionOptions: ParsableArguments {
             throw CLIFailure(.usage, "the session in \(sessionIn) comes from a connection whose certificate was "
                 + "not verified (--insecure); it can only be resumed with --insecure")
         }
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let now = Posix.wallClockMilliseconds()
         guard session.isValid(atMilliseconds: now) else {
             StandardStreams.printError("tls13: note: the session in \(sessionIn) has expired (its lifetime was "
                 + "\(session.lifetime) s): doing a full handshake")

@@ -1,4 +1,3 @@
-import Foundation
 import TLS13
 
 /// The `name: value` lines that describe an established connection (stderr of `connect`, `get -v`, `demo`).
@@ -65,9 +64,7 @@ enum SessionSummary {
 
     /// `2126-11-02T03:05:41Z`.
     static func isoDate(_ seconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        Posix.isoDate(seconds)
     }
 
     /// `peer`, `issuer` and `expires` of a resumed connection.
@@ -79,9 +76,9 @@ enum SessionSummary {
     static func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-        if ms < 1 { return String(format: "%.2f ms", ms) }
-        if ms < 10 { return String(format: "%.1f ms", ms) }
-        return String(format: "%.0f ms", ms)
+        if ms < 1 { return fixed(ms, 2) + " ms" }
+        if ms < 10 { return fixed(ms, 1) + " ms" }
+        return fixed(ms, 0) + " ms"
     }
 
     /// Prints the summary to stderr.

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Unbuffered writes to the standard streams (stdout carries binary data, so no `print`).
 enum StandardStreams {
@@ -31,10 +31,11 @@ enum StandardStreams {
         }
     }
 
-    /// Writes `bytes` to a new (or truncated) file at `path`, mode 0600 — a trace or capture may hold secrets.
+    /// Writes `bytes` to a new (or truncated) file at `path`, mode 0600 by default — a trace or capture may hold
+    /// secrets.
     /// - Returns: false if the file could not be opened or written (`errno` says why).
-    static func writeFile(_ bytes: [UInt8], to path: String) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    static func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { return false }
         let ok = write(bytes, to: fd)
         return close(fd) == 0 && ok

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import TLS13
 
 @main
@@ -35,14 +35,14 @@ struct TLS13Command: ParsableCommand {
             try command.run()
         } catch let failure as CLIFailure {
             StandardStreams.printError("tls13: \(failure.message)")
-            Foundation.exit(failure.status.rawValue)
+            Glibc.exit(failure.status.rawValue)
         } catch let error as TLSError {
             StandardStreams.printError("tls13: \(ErrorExplanation.line(for: error))")
-            Foundation.exit(ExitStatus.forError(error).rawValue)
+            Glibc.exit(ExitStatus.forError(error).rawValue)
         } catch {
             if exitCode(for: error) == .validationFailure {
                 StandardStreams.printError(fullMessage(for: error))
-                Foundation.exit(ExitStatus.usage.rawValue)
+                Glibc.exit(ExitStatus.usage.rawValue)
             }
             exit(withError: error)
         }

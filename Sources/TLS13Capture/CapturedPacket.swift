@@ -21,13 +21,18 @@ public struct StreamPosition: Hashable, Sendable {
     public var acknowledgedOffset: Int?
     /// The stream bytes the payload occupies (empty for a segment without payload).
     public var payloadRange: Range<Int>
+    /// Whether every payload byte was already carried by an earlier segment of the capture: a retransmission (on
+    /// loopback too: a tail loss probe resends a flight's last segment when the receiver's delayed ACK is late).
+    public var isRetransmission: Bool
 
     /// A position; ``payloadRange`` is `sequenceOffset ..< sequenceOffset + payloadLength`.
-    public init(role: TCPRole, sequenceOffset: Int, acknowledgedOffset: Int?, payloadLength: Int) {
+    public init(role: TCPRole, sequenceOffset: Int, acknowledgedOffset: Int?, payloadLength: Int,
+                isRetransmission: Bool = false) {
         self.role = role
         self.sequenceOffset = sequenceOffset
         self.acknowledgedOffset = acknowledgedOffset
         self.payloadRange = sequenceOffset..<(sequenceOffset + max(payloadLength, 0))
+        self.isRetransmission = isRetransmission
     }
 }
 
@@ -96,6 +101,7 @@ public struct TCPStreamTracker: Sendable {
     private struct Direction: Sendable {
         var isn: UInt32
         var last: Int  // the latest unwrapped offset, the reference for unwrapping the next one
+        var end = 0  // one past the highest payload byte seen so far
     }
 
     private struct Connection: Sendable {
@@ -160,6 +166,9 @@ public struct TCPStreamTracker: Sendable {
         guard var mine = role == .client ? connection.fromClient : connection.fromServer else { return nil }
         let sequenceOffset = Self.unwrap(segment.sequenceNumber, isn: mine.isn, near: mine.last)
         mine.last = max(mine.last, sequenceOffset)
+        let payloadEnd = sequenceOffset + segment.payloadLength
+        let isRetransmission = segment.payloadLength > 0 && payloadEnd <= mine.end
+        mine.end = max(mine.end, payloadEnd)
         var acknowledged: Int?
         let peer = role == .client ? connection.fromServer : connection.fromClient
         if flags.contains(.ack), let peer {
@@ -168,7 +177,7 @@ public struct TCPStreamTracker: Sendable {
         if role == .client { connection.fromClient = mine } else { connection.fromServer = mine }
         connections[key] = connection
         return StreamPosition(role: role, sequenceOffset: sequenceOffset, acknowledgedOffset: acknowledged,
-                              payloadLength: segment.payloadLength)
+                              payloadLength: segment.payloadLength, isRetransmission: isRetransmission)
     }
 
     /// `value − (isn + 1)` as the 64-bit offset nearest to `near` (so wrap-around past 2³² keeps counting).

@@ -32,6 +32,7 @@ import TLS13Capture
             let p = try #require(observed)
             offsets.append(p.sequenceOffset)
             #expect(p.payloadRange == p.sequenceOffset..<(p.sequenceOffset + 200))
+            #expect(!p.isRetransmission)
         }
         #expect(offsets == [0, 200, 400])
         // The server acknowledges all 600 bytes, an ack number that wrapped.
@@ -41,11 +42,17 @@ import TLS13Capture
         let retransmit = tracker.observe(Self.segment(c, s, seq: clientISN &+ 1, ack: serverISN + 1, flags: .ack,
                                                       length: 200))
         #expect(retransmit?.sequenceOffset == 0)
+        #expect(retransmit?.isRetransmission == true)
+        // One that overlaps the end and carries new bytes is not a retransmission.
+        let overlapping = tracker.observe(Self.segment(c, s, seq: clientISN &+ 501, ack: serverISN + 1, flags: .ack,
+                                                       length: 200))
+        #expect(overlapping?.isRetransmission == false)
         // FIN at the stream's end; its ACK acknowledges one more.
-        let fin = tracker.observe(Self.segment(c, s, seq: clientISN &+ 601, ack: serverISN + 1, flags: [.fin, .ack]))
-        #expect(fin?.sequenceOffset == 600)
-        let finAck = tracker.observe(Self.segment(s, c, seq: serverISN + 1, ack: clientISN &+ 602, flags: .ack))
-        #expect(finAck?.acknowledgedOffset == 601)
+        let fin = tracker.observe(Self.segment(c, s, seq: clientISN &+ 701, ack: serverISN + 1, flags: [.fin, .ack]))
+        #expect(fin?.sequenceOffset == 700)
+        #expect(fin?.isRetransmission == false)
+        let finAck = tracker.observe(Self.segment(s, c, seq: serverISN + 1, ack: clientISN &+ 702, flags: .ack))
+        #expect(finAck?.acknowledgedOffset == 701)
     }
 
     @Test func withoutTheSYNTheSYNACKIsEnoughAndMidstreamIsUnknown() {

@@ -59,15 +59,15 @@ extension CLITests {
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let port = try await runBlocking { () -> UInt16 in
-            // The whole first line: with PYTHONUNBUFFERED set, print's pieces may arrive one by one.
-            var bytes = Data()
-            while !bytes.contains(UInt8(ascii: "\n")) {
+            // The whole "PORT n" line: a pipe read may return only part of it.
+            var line = ""
+            while !line.contains("\n") {
                 let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                bytes += chunk
+                if chunk.isEmpty { break }  // the server exited
+                line += String(decoding: chunk, as: UTF8.self)
             }
-            let line = String(decoding: bytes, as: UTF8.self)
-            guard let port = line.split(separator: " ").last.flatMap({ UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            let first = line.split(separator: "\n").first ?? ""
+            guard first.hasPrefix("PORT "), let port = UInt16(first.dropFirst(5)) else {
                 throw VectorError(description: "no port from the Python server: \(line)")
             }
             return port

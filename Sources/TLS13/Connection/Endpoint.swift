@@ -78,7 +78,10 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
 
     /// `host:port`, with brackets around an IPv6 host.
     /// `host:port`, with brackets around an IPv6 literal.
-    public var description: String {
+    public var description: String { Self.display(host: host, port: port) }
+
+    /// `host:port`, or `[host]:port` for an IPv6 literal.
+    static func display(host: String, port: UInt16) -> String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 

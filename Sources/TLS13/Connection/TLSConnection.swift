@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Logging
 
 /// A blocking TLS 1.3 client connection over TCP.
 ///
@@ -102,7 +101,8 @@ public final class TLSConnection: @unchecked Sendable {
             throw TLSError.invalidConfiguration("earlyData is \(earlyData.count) bytes; at most \(maxEarlyDataLength)")
         }
         let verifier = try TrustStoreCache.verifier(for: configuration)
-        let relay = EventRelay(configuration: configuration)  // the trace's time 0: name resolution starts
+        // The trace's time 0: name resolution starts.
+        let relay = EventRelay(configuration: configuration, peer: Endpoint.display(host: host, port: port))
         let socket = try TCPSocket.connect(
             host: host, port: port, timeout: configuration.connectTimeout, observer: relay.map { relay in { relay.emit($0) } })
         return try TLSConnection(
@@ -129,7 +129,7 @@ public final class TLSConnection: @unchecked Sendable {
         dependencies: ((inout ClientStateMachine.Dependencies) -> Void)? = nil
     ) throws(TLSError) {
         self.socket = socket
-        self.relay = relay ?? EventRelay(configuration: configuration)
+        self.relay = relay ?? EventRelay(configuration: configuration, peer: Endpoint.display(host: host, port: port))
         self.configuration = configuration
         self.remoteAddress = socket.remoteAddress
         self.localAddress = TCPObservation.address(fd: socket.fileDescriptor, peer: false) ?? "?"
@@ -353,7 +353,12 @@ public final class TLSConnection: @unchecked Sendable {
                 let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
                 if closed { return [] }
                 if let failed { throw failed }
-                try readOnce(deadline: ioDeadline)
+                // Decrypt about what this read returns, not the whole socket read (up to ``readSize``, 16
+                // records): the plaintext alive at once stays near `maxCount`. A burst of 256 KiB of record
+                // buffers allocated and freed on every socket read straddles glibc's heap trim threshold, and
+                // then each read grows and shrinks the heap (brk, page faults) — a cost that came and went with
+                // the heap's layout after the handshake, i.e. with the groups offered (Docs/Benchmarks.md, "Bulk").
+                try readOnce(deadline: ioDeadline, applicationDataLimit: maxCount)
             }
         }
     }
@@ -544,25 +549,6 @@ public final class TLSConnection: @unchecked Sendable {
             if let failure { throw failure }
             return try machine.exportKeyingMaterial(label: label, context: context, length: length)
         }
-    }
-}
-
-/// Stamps events with the time since the connection started and hands them to the configuration's event handler
-/// and logger. Exists only when one of them is set.
-final class EventRelay: Sendable {
-    let start = Deadline.now
-    private let handler: (@Sendable (TLSTraceEvent) -> Void)?
-    private let logger: Logger?
-
-    init?(configuration: TLSClientConfiguration) {
-        guard configuration.eventHandler != nil || configuration.logger != nil else { return nil }
-        handler = configuration.eventHandler
-        logger = configuration.logger
-    }
-
-    func emit(_ event: TLSEvent) {
-        handler?(TLSTraceEvent(time: Deadline.now.duration(since: start), event: event))
-        logger?.debug("\(event.summary)")
     }
 }
 

@@ -32,7 +32,7 @@ protocol KeyShare: AnyObject {
 ///   failure.
 func makeKeyShare(group: NamedGroup, privateKey: [UInt8]? = nil) throws(TLSError) -> KeyShare {
     if group == .x25519MLKEM768 {
-        #if canImport(Crypto)
+        #if canImport(CMLKEM) && canImport(Crypto)
         return try HybridKeyShare(privateKey: privateKey)
         #else
         throw .invalidConfiguration("group \(group) is not supported in this build (no swift-crypto)")

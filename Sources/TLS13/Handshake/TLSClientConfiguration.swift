@@ -1,4 +1,6 @@
+#if canImport(Logging)
 public import Logging
+#endif
 
 /// How a client connection negotiates and what it trusts.
 ///
@@ -167,9 +169,11 @@ public struct TLSClientConfiguration: Sendable {
     /// decrypt the connection**: for debugging only. Default off.
     public var traceIncludesSecrets = false
 
+    #if canImport(Logging)
     /// A logger that gets the same events as ``eventHandler``, one line each at `debug` level (never secret values),
-    /// with the connection's address as metadata. `nil` (the default): nothing is logged.
+    /// with the connection's address as `tls.peer` metadata. `nil` (the default): nothing is logged.
     public var logger: Logger? = nil
+    #endif
 
     /// The wall clock, in milliseconds since 1970-01-01 UTC: read when a connection starts (the time
     /// certificates and OCSP responses are checked at, and a session's lifetime and ticket age are measured

@@ -381,7 +381,15 @@ struct HTTPResponseParser {
 extension Substring {
     /// Without leading and trailing spaces and tabs.
     func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        trimming { $0 == " " || $0 == "\t" }
+    }
+
+    /// Without leading and trailing whitespace and newlines.
+    func trimmingWhitespace() -> String {
+        trimming { $0.isWhitespace || $0.isNewline }
+    }
+
+    private func trimming(_ isSpace: (Character) -> Bool) -> String {
         guard let start = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
             return ""
         }

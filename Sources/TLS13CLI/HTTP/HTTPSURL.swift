@@ -28,7 +28,7 @@ struct HTTPSURL: Equatable {
     }
 
     init(_ text: String) throws(Invalid) {
-        guard let schemeEnd = text.range(of: "://") else {
+        guard let schemeEnd = text.firstRange(of: "://") else {
             throw Invalid(description: "'\(text)' is not a URL (expected https://host[:port]/path)")
         }
         let scheme = text[..<schemeEnd.lowerBound].lowercased()

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import TLS13
 
 /// `tls13 interop`: the client against real TLS 1.3 servers on loopback, as a matrix of scenarios × servers.
@@ -51,7 +50,7 @@ struct InteropCommand: ParsableCommand {
 
     func run() throws {
         let certsDirectory = try CertsLocator.locate(explicit: certs, command: "interop")
-        let repository = (certsDirectory as NSString).deletingLastPathComponent
+        let repository = Posix.parent(of: certsDirectory)
         var peers: [InteropPeer] = []
         var missing: [String] = []
 
@@ -69,7 +68,7 @@ struct InteropCommand: ParsableCommand {
         let venvPython = "\(repository)/.build-venv/bin/python3"
         if let python {
             peers.append(try TLSLitePeer(python: python, script: script, certs: certsDirectory))
-        } else if let candidate = FileManager.default.isExecutableFile(atPath: venvPython)
+        } else if let candidate = Posix.isExecutableFile(venvPython)
                     ? venvPython : InteropTools.onPath("python3"),
                   let peer = try? TLSLitePeer(python: candidate, script: script, certs: certsDirectory) {
             peers.append(peer)
@@ -86,20 +85,20 @@ struct InteropCommand: ParsableCommand {
         var matrix = InteropMatrix(columns: peers.map(\.column))
         let total = scenarios.count * peers.count
         var done = 0
-        let started = Date()
+        let started = Posix.monotonicSeconds()
         for scenario in scenarios {
             var row: [InteropOutcome] = []
             for peer in peers {
-                let t0 = Date()
+                let t0 = Posix.monotonicSeconds()
                 let outcome = runner.run(scenario, on: peer)
                 done += 1
                 StandardStreams.printError("[\(done)/\(total)] \(scenario.name) · \(peer.column): \(outcome.cell) "
-                    + "(\(fixed(Date().timeIntervalSince(t0), 2)) s)")
+                    + "(\(fixed(Posix.monotonicSeconds() - t0, 2)) s)")
                 row.append(outcome)
             }
             matrix.add(row: scenario.name, outcomes: row)
         }
-        let elapsed = Date().timeIntervalSince(started)
+        let elapsed = Posix.monotonicSeconds() - started
 
         StandardStreams.writeStdout(Array(matrix.rendered().utf8))
         let summary = matrix.summary + " in \(fixed(elapsed, 1)) s (\(quick ? "--quick" : "full matrix"))"
@@ -131,7 +130,7 @@ struct InteropMatrix {
 
     /// The table with a header row, then one `n/a` note per distinct reason.
     func rendered() -> String {
-        func escape(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+        func escape(_ text: String) -> String { text.split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|") }
         var lines = ["| scenario | " + columns.joined(separator: " | ") + " |",
                      "| --- |" + String(repeating: " --- |", count: columns.count)]
         var notes: [String] = []

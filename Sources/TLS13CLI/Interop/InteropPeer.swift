@@ -1,4 +1,3 @@
-import Foundation
 import TLS13
 
 /// How a started server answers a line of application data.
@@ -169,7 +168,7 @@ struct TLSLitePeer: InteropPeer {
         self.python = python
         self.script = script
         self.certs = certs
-        guard FileManager.default.fileExists(atPath: script) else {
+        guard Posix.exists(script) else {
             throw CLIFailure(.usage, "interop: the tlslite server script \(script) is missing")
         }
         let printed = InteropTools.run(python, ["-c", "import tlslite, kyber_py.ml_kem; print(tlslite.__version__)"])
@@ -233,27 +232,12 @@ enum InteropTools {
     /// Runs `executable arguments…` to completion and returns what it printed (stdout and stderr), or `nil`
     /// when it cannot be started or exits non-zero.
     static func run(_ executable: String, _ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        guard let result = ChildProcess.run(executable, arguments), result.status == 0 else { return nil }
+        return result.output
     }
 
     /// `name` on PATH (then /usr/bin, /usr/local/bin), or `nil`.
     static func onPath(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":").map(String.init) + ["/usr/bin", "/usr/local/bin"] {
-            let candidate = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
+        Posix.executable(named: name)
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import Synchronization
 
 /// The PIDs of the servers `tls13 interop` is running, for the signal handler (which may only touch memory
 /// allocated beforehand): a fixed table of slots, 0 = free.
@@ -9,62 +10,39 @@ private enum RunningServers {
         table.initialize(repeating: 0, count: capacity)
         return table
     }()
-    static let lock = NSLock()
-    nonisolated(unsafe) static var handlersInstalled = false
+    static let handlersInstalled = Mutex(false)
 
     static func add(_ pid: pid_t) {
-        lock.lock()
-        defer { lock.unlock() }
-        if !handlersInstalled {
-            handlersInstalled = true
-            _ = pids  // allocate the table before any signal can arrive
-            for sig in [SIGINT, SIGTERM, SIGHUP] {
-                signal(sig) { received in
-                    for i in 0..<RunningServers.capacity where RunningServers.pids[i] > 0 {
-                        kill(RunningServers.pids[i], SIGKILL)
+        handlersInstalled.withLock { installed in
+            if !installed {
+                installed = true
+                _ = pids  // allocate the table before any signal can arrive
+                for sig in [SIGINT, SIGTERM, SIGHUP] {
+                    signal(sig) { received in
+                        for i in 0..<RunningServers.capacity where RunningServers.pids[i] > 0 {
+                            kill(RunningServers.pids[i], SIGKILL)
+                        }
+                        _exit(128 + received)
                     }
-                    _exit(128 + received)
                 }
             }
-        }
-        for i in 0..<capacity where pids[i] == 0 {
-            pids[i] = pid
-            return
+            for i in 0..<capacity where pids[i] == 0 {
+                pids[i] = pid
+                return
+            }
         }
     }
 
     static func remove(_ pid: pid_t) {
-        lock.lock()
-        defer { lock.unlock() }
-        for i in 0..<capacity where pids[i] == pid { pids[i] = 0 }
+        handlersInstalled.withLock { _ in
+            for i in 0..<capacity where pids[i] == pid { pids[i] = 0 }
+        }
     }
 }
 
-/// What a child process printed, appended from the pipe's reader thread. (Also the test helpers' server
-/// output buffer.)
-final class OutputBuffer: @unchecked Sendable {
-    // @unchecked Sendable: `data` is guarded by `lock`.
-    private let lock = NSLock()
-    private var data = Data()
-
-    func append(_ more: Data) {
-        lock.lock()
-        data.append(more)
-        lock.unlock()
-    }
-
-    var text: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// One server process for `tls13 interop`: started with its output collected, its listening port found,
-/// killed by PID on ``stop()``, on `deinit`, and on SIGINT/SIGTERM/SIGHUP of `tls13`.
-final class InteropProcess: @unchecked Sendable {
-    // @unchecked Sendable: immutable after init, or thread-safe (Process, Pipe, OutputBuffer).
-
+/// One server process for `tls13 interop` (and `tls13 demo`): started with its output collected, its listening
+/// port found, killed by PID on ``stop()``, on `deinit`, and on SIGINT/SIGTERM/SIGHUP of `tls13`.
+final class InteropProcess: Sendable {
     /// How the listening port is learnt.
     enum PortSource {
         /// From a line `ACCEPT host:port` on the output (`openssl s_server`, the tlslite script).
@@ -73,58 +51,38 @@ final class InteropProcess: @unchecked Sendable {
         case listeningSocket
     }
 
-    let process = Process()
+    let process: ChildProcess
     let port: UInt16
     let commandLine: String
-    private let buffer = OutputBuffer()
-    private let outputHandle: FileHandle
-    private let stdinPipe = Pipe()
+    var pid: pid_t { process.pid }
 
     init(executable: String, arguments: [String], portSource: PortSource, timeout: Double = 15) throws(CLIFailure) {
         commandLine = ([executable] + arguments).joined(separator: " ")
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = stdinPipe
-        outputHandle = output.fileHandleForReading
-        do {
-            try process.run()
-        } catch {
-            throw CLIFailure(.tlsFailure, "cannot start \(executable): \(error.localizedDescription)")
+        guard let process = ChildProcess(executable: executable, arguments: arguments, stdinPipe: true) else {
+            throw CLIFailure(.tlsFailure, "cannot start \(executable): \(Posix.errorText())")
         }
-        RunningServers.add(process.processIdentifier)
-        // Drain the output from the start so the server never blocks on a full pipe.
-        let buffer = self.buffer
-        outputHandle.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil  // end of file: the process exited
-            } else {
-                buffer.append(data)
-            }
-        }
+        self.process = process
+        RunningServers.add(process.pid)
 
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Posix.monotonicSeconds() + timeout
         var found: UInt16?
-        while found == nil, process.isRunning, Date() < deadline {
+        while found == nil, process.isRunning, Posix.monotonicSeconds() < deadline {
             switch portSource {
-            case .acceptLine: found = Self.acceptPort(in: buffer.text)
-            case .listeningSocket: found = Self.listeningIPv4Port(pid: process.processIdentifier)
+            case .acceptLine: found = Self.acceptPort(in: process.output.text)
+            case .listeningSocket: found = Self.listeningIPv4Port(pid: process.pid)
             }
             if found == nil { usleep(10_000) }
         }
         if found == nil, case .acceptLine = portSource {
-            found = Self.acceptPort(in: buffer.text)
+            found = Self.acceptPort(in: process.output.text)
         }
         guard let found else {
             let running = process.isRunning
-            if running { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            RunningServers.remove(process.processIdentifier)
-            usleep(50_000)  // let the reader take the last words
-            let said = buffer.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            process.kill()
+            process.wait()
+            RunningServers.remove(process.pid)
+            process.waitForOutputEnd(timeout: 1)  // let the reader take the last words
+            let said = Substring(process.output.text).trimmingWhitespace()
             throw CLIFailure(.tlsFailure, "\(executable) did not start listening (\(running ? "timed out" : "exited")): "
                 + String(said.suffix(300)))
         }
@@ -134,7 +92,7 @@ final class InteropProcess: @unchecked Sendable {
     private static func acceptPort(in text: String) -> UInt16? {
         for line in text.split(separator: "\n") where line.hasPrefix("ACCEPT ") {
             if let colon = line.lastIndex(of: ":"),
-                let port = UInt16(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+                let port = UInt16(line[line.index(after: colon)...].trimmingWhitespace())
             {
                 return port
             }
@@ -146,18 +104,14 @@ final class InteropProcess: @unchecked Sendable {
     /// `/proc/<pid>/fd`, matched against the LISTEN rows (state 0A) of `/proc/<pid>/net/tcp`. `nil` when there is
     /// none (yet). (gnutls-serv given `-p 0` prints "port 0", not the port it got.)
     static func listeningIPv4Port(pid: Int32) -> UInt16? {
-        let fm = FileManager.default
-        guard let fds = try? fm.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { return nil }
+        guard let fds = Posix.directoryEntries("/proc/\(pid)/fd") else { return nil }
         var inodes: Set<Substring> = []
         for fd in fds {
-            guard let target = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
-                target.hasPrefix("socket:[")
-            else { continue }
-            inodes.insert(target.dropFirst("socket:[".count).dropLast())
+            guard let target = Posix.readLink("/proc/\(pid)/fd/\(fd)"), target.hasPrefix("socket:[") else { continue }
+            inodes.insert(Substring(target).dropFirst("socket:[".count).dropLast())
         }
-        guard !inodes.isEmpty, let table = try? String(contentsOfFile: "/proc/\(pid)/net/tcp", encoding: .utf8) else {
-            return nil
-        }
+        guard !inodes.isEmpty, let bytes = StandardStreams.readFile("/proc/\(pid)/net/tcp") else { return nil }
+        let table = String(decoding: bytes, as: UTF8.self)
         // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ")
@@ -171,12 +125,12 @@ final class InteropProcess: @unchecked Sendable {
     }
 
     /// Everything the process printed so far (stdout and stderr).
-    var output: String { buffer.text }
+    var output: String { process.output.text }
 
     /// Waits up to `timeout` seconds until ``output`` contains `text`; returns whether it did.
     func waitForOutput(_ text: String, timeout: Double = 3) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        let deadline = Posix.monotonicSeconds() + timeout
+        while Posix.monotonicSeconds() < deadline {
             if output.contains(text) { return true }
             usleep(10_000)
         }
@@ -185,20 +139,17 @@ final class InteropProcess: @unchecked Sendable {
 
     /// Writes to the process's standard input (s_server's one-letter commands).
     func send(_ text: String) {
-        stdinPipe.fileHandleForWriting.write(Data(text.utf8))
+        process.send(Array(text.utf8))
     }
 
     /// Kills the process (SIGKILL by PID) and waits for it; idempotent.
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-        }
-        process.waitUntilExit()
-        RunningServers.remove(process.processIdentifier)
+        process.kill()
+        process.wait()
+        RunningServers.remove(process.pid)
     }
 
     deinit {
         stop()
-        outputHandle.readabilityHandler = nil
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import TLS13
 
 /// The result of one scenario against one server: a matrix cell.
@@ -70,7 +69,7 @@ struct InteropRunner {
         for server in servers.reversed() {
             let lines = server.process.output.split(separator: "\n")
             if let line = lines.last(where: { $0.contains("ERROR") || $0.contains("error") || $0.contains("alert") }) {
-                return " (server: \(line.trimmingCharacters(in: .whitespaces).prefix(160)))"
+                return " (server: \(line.trimmingSpaces().prefix(160)))"
             }
         }
         return ""
@@ -142,7 +141,7 @@ struct InteropRunner {
             try expect(info.resumed, "the ticket was not accepted (full handshake)")
             try expect(info.earlyData == .accepted, "early data \(info.earlyData), expected accepted")
             if server.replyStyle == .printed {
-                try expect(server.process.waitForOutput(early.trimmingCharacters(in: .newlines)),
+                try expect(server.process.waitForOutput(Substring(early).trimmingWhitespace()),
                            "the server did not print the early data")
             }
             try roundTrip(connection, server, "after early data")

@@ -70,9 +70,12 @@ struct TracePackets {
             ]
             let options = tcp.options.compactMap(option)
             if !options.isEmpty { fields.append(("options", .array(options))) }
+            let retransmission = packet.position?.isRetransmission == true
+            if retransmission { fields.append(("retransmission", .bool(true))) }
             var entry = TraceEntry(
                 t: max(0, t), lane: .tcp, direction: direction, kind: "tcp.segment",
-                title: flags.joined(separator: ", ") + (tcp.payloadLength > 0 ? " \(tcp.payloadLength) B" : ""),
+                title: flags.joined(separator: ", ") + (tcp.payloadLength > 0 ? " \(tcp.payloadLength) B" : "")
+                    + (retransmission ? " (retransmission)" : ""),
                 detail: tcp.options.filter { $0 != .noOperation }.map(\.description).joined(separator: ", "),
                 bytes: packet.originalLength, fields: fields)
             if let position = packet.position, tcp.payloadLength > 0 { entry.streamRange = position.payloadRange }

@@ -42,6 +42,9 @@ def main():
                         help="request a client certificate; 'required' closes connections without one")
     parser.add_argument("--alpn", action="append", help="ALPN protocols to accept (repeatable)")
     parser.add_argument("--no-tickets", action="store_true", help="send no NewSessionTicket")
+    parser.add_argument("--bench", action="store_true",
+                        help="speak the `tls13 bench` protocol instead of echoing: answer 'GET /N\\n' with N bytes, "
+                             "then close_notify (Scripts/bench-vs-openssl.sh, the X25519MLKEM768 rows)")
     parser.add_argument("--record-size-limit", type=int,
                         help="send record_size_limit with this value (RFC 8449; tlslite's default is 2^14+1)")
     args = parser.parse_args()
@@ -93,6 +96,21 @@ def main():
                 client_chain.getNumCerts() if client_chain else 0))
             if args.client_auth == "required" and not client_chain:
                 say("ERROR no client certificate")
+                conn.close()
+                continue
+            if args.bench:
+                request = bytearray()
+                while not request.endswith(b"\n") and len(request) < 64:
+                    data = conn.read()
+                    if not data:
+                        break
+                    request += data
+                text = request.decode("ascii", "replace").strip()
+                size = int(text[5:]) if text.startswith("GET /") and text[5:].isdigit() else 0
+                while size > 0:
+                    chunk = min(size, 16384)
+                    conn.write(b"x" * chunk)
+                    size -= chunk
                 conn.close()
                 continue
             while True:
