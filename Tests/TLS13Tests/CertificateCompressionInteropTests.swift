@@ -41,7 +41,7 @@ import Testing
     /// What Python's bindings compress, the library decompresses to the same Certificate message.
     @Test(arguments: ["zlib", "brotli", "zstd"]) func theLibraryDecompressesWhatPythonsBindingsCompress(_ algorithm: String) async throws {
         let certificate = try CertificateCompressionTests.certificate("leaf-realworld-rsa2048-chain.pem")
-        let body = CertificateCompressionTests.encoded(certificate)
+        let body = try CertificateCompressionTests.encoded(certificate)
         let python = try TLSLiteServer.python()
         let module = ["zlib": "zlib", "brotli": "brotli", "zstd": "zstandard"][algorithm] ?? ""
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tls13-pycompress-\(UUID().uuidString)")

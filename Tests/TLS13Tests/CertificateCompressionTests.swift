@@ -18,9 +18,9 @@ import Testing
         return CertificateMessage(entries: ders.map { CertificateMessage.Entry(certData: $0) })
     }
 
-    static func encoded(_ certificate: CertificateMessage) -> [UInt8] {
+    static func encoded(_ certificate: CertificateMessage) throws -> [UInt8] {
         var w = ByteWriter()
-        certificate.encode(into: &w)
+        try certificate.encode(into: &w)
         return w.bytes
     }
 
@@ -41,7 +41,7 @@ import Testing
         #expect(ext.body == [6, 0, 3, 0, 2, 0, 1])
         #expect(try CompressCertificateExtension(body: ext.body) == ext)
         let hello = ClientHello(random: [UInt8](repeating: 0, count: 32), cipherSuites: [.aes128GCMSHA256],
-                                extensions: [.supportedVersions([.tls13]), ext.clientHelloExtension])
+                                extensions: [.supportedVersions([.tls13]), try ext.clientHelloExtension])
         #expect(try CompressCertificateExtension(in: hello) == ext)
         #expect(ExtensionType.compressCertificate.description == "compress_certificate")
         for bad: [UInt8] in [[], [0], [1, 0], [2, 0], [3, 0, 1, 0], [2, 0, 1, 0], [0xFF] + [UInt8](repeating: 0, count: 255)] {
@@ -53,7 +53,7 @@ import Testing
         let message = CompressedCertificate(algorithm: .brotli, uncompressedLength: 0x012345,
                                             compressedCertificateMessage: [1, 2, 3])
         var w = ByteWriter()
-        message.encode(into: &w)
+        try message.encode(into: &w)
         #expect(w.bytes == [0, 2, 0x01, 0x23, 0x45, 0, 0, 3, 1, 2, 3])
         #expect(try CompressedCertificate(body: w.bytes) == message)
         #expect(message.handshakeMessage == [25, 0, 0, 11] + w.bytes)
@@ -72,7 +72,7 @@ import Testing
         for chain in ["leaf-ecdsa-p256-chain.pem", "leaf-realworld-rsa2048-chain.pem"] {
             let certificate = try Self.certificate(chain)
             let compressed = try CertificateCompressor.compressedCertificate(certificate, algorithm: algorithm)
-            #expect(compressed.uncompressedLength == Self.encoded(certificate).count)
+            #expect(try compressed.uncompressedLength == Self.encoded(certificate).count)
             #expect(compressed.compressedCertificateMessage.count < compressed.uncompressedLength, "\(algorithm) \(chain)")
             // Through the wire form and back.
             let parsed = try CompressedCertificate(body: Array(compressed.handshakeMessage.dropFirst(4)))
@@ -85,7 +85,7 @@ import Testing
     // MARK: What a peer can get wrong
 
     @Test(arguments: algorithms) func aWrongDeclaredLengthIsBadCertificate(_ algorithm: CertificateCompressionAlgorithm) throws {
-        let body = Self.encoded(try Self.certificate())
+        let body = try Self.encoded(try Self.certificate())
         let data = try CertificateCompressor.compress(algorithm, body)
         for declared in [body.count - 1, body.count + 1, 0, 1] {
             let error = Self.thrown { () throws(TLSError) in
@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test(arguments: algorithms) func corruptTruncatedOrTrailingDataIsBadCertificate(_ algorithm: CertificateCompressionAlgorithm) throws {
-        let body = Self.encoded(try Self.certificate())
+        let body = try Self.encoded(try Self.certificate())
         let data = try CertificateCompressor.compress(algorithm, body)
         var cases: [(String, [UInt8])] = [
             ("truncated", Array(data.dropLast(3))), ("trailing byte", data + [0x55]), ("trailing copy", data + data),
@@ -184,9 +184,9 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tls13-bombs-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let small = try CertificateCompressor.compress(.zlib, Self.encoded(try Self.certificate()))
+        let small = try CertificateCompressor.compress(.zlib, try Self.encoded(try Self.certificate()))
         var runs: [(String, CertificateCompressionAlgorithm, [UInt8], Int)] = [
-            ("baseline", .zlib, small, Self.encoded(try Self.certificate()).count),
+            ("baseline", .zlib, small, try Self.encoded(try Self.certificate()).count),
         ]
         for algorithm in Self.algorithms {
             runs.append(("bomb", algorithm, CompressionBomb.bomb(algorithm), CertificateDecompressor.maximumLength))
@@ -225,7 +225,7 @@ import Testing
         guard let path = env["TLS13_BOMB_FILE"], let raw = env["TLS13_BOMB_ALGORITHM"].flatMap(UInt16.init),
             let declared = env["TLS13_BOMB_DECLARED"].flatMap(Int.init)
         else {
-            let body = Self.encoded(try Self.certificate())
+            let body = try Self.encoded(try Self.certificate())
             let data = try CertificateCompressor.compress(.zstd, body)
             #expect(try CertificateDecompressor.decompress(.zstd, data, uncompressedLength: body.count, limit: 1 << 16) == body)
             return
@@ -255,11 +255,11 @@ import Testing
         for chain in Self.chains {
             let certificate = try CertificateCompressionTests.certificate(chain)
             // The handshake message as sent: Certificate (4-byte header + body) against CompressedCertificate.
-            let plain = HandshakeMessage.certificate(certificate).encoded.count
+            let plain = try HandshakeMessage.certificate(certificate).encoded.count
             var cells: [String] = []
             for algorithm in CertificateCompressionTests.algorithms {
                 let compressed = try CertificateCompressor.compressedCertificate(certificate, algorithm: algorithm)
-                let sent = compressed.handshakeMessage.count
+                let sent = try compressed.handshakeMessage.count
                 #expect(sent < plain, "\(algorithm) on \(chain): \(sent) ≥ \(plain)")
                 cells.append("\(sent) (−\(plain - sent), \(Int((Double(plain - sent) / Double(plain) * 100).rounded()))%)")
             }

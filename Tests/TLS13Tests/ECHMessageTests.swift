@@ -48,7 +48,7 @@ import Testing
                                 maximumNameLength: 42, extensions: [.init(type: 0x0a0a, data: [5, 5])])),
             .config(Self.config(id: 8, kem: .p256HKDFSHA256, publicKey: [4] + [UInt8](repeating: 1, count: 64))),
         ])
-        let bytes = list.encoded
+        let bytes = try list.encoded
         let parsed = try ECHConfigList(bytes: bytes)
         #expect(parsed == list)
         #expect(parsed.encoded == bytes)
@@ -67,7 +67,7 @@ import Testing
             .config(Self.config(maximumNameLength: 3, extensions: [.init(type: 1, data: [9])])),
             .unknownVersion(0x1234, contents: [0xAA]),
         ])
-        let bytes = list.encoded
+        let bytes = try list.encoded
         for n in 0..<bytes.count {
             #expect(throws: TLSError.self) { try ECHConfigList(bytes: Array(bytes[..<n])) }
         }
@@ -82,40 +82,40 @@ import Testing
     }
 
     @Test func malformedContentsAreDecodeErrors() throws {
-        func list(_ contents: [UInt8]) -> [UInt8] {
+        func list(_ contents: [UInt8]) throws -> [UInt8] {
             var w = ByteWriter()
-            w.withLengthPrefix(2) { w in
+            try w.withLengthPrefix(2) { (w) throws(EncodingError) in
                 w.writeUInt16(0xfe0d)
-                w.writeVector(2, contents)
+                try w.writeVector(2, contents)
             }
             return w.bytes
         }
         var good = ByteWriter()
-        Self.config().encodeContents(into: &good)
+        try Self.config().encodeContents(into: &good)
         _ = try ECHConfigList(bytes: list(good.bytes))
         // config_id, kem_id, public_key<1..>, cipher_suites<4..> of a multiple of 4, max len, public_name<1..255>, extensions
         let key = [UInt8](repeating: 1, count: 32)
         func contents(key: [UInt8] = key, suites: [UInt8] = [0, 1, 0, 1], name: [UInt8] = Array("a.b".utf8),
-                      extensions: [UInt8] = [0, 0]) -> [UInt8] {
+                      extensions: [UInt8] = [0, 0]) throws -> [UInt8] {
             var w = ByteWriter()
             w.writeUInt8(1)
             w.writeUInt16(0x20)
-            w.writeVector(2, key)
-            w.writeVector(2, suites)
+            try w.writeVector(2, key)
+            try w.writeVector(2, suites)
             w.writeUInt8(0)
-            w.writeVector(1, name)
+            try w.writeVector(1, name)
             w.writeBytes(extensions)
             return w.bytes
         }
         _ = try ECHConfigList(bytes: list(contents()))
         let bad: [(String, [UInt8])] = [
-            ("empty public key", contents(key: [])),
-            ("no cipher suites", contents(suites: [])),
-            ("cipher suites of 6 bytes", contents(suites: [0, 1, 0, 1, 0, 1])),
-            ("empty public_name", contents(name: [])),
-            ("extensions length past the end", contents(extensions: [0, 5, 0, 1])),
-            ("duplicate extension", contents(extensions: [0, 8, 0, 1, 0, 0, 0, 1, 0, 0])),
-            ("trailing byte in contents", contents() + [0]),
+            ("empty public key", try contents(key: [])),
+            ("no cipher suites", try contents(suites: [])),
+            ("cipher suites of 6 bytes", try contents(suites: [0, 1, 0, 1, 0, 1])),
+            ("empty public_name", try contents(name: [])),
+            ("extensions length past the end", try contents(extensions: [0, 5, 0, 1])),
+            ("duplicate extension", try contents(extensions: [0, 8, 0, 1, 0, 0, 0, 1, 0, 0])),
+            ("trailing byte in contents", try contents() + [0]),
         ]
         for (what, c) in bad {
             #expect(throws: TLSError.self, "\(what)") { try ECHConfigList(bytes: list(c)) }
@@ -196,21 +196,21 @@ import Testing
                              [0, 0, 1, 0, 1, 5, 0, 1]] {
             #expect(throws: TLSError.self, "\(bad)") { try ECHClientHello(body: bad) }
         }
-        let hello = Self.hello(extra: [outer.clientHelloExtension])
+        let hello = Self.hello(extra: [try outer.clientHelloExtension])
         #expect(try ECHClientHello(in: hello) == outer)
         #expect(try ECHClientHello(in: Self.hello()) == nil)
         // Through the ClientHello codec and back.
         var w = ByteWriter()
-        hello.encode(into: &w)
+        try hello.encode(into: &w)
         var r = ByteReader(w.bytes)
         #expect(try ECHClientHello(in: try ClientHello(from: &r)) == outer)
     }
 
     @Test func retryConfigsAndHelloRetryRequestBodies() throws {
         let list = ECHConfigList(configs: [Self.config()])
-        let ee = EncryptedExtensions(extensions: [.serverName, ECHEncryptedExtensions(retryConfigs: list).encryptedExtension])
+        let ee = EncryptedExtensions(extensions: [.serverName, try ECHEncryptedExtensions(retryConfigs: list).encryptedExtension])
         var w = ByteWriter()
-        ee.encode(into: &w)
+        try ee.encode(into: &w)
         var r = ByteReader(w.bytes)
         #expect(try ECHEncryptedExtensions(in: try EncryptedExtensions(from: &r))?.retryConfigs == list)
         #expect(try ECHEncryptedExtensions(in: EncryptedExtensions(extensions: [])) == nil)
@@ -250,7 +250,7 @@ import Testing
     }
 
     @Test func encodedInnerHidesTheNameLengthAndRoundsTo32() throws {
-        let marker = ECHClientHello.inner.clientHelloExtension
+        let marker = try ECHClientHello.inner.clientHelloExtension
         var sizes = Set<Int>()
         for name in ["a.example", "much-longer-name.example", "x.y"] {
             let inner = Self.hello(sessionID: [UInt8](repeating: 3, count: 32), serverName: name, extra: [marker])
@@ -266,7 +266,7 @@ import Testing
     }
 
     @Test func outerExtensionCompressionRoundTripsThroughTheServersDecoder() throws {
-        let marker = ECHClientHello.inner.clientHelloExtension
+        let marker = try ECHClientHello.inner.clientHelloExtension
         let inner = Self.hello(sessionID: [UInt8](repeating: 3, count: 32), extra: [marker])
         let compressed: [ExtensionType] = [.supportedGroups, .keyShare, .signatureAlgorithms]
         let encoded = try EncodedClientHelloInner.encode(inner: inner, outerExtensions: compressed, maximumNameLength: 0)
@@ -304,15 +304,15 @@ import Testing
 
     @Test func theServersDecoderRefusesBadReferences() throws {
         func encoded(_ references: [ExtensionType]) throws -> [UInt8] {
-            var hello = Self.hello(serverName: nil, extra: [ECHClientHello.inner.clientHelloExtension])
-            hello.extensions = [ECHOuterExtensions(types: references).clientHelloExtension] + hello.extensions.filter {
+            var hello = Self.hello(serverName: nil, extra: [try ECHClientHello.inner.clientHelloExtension])
+            hello.extensions = [try ECHOuterExtensions(types: references).clientHelloExtension] + hello.extensions.filter {
                 !references.contains($0.extensionType)
             }
             var w = ByteWriter()
-            hello.encode(into: &w)
+            try hello.encode(into: &w)
             return w.bytes
         }
-        let outer = Self.hello(extra: [ECHClientHello.outer(cipherSuite: ECHGrease.cipherSuite, configID: 0, enc: [],
+        let outer = Self.hello(extra: [try ECHClientHello.outer(cipherSuite: ECHGrease.cipherSuite, configID: 0, enc: [],
                                                             payload: [1]).clientHelloExtension])
         #expect(throws: TLSError.illegalParameter("ech_outer_extensions names encrypted_client_hello")) {
             try EncodedClientHelloInner.decode(try encoded([.encryptedClientHello]), outer: outer)
@@ -321,15 +321,15 @@ import Testing
             try EncodedClientHelloInner.decode(try encoded([.keyShare, .keyShare]), outer: outer)
         }
         // A reference to an extension the inner hello also has: a duplicate after decompression.
-        var both = Self.hello(serverName: nil, extra: [ECHClientHello.inner.clientHelloExtension])
-        both.extensions.insert(ECHOuterExtensions(types: [.keyShare]).clientHelloExtension, at: 0)
+        var both = Self.hello(serverName: nil, extra: [try ECHClientHello.inner.clientHelloExtension])
+        both.extensions.insert(try ECHOuterExtensions(types: [.keyShare]).clientHelloExtension, at: 0)
         var w = ByteWriter()
-        both.encode(into: &w)
+        try both.encode(into: &w)
         #expect(throws: TLSError.self) { try EncodedClientHelloInner.decode(w.bytes, outer: outer) }
     }
 
     @Test func theEncoderRefusesABuildersMistakes() throws {
-        let inner = Self.hello(extra: [ECHClientHello.inner.clientHelloExtension])
+        let inner = Self.hello(extra: [try ECHClientHello.inner.clientHelloExtension])
         // Not contiguous in the inner hello (server_name … key_share with supported_versions between).
         #expect(throws: TLSError.self) {
             try EncodedClientHelloInner.encode(inner: inner, outerExtensions: [.serverName, .supportedGroups], maximumNameLength: 0)
@@ -346,10 +346,10 @@ import Testing
 
     @Test func theAADZeroesOnlyThePayload() throws {
         let ext = ECHClientHello.outer(cipherSuite: ECHGrease.cipherSuite, configID: 3, enc: [7, 7], payload: [1, 2, 3, 4])
-        let outer = Self.hello(extra: [ext.clientHelloExtension])
+        let outer = Self.hello(extra: [try ext.clientHelloExtension])
         let aad = try ClientHelloOuterAAD.bytes(outer)
         var w = ByteWriter()
-        outer.encode(into: &w)
+        try outer.encode(into: &w)
         #expect(aad.count == w.count)
         let differing = zip(aad, w.bytes).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
         #expect(differing == Array((w.count - 4)..<w.count), "only the payload (the last extension's tail) differs")
@@ -362,7 +362,7 @@ import Testing
     func aSealedOuterHelloOpensToTheInnerHello(suite: HPKESymmetricCipherSuite) throws {
         let config = Self.config(suites: [suite], maximumNameLength: 32)
         let offer = try ECHClientOffer(config: config, suite: suite)
-        let marker = ECHClientHello.inner.clientHelloExtension
+        let marker = try ECHClientHello.inner.clientHelloExtension
         let session = [UInt8](repeating: 5, count: 32)
         let compressed: [ExtensionType] = [.supportedGroups, .keyShare]
         func outerTemplate(random: UInt8) -> ClientHello {
@@ -414,7 +414,7 @@ import Testing
     @Test func sealOuterRefusesAnInnerWithoutItsMarkerOrAMismatchedCompression() throws {
         let offer = try ECHClientOffer(list: ECHConfigList(configs: [Self.config()]))
         #expect(throws: TLSError.self) { try offer.sealOuter(inner: Self.hello(), outer: Self.hello(random: 2)) }
-        let inner = Self.hello(extra: [ECHClientHello.inner.clientHelloExtension])
+        let inner = Self.hello(extra: [try ECHClientHello.inner.clientHelloExtension])
         var outer = Self.hello(random: 2, serverName: "public.example")
         outer.extensions.removeAll { $0.extensionType == .keyShare }
         #expect(throws: TLSError.self) { try offer.sealOuter(inner: inner, outer: outer, compressing: [.keyShare]) }
@@ -481,7 +481,7 @@ import Testing
         let random = (0..<32).map { UInt8(0x40 + $0) }
         let sh = ServerHello(random: random, cipherSuite: .aes128GCMSHA256,
                              extensions: [.supportedVersions(.tls13)])
-        let message = HandshakeMessage.serverHello(sh).encoded
+        let message = try HandshakeMessage.serverHello(sh).encoded
         let (zeroed, confirmation) = try ECHAcceptance.serverHelloForConfirmation(message)
         #expect(confirmation == Array(random[24...]))
         #expect(zeroed.count == message.count)
@@ -493,7 +493,7 @@ import Testing
         let hrr = HelloRetryRequest(legacySessionIDEcho: [1, 2, 3], cipherSuite: .aes128GCMSHA256, extensions: [
             .supportedVersions(.tls13), ECHHelloRetryRequest(confirmation: payload).helloRetryRequestExtension, .cookie([1]),
         ])
-        let hrrBytes = HandshakeMessage.helloRetryRequest(hrr).encoded
+        let hrrBytes = try HandshakeMessage.helloRetryRequest(hrr).encoded
         let split = try #require(try ECHAcceptance.helloRetryRequestForConfirmation(hrrBytes))
         #expect(split.confirmation == payload)
         var expected = hrr

@@ -85,7 +85,7 @@ import Testing
         static let compressed: [ExtensionType] = [.supportedGroups, .keyShare, .signatureAlgorithms]
 
         init(share: KeyShare, publicName: String, innerRandom: [UInt8], outerRandom: [UInt8], sessionID: [UInt8],
-             cookie: [UInt8]? = nil) {
+             cookie: [UInt8]? = nil) throws {
             let groups: [NamedGroup] = [.x25519, .secp256r1]
             let schemes: [SignatureScheme] = [.ecdsaSecp256r1SHA256, .rsaPSSRSAESHA256, .ed25519]
             let common: [ClientHelloExtension] = [
@@ -96,7 +96,7 @@ import Testing
             inner = ClientHello(random: innerRandom, legacySessionID: sessionID,
                                 cipherSuites: [.aes128GCMSHA256, .chacha20Poly1305SHA256],
                                 extensions: [.serverName("localhost")] + common + tail
-                                    + [ECHClientHello.inner.clientHelloExtension])
+                                    + [try ECHClientHello.inner.clientHelloExtension])
             outer = ClientHello(random: outerRandom, legacySessionID: sessionID,
                                 cipherSuites: [.aes128GCMSHA256, .chacha20Poly1305SHA256],
                                 extensions: [.serverName(publicName)] + common + tail)
@@ -189,13 +189,13 @@ import Testing
                                                                        confirmed: Bool) {
         let offer = try ECHClientOffer(list: try ECHConfigList(bytes: server.echConfigList))
         let random = SystemRandom()
-        let hellos = Hellos(share: try EVPKeyShare(curve: .x25519), publicName: offer.config.publicNameString,
+        let hellos = try Hellos(share: try EVPKeyShare(curve: .x25519), publicName: offer.config.publicNameString,
                             innerRandom: try random.bytes(32), outerRandom: try random.bytes(32),
                             sessionID: try random.bytes(32))
         let outer = try offer.sealOuter(inner: hellos.inner, outer: hellos.outer, compressing: Hellos.compressed)
         let serverHello = try await runBlocking { () -> [UInt8] in
             let connection = try RawConnection(port: server.port)
-            try connection.send(try HandshakeMessage.clientHello(outer).checkedEncoding())
+            try connection.send(try HandshakeMessage.clientHello(outer).encoded)
             return try connection.readHandshakeMessage()
         }
         guard case .serverHello(let sh) = try HandshakeMessage.decode(serverHello) else {
@@ -238,13 +238,13 @@ import Testing
         let offer = try ECHClientOffer(list: try ECHConfigList(bytes: server.echConfigList))
         let random = SystemRandom()
         let innerRandom = try random.bytes(32), outerRandom = try random.bytes(32), sessionID = try random.bytes(32)
-        let first = Hellos(share: try EVPKeyShare(curve: .x25519), publicName: offer.config.publicNameString,
+        let first = try Hellos(share: try EVPKeyShare(curve: .x25519), publicName: offer.config.publicNameString,
                            innerRandom: innerRandom, outerRandom: outerRandom, sessionID: sessionID)
         let outer1 = try offer.sealOuter(inner: first.inner, outer: first.outer, compressing: Hellos.compressed)
-        let inner1Message = HandshakeMessage.clientHello(first.inner).encoded
+        let inner1Message = try HandshakeMessage.clientHello(first.inner).encoded
         let connection = try await runBlocking { try RawConnection(port: server.port) }
         let hrrMessage = try await runBlocking { () -> [UInt8] in
-            try connection.send(try HandshakeMessage.clientHello(outer1).checkedEncoding())
+            try connection.send(try HandshakeMessage.clientHello(outer1).encoded)
             return try connection.readHandshakeMessage()
         }
         guard case .helloRetryRequest(let hrr) = try HandshakeMessage.decode(hrrMessage) else {
@@ -260,7 +260,7 @@ import Testing
             transcriptHash: try Self.transcriptHash(hash, [messageHash, split.zeroed]), helloRetryRequest: true)
         #expect(ECHAcceptance.matches(expected: hrrExpected, received: split.confirmation), "the HRR confirms ECH")
 
-        let second = Hellos(share: try EVPKeyShare(curve: .secp256r1), publicName: offer.config.publicNameString,
+        let second = try Hellos(share: try EVPKeyShare(curve: .secp256r1), publicName: offer.config.publicNameString,
                             innerRandom: innerRandom, outerRandom: outerRandom, sessionID: sessionID, cookie: hrr.cookie)
         let outer2 = try offer.sealOuter(inner: second.inner, outer: second.outer, compressing: Hellos.compressed)
         guard case .outer(_, _, let enc2, _)? = try ECHClientHello(in: outer2) else {
@@ -269,7 +269,7 @@ import Testing
         }
         #expect(enc2.isEmpty && offer.sealedCount == 2)
         let serverHello = try await runBlocking { () -> [UInt8] in
-            try connection.send(try HandshakeMessage.clientHello(outer2).checkedEncoding(), afterHelloRetryRequest: true)
+            try connection.send(try HandshakeMessage.clientHello(outer2).encoded, afterHelloRetryRequest: true)
             return try connection.readHandshakeMessage()
         }
         guard case .serverHello(let sh) = try HandshakeMessage.decode(serverHello) else {

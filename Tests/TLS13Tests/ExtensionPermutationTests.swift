@@ -41,7 +41,7 @@ import Testing
         // Still a valid ClientHello, pre_shared_key last.
         let hello = ClientHello(random: [UInt8](repeating: 0, count: 32), cipherSuites: [.aes128GCMSHA256],
                                 extensions: try ExtensionPermutation.permute(Self.extensions, random: SystemRandom()))
-        var r = ByteReader(HandshakeMessage.clientHello(hello).encoded.dropFirst(4))
+        var r = ByteReader(try HandshakeMessage.clientHello(hello).encoded.dropFirst(4))
         #expect(try ClientHello(from: &r) == hello)
     }
 
@@ -55,7 +55,7 @@ import Testing
             // So the inner hello can be encoded with them compressed.
             var inner = ClientHello(random: [UInt8](repeating: 0, count: 32), cipherSuites: [.aes128GCMSHA256],
                                     extensions: permuted.filter { $0.extensionType != .preSharedKey })
-            inner.extensions.append(ECHClientHello.inner.clientHelloExtension)
+            inner.extensions.append(try ECHClientHello.inner.clientHelloExtension)
             _ = try EncodedClientHelloInner.encode(inner: inner, outerExtensions: together, maximumNameLength: 0)
         }
     }

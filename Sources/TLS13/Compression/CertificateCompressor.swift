@@ -58,10 +58,10 @@ enum CertificateCompressor {
     static func compressedCertificate(
         _ certificate: CertificateMessage, algorithm: CertificateCompressionAlgorithm
     ) throws(TLSError) -> CompressedCertificate {
-        var writer = ByteWriter(reservingCapacity: 4096)
-        certificate.encode(into: &writer)
+        let body = try ByteWriter.encoding("Certificate", reservingCapacity: 4096) {
+            (w) throws(EncodingError) in try certificate.encode(into: &w)
+        }
         return CompressedCertificate(
-            algorithm: algorithm, uncompressedLength: writer.count,
-            compressedCertificateMessage: try compress(algorithm, writer.bytes))
+            algorithm: algorithm, uncompressedLength: body.count, compressedCertificateMessage: try compress(algorithm, body))
     }
 }

@@ -103,7 +103,7 @@ final class ECHClientOffer {
         var hello = outer
         // `enc` as §5 says: the encapsulated key in the first ClientHelloOuter, empty in the second.
         let enc = context.sequenceNumber == 0 ? context.encapsulatedKey : []
-        let placeholder = outerExtension(enc: enc, payload: [UInt8](repeating: 0, count: sealedLength))
+        let placeholder = try outerExtension(enc: enc, payload: [UInt8](repeating: 0, count: sealedLength))
             .clientHelloExtension
         let index: Int
         if let existing = hello.extensions.firstIndex(where: { $0.extensionType == .encryptedClientHello }) {
@@ -119,7 +119,7 @@ final class ECHClientOffer {
         let aad = try ClientHelloOuterAAD.bytes(hello)
         let payload = try context.seal(aad: aad, plaintext: encoded)
         guard payload.count == sealedLength else { throw .internalError("HPKE ciphertext of unexpected length") }
-        hello.extensions[index] = outerExtension(enc: enc, payload: payload).clientHelloExtension
+        hello.extensions[index] = try outerExtension(enc: enc, payload: payload).clientHelloExtension
         return hello
     }
 }
@@ -138,7 +138,7 @@ enum ECHGrease {
         var inner = hello
         inner.extensions.removeAll { $0.extensionType == .encryptedClientHello }
         let markerIndex = inner.extensions.firstIndex { $0.extensionType == .preSharedKey } ?? inner.extensions.count
-        inner.extensions.insert(ECHClientHello.inner.clientHelloExtension, at: markerIndex)
+        inner.extensions.insert(try ECHClientHello.inner.clientHelloExtension, at: markerIndex)
         return try EncodedClientHelloInner.encode(inner: inner, maximumNameLength: 0).count + 16
     }
 

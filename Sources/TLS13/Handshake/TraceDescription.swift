@@ -47,6 +47,12 @@ enum TraceDescription {
             ]
         case .keyUpdate(let m):
             return [TLSTraceField("updateRequested", .bool(m.requestUpdate == .updateRequested))]
+        case .compressedCertificate(let m):
+            return [
+                TLSTraceField("algorithm", .string("\(m.algorithm)")),
+                TLSTraceField("uncompressedLength", .integer(m.uncompressedLength)),
+                TLSTraceField("compressedLength", .integer(m.compressedCertificateMessage.count)),
+            ]
         case .endOfEarlyData:
             return []
         }

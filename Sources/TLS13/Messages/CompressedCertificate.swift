@@ -20,12 +20,16 @@ struct CompressCertificateExtension: Hashable, Sendable {
     }
 
     var body: [UInt8] {
-        var writer = ByteWriter()
-        writer.writeUInt16List(lengthBytes: 1, algorithms.map(\.rawValue))
-        return writer.bytes
+        get throws(TLSError) {
+            try ByteWriter.encoding("compress_certificate") { (w) throws(EncodingError) in
+                try w.writeUInt16List(lengthBytes: 1, algorithms.map(\.rawValue))
+            }
+        }
     }
 
-    var clientHelloExtension: ClientHelloExtension { .unknown(.compressCertificate, body) }
+    var clientHelloExtension: ClientHelloExtension {
+        get throws(TLSError) { .unknown(.compressCertificate, try body) }
+    }
 
     /// The extension of `hello`, parsed, or `nil` when it has none.
     init?(in hello: ClientHello) throws(TLSError) {
@@ -73,18 +77,15 @@ struct CompressedCertificate: Hashable, Sendable {
         try reader.expectEmpty("CompressedCertificate")
     }
 
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
         writer.writeUInt16(algorithm.rawValue)
-        writer.writeUInt24(uncompressedLength)
-        writer.writeVector(3, compressedCertificateMessage)
+        try writer.writeUInt24(uncompressedLength)
+        try writer.writeVector(3, compressedCertificateMessage)
     }
 
     /// The whole handshake message, header included (type 25): what goes into the transcript.
     var handshakeMessage: [UInt8] {
-        var writer = ByteWriter(reservingCapacity: compressedCertificateMessage.count + 16)
-        writer.writeUInt8(HandshakeType.compressedCertificate.rawValue)
-        writer.withLengthPrefix(3) { encode(into: &$0) }
-        return writer.bytes
+        get throws(TLSError) { try HandshakeMessage.compressedCertificate(self).encoded }
     }
 
     /// Decompresses and parses the Certificate inside (RFC 8879 §4).

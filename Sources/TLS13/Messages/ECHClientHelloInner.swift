@@ -68,17 +68,17 @@ enum EncodedClientHelloInner {
             }
             hello.extensions.replaceSubrange(
                 start..<(start + outerExtensions.count),
-                with: [ECHOuterExtensions(types: outerExtensions).clientHelloExtension])
+                with: [try ECHOuterExtensions(types: outerExtensions).clientHelloExtension])
         }
-        var writer = ByteWriter(reservingCapacity: 512)
-        hello.encode(into: &writer)
-        guard !writer.overflowed else { throw .invalidConfiguration("ClientHelloInner too large to encode") }
+        var encoded = try ByteWriter.encoding("ClientHelloInner", reservingCapacity: 512) {
+            (w) throws(EncodingError) in try hello.encode(into: &w)
+        }
         var serverNameLength: Int?
         if case .serverName(let name)? = inner.extension(.serverName) { serverNameLength = name.utf8.count }
         let padding = paddingLength(
-            unpaddedLength: writer.count, serverNameLength: serverNameLength, maximumNameLength: maximumNameLength)
-        writer.writeBytes(repeatElement(0, count: padding))
-        return writer.bytes
+            unpaddedLength: encoded.count, serverNameLength: serverNameLength, maximumNameLength: maximumNameLength)
+        encoded.append(contentsOf: repeatElement(0, count: padding))
+        return encoded
     }
 
     /// The client-facing server's side (RFC 9849 §5.1, §7.1): ClientHelloInner from a decrypted
@@ -142,12 +142,11 @@ enum ClientHelloOuterAAD {
             throw .invalidConfiguration("ClientHelloOuterAAD needs an outer encrypted_client_hello extension")
         }
         var aad = outer
-        aad.extensions[index] = ECHClientHello.outer(
+        aad.extensions[index] = try ECHClientHello.outer(
             cipherSuite: suite, configID: configID, enc: enc, payload: [UInt8](repeating: 0, count: payload.count)
         ).clientHelloExtension
-        var writer = ByteWriter(reservingCapacity: 512)
-        aad.encode(into: &writer)
-        guard !writer.overflowed else { throw .invalidConfiguration("ClientHelloOuter too large to encode") }
-        return writer.bytes
+        return try ByteWriter.encoding("ClientHelloOuter", reservingCapacity: 512) {
+            (w) throws(EncodingError) in try aad.encode(into: &w)
+        }
     }
 }

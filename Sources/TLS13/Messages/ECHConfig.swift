@@ -103,22 +103,22 @@ struct ECHConfig: Hashable, Sendable {
     }
 
     /// Writes `ECHConfigContents`.
-    func encodeContents(into writer: inout ByteWriter) {
+    func encodeContents(into writer: inout ByteWriter) throws(EncodingError) {
         writer.writeUInt8(configID)
         writer.writeUInt16(kemID.rawValue)
-        writer.writeVector(2, publicKey)
-        writer.withLengthPrefix(2) { w in
+        try writer.writeVector(2, publicKey)
+        try writer.withLengthPrefix(2) { (w) throws(EncodingError) in
             for suite in cipherSuites {
                 w.writeUInt16(suite.kdf.rawValue)
                 w.writeUInt16(suite.aead.rawValue)
             }
         }
         writer.writeUInt8(maximumNameLength)
-        writer.writeVector(1, publicName)
-        writer.withLengthPrefix(2) { w in
+        try writer.writeVector(1, publicName)
+        try writer.withLengthPrefix(2) { (w) throws(EncodingError) in
             for ext in extensions {
                 w.writeUInt16(ext.type)
-                w.writeVector(2, ext.data)
+                try w.writeVector(2, ext.data)
             }
         }
     }
@@ -126,14 +126,18 @@ struct ECHConfig: Hashable, Sendable {
     /// The whole `ECHConfig` (version ‖ length ‖ contents): what HPKE's `info` ends with (§6.1:
     /// `"tls ech" ‖ 0x00 ‖ ECHConfig`). Parsing is exact, so this is the received encoding byte for byte.
     var encoded: [UInt8] {
-        var writer = ByteWriter()
-        writer.writeUInt16(Self.version)
-        writer.withLengthPrefix(2) { encodeContents(into: &$0) }
-        return writer.bytes
+        get throws(TLSError) {
+            try ByteWriter.encoding("ECHConfig") { (writer) throws(EncodingError) in
+                writer.writeUInt16(Self.version)
+                try writer.withLengthPrefix(2) { (w) throws(EncodingError) in try encodeContents(into: &w) }
+            }
+        }
     }
 
     /// `"tls ech" ‖ 0x00 ‖ ECHConfig`: the HPKE `info` for this config (RFC 9849 §6.1).
-    var hpkeInfo: [UInt8] { Array("tls ech".utf8) + [0] + encoded }
+    var hpkeInfo: [UInt8] {
+        get throws(TLSError) { Array("tls ech".utf8) + [0] + (try encoded) }
+    }
 
     /// The public name as text (it is ASCII when ``publicNameProblem`` is `nil`).
     var publicNameString: String { String(decoding: publicName, as: UTF8.self) }
@@ -244,25 +248,25 @@ struct ECHConfigList: Hashable, Sendable {
         try reader.expectEmpty("ECHConfigList")
     }
 
-    func encode(into writer: inout ByteWriter) {
-        writer.withLengthPrefix(2) { w in
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
+        try writer.withLengthPrefix(2) { (w) throws(EncodingError) in
             for entry in entries {
                 switch entry {
                 case .config(let config):
                     w.writeUInt16(ECHConfig.version)
-                    w.withLengthPrefix(2) { config.encodeContents(into: &$0) }
+                    try w.withLengthPrefix(2) { (c) throws(EncodingError) in try config.encodeContents(into: &c) }
                 case .unknownVersion(let version, let contents):
                     w.writeUInt16(version)
-                    w.writeVector(2, contents)
+                    try w.writeVector(2, contents)
                 }
             }
         }
     }
 
     var encoded: [UInt8] {
-        var writer = ByteWriter()
-        encode(into: &writer)
-        return writer.bytes
+        get throws(TLSError) {
+            try ByteWriter.encoding("ECHConfigList") { (w) throws(EncodingError) in try encode(into: &w) }
+        }
     }
 
     /// The configs of version 0xfe0d, in order.

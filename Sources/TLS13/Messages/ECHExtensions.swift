@@ -52,23 +52,27 @@ enum ECHClientHello: Hashable, Sendable {
 
     /// The extension's body (`extension_data`).
     var body: [UInt8] {
-        var writer = ByteWriter()
-        switch self {
-        case .outer(let suite, let configID, let enc, let payload):
-            writer.writeUInt8(Self.outerType)
-            writer.writeUInt16(suite.kdf.rawValue)
-            writer.writeUInt16(suite.aead.rawValue)
-            writer.writeUInt8(configID)
-            writer.writeVector(2, enc)
-            writer.writeVector(2, payload)
-        case .inner:
-            writer.writeUInt8(Self.innerType)
+        get throws(TLSError) {
+            try ByteWriter.encoding("encrypted_client_hello") { (writer) throws(EncodingError) in
+                switch self {
+                case .outer(let suite, let configID, let enc, let payload):
+                    writer.writeUInt8(Self.outerType)
+                    writer.writeUInt16(suite.kdf.rawValue)
+                    writer.writeUInt16(suite.aead.rawValue)
+                    writer.writeUInt8(configID)
+                    try writer.writeVector(2, enc)
+                    try writer.writeVector(2, payload)
+                case .inner:
+                    writer.writeUInt8(Self.innerType)
+                }
+            }
         }
-        return writer.bytes
     }
 
     /// As a ClientHello extension.
-    var clientHelloExtension: ClientHelloExtension { .unknown(.encryptedClientHello, body) }
+    var clientHelloExtension: ClientHelloExtension {
+        get throws(TLSError) { .unknown(.encryptedClientHello, try body) }
+    }
 
     /// The ECH extension of `hello`, parsed, or `nil` when it has none.
     init?(in hello: ClientHello) throws(TLSError) {
@@ -100,9 +104,13 @@ struct ECHEncryptedExtensions: Hashable, Sendable {
         retryConfigs = try ECHConfigList(bytes: body)
     }
 
-    var body: [UInt8] { retryConfigs.encoded }
+    var body: [UInt8] {
+        get throws(TLSError) { try retryConfigs.encoded }
+    }
 
-    var encryptedExtension: EncryptedExtension { .unknown(.encryptedClientHello, body) }
+    var encryptedExtension: EncryptedExtension {
+        get throws(TLSError) { .unknown(.encryptedClientHello, try body) }
+    }
 
     /// The ECH extension of `extensions`, parsed, or `nil` when there is none.
     init?(in extensions: EncryptedExtensions) throws(TLSError) {
@@ -162,10 +170,14 @@ struct ECHOuterExtensions: Hashable, Sendable {
     }
 
     var body: [UInt8] {
-        var writer = ByteWriter()
-        writer.writeUInt16List(lengthBytes: 1, types.map(\.rawValue))
-        return writer.bytes
+        get throws(TLSError) {
+            try ByteWriter.encoding("ech_outer_extensions") { (w) throws(EncodingError) in
+                try w.writeUInt16List(lengthBytes: 1, types.map(\.rawValue))
+            }
+        }
     }
 
-    var clientHelloExtension: ClientHelloExtension { .unknown(.echOuterExtensions, body) }
+    var clientHelloExtension: ClientHelloExtension {
+        get throws(TLSError) { .unknown(.echOuterExtensions, try body) }
+    }
 }

@@ -24,6 +24,10 @@ enum HandshakeMessage: Hashable, Sendable {
     case certificateVerify(CertificateVerify)
     case finished(Finished)
     case keyUpdate(KeyUpdate)
+    /// RFC 8879 §4: the server's (or, after post-handshake authentication, a) Certificate, compressed. It stands in
+    /// the transcript as received; the Certificate inside is read with
+    /// ``CompressedCertificate/decompressedCertificate(offered:maximumLength:)``.
+    case compressedCertificate(CompressedCertificate)
 
     /// Size of `msg_type` plus `length`.
     static let headerLength = 4
@@ -41,6 +45,7 @@ enum HandshakeMessage: Hashable, Sendable {
         case .certificateVerify: .certificateVerify
         case .finished: .finished
         case .keyUpdate: .keyUpdate
+        case .compressedCertificate: .compressedCertificate
         }
     }
 
@@ -58,6 +63,7 @@ enum HandshakeMessage: Hashable, Sendable {
         case .certificateVerify: "CertificateVerify"
         case .finished: "Finished"
         case .keyUpdate: "KeyUpdate"
+        case .compressedCertificate: "CompressedCertificate"
         }
     }
 
@@ -86,6 +92,7 @@ enum HandshakeMessage: Hashable, Sendable {
         case .certificateVerify: message = .certificateVerify(try CertificateVerify(from: &reader))
         case .finished: message = .finished(try Finished(from: &reader))
         case .keyUpdate: message = .keyUpdate(try KeyUpdate(from: &reader))
+        case .compressedCertificate: message = .compressedCertificate(try CompressedCertificate(from: &reader))
         default: throw TLSError.unexpected("handshake message of unknown type \(type)")
         }
         guard reader.isEmpty else {
@@ -119,6 +126,7 @@ enum HandshakeMessage: Hashable, Sendable {
             case .certificateVerify(let m): try m.encode(into: &w)
             case .finished(let m): try m.encode(into: &w)
             case .keyUpdate(let m): try m.encode(into: &w)
+            case .compressedCertificate(let m): try m.encode(into: &w)
             }
         }
     }

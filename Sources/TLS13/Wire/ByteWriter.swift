@@ -73,3 +73,20 @@ struct ByteWriter {
         try withLengthPrefix(lengthBytes) { $0.writeBytes(v) }
     }
 }
+
+extension ByteWriter {
+    /// The bytes `body` writes into a fresh writer; a length that does not fit its field is
+    /// ``TLSError/invalidConfiguration(_:)`` naming `what` (for structures the application or the peer sized: an
+    /// extension body, an ECHConfigList).
+    static func encoding(
+        _ what: String, reservingCapacity capacity: Int = 256, _ body: (inout ByteWriter) throws(EncodingError) -> Void
+    ) throws(TLSError) -> [UInt8] {
+        var writer = ByteWriter(reservingCapacity: capacity)
+        do throws(EncodingError) {
+            try body(&writer)
+        } catch {
+            throw TLSError.invalidConfiguration("\(what) too large to encode (\(error))")
+        }
+        return writer.bytes
+    }
+}
