@@ -62,7 +62,7 @@ import Testing
         let server = try await ECHServer.start(options)
         defer { server.stop() }
         let list = try ECHConfigList(bytes: server.echConfigList)
-        #expect(list.encoded == server.echConfigList)
+        #expect(try list.encoded == server.echConfigList)
         let config = try #require(list.configs.first)
         #expect(config.publicNameString == "ech-public.example" && config.configID == 0x42 && config.maximumNameLength == 42)
         #expect(config.kemID == (kem == "p256" ? .p256HKDFSHA256 : .x25519HKDFSHA256))

@@ -47,7 +47,7 @@ import Testing
         }
         // The two GREASE extensions always differ.
         for first in 0..<16 {
-            let grease = GREASE(random: [0, 0, 0, 0, UInt8(first), UInt8(first)])
+            let grease = GREASE(random: [0, 0, 0, UInt8(first), UInt8(first)])
             #expect(grease.firstExtension != grease.secondExtension)
         }
     }
@@ -58,7 +58,8 @@ import Testing
         let hello = try #require(server.clientHellos.first)
         let seen = Seen(hello)
         #expect(hello.cipherSuites.first.map { Self.isGREASE($0.rawValue) } == true, "GREASE cipher suite first")
-        #expect(seen.version != nil && seen.group != nil && seen.scheme != nil, "\(hello)")
+        #expect(seen.version != nil && seen.group != nil, "\(hello)")
+        #expect(seen.scheme == nil, "no GREASE in signature_algorithms (Erlang/OTP 25 crashes on it)")
         #expect(seen.keyShare?.keyExchange == [0], "a one-byte GREASE key share")
         #expect(hello.keyShares.first.map { Self.isGREASE($0.group.rawValue) } == true)
         // Two GREASE extensions: an empty one first, a one-byte one after the real extensions.
@@ -75,6 +76,50 @@ import Testing
         #expect(hello.extensions.last?.extensionType == secondType)
         // The server took the real values.
         #expect(server.selectedSuite == .aes128GCMSHA256 && server.selectedGroup == .x25519)
+    }
+
+    /// The set BoringSSL sends by default (Docs/Security.md, "GREASE"), and nothing else: one GREASE cipher suite
+    /// (first), version (first), group (first in supported_groups and as the first key share, one zero byte), two
+    /// extensions (an empty one first, `00` after the real ones); none in any other list. Checked on every extension
+    /// the default configuration sends, and on a hello with everything optional on (ALPN, a client certificate, a
+    /// session, certificate compression, SCTs).
+    @Test func theGREASESetIsBoringSSLs() throws {
+        let isGREASE = GREASE.isGREASE
+        let server = ScriptedServer()
+        expectSuccess(runHandshake(client: try makeTestClient {
+            $0.applicationProtocols = ["h2", "http/1.1"]
+            $0.requestSignedCertificateTimestamps = true
+        }, server: server), server: server)
+        let hello = try #require(server.clientHellos.first)
+        #expect(hello.cipherSuites.map(\.rawValue).filter(isGREASE).count == 1)
+        #expect(hello.cipherSuites.first.map { isGREASE($0.rawValue) } == true)
+        let greaseExtensions = hello.extensions.indices.filter { isGREASE(hello.extensions[$0].extensionType.rawValue) }
+        #expect(greaseExtensions.count == 2)
+        #expect(greaseExtensions.first == 0)
+        for ext in hello.extensions {
+            switch ext {
+            case .supportedVersions(let versions):
+                #expect(versions.map(\.rawValue).filter(isGREASE).count == 1 && isGREASE(versions[0].rawValue))
+            case .supportedGroups(let groups):
+                #expect(groups.map(\.rawValue).filter(isGREASE).count == 1 && isGREASE(groups[0].rawValue))
+            case .keyShare(let shares):
+                let grease = shares.filter { isGREASE($0.group.rawValue) }
+                #expect(grease.count == 1 && grease.first == shares.first && grease.first?.keyExchange == [0])
+            case .signatureAlgorithms(let schemes), .signatureAlgorithmsCert(let schemes):
+                #expect(!schemes.map(\.rawValue).contains(where: isGREASE), "\(ext.extensionType)")
+            case .pskKeyExchangeModes(let modes):
+                #expect(modes == [.pskDHEKE])
+            case .applicationLayerProtocolNegotiation(let names):
+                #expect(names == [Array("h2".utf8), Array("http/1.1".utf8)])
+            case .unknown(.compressCertificate, let body):
+                let algorithms = try CompressCertificateExtension(body: body).algorithms
+                #expect(!algorithms.map(\.rawValue).contains(where: isGREASE))
+            case .unknown(let type, let body) where isGREASE(type.rawValue):
+                #expect(body == (type == hello.extensions[0].extensionType ? [] : [0]))
+            default:
+                break
+            }
+        }
     }
 
     @Test func greaseIsIdenticalInTheSecondClientHello() throws {

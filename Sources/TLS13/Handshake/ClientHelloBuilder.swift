@@ -50,7 +50,8 @@ struct HelloRetryContent {
 }
 
 /// The library's ClientHello layout. Extension order: a GREASE extension, the real ones, a second GREASE extension,
-/// padding, and pre_shared_key last (§4.2.11). GREASE values (RFC 8701) lead each list they are in.
+/// padding, and pre_shared_key last (§4.2.11). GREASE values (RFC 8701) lead each list they are in, and go only where
+/// BoringSSL puts them (``GREASE``).
 struct StandardClientHelloBuilder: ClientHelloBuilder {
     func firstClientHello(_ c: ClientHelloContent) throws(TLSError) -> ClientHello {
         let configuration = c.configuration
@@ -67,8 +68,8 @@ struct StandardClientHelloBuilder: ClientHelloBuilder {
         var shares: [KeyShareEntry] = []
         if let grease { shares.append(KeyShareEntry(group: grease.group, keyExchange: GREASE.keyShare)) }
         extensions.append(.keyShare(shares + c.keyShares))
-        extensions.append(.signatureAlgorithms(
-            (grease.map { [$0.signatureScheme] } ?? []) + configuration.signatureAlgorithms))
+        // No GREASE here: BoringSSL never sent any by default, and Erlang/OTP 25 crashes on it (Docs/Security.md).
+        extensions.append(.signatureAlgorithms(configuration.signatureAlgorithms))
         extensions.append(.signatureAlgorithmsCert(configuration.certificateSignatureAlgorithms))
         // Offered so that servers issue tickets (they send none to a client without it).
         extensions.append(.pskKeyExchangeModes([.pskDHEKE]))

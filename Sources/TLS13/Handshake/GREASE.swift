@@ -2,13 +2,16 @@
 /// not know. The sixteen values `0x0A0A, 0x1A1A, …, 0xFAFA` are reserved in the cipher suite, extension, named
 /// group, signature scheme and version registries.
 ///
+/// Sent only where BoringSSL (hence Chrome) has sent it for years, because only there have servers learnt to cope
+/// (Docs/Security.md, "GREASE"): one cipher suite, two extensions, one version, one group with a one-byte key share.
+/// Never in `signature_algorithms`: Erlang/OTP 25's server crashes on it when resuming.
+///
 /// One set of values is drawn per connection and kept for the second ClientHello after a HelloRetryRequest
 /// (RFC 8701 §4: the client "MUST NOT change" them), so both hellos carry the same values.
 struct GREASE: Equatable, Sendable {
     var cipherSuite: CipherSuite
     var group: NamedGroup
     var version: ProtocolVersion
-    var signatureScheme: SignatureScheme
     /// Sent with an empty body, first in the ClientHello.
     var firstExtension: ExtensionType
     /// Sent with a one-byte body, after the real extensions (before padding and pre_shared_key); never equal to
@@ -26,16 +29,18 @@ struct GREASE: Equatable, Sendable {
         return byte << 8 | byte
     }
 
-    /// The values chosen by six random bytes.
+    /// How many random bytes ``init(random:)`` takes.
+    static let randomByteCount = 5
+
+    /// The values chosen by five random bytes.
     init(random bytes: [UInt8]) {
-        precondition(bytes.count >= 6, "GREASE needs six random bytes")
+        precondition(bytes.count >= Self.randomByteCount, "GREASE needs five random bytes")
         cipherSuite = CipherSuite(rawValue: Self.value(bytes[0]))
         group = NamedGroup(rawValue: Self.value(bytes[1]))
         version = ProtocolVersion(rawValue: Self.value(bytes[2]))
-        signatureScheme = SignatureScheme(rawValue: Self.value(bytes[3]))
-        firstExtension = ExtensionType(rawValue: Self.value(bytes[4]))
-        var second = bytes[5] & 0x0F
-        if second == bytes[4] & 0x0F { second = (second + 1) & 0x0F }
+        firstExtension = ExtensionType(rawValue: Self.value(bytes[3]))
+        var second = bytes[4] & 0x0F
+        if second == bytes[3] & 0x0F { second = (second + 1) & 0x0F }
         secondExtension = ExtensionType(rawValue: Self.value(second))
     }
 

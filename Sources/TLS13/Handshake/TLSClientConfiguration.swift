@@ -195,9 +195,10 @@ public struct TLSClientConfiguration: Sendable {
     /// SCTs themselves are not checked against any log: that is the application's policy. Default off.
     public var requestSignedCertificateTimestamps = false
 
-    /// Whether the ClientHello carries GREASE values (RFC 8701): a reserved cipher suite, extensions, group (with
-    /// a one-byte key share), version and signature scheme, so that servers which choke on values they do not
-    /// know are noticed. A server that selects one of them fails the handshake (`illegal_parameter`).
+    /// Whether the ClientHello carries GREASE values (RFC 8701): a reserved cipher suite, two extensions, a group
+    /// (with a one-byte key share) and a version — where BoringSSL and Chrome have sent them for years, and nowhere
+    /// else (not in signature_algorithms, which some servers still fail on) — so that servers which choke on values
+    /// they do not know are noticed. A server that selects one of them fails the handshake (`illegal_parameter`).
     public var grease = true
 
     /// When set, a padding extension (RFC 7685) brings the ClientHello (handshake message, 4-byte header

@@ -10,7 +10,7 @@ struct ClientStart: ~Copyable {
         let deps = cx.deps
         let random = try deps.random.bytes(32)
         let sessionID = try deps.random.bytes(32)  // middlebox compatibility mode (§D.4)
-        let grease = configuration.grease ? GREASE(random: try deps.random.bytes(6)) : nil
+        let grease = configuration.grease ? GREASE(random: try deps.random.bytes(GREASE.randomByteCount)) : nil
         // One X25519 key pair serves both X25519MLKEM768 and x25519 when both are offered (HybridKeyShare).
         let groups = configuration.effectiveKeyShareGroups
         let shares = try cx.timed("key generation", groups.map(\.displayName).joined(separator: ", ")) {
