@@ -10,6 +10,7 @@ extension ShimTest {
         config.requestOCSPStapling = c.extra.enableOCSPStapling
         config.requestSignedCertificateTimestamps = c.extra.enableSignedCertTimestamps
         if c.extra.enableGREASE { config.grease = true }
+        config.permuteExtensions = c.extra.permuteExtensions
         if c.extra.exportTrafficSecrets {
             let log = ShimKeyLog.shared
             config.keyLog = { line in log.add(line) }

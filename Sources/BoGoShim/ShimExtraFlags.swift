@@ -16,6 +16,8 @@ struct ExtraConnectionFlags: Equatable {
     /// Read with `peek` twice, then `read`, and check all three agree.
     var peekThenRead = false
     var enableGREASE = false
+    /// `-permute-extensions`: a random ClientHello extension order (BoringSSL's default is the fixed order).
+    var permuteExtensions = false
     /// The suite expected when the machine has AES hardware (our preference is AES-GCM first regardless).
     var expectCipherAES: Int?
     var expectPeerVerifyPrefs: [Int] = []
@@ -47,6 +49,7 @@ struct ExtraConnectionFlags: Equatable {
         "-fail-ocsp-callback": .bool,
         "-peek-then-read": .bool,
         "-enable-grease": .bool,
+        "-permute-extensions": .bool,
         "-expect-cipher-aes": .int,
         "-expect-cipher-no-aes": .int,
         "-expect-peer-verify-pref": .intVector,
@@ -82,6 +85,7 @@ struct ExtraConnectionFlags: Equatable {
         case "-fail-ocsp-callback": failOCSPCallback = true
         case "-peek-then-read": peekThenRead = true
         case "-enable-grease": enableGREASE = true
+        case "-permute-extensions": permuteExtensions = true
         case "-expect-cipher-aes": expectCipherAES = Int(string)
         case "-expect-cipher-no-aes":
             // Only for machines without AES hardware in BoringSSL; the library's order (AES-GCM first) does

@@ -2,7 +2,7 @@ import ArgumentParser
 import TLS13
 
 /// What the ClientHello offers: groups, cipher suites, signature schemes, and the extensions people tune
-/// (record_size_limit, OCSP stapling, GREASE, padding). Shared by `connect` and `get`.
+/// (record_size_limit, OCSP stapling, GREASE, extension order, padding). Shared by `connect` and `get`.
 struct ParameterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("""
         Key exchange groups to offer, comma-separated, most preferred first; a key share is sent for the \
@@ -46,6 +46,12 @@ struct ParameterOptions: ParsableArguments {
     @Flag(name: .customLong("no-grease"), help: "Send no GREASE values (RFC 8701) in the ClientHello.")
     var noGREASE = false
 
+    @Flag(name: .customLong("no-permute-extensions"), help: ArgumentHelp("""
+        Send the ClientHello's extensions in the library's fixed order. By default their order is drawn at \
+        random for each connection (GREASE, padding and pre_shared_key keep their places).
+        """))
+    var noPermuteExtensions = false
+
     @Option(name: .customLong("pad"), help: ArgumentHelp("""
         Pad the ClientHello to at least this many bytes with the padding extension (RFC 7685), e.g. 512.
         """, valueName: "bytes"))
@@ -77,6 +83,7 @@ struct ParameterOptions: ParsableArguments {
         if noRecordSizeLimit { config.recordSizeLimit = nil }
         if noOCSP { config.requestOCSPStapling = false }
         if noGREASE { config.grease = false }
+        if noPermuteExtensions { config.permuteExtensions = false }
         if let padding { config.clientHelloPadding = padding }
     }
 }

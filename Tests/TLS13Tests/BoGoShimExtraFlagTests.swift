@@ -52,6 +52,13 @@ import TLS13
         #expect(ShimTest.boringSSLName(.applicationProtocolMismatch) == "alpn_mismatch")
     }
 
+    /// `-permute-extensions` turns the library's permutation on; without it the shim sends the fixed order, as
+    /// BoringSSL does by default.
+    @Test func permuteExtensions() throws {
+        #expect(try ShimTest.configuration(for: try flags(["-permute-extensions"]).initial).permuteExtensions)
+        #expect(try !ShimTest.configuration(for: try flags([]).initial).permuteExtensions)
+    }
+
     @Test func certificateRequestAndIOFlags() throws {
         let f = try flags([
             "-expect-peer-verify-pref", "2052", "-expect-peer-verify-pref", "1027", "-expect-client-ca-list", "3000,30030a0b0c",

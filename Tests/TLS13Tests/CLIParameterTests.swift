@@ -84,7 +84,8 @@ import Testing
     @Test func paddingAndNoGreaseAsOpenSSLSeesThem() async throws {
         let server = try OpenSSLServer(mode: ["-rev"], arguments: ["-msg"])
         defer { server.stop() }
-        let result = try await Self.connect(server, ["--pad", "512", "--no-grease", "--record-size-limit", "2048", "--groups", "x25519,P-256"])
+        let result = try await Self.connect(server, ["--pad", "512", "--no-grease", "--record-size-limit", "2048", "--groups", "x25519,P-256",
+                                                     "--no-permute-extensions"])
         #expect(result.status == 0, "\(result)")
         let seen = try await runBlocking { server.waitForOutput("ServerHello") }  // past the whole ClientHello dump
         #expect(seen)
@@ -93,5 +94,9 @@ import Testing
         #expect(hellos[0].bytes.count == 512)
         #expect(!hellos[0].hello.cipherSuites.contains { GREASE.isGREASE($0.rawValue) })
         #expect(hellos[0].hello.extension(.recordSizeLimit) == .recordSizeLimit(2048))
+        // --no-permute-extensions: the library's fixed order, padding last.
+        #expect(Array(hellos[0].hello.extensions.map(\.extensionType).prefix(4))
+            == [.serverName, .supportedVersions, .supportedGroups, .keyShare])
+        #expect(hellos[0].hello.extensions.last?.extensionType == .padding)
     }
 }

@@ -80,4 +80,64 @@ import Testing
         #expect(counts.allSatisfy { $0 > 50 }, "\(counts)")
         #expect(ExtensionType(rawValue: 0xFAFA).isGREASE && !ExtensionType(rawValue: 0xFA0A).isGREASE)
     }
+
+    // MARK: - In the ClientHello
+
+    /// What the library's builder lays out for a hello with GREASE, padding and a PSK, extensions permuted by `random`.
+    static func built(permutation: RandomSource?) throws -> ClientHello {
+        var configuration = TLSClientConfiguration()
+        configuration.applicationProtocols = ["h2"]
+        configuration.clientHelloPadding = 2000
+        return try StandardClientHelloBuilder().firstClientHello(ClientHelloContent(
+            configuration: configuration, identity: .dnsName("example.com"),
+            random: [UInt8](repeating: 1, count: 32), legacySessionID: [UInt8](repeating: 2, count: 32),
+            grease: GREASE(random: [1, 2, 3, 4, 5]),
+            keyShares: [KeyShareEntry(group: .x25519, keyExchange: [UInt8](repeating: 3, count: 32))],
+            psk: Self.psk, offersEarlyData: true, permutation: permutation))
+    }
+
+    @Test func theBuilderPermutesAndKeepsGREASEPaddingAndThePSKInPlace() throws {
+        let fixed = try Self.built(permutation: nil).extensions.map(\.extensionType)
+        var orders = Set<[ExtensionType]>()
+        for _ in 0..<30 {
+            let hello = try Self.built(permutation: SystemRandom())
+            let types = hello.extensions.map(\.extensionType)
+            #expect(Set(types) == Set(fixed) && types.count == fixed.count)
+            #expect(types.first == ExtensionType(rawValue: GREASE.value(4)), "the empty GREASE extension first")
+            #expect(Array(types.suffix(3)) == [ExtensionType(rawValue: GREASE.value(5)), .padding, .preSharedKey])
+            #expect(try HandshakeMessage.clientHello(hello).encoded.count == 2000, "padded as without permutation")
+            orders.insert(types)
+        }
+        #expect(orders.count > 20, "\(orders.count) distinct orders of 30")
+        #expect(!orders.contains(fixed) || orders.count > 1)
+    }
+
+    @Test func handshakesPermuteByDefaultAndTheSecondHelloKeepsTheOrder() throws {
+        var orders = Set<[ExtensionType]>()
+        for _ in 0..<8 {
+            let server = ScriptedServer()
+            server.configuration.groups = [.secp256r1]  // a HelloRetryRequest
+            server.configuration.cookie = [7, 7]
+            expectSuccess(runHandshake(client: try makeTestClient(), server: server), server: server)
+            try #require(server.clientHellos.count == 2)
+            let first = server.clientHellos[0].extensions.map(\.extensionType)
+            let second = server.clientHellos[1].extensions.map(\.extensionType)
+            #expect(second.filter { $0 != .cookie } == first, "the second ClientHello keeps the first one's order")
+            orders.insert(first)
+        }
+        #expect(orders.count > 4, "\(orders.count) distinct orders of 8")
+    }
+
+    @Test func permutationCanBeTurnedOff() throws {
+        var orders = Set<[ExtensionType]>()
+        for _ in 0..<3 {
+            let server = ScriptedServer()
+            expectSuccess(runHandshake(client: try makeTestClient { $0.permuteExtensions = false }, server: server),
+                          server: server)
+            let types = try #require(server.clientHellos.first).extensions.map(\.extensionType)
+            orders.insert(types.filter { !$0.isGREASE })
+        }
+        #expect(orders == [[.serverName, .supportedVersions, .supportedGroups, .keyShare, .signatureAlgorithms,
+                            .signatureAlgorithmsCert, .pskKeyExchangeModes, .statusRequest, .recordSizeLimit]])
+    }
 }

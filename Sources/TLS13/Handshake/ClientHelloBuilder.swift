@@ -33,6 +33,8 @@ struct ClientHelloContent {
     let psk: OfferedPSKs?
     /// Whether to send the early_data extension (0-RTT data follows the hello).
     let offersEarlyData: Bool
+    /// Draws this connection's extension order (``TLSClientConfiguration/permuteExtensions``); `nil`: the fixed order.
+    var permutation: RandomSource? = nil
 }
 
 /// What changes in the second ClientHello.
@@ -49,8 +51,9 @@ struct HelloRetryContent {
     let grease: GREASE?
 }
 
-/// The library's ClientHello layout. Extension order: a GREASE extension, the real ones, a second GREASE extension,
-/// padding, and pre_shared_key last (§4.2.11). GREASE values (RFC 8701) lead each list they are in, and go only where
+/// The library's ClientHello layout. Extension order: a GREASE extension, the real ones (in a random order per
+/// connection with ``ClientHelloContent/permutation``, ``ExtensionPermutation``), a second GREASE extension, padding,
+/// and pre_shared_key last (§4.2.11). GREASE values (RFC 8701) lead each list they are in, and go only where
 /// BoringSSL puts them (``GREASE``).
 struct StandardClientHelloBuilder: ClientHelloBuilder {
     func firstClientHello(_ c: ClientHelloContent) throws(TLSError) -> ClientHello {
@@ -83,6 +86,10 @@ struct StandardClientHelloBuilder: ClientHelloBuilder {
         if c.offersEarlyData { extensions.append(.earlyData) }
         if let grease { extensions.append(.unknown(grease.secondExtension, GREASE.secondExtensionBody)) }
         if let psk = c.psk { extensions.append(.preSharedKey(psk)) }  // last (§4.2.11)
+        if let random = c.permutation {
+            // The leading GREASE extension, the trailing one and pre_shared_key stay where they are.
+            extensions = try ExtensionPermutation.permute(extensions, random: random)
+        }
         var hello = ClientHello(
             random: c.random, legacySessionID: c.legacySessionID,
             cipherSuites: (grease.map { [$0.cipherSuite] } ?? []) + configuration.cipherSuites,

@@ -201,6 +201,13 @@ public struct TLSClientConfiguration: Sendable {
     /// they do not know are noticed. A server that selects one of them fails the handshake (`illegal_parameter`).
     public var grease = true
 
+    /// Whether the ClientHello's extensions go in a fresh random order on every connection (as BoringSSL's
+    /// `SSL_CTX_set_permute_extensions` and Chrome do), so that servers and middleboxes cannot come to depend on one
+    /// order and the order does not fingerprint the client. The GREASE extensions, padding and pre_shared_key keep
+    /// their places (first; last, in that order), and a second ClientHello after a HelloRetryRequest keeps the
+    /// first one's order. Default on; off sends the library's fixed order.
+    public var permuteExtensions = true
+
     /// When set, a padding extension (RFC 7685) brings the ClientHello (handshake message, 4-byte header
     /// included) to at least this many bytes, e.g. 512 for servers that mishandle hellos of 256–511 bytes.
     /// An extension needs at least 4 bytes, so a hello 1–3 bytes short ends up to 3 bytes longer. `nil`: no

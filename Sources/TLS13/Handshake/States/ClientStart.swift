@@ -24,7 +24,8 @@ struct ClientStart: ~Copyable {
         var hello = try deps.clientHelloBuilder.firstClientHello(ClientHelloContent(
             configuration: configuration, identity: cx.identity, random: random, legacySessionID: sessionID,
             grease: grease, keyShares: shares.map { KeyShareEntry(group: $0.group, keyExchange: $0.publicKey) },
-            psk: try resumption?.pskOffer(atMilliseconds: deps.nowMilliseconds), offersEarlyData: offersEarlyData))
+            psk: try resumption?.pskOffer(atMilliseconds: deps.nowMilliseconds), offersEarlyData: offersEarlyData,
+            permutation: configuration.permuteExtensions ? deps.random : nil))
         if let resumption { hello = try resumption.bind(hello, transcriptPrefix: []) }
         let sent = try SentClientHello(
             hello, keyShares: Dictionary(shares.map { ($0.group, $0) }, uniquingKeysWith: { _, last in last }),
