@@ -11,6 +11,8 @@ extension ShimTest {
         config.requestSignedCertificateTimestamps = c.extra.enableSignedCertTimestamps
         if c.extra.enableGREASE { config.grease = true }
         config.permuteExtensions = c.extra.permuteExtensions
+        // BoringSSL offers certificate compression only with algorithms installed; the shim's are the runner's.
+        config.certificateDecompressors = c.extra.installCertCompressionAlgs ? certificateDecompressors : []
         if c.extra.exportTrafficSecrets {
             let log = ShimKeyLog.shared
             config.keyLog = { line in log.add(line) }
@@ -23,6 +25,24 @@ extension ShimTest {
         // BoringSSL's max_cert_list bounds the handshake messages it accepts (a certificate chain among them).
         c.extra.policy?.apply(to: &config)
     }
+
+    /// bssl_shim's test algorithms (`-install-cert-compression-algs`), as the runner's `CertCompressionAlg`s define
+    /// them: 0xff01 "shrinking" drops the Certificate's first two bytes (`00 00`), 0xff02 "expanding" prepends
+    /// `01 02 03 04`, 0xff03 "random" prepends one random byte. Each decompressor checks the length as BoringSSL's do.
+    static let certificateDecompressors: [TLSCertificateDecompressor] = [
+        TLSCertificateDecompressor(algorithm: CertificateCompressionAlgorithm(rawValue: 0xff02)) { data, length in
+            guard data.count == length + 4, data.starts(with: [1, 2, 3, 4]) else { return nil }
+            return Array(data.dropFirst(4))
+        },
+        TLSCertificateDecompressor(algorithm: CertificateCompressionAlgorithm(rawValue: 0xff01)) { data, length in
+            guard length == data.count + 2 else { return nil }
+            return [0, 0] + data
+        },
+        TLSCertificateDecompressor(algorithm: CertificateCompressionAlgorithm(rawValue: 0xff03)) { data, length in
+            guard data.count == length + 1 else { return nil }
+            return Array(data.dropFirst())
+        },
+    ]
 
     /// `-resumption-delay`: bssl_shim runs on a fake clock that stands still and moves forward only by the
     /// delay before each resumption, so the ticket age is exactly the delay; so does this one (through

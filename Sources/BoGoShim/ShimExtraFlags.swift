@@ -1,7 +1,8 @@
 import Foundation
 
-/// Per-connection settings added for OCSP/SCT, compliance policies, early-data reasons and the I/O flags
-/// (kept apart from ``ConnectionFlags``'s original fields; stored there as `extra`).
+/// Per-connection settings added for OCSP/SCT, compliance policies, early-data reasons, the I/O flags, extension
+/// permutation, certificate compression, ECH and external PSKs (kept apart from ``ConnectionFlags``'s original fields;
+/// stored there as `extra`).
 struct ExtraConnectionFlags: Equatable {
     /// `-fips-202205` / `-wpa-202304`.
     var policy: ShimCompliancePolicy?
@@ -18,6 +19,8 @@ struct ExtraConnectionFlags: Equatable {
     var enableGREASE = false
     /// `-permute-extensions`: a random ClientHello extension order (BoringSSL's default is the fixed order).
     var permuteExtensions = false
+    /// `-install-cert-compression-algs`: offer bssl_shim's three test algorithms (``ShimTest/certificateDecompressors``).
+    var installCertCompressionAlgs = false
     /// The suite expected when the machine has AES hardware (our preference is AES-GCM first regardless).
     var expectCipherAES: Int?
     var expectPeerVerifyPrefs: [Int] = []
@@ -50,6 +53,7 @@ struct ExtraConnectionFlags: Equatable {
         "-peek-then-read": .bool,
         "-enable-grease": .bool,
         "-permute-extensions": .bool,
+        "-install-cert-compression-algs": .bool,
         "-expect-cipher-aes": .int,
         "-expect-cipher-no-aes": .int,
         "-expect-peer-verify-pref": .intVector,
@@ -86,6 +90,7 @@ struct ExtraConnectionFlags: Equatable {
         case "-peek-then-read": peekThenRead = true
         case "-enable-grease": enableGREASE = true
         case "-permute-extensions": permuteExtensions = true
+        case "-install-cert-compression-algs": installCertCompressionAlgs = true
         case "-expect-cipher-aes": expectCipherAES = Int(string)
         case "-expect-cipher-no-aes":
             // Only for machines without AES hardware in BoringSSL; the library's order (AES-GCM first) does

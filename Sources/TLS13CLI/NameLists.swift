@@ -39,6 +39,22 @@ enum NameLists {
         }
     }
 
+    /// `--cert-compression`: `zstd`, `brotli`, `zlib` in order, or `none`.
+    static func certificateCompression(_ text: String) throws -> [TLSCertificateDecompressor] {
+        if text == "none" { return [] }
+        let known: [String: TLSCertificateDecompressor] = ["zstd": .zstd, "brotli": .brotli, "zlib": .zlib]
+        let list = try items(text, what: "algorithm").map { name in
+            guard let decompressor = known[name.lowercased()] else {
+                throw ValidationError("unknown certificate compression '\(name)' in --cert-compression; known: zstd, brotli, zlib, or none")
+            }
+            return decompressor
+        }
+        guard Set(list.map(\.algorithm)).count == list.count else {
+            throw ValidationError("--cert-compression names an algorithm twice")
+        }
+        return list
+    }
+
     static func signatureSchemes(_ text: String) throws -> [SignatureScheme] {
         try items(text, what: "signature scheme").map { name in
             guard let scheme = SignatureScheme(name: name) else {

@@ -2,7 +2,7 @@ import ArgumentParser
 import TLS13
 
 /// What the ClientHello offers: groups, cipher suites, signature schemes, and the extensions people tune
-/// (record_size_limit, OCSP stapling, GREASE, extension order, padding). Shared by `connect` and `get`.
+/// (record_size_limit, OCSP stapling, GREASE, extension order, certificate compression, padding). Shared by `connect` and `get`.
 struct ParameterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("""
         Key exchange groups to offer, comma-separated, most preferred first; a key share is sent for the \
@@ -46,6 +46,12 @@ struct ParameterOptions: ParsableArguments {
     @Flag(name: .customLong("no-grease"), help: "Send no GREASE values (RFC 8701) in the ClientHello.")
     var noGREASE = false
 
+    @Option(name: .customLong("cert-compression"), help: ArgumentHelp("""
+        Certificate compression algorithms to offer (RFC 8879), comma-separated, most preferred first: zstd, \
+        brotli, zlib (the default, in that order), or none.
+        """, valueName: "list|none"), transform: NameLists.certificateCompression)
+    var certificateCompression: [TLSCertificateDecompressor]?
+
     @Flag(name: .customLong("no-permute-extensions"), help: ArgumentHelp("""
         Send the ClientHello's extensions in the library's fixed order. By default their order is drawn at \
         random for each connection (GREASE, padding and pre_shared_key keep their places).
@@ -84,6 +90,7 @@ struct ParameterOptions: ParsableArguments {
         if noOCSP { config.requestOCSPStapling = false }
         if noGREASE { config.grease = false }
         if noPermuteExtensions { config.permuteExtensions = false }
+        if let certificateCompression { config.certificateDecompressors = certificateCompression }
         if let padding { config.clientHelloPadding = padding }
     }
 }

@@ -3,7 +3,7 @@ import TLS13
 /// The `name: value` lines that describe an established connection (stderr of `connect`, `get -v`, `demo`).
 ///
 /// Always these keys in this order: protocol, cipher, group, signature, ALPN, resumed, early data, peer,
-/// issuer, expires, verified, client certificate, OCSP, tcp connect, tls handshake.
+/// issuer, expires, verified, client certificate, OCSP, certificate compression, ECH, tcp connect, tls handshake.
 ///
 /// A resumed connection carries no server certificate (the session's PSK authenticates the server): `peer`,
 /// `issuer` and `expires` describe the session's saved certificate, which the library checked again before
@@ -44,6 +44,8 @@ enum SessionSummary {
             // The library does not say whether the server asked for a certificate: "not sent" covers both.
             "client certificate: \(info.clientCertificateSent ? "sent" : info.clientCertificateRequested ? "not sent" : "not requested")",
             "OCSP: \(ocsp(info))",
+            "certificate compression: \(compression(info))",
+            "ECH: \(info.ech)",
             "tcp connect: \(milliseconds(tcpConnect))",
             "tls handshake: \(milliseconds(handshake))",
         ]
@@ -60,6 +62,12 @@ enum SessionSummary {
             }
         }
         return "\(info.ocspStatus.name) (next update \(isoDate(next)))"
+    }
+
+    /// `zstd (3810 → 1402 bytes)` when the server's Certificate came compressed, else `none`.
+    static func compression(_ info: TLSSessionInfo) -> String {
+        guard let c = info.certificateCompression else { return "none" }
+        return "\(c.algorithm) (\(c.uncompressedLength) → \(c.compressedLength) bytes)"
     }
 
     /// `2126-11-02T03:05:41Z`.

@@ -1,5 +1,5 @@
 import Testing
-import TLS13
+@testable import TLS13
 @testable import BoGoShim
 
 /// The shim flags of `ShimExtraFlags.swift`: OCSP/SCT, compliance policies, early-data reasons, I/O flags.
@@ -57,6 +57,24 @@ import TLS13
     @Test func permuteExtensions() throws {
         #expect(try ShimTest.configuration(for: try flags(["-permute-extensions"]).initial).permuteExtensions)
         #expect(try !ShimTest.configuration(for: try flags([]).initial).permuteExtensions)
+    }
+
+    /// `-install-cert-compression-algs`: the runner's three test algorithms, and no compression without the flag (as
+    /// BoringSSL offers none unless algorithms are installed).
+    @Test func certificateCompressionAlgorithms() throws {
+        let installed = try ShimTest.configuration(for: try flags(["-install-cert-compression-algs"]).initial)
+        #expect(installed.certificateDecompressors.map(\.algorithm.rawValue) == [0xff02, 0xff01, 0xff03])
+        #expect(try ShimTest.configuration(for: try flags([]).initial).certificateDecompressors.isEmpty)
+        let certificate = try HandshakeMessage.certificate(CertificateMessage(entries: [.init(certData: [1, 2, 3])])).encoded
+        let body = Array(certificate.dropFirst(4))
+        #expect(body.starts(with: [0, 0]), "a Certificate body starts with its (empty) context and the list length")
+        let decompressors = Dictionary(uniqueKeysWithValues: installed.certificateDecompressors.map { ($0.algorithm.rawValue, $0) })
+        #expect(try decompressors[0xff01]?.decompress(Array(body.dropFirst(2)), uncompressedLength: body.count, limit: 1 << 16) == body)
+        #expect(try decompressors[0xff02]?.decompress([1, 2, 3, 4] + body, uncompressedLength: body.count, limit: 1 << 16) == body)
+        #expect(try decompressors[0xff03]?.decompress([9] + body, uncompressedLength: body.count, limit: 1 << 16) == body)
+        #expect(throws: TLSError.self) {
+            try decompressors[0xff01]?.decompress(Array(body.dropFirst(2)), uncompressedLength: body.count + 1, limit: 1 << 16)
+        }
     }
 
     @Test func certificateRequestAndIOFlags() throws {

@@ -99,7 +99,7 @@ import Testing
             "resumed: yes", "early data: accepted", "peer: (resumed, no certificate)",
             "issuer: (resumed, no certificate)", "expires: (resumed, no certificate)",
             "verified: no", "client certificate: not requested",
-            "OCSP: not requested", "tcp connect: 1.0 ms", "tls handshake: 2.0 ms",
+            "OCSP: not requested", "certificate compression: none", "ECH: not offered", "tcp connect: 1.0 ms", "tls handshake: 2.0 ms",
         ])
         info.certificateVerified = true
         #expect(SessionSummary.lines(info: info, certificate: nil, verificationRequested: true, tcpConnect: .zero,

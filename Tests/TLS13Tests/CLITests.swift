@@ -9,7 +9,7 @@ import Testing
     static let ca = CertPaths.path("ca.pem")
     static let summaryKeys = [
         "protocol", "cipher", "group", "signature", "ALPN", "resumed", "early data", "peer", "issuer", "expires",
-        "verified", "client certificate", "OCSP", "tcp connect", "tls handshake",
+        "verified", "client certificate", "OCSP", "certificate compression", "ECH", "tcp connect", "tls handshake",
     ]
 
     /// The summary as (key, value) pairs, in order; fails the test unless every line is `key: value`.

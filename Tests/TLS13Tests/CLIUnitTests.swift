@@ -114,7 +114,7 @@ import TLS13
             "protocol: TLSv1.3", "cipher: TLS_AES_256_GCM_SHA384", "group: P-384",
             "signature: rsa_pss_rsae_sha256", "ALPN: h2", "resumed: no", "early data: not sent", "peer: none",
             "issuer: none", "expires: none", "verified: no (--insecure)", "client certificate: not requested",
-            "OCSP: not requested", "tcp connect: 0.21 ms",
+            "OCSP: not requested", "certificate compression: none", "ECH: not offered", "tcp connect: 0.21 ms",
             "tls handshake: 1.9 ms",
         ])
         #expect(SessionSummary.milliseconds(.milliseconds(23)) == "23 ms")

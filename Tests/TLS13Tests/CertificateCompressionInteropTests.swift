@@ -2,9 +2,10 @@ import Foundation
 import Testing
 @testable import TLS13
 
-/// The tlslite-ng side of certificate compression (RFC 8879), ready for the client: tlslite-ng 0.8.2 with `brotli`
-/// and `zstandard` compresses its Certificate with each algorithm, as its own client confirms — and the library
-/// decompresses what tlslite-ng's compressors (Python's zlib, brotli, zstandard bindings) produce.
+/// Certificate compression (RFC 8879) against tlslite-ng 0.8.2 (with `brotli` and `zstandard`): the library's client
+/// takes tlslite-ng's CompressedCertificate for each algorithm (the test PKI's chain and a real-world-size one), and
+/// tlslite-ng's own client confirms what the server does; the library decompresses what Python's zlib, brotli and
+/// zstandard bindings produce.
 @Suite(.serialized) struct CertificateCompressionInteropTests {
     static func tlsliteClient(port: UInt16, offering algorithms: [String]) async throws -> String {
         let python = try TLSLiteServer.python()
@@ -58,6 +59,71 @@ import Testing
         let algorithmID: CertificateCompressionAlgorithm = ["zlib": .zlib, "brotli": .brotli, "zstd": .zstd][algorithm] ?? .zlib
         let message = CompressedCertificate(algorithm: algorithmID, uncompressedLength: body.count,
                                             compressedCertificateMessage: compressed)
-        #expect(try message.decompressedCertificate(offered: [algorithmID], maximumLength: 1 << 16) == certificate)
+        #expect(try message.decompressedCertificate(offered: TLSCertificateDecompressor.builtIn.filter { $0.algorithm == algorithmID }, maximumLength: 1 << 16) == certificate)
+    }
+
+    /// The library's client against tlslite-ng compressing with one algorithm: the handshake completes with the
+    /// Certificate decompressed, the chain verified, data echoed, and both sides agree on the algorithm.
+    @Test(arguments: ["zlib", "brotli", "zstd"]) func theClientTakesTlslitesCompressedCertificate(_ algorithm: String) async throws {
+        for (leaf, roots, certificates) in [("ecdsa-p256", "ca.pem", 2), ("realworld-rsa2048", "realworld-root.pem", 3)] {
+            let server = try await TLSLiteServer.compressing([algorithm], leaf: leaf)
+            defer { server.stop() }
+            let config = Interop.config {
+                $0.trustRoots = .pemFile(CertPaths.path(roots))
+                $0.handshakeTimeout = 20
+                $0.ioTimeout = 20
+            }
+            let info = try await runBlocking {
+                let connection = try TLSConnection.connect(host: "127.0.0.1", port: server.port, configuration: config)
+                defer { connection.close() }
+                let line = Array("compressed hello\n".utf8)
+                try connection.write(line)
+                guard try Interop.read(connection, count: line.count) == line else {
+                    throw VectorError(description: "no echo")
+                }
+                return connection.sessionInfo
+            }
+            let compression = try #require(info.certificateCompression, "\(leaf): the Certificate came uncompressed")
+            #expect(compression.algorithm.description == algorithm)
+            #expect(compression.compressedLength < compression.uncompressedLength)
+            #expect(info.peerCertificates.count == certificates && info.certificateVerified)
+            let logged = try await runBlocking { server.waitForLines(withPrefix: "HANDSHAKE ") }
+            #expect(logged)
+            #expect(TLSLiteServer.certificateCompressions(server) == [algorithm], "\(server.output)")
+        }
+    }
+
+    /// Offering only what the server does not have: an uncompressed Certificate, and no compression reported.
+    @Test func noCommonAlgorithmMeansAPlainCertificate() async throws {
+        let server = try await TLSLiteServer.compressing(["brotli"])
+        defer { server.stop() }
+        let config = Interop.config { $0.certificateDecompressors = [.zstd]; $0.handshakeTimeout = 20 }
+        let info = try await runBlocking {
+            let connection = try TLSConnection.connect(host: "127.0.0.1", port: server.port, configuration: config)
+            defer { connection.close() }
+            return connection.sessionInfo
+        }
+        #expect(info.certificateCompression == nil && info.certificateVerified)
+        let logged = try await runBlocking { server.waitForLines(withPrefix: "HANDSHAKE ") }
+        #expect(logged && TLSLiteServer.certificateCompressions(server) == ["-"], "\(server.output)")
+    }
+
+    /// The CLI: `--cert-compression` chooses what is offered, the summary says what came.
+    @Test func theCLIOffersAndReportsIt() async throws {
+        let server = try await TLSLiteServer.compressing(["zstd", "brotli"], leaf: "realworld-rsa2048")
+        defer { server.stop() }
+        let base = ["connect", "127.0.0.1:\(server.port)", "--cafile", CertPaths.path("realworld-root.pem"),
+                    "--servername", "localhost", "--timeout", "20"]
+        let brotli = try await CLIProcess.run(base + ["--cert-compression", "brotli,zlib"], stdin: "abc\n")
+        #expect(brotli.status == 0, "\(brotli)")
+        let line = brotli.stderrLines.first { $0.hasPrefix("certificate compression: ") } ?? ""
+        #expect(line.hasPrefix("certificate compression: brotli (") && line.hasSuffix(" bytes)"), "\(brotli)")
+        let none = try await CLIProcess.run(base + ["--cert-compression", "none"], stdin: "abc\n")
+        #expect(none.status == 0, "\(none)")
+        #expect(none.stderrLines.contains("certificate compression: none"), "\(none)")
+        let logged = try await runBlocking { server.waitForLines(withPrefix: "HANDSHAKE ", count: 2) }
+        #expect(logged && TLSLiteServer.certificateCompressions(server) == ["brotli", "-"], "\(server.output)")
+        let bad = try await CLIProcess.run(base + ["--cert-compression", "lzma"])
+        #expect(bad.status == 2 && bad.stderr.contains("unknown certificate compression"), "\(bad)")
     }
 }

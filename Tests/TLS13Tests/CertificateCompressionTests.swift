@@ -76,7 +76,7 @@ import Testing
             #expect(compressed.compressedCertificateMessage.count < compressed.uncompressedLength, "\(algorithm) \(chain)")
             // Through the wire form and back.
             let parsed = try CompressedCertificate(body: Array(compressed.handshakeMessage.dropFirst(4)))
-            let back = try parsed.decompressedCertificate(offered: Self.algorithms, maximumLength: 1 << 16)
+            let back = try parsed.decompressedCertificate(offered: TLSCertificateDecompressor.builtIn, maximumLength: 1 << 16)
             #expect(back == certificate)
         }
         #expect(CertificateDecompressor.supportedAlgorithms == [.zstd, .brotli, .zlib])
@@ -124,16 +124,16 @@ import Testing
     @Test func anAlgorithmNotOfferedIsIllegalParameter() throws {
         let compressed = try CertificateCompressor.compressedCertificate(try Self.certificate(), algorithm: .brotli)
         #expect(throws: TLSError.illegalParameter("CompressedCertificate with brotli, which the client did not offer")) {
-            try compressed.decompressedCertificate(offered: [.zlib, .zstd], maximumLength: 1 << 16)
+            try compressed.decompressedCertificate(offered: [TLSCertificateDecompressor.zlib, .zstd], maximumLength: 1 << 16)
         }
         var unknown = compressed
         unknown.algorithm = CertificateCompressionAlgorithm(rawValue: 0x1234)
-        #expect(Self.thrown { () throws(TLSError) in _ = try unknown.decompressedCertificate(offered: [unknown.algorithm], maximumLength: 1 << 16) }?
+        #expect(Self.thrown { () throws(TLSError) in _ = try unknown.decompressedCertificate(offered: [TLSCertificateDecompressor(algorithm: unknown.algorithm, implementation: .system)], maximumLength: 1 << 16) }?
                     .alert == .illegalParameter)
         // Decompressed, but not a Certificate message: decode_error.
         let junk = CompressedCertificate(algorithm: .zlib, uncompressedLength: 5,
                                          compressedCertificateMessage: try CertificateCompressor.compress(.zlib, [9, 9, 9, 9, 9]))
-        #expect(Self.thrown { () throws(TLSError) in _ = try junk.decompressedCertificate(offered: [.zlib], maximumLength: 100) }?.alert
+        #expect(Self.thrown { () throws(TLSError) in _ = try junk.decompressedCertificate(offered: [TLSCertificateDecompressor.zlib], maximumLength: 100) }?.alert
                 == .decodeError)
     }
 

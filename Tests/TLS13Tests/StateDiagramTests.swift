@@ -47,9 +47,17 @@ import Testing
             certificateRequestContext: [], extensions: [.signatureAlgorithms([.ecdsaSecp256r1SHA256, .ed25519])])
         var withRetry = ScriptedServer.Configuration()
         withRetry.cookie = [1, 2, 3]
+        // A CompressedCertificate (RFC 8879), with and without a CertificateRequest before it.
+        var compressed = ScriptedServer.Configuration()
+        compressed.compressCertificate = .zstd
+        var compressedWithRequest = withRequest
+        compressedWithRequest.compressCertificate = .brotli
         // (The scripted server reads no client Certificate, CertificateVerify or post-handshake answer: only the
         // client's side is checked here.)
-        for (configuration, afterwards) in [(ScriptedServer.Configuration(), true), (withRequest, false), (withRetry, false)] {
+        for (configuration, afterwards) in [
+            (ScriptedServer.Configuration(), true), (withRequest, false), (withRetry, false), (compressed, false),
+            (compressedWithRequest, false),
+        ] {
             let recorder = StepRecorder()
             let server = ScriptedServer(configuration)
             var clientConfiguration = TLSClientConfiguration()

@@ -83,6 +83,10 @@ struct StandardClientHelloBuilder: ClientHelloBuilder {
         if !configuration.applicationProtocols.isEmpty {
             extensions.append(.applicationLayerProtocolNegotiation(configuration.applicationProtocols.map { Array($0.utf8) }))
         }
+        if !configuration.certificateDecompressors.isEmpty {
+            extensions.append(try CompressCertificateExtension(
+                algorithms: configuration.certificateDecompressors.map(\.algorithm)).clientHelloExtension)
+        }
         if c.offersEarlyData { extensions.append(.earlyData) }
         if let grease { extensions.append(.unknown(grease.secondExtension, GREASE.secondExtensionBody)) }
         if let psk = c.psk { extensions.append(.preSharedKey(psk)) }  // last (§4.2.11)

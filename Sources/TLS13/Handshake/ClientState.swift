@@ -69,10 +69,15 @@ enum ClientState: ~Copyable {
             switch item.message {
             case .certificateRequest(let cr): return try state.handle(cr, bytes: bytes, &cx)
             case .certificate(let certificate): return try state.handle(certificate, bytes: bytes, &cx)
+            case .compressedCertificate(let compressed): return try state.handle(compressed, bytes: bytes, &cx)
             default: break
             }
         case .waitCertificate(let state):
-            if case .certificate(let certificate) = item.message { return try state.handle(certificate, bytes: bytes, &cx) }
+            switch item.message {
+            case .certificate(let certificate): return try state.handle(certificate, bytes: bytes, &cx)
+            case .compressedCertificate(let compressed): return try state.handle(compressed, bytes: bytes, &cx)
+            default: break
+            }
         case .waitCertificateVerify(let state):
             if case .certificateVerify(let cv) = item.message { return try state.handle(cv, bytes: bytes, &cx) }
         case .waitFinished(let state):
@@ -153,7 +158,9 @@ extension ClientState {
         ClientTransition(.waitEncryptedExtensions, on: "EncryptedExtensions", "PSK accepted", to: .waitFinished),
         ClientTransition(.waitCertificateOrRequest, on: "CertificateRequest", to: .waitCertificate),
         ClientTransition(.waitCertificateOrRequest, on: "Certificate", to: .waitCertificateVerify),
+        ClientTransition(.waitCertificateOrRequest, on: "CompressedCertificate", to: .waitCertificateVerify),
         ClientTransition(.waitCertificate, on: "Certificate", to: .waitCertificateVerify),
+        ClientTransition(.waitCertificate, on: "CompressedCertificate", to: .waitCertificateVerify),
         ClientTransition(.waitCertificateVerify, on: "CertificateVerify", to: .waitFinished),
         ClientTransition(.waitFinished, on: "Finished", "client Finished sent", to: .connected),
         ClientTransition(.connected, on: "NewSessionTicket", to: .connected),

@@ -40,6 +40,8 @@ enum ExtensionRules {
         .postHandshakeAuth: [],
         .signatureAlgorithmsCert: [.certificateRequest],
         .recordSizeLimit: [.encryptedExtensions],
+        // RFC 8879 §3: the server's own list, in a CertificateRequest (the client does not compress its certificate).
+        .compressCertificate: [.certificateRequest],
     ]
 
     /// Checks one extension of a server message against the rules of RFC 8446 §4.2:

@@ -201,6 +201,14 @@ public struct TLSClientConfiguration: Sendable {
     /// they do not know are noticed. A server that selects one of them fails the handshake (`illegal_parameter`).
     public var grease = true
 
+    /// The certificate compression algorithms offered (RFC 8879 `compress_certificate`), most preferred first: a
+    /// server that has one of them may send its Certificate compressed, which saves a fifth to a third of the chain's
+    /// bytes (Docs/Interop.md, "Certificate compression") — often a round trip on a fresh connection. The default is
+    /// the library's own: zstd, brotli, zlib (``TLSCertificateDecompressor/builtIn``); empty offers none. The
+    /// CompressedCertificate is decompressed with its declared length enforced before and after, bounded by
+    /// ``maxHandshakeMessageSize``; the transcript takes it as received.
+    public var certificateDecompressors: [TLSCertificateDecompressor] = TLSCertificateDecompressor.builtIn
+
     /// Whether the ClientHello's extensions go in a fresh random order on every connection (as BoringSSL's
     /// `SSL_CTX_set_permute_extensions` and Chrome do), so that servers and middleboxes cannot come to depend on one
     /// order and the order does not fingerprint the client. The GREASE extensions, padding and pre_shared_key keep
@@ -288,6 +296,16 @@ public struct TLSClientConfiguration: Sendable {
         guard maxCertificateChainLength >= 1, maxExtensionsPerMessage >= 8, maxBufferedApplicationData >= 1 << 14 else {
             throw TLSError.invalidConfiguration(
                 "limits too small: chain length ≥ 1, extensions per message ≥ 8, buffered data ≥ 16 KiB")
+        }
+        guard certificateDecompressors.count <= 127,
+            Set(certificateDecompressors.map(\.algorithm)).count == certificateDecompressors.count
+        else {
+            throw TLSError.invalidConfiguration(
+                "certificateDecompressors: at most 127 algorithms, each once (RFC 8879 compress_certificate)")
+        }
+        for decompressor in certificateDecompressors
+        where decompressor.isBuiltIn && !CertificateDecompressor.supportedAlgorithms.contains(decompressor.algorithm) {
+            throw TLSError.invalidConfiguration("certificate compression \(decompressor.algorithm) is not in this build")
         }
         guard (1024...0xFF_FFFF).contains(maxHandshakeMessageSize) else {
             throw TLSError.invalidConfiguration(

@@ -54,8 +54,55 @@ public struct TLSSessionInfo: Sendable, Hashable {
     /// The record_size_limit the server announced (RFC 8449), or `nil` when it sent none. The client's records
     /// then carry at most this many bytes of TLSInnerPlaintext.
     public var peerRecordSizeLimit: Int?
+    /// How the server's Certificate came, when it came compressed (RFC 8879); `nil` when it came uncompressed or
+    /// not at all (resumption).
+    public var certificateCompression: TLSCertificateCompressionInfo?
+    /// What became of Encrypted Client Hello (RFC 9849). An established connection says ``TLSECHStatus/accepted(publicName:)``,
+    /// ``TLSECHStatus/grease`` or ``TLSECHStatus/notOffered``: a rejected offer never completes (the handshake ends
+    /// with ``TLSError/echRejected(retryConfigs:)``).
+    public var ech: TLSECHStatus = .notOffered
 
     public init() {}
+}
+
+/// What became of Encrypted Client Hello (RFC 9849) on a connection.
+public enum TLSECHStatus: Sendable, Hashable, CustomStringConvertible {
+    /// No ECH extension was sent (no config, and GREASE ECH off or not applicable).
+    case notOffered
+    /// A GREASE ECH extension was sent (RFC 9849 §6.2): no usable config, nothing hidden.
+    case grease
+    /// The server accepted ECH: the handshake ran on the encrypted ClientHelloInner (the real server name), and
+    /// ClientHelloOuter showed `publicName`.
+    case accepted(publicName: String)
+    /// The server rejected ECH and authenticated as `publicName`: the connection is not used (it fails with
+    /// ``TLSError/echRejected(retryConfigs:)``).
+    case rejected(publicName: String)
+
+    /// `accepted (public name …)`, `rejected (public name …)`, `not offered`, `GREASE`: the CLI's summary value.
+    public var description: String {
+        switch self {
+        case .notOffered: "not offered"
+        case .grease: "GREASE"
+        case .accepted(let name): "accepted (public name \(name))"
+        case .rejected(let name): "rejected (public name \(name))"
+        }
+    }
+}
+
+/// A server Certificate that came as a CompressedCertificate (RFC 8879).
+public struct TLSCertificateCompressionInfo: Sendable, Hashable {
+    /// The algorithm the server compressed it with (one the client offered).
+    public var algorithm: CertificateCompressionAlgorithm
+    /// The CompressedCertificate message's `compressed_certificate_message`, in bytes.
+    public var compressedLength: Int
+    /// The Certificate message body it decompressed to, in bytes.
+    public var uncompressedLength: Int
+
+    public init(algorithm: CertificateCompressionAlgorithm, compressedLength: Int, uncompressedLength: Int) {
+        self.algorithm = algorithm
+        self.compressedLength = compressedLength
+        self.uncompressedLength = uncompressedLength
+    }
 }
 
 /// What happened to 0-RTT early data on a connection.

@@ -91,7 +91,7 @@ struct CompressedCertificate: Hashable, Sendable {
     /// Decompresses and parses the Certificate inside (RFC 8879 §4).
     ///
     /// - Parameters:
-    ///   - offered: the algorithms the client offered in `compress_certificate`.
+    ///   - offered: the decompressors of the algorithms the client offered in `compress_certificate`.
     ///   - maximumLength: the largest `uncompressed_length` accepted (the configuration's largest handshake message,
     ///     at most 2^24 − 1).
     /// - Throws: `illegal_parameter` for an algorithm the client did not offer (RFC 8879 §4: "The algorithm MUST be
@@ -99,13 +99,13 @@ struct CompressedCertificate: Hashable, Sendable {
     ///   declared length is over `maximumLength`, the data does not decompress, or it decompresses to another length
     ///   (§4); `decode_error` when the result is not a Certificate message.
     func decompressedCertificate(
-        offered: [CertificateCompressionAlgorithm], maximumLength: Int
+        offered: [TLSCertificateDecompressor], maximumLength: Int
     ) throws(TLSError) -> CertificateMessage {
-        guard offered.contains(algorithm) else {
+        guard let decompressor = offered.first(where: { $0.algorithm == algorithm }) else {
             throw TLSError.illegalParameter("CompressedCertificate with \(algorithm), which the client did not offer")
         }
-        let body = try CertificateDecompressor.decompress(
-            algorithm, compressedCertificateMessage, uncompressedLength: uncompressedLength, limit: maximumLength)
+        let body = try decompressor.decompress(
+            compressedCertificateMessage, uncompressedLength: uncompressedLength, limit: maximumLength)
         var reader = ByteReader(body)
         let certificate = try CertificateMessage(from: &reader)
         try reader.expectEmpty("decompressed Certificate")

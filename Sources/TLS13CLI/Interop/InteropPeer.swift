@@ -56,6 +56,9 @@ struct OpenSSLPeer: InteropPeer {
         if scenario.serverGroup == .x25519MLKEM768, !negotiatesHybrid {
             return "OpenSSL \(version) has no X25519MLKEM768 (added in 3.5)"
         }
+        if scenario.flow == .certificateCompression {
+            return "s_server does not compress certificates here (RFC 8879 came in OpenSSL 3.2; not wired for -cert_comp)"
+        }
         return nil
     }
 
@@ -104,6 +107,9 @@ struct GnuTLSPeer: InteropPeer {
 
     func notApplicable(_ scenario: InteropScenario) -> String? {
         if scenario.serverGroup == .x25519MLKEM768 { return "GnuTLS \(version) has no X25519MLKEM768" }
+        if scenario.flow == .certificateCompression {
+            return "gnutls-serv --compress-cert: Debian's GnuTLS \(version) is built without compression (\"Unknown compression method\")"
+        }
         return nil
     }
 
@@ -220,6 +226,8 @@ struct TLSLitePeer: InteropPeer {
         case .clientAuthRequired: arguments += ["--client-auth", "required"]
         case .clientAuthOptional: arguments += ["--client-auth", "optional"]
         case .alpn: arguments += ["--alpn", "http/1.1"]
+        case .certificateCompression:
+            arguments += ["--cert-compression", scenario.certificateCompression.map { "\($0)" } ?? "none"]
         default: break
         }
         let process = try InteropProcess(executable: python, arguments: arguments, portSource: .acceptLine)

@@ -105,7 +105,8 @@ struct InteropRunner {
         let server = servers[0]
         let config = try configuration(for: scenario)
         switch scenario.flow {
-        case .handshake, .defaultGroups, .helloRetry, .clientAuthRequired, .clientAuthOptional, .alpn:
+        case .handshake, .defaultGroups, .helloRetry, .clientAuthRequired, .clientAuthOptional, .alpn,
+            .certificateCompression:
             let connection = try connect(server, config)
             defer { connection.close() }
             try checkFullHandshake(connection.sessionInfo, scenario, peer: peer)
@@ -223,6 +224,10 @@ struct InteropRunner {
             try expect(!info.clientCertificateSent, "a client certificate was sent without one configured")
         case .alpn:
             try expect(info.applicationProtocol == "http/1.1", "ALPN \(info.applicationProtocol ?? "none")")
+        case .certificateCompression:
+            let came = info.certificateCompression.map { "\($0.algorithm)" } ?? "uncompressed"
+            try expect(info.certificateCompression?.algorithm == scenario.certificateCompression,
+                       "Certificate \(came), expected \(scenario.certificateCompression.map { "\($0)" } ?? "-")")
         default:
             break
         }

@@ -25,6 +25,9 @@ struct InteropScenario: Sendable {
         case keyUpdate
         /// ALPN: the client offers h2 and http/1.1, the server accepts http/1.1.
         case alpn
+        /// The client offers its default compress_certificate list; the server compresses its Certificate with
+        /// ``InteropScenario/certificateCompression`` only (RFC 8879).
+        case certificateCompression
     }
 
     /// A server certificate from Certs/ (`leaf-<name>-chain.pem`, `leaf-<name>.key`).
@@ -84,6 +87,8 @@ struct InteropScenario: Sendable {
     var clientKeyShares: [NamedGroup]? = nil
     /// The client certificate stem in Certs/ (`client-ecdsa-p256`) for ``Flow/clientAuthRequired``.
     var clientCertificate: String? = nil
+    /// The one algorithm the server compresses its Certificate with (``Flow/certificateCompression``).
+    var certificateCompression: CertificateCompressionAlgorithm? = nil
 
     /// One suite × group × leaf row.
     static func handshake(_ suite: CipherSuite, _ group: NamedGroup, _ leaf: Leaf) -> InteropScenario {
@@ -149,6 +154,10 @@ struct InteropScenario: Sendable {
             InteropScenario(name: "KeyUpdate both ways", flow: .keyUpdate),
             InteropScenario(name: "ALPN h2,http/1.1 → http/1.1", flow: .alpn),
         ]
+        for algorithm in [CertificateCompressionAlgorithm.zlib, .brotli, .zstd] {
+            rows.append(InteropScenario(name: "certificate compression → \(algorithm)", flow: .certificateCompression,
+                                        leaf: .rsa2048, certificateCompression: algorithm))
+        }
         return rows
     }
 

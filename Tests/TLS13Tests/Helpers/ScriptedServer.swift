@@ -158,6 +158,10 @@ final class ScriptedServer {
         var ocspResponse: [UInt8]?
         /// Serve this chain and key instead of ``chain`` (e.g. from ``ScriptedServer/loadChain(certificates:key:)``).
         var customChain: LoadedChain?
+        /// When set and the client offered it in compress_certificate (or ``compressEvenIfNotOffered``), the
+        /// Certificate goes as a CompressedCertificate with this algorithm (RFC 8879), in the transcript as sent.
+        var compressCertificate: CertificateCompressionAlgorithm?
+        var compressEvenIfNotOffered = false
 
         init(chain: Chain = .ecdsaP256) { self.chain = chain }
 
@@ -175,6 +179,7 @@ final class ScriptedServer {
     var mutateEncryptedExtensions: ((inout EncryptedExtensions) -> Void)?
     var mutateCertificateRequest: ((inout CertificateRequest) -> Void)?
     var mutateCertificate: ((inout CertificateMessage) -> Void)?
+    var mutateCompressedCertificate: ((inout CompressedCertificate) -> Void)?
     var mutateCertificateVerify: ((inout CertificateVerify) -> Void)?
     var mutateFinished: ((inout Finished) -> Void)?
     /// Each server message's encoding (header included), after its struct hook and before the transcript.
@@ -479,7 +484,19 @@ final class ScriptedServer {
                 RawExtension(.statusRequest, try CertificateStatus(ocspResponse: response).encoded))
         }
         mutateCertificate?(&certificate)
-        try add(.certificate, .certificate(certificate), epoch: .handshake, to: &items)
+        var offeredCompression: [CertificateCompressionAlgorithm] = []
+        if case .unknown(.compressCertificate, let body)? = hello.extension(.compressCertificate) {
+            offeredCompression = try CompressCertificateExtension(body: body).algorithms
+        }
+        if let algorithm = configuration.compressCertificate,
+            offeredCompression.contains(algorithm) || configuration.compressEvenIfNotOffered
+        {
+            var compressed = try CertificateCompressor.compressedCertificate(certificate, algorithm: algorithm)
+            mutateCompressedCertificate?(&compressed)
+            try add(.certificate, .compressedCertificate(compressed), epoch: .handshake, to: &items)
+        } else {
+            try add(.certificate, .certificate(certificate), epoch: .handshake, to: &items)
+        }
 
         guard let scheme = configuration.signatureScheme ?? loaded.key.defaultScheme else {
             throw Failure("no signature scheme for the \(loaded.key.typeDescription) key")

@@ -121,7 +121,12 @@ struct SentClientHello {
             signatureAlgorithms = schemes
             break
         }
-        return OfferedFacts(extensions: extensions, signatureAlgorithms: signatureAlgorithms, clientRandom: hello.random)
+        var compression: [CertificateCompressionAlgorithm] = []
+        if case .unknown(.compressCertificate, let body)? = hello.extension(.compressCertificate) {
+            compression = (try? CompressCertificateExtension(body: body).algorithms) ?? []
+        }
+        return OfferedFacts(extensions: extensions, signatureAlgorithms: signatureAlgorithms, clientRandom: hello.random,
+                            certificateCompression: compression)
     }
 
     /// The ALPN protocol names offered (EncryptedExtensions must choose one of them, or none).
@@ -139,6 +144,8 @@ struct OfferedFacts {
     let signatureAlgorithms: [SignatureScheme]
     /// ClientHello.random: the key log's key for this connection's secrets.
     let clientRandom: [UInt8]
+    /// compress_certificate: a CompressedCertificate must use one of these (none offered: it is unexpected).
+    var certificateCompression: [CertificateCompressionAlgorithm] = []
 }
 
 extension ResumptionOffer {

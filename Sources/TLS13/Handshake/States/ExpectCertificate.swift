@@ -25,6 +25,15 @@ struct ExpectCertificateOrRequest: ~Copyable {
         try acceptCertificate(
             certificate, bytes: bytes, keys: keys, transcript: transcript, offered: offered, certificateRequest: nil, &cx)
     }
+
+    /// CompressedCertificate (RFC 8879), with no CertificateRequest before it.
+    consuming func handle(_ compressed: CompressedCertificate, bytes: [UInt8], _ cx: inout ClientContext)
+        throws(TLSError) -> ClientState
+    {
+        try acceptCertificate(
+            try decompress(compressed, offered: offered, &cx), bytes: bytes, keys: keys, transcript: transcript,
+            offered: offered, certificateRequest: nil, &cx)
+    }
 }
 
 /// WAIT_CERT: as WAIT_CERT_CR, with the server's CertificateRequest to answer in the client's flight.
@@ -41,6 +50,40 @@ struct ExpectCertificate: ~Copyable {
             certificate, bytes: bytes, keys: keys, transcript: transcript, offered: offered,
             certificateRequest: certificateRequest, &cx)
     }
+
+    consuming func handle(_ compressed: CompressedCertificate, bytes: [UInt8], _ cx: inout ClientContext)
+        throws(TLSError) -> ClientState
+    {
+        try acceptCertificate(
+            try decompress(compressed, offered: offered, &cx), bytes: bytes, keys: keys, transcript: transcript,
+            offered: offered, certificateRequest: certificateRequest, &cx)
+    }
+}
+
+/// The Certificate inside a CompressedCertificate (RFC 8879 §4), decompressed with the decompressor of its algorithm:
+/// the declared length checked against ``TLSClientConfiguration/maxHandshakeMessageSize`` first and against the
+/// result after. The transcript takes the CompressedCertificate as received (its `bytes`), not the Certificate.
+private func decompress(_ compressed: CompressedCertificate, offered: OfferedFacts, _ cx: inout ClientContext)
+    throws(TLSError) -> CertificateMessage
+{
+    guard !offered.certificateCompression.isEmpty else {
+        throw TLSError.unexpected("CompressedCertificate, but compress_certificate was not offered")
+    }
+    let decompressors = cx.configuration.certificateDecompressors.filter {
+        offered.certificateCompression.contains($0.algorithm)
+    }
+    let limit = cx.configuration.maxHandshakeMessageSize
+    let certificate = try cx.timed(
+        "certificate decompression",
+        "\(compressed.algorithm), \(compressed.compressedCertificateMessage.count) → \(compressed.uncompressedLength) bytes"
+    ) { () throws(TLSError) in
+        try compressed.decompressedCertificate(offered: decompressors, maximumLength: limit)
+    }
+    try cx.checkExtensionCount(.certificate(certificate))
+    cx.info.certificateCompression = TLSCertificateCompressionInfo(
+        algorithm: compressed.algorithm, compressedLength: compressed.compressedCertificateMessage.count,
+        uncompressedLength: compressed.uncompressedLength)
+    return certificate
 }
 
 /// The server's Certificate (§4.4.2): the chain, its leaf's stapled OCSP response and SCTs, checked by
