@@ -137,6 +137,7 @@ extension ShimTest {
         case .helloRetryRequest: "hello_retry_request"
         case .sessionNotResumed: "session_not_resumed"
         case .declinedByServer: "peer_declined"
+        case .echRejected: "ech_rejected"
         }
     }
 }

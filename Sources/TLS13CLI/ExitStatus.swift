@@ -27,7 +27,8 @@ enum ExitStatus: Int32 {
             return .network
         case .timedOut:
             return .timeout
-        case .decode, .protocolViolation, .certificateRejected, .alertReceived, .truncated, .closed, .internalError:
+        case .decode, .protocolViolation, .certificateRejected, .alertReceived, .truncated, .closed, .internalError,
+             .echRejected:
             return .tlsFailure
         }
     }

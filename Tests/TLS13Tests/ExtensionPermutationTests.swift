@@ -138,6 +138,7 @@ import Testing
             orders.insert(types.filter { !$0.isGREASE })
         }
         #expect(orders == [[.serverName, .supportedVersions, .supportedGroups, .keyShare, .signatureAlgorithms,
-                            .signatureAlgorithmsCert, .pskKeyExchangeModes, .statusRequest, .recordSizeLimit]])
+                            .signatureAlgorithmsCert, .pskKeyExchangeModes, .statusRequest, .recordSizeLimit,
+                            .compressCertificate, .encryptedClientHello]])
     }
 }

@@ -276,7 +276,7 @@ import Testing
         // Padding last here (no pre_shared_key), after the second GREASE extension.
         #expect(hello.extensions.last?.extensionType == .padding)
         #expect(Self.isGREASE(hello.extensions[hello.extensions.count - 2].extensionType.rawValue))
-        #expect(try helloLengths { $0.clientHelloPadding = 1500 } == [1500])
+        #expect(try helloLengths { $0.clientHelloPadding = 2000 } == [2000])
     }
 
     @Test func noPaddingByDefaultOrWhenTheHelloIsLongEnough() throws {

@@ -134,9 +134,20 @@ enum ECHGrease {
     /// The payload length of a GREASE extension for a ClientHello that, as an inner hello, would be `hello` (its
     /// `server_name` included): L + 16, with L the EncodedClientHelloInner length padded as §6.1.3 says with a
     /// `maximum_name_length` of 0 (no config), as BoringSSL sizes its own.
-    static func payloadLength(for hello: ClientHello) throws(TLSError) -> Int {
+    ///
+    /// - Parameter compressed: the extensions a real offer would compress into `ech_outer_extensions` (they are then
+    ///   counted as that one extension, as a real ClientHelloInner of this client would be sized).
+    static func payloadLength(
+        for hello: ClientHello, compressed: (ClientHelloExtension) -> Bool = { _ in false }
+    ) throws(TLSError) -> Int {
         var inner = hello
         inner.extensions.removeAll { $0.extensionType == .encryptedClientHello }
+        let shared = inner.extensions.filter(compressed).map(\.extensionType)
+        if !shared.isEmpty {
+            inner.extensions.removeAll(where: compressed)
+            let at = inner.extensions.firstIndex { $0.extensionType == .preSharedKey } ?? inner.extensions.count
+            inner.extensions.insert(try ECHOuterExtensions(types: shared).clientHelloExtension, at: at)
+        }
         let markerIndex = inner.extensions.firstIndex { $0.extensionType == .preSharedKey } ?? inner.extensions.count
         inner.extensions.insert(try ECHClientHello.inner.clientHelloExtension, at: markerIndex)
         return try EncodedClientHelloInner.encode(inner: inner, maximumNameLength: 0).count + 16

@@ -2,10 +2,12 @@ extension ClientContext {
     /// The client's Certificate and CertificateVerify answering `request` (RFC 8446 §4.4.2, §4.4.3), in the handshake
     /// or after it: the configured chain when its signer can make a scheme the server accepts, else an empty
     /// Certificate (the server then decides whether to go on). Both are appended to `transcript`; returns their bytes.
-    mutating func clientAuthentication(answering request: CertificateRequest, transcript: TranscriptHash) throws(TLSError)
-        -> [UInt8]
-    {
-        let credential = configuration.clientCertificate
+    ///
+    /// - Parameter withholdingCertificate: answer with an empty Certificate whatever is configured (ECH rejected).
+    mutating func clientAuthentication(
+        answering request: CertificateRequest, transcript: TranscriptHash, withholdingCertificate: Bool = false
+    ) throws(TLSError) -> [UInt8] {
+        let credential = withholdingCertificate ? nil : configuration.clientCertificate
         let scheme = credential?.scheme(acceptedBy: request.signatureAlgorithms)
         let entries = scheme == nil ? [] : (credential?.chain ?? []).map { CertificateMessage.Entry(certData: $0) }
         let message = CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries)

@@ -94,12 +94,19 @@ struct ClientContext {
     }
 
     /// A handshake message sent or received, with its essentials.
-    func traceMessage(_ message: HandshakeMessage, _ direction: TLSDirection, length: Int) {
+    ///
+    /// - Parameters:
+    ///   - name: the name shown instead of the message's (`ClientHelloInner`, `ClientHelloOuter` with ECH).
+    ///   - extra: fields added to the message's own.
+    func traceMessage(
+        _ message: HandshakeMessage, _ direction: TLSDirection, length: Int, name: String? = nil,
+        extra: @autoclosure () -> [TLSTraceField] = []
+    ) {
         guard deps.tracer != nil else { return }
         let protection = direction == .sent ? records.writeProtection : records.readProtection
         trace(.handshakeMessage(TLSHandshakeMessageInfo(
-            direction: direction, epoch: protection?.epoch ?? .plaintext, name: message.displayName, length: length,
-            fields: TraceDescription.fields(of: message, certificates: deps.certificateCache))))
+            direction: direction, epoch: protection?.epoch ?? .plaintext, name: name ?? message.displayName,
+            length: length, fields: TraceDescription.fields(of: message, certificates: deps.certificateCache) + extra())))
     }
 
     /// The records the record layer noted since the last call, as events.

@@ -15,6 +15,22 @@ protocol ClientHelloBuilder {
     /// The second ClientHello, answering a HelloRetryRequest (RFC 8446 §4.1.2: the first one with the requested key
     /// share, the cookie, no early_data, and the PSK only when its hash matches the suite the server chose).
     func secondClientHello(_ content: HelloRetryContent) throws(TLSError) -> ClientHello
+    /// ClientHelloOuter for an Encrypted Client Hello offer (RFC 9849 §6.1), from the ClientHelloInner
+    /// ``firstClientHello(_:)`` made (``ClientHelloContent/echInner``), everything but the sealed payload: the
+    /// handshake seals the inner hello into the `encrypted_client_hello` extension (an empty placeholder marks its
+    /// place). Returns the hello and the extension types to compress into `ech_outer_extensions` (contiguous in the
+    /// inner hello, identical and in the same order in the outer one).
+    func outerClientHello(_ content: OuterClientHelloContent) throws(TLSError)
+        -> (hello: ClientHello, compressed: [ExtensionType])
+}
+
+extension ClientHelloBuilder {
+    /// The library's layout of ClientHelloOuter (builders that only replay recorded hellos need no other).
+    func outerClientHello(_ content: OuterClientHelloContent) throws(TLSError)
+        -> (hello: ClientHello, compressed: [ExtensionType])
+    {
+        try StandardClientHelloBuilder().outerClientHello(content)
+    }
 }
 
 /// What goes into the first ClientHello.
@@ -35,6 +51,33 @@ struct ClientHelloContent {
     let offersEarlyData: Bool
     /// Draws this connection's extension order (``TLSClientConfiguration/permuteExtensions``); `nil`: the fixed order.
     var permutation: RandomSource? = nil
+    /// This is ClientHelloInner of an ECH offer (RFC 9849 §6.1): it carries the `inner` marker, no RFC 7685 padding
+    /// (ECH pads the encoded inner hello itself), and the extensions ClientHelloOuter will share stay contiguous.
+    var echInner = false
+    /// A GREASE `encrypted_client_hello` to send (RFC 9849 §6.2), or `nil`.
+    var greaseECH: GREASEECHContent? = nil
+}
+
+/// A GREASE `encrypted_client_hello` (RFC 9849 §6.2.1): what the handshake drew; the builder sizes the payload as the
+/// hello's EncodedClientHelloInner would be (``ECHGrease/payloadLength(for:)``) and fills it from `random`.
+struct GREASEECHContent {
+    let configID: UInt8
+    /// A fresh X25519 public key (a valid KEM output).
+    let enc: [UInt8]
+    let random: RandomSource
+}
+
+/// What goes into ClientHelloOuter besides what it copies from ClientHelloInner (RFC 9849 §6.1).
+struct OuterClientHelloContent {
+    let configuration: TLSClientConfiguration
+    /// ClientHelloInner as it will be sealed (PSK binders computed).
+    let inner: ClientHello
+    /// A fresh ClientHelloOuter.random.
+    let random: [UInt8]
+    /// The config's public_name: the outer server_name.
+    let publicName: String
+    /// The GREASE pre_shared_key mirroring the inner one (§6.1.2), when the inner hello offers a PSK.
+    let psk: OfferedPSKs?
 }
 
 /// What changes in the second ClientHello.
@@ -49,6 +92,8 @@ struct HelloRetryContent {
     let keepsPSK: Bool
     /// The GREASE values of the first hello (RFC 8701 §4: they do not change).
     let grease: GREASE?
+    /// Whether RFC 7685 padding is recomputed (not for the hellos of an ECH offer, which ECH pads itself).
+    var pads = true
 }
 
 /// The library's ClientHello layout. Extension order: a GREASE extension, the real ones (in a random order per
@@ -88,18 +133,86 @@ struct StandardClientHelloBuilder: ClientHelloBuilder {
                 algorithms: configuration.certificateDecompressors.map(\.algorithm)).clientHelloExtension)
         }
         if c.offersEarlyData { extensions.append(.earlyData) }
+        if c.echInner {
+            extensions.append(try ECHClientHello.inner.clientHelloExtension)
+        } else if c.greaseECH != nil {
+            extensions.append(.unknown(.encryptedClientHello, []))  // sized below, once the rest is in place
+        }
+        var together: [ExtensionType] = []
+        if c.echInner {
+            // What ClientHelloOuter will carry identically goes as one block (RFC 9849 §6.1: compressed extensions
+            // are consecutive); the rest (server_name, the marker, ALPN unless the outer shows the same) first.
+            let middle = extensions.dropFirst(grease == nil ? 0 : 1)
+            let shared = middle.filter { Self.sharedWithOuter($0, configuration) }
+            extensions = Array(extensions.prefix(grease == nil ? 0 : 1))
+                + middle.filter { !Self.sharedWithOuter($0, configuration) } + shared
+            together = shared.map(\.extensionType)
+        }
         if let grease { extensions.append(.unknown(grease.secondExtension, GREASE.secondExtensionBody)) }
         if let psk = c.psk { extensions.append(.preSharedKey(psk)) }  // last (§4.2.11)
         if let random = c.permutation {
             // The leading GREASE extension, the trailing one and pre_shared_key stay where they are.
-            extensions = try ExtensionPermutation.permute(extensions, random: random)
+            extensions = try ExtensionPermutation.permute(extensions, random: random, together: together)
         }
         var hello = ClientHello(
             random: c.random, legacySessionID: c.legacySessionID,
             cipherSuites: (grease.map { [$0.cipherSuite] } ?? []) + configuration.cipherSuites,
             extensions: extensions)
-        try pad(&hello, to: configuration.clientHelloPadding)
+        if let greaseECH = c.greaseECH, !c.echInner,
+            let index = hello.extensions.firstIndex(where: { $0.extensionType == .encryptedClientHello })
+        {
+            // Sized as this client's ClientHelloInner would be, its shared extensions compressed (RFC 9849 §6.2.1).
+            let length = try ECHGrease.payloadLength(for: hello) { Self.sharedWithOuter($0, configuration) }
+            hello.extensions[index] = try ECHClientHello.outer(
+                cipherSuite: ECHGrease.cipherSuite, configID: greaseECH.configID, enc: greaseECH.enc,
+                payload: try greaseECH.random.bytes(length)).clientHelloExtension
+        }
+        if !c.echInner { try pad(&hello, to: configuration.clientHelloPadding) }
         return hello
+    }
+
+    /// Whether ClientHelloOuter carries `ext` exactly as ClientHelloInner does (so it is compressed): everything but
+    /// server_name (the public name outside), `encrypted_client_hello`, pre_shared_key (GREASE outside), padding, the
+    /// cookie, the GREASE extensions (kept in their places), and ALPN unless the outer list is the inner one.
+    static func sharedWithOuter(_ ext: ClientHelloExtension, _ configuration: TLSClientConfiguration) -> Bool {
+        switch ext.extensionType {
+        case .serverName, .encryptedClientHello, .preSharedKey, .padding, .cookie: return false
+        case .applicationLayerProtocolNegotiation:
+            return configuration.echOuterApplicationProtocols == configuration.applicationProtocols
+        default: return !ext.extensionType.isGREASE
+        }
+    }
+
+    func outerClientHello(_ c: OuterClientHelloContent) throws(TLSError) -> (hello: ClientHello, compressed: [ExtensionType]) {
+        var extensions: [ClientHelloExtension] = []
+        var compressed: [ExtensionType] = []
+        let outerALPN = (c.configuration.echOuterApplicationProtocols ?? []).map { Array($0.utf8) }
+        for ext in c.inner.extensions {
+            switch ext.extensionType {
+            case .serverName:
+                extensions.append(.serverName(c.publicName))
+            case .encryptedClientHello:
+                extensions.append(.unknown(.encryptedClientHello, []))  // the handshake seals the inner hello here
+            case .preSharedKey:
+                if let psk = c.psk { extensions.append(.preSharedKey(psk)) }
+            case .padding, .cookie:
+                break
+            case .applicationLayerProtocolNegotiation where !Self.sharedWithOuter(ext, c.configuration):
+                if !outerALPN.isEmpty { extensions.append(.applicationLayerProtocolNegotiation(outerALPN)) }
+            default:
+                extensions.append(ext)
+                if Self.sharedWithOuter(ext, c.configuration) { compressed.append(ext.extensionType) }
+            }
+        }
+        if c.inner.extension(.serverName) == nil, !c.publicName.isEmpty {
+            // An inner hello without SNI (an IP address): the outer one still names the public name (§6.1 step 5).
+            let at = c.inner.extensions.first.map { $0.extensionType.isGREASE ? 1 : 0 } ?? 0
+            extensions.insert(.serverName(c.publicName), at: at)
+        }
+        let hello = ClientHello(
+            random: c.random, legacySessionID: c.inner.legacySessionID, cipherSuites: c.inner.cipherSuites,
+            extensions: extensions)
+        return (hello, compressed)
     }
 
     func secondClientHello(_ c: HelloRetryContent) throws(TLSError) -> ClientHello {
@@ -119,7 +232,7 @@ struct StandardClientHelloBuilder: ClientHelloBuilder {
             hello.extensions.insert(.cookie(cookie), at: index)
         }
         // The GREASE values stay as they were (RFC 8701 §4); the padding is recomputed (§4.1.2 allows it).
-        try pad(&hello, to: c.configuration.clientHelloPadding)
+        if c.pads { try pad(&hello, to: c.configuration.clientHelloPadding) }
         return hello
     }
 

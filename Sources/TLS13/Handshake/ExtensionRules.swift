@@ -42,6 +42,8 @@ enum ExtensionRules {
         .recordSizeLimit: [.encryptedExtensions],
         // RFC 8879 §3: the server's own list, in a CertificateRequest (the client does not compress its certificate).
         .compressCertificate: [.certificateRequest],
+        // RFC 9849 §5: retry_configs (EncryptedExtensions) and the confirmation (HelloRetryRequest).
+        .encryptedClientHello: [.encryptedExtensions, .helloRetryRequest],
     ]
 
     /// Checks one extension of a server message against the rules of RFC 8446 §4.2:

@@ -209,6 +209,29 @@ public struct TLSClientConfiguration: Sendable {
     /// ``maxHandshakeMessageSize``; the transcript takes it as received.
     public var certificateDecompressors: [TLSCertificateDecompressor] = TLSCertificateDecompressor.builtIn
 
+    /// The server's ECHConfigList (RFC 9849 §4: from its DNS HTTPS record, or the `retry_configs` of a rejected
+    /// attempt, ``TLSError/echRejected(retryConfigs:)``), to offer Encrypted Client Hello: the real ClientHello
+    /// (ClientHelloInner: the server name, ALPN, the session offered) goes encrypted to the config's key, inside a
+    /// ClientHelloOuter that shows the config's public name. The first config whose version, KEM (X25519 or P-256) and
+    /// an HPKE suite (HKDF-SHA256/384 with AES-128-GCM, ChaCha20-Poly1305 or AES-256-GCM) this library supports is
+    /// used; with none usable, GREASE ECH is sent (if ``echGREASE``). `nil` (the default): no ECH config.
+    ///
+    /// If the server rejects ECH, the handshake authenticates the server as the public name, then fails with
+    /// ``TLSError/echRejected(retryConfigs:)``, which carries the configs to retry with. ``TLSSessionInfo/ech`` says
+    /// what happened. A list that does not parse is refused by ``validate()`` (the connection is not attempted).
+    public var echConfigList: [UInt8]? = nil
+
+    /// Whether to send a GREASE `encrypted_client_hello` (RFC 9849 §6.2) when there is no usable ECH config, so that
+    /// connections with and without ECH look alike and servers keep tolerating the extension. Default on, as in
+    /// Chrome; it hides nothing (``TLSSessionInfo/ech`` says ``TLSECHStatus/grease``).
+    public var echGREASE = true
+
+    /// The ALPN protocol names ClientHelloOuter shows when ECH is offered. `nil` (the default): none — the real list
+    /// (``applicationProtocols``) travels only inside the encrypted ClientHelloInner (RFC 9849 §10.5 leaves it to the
+    /// client whether its ALPN list is sensitive). Set it to ``applicationProtocols`` to send the same list outside
+    /// too (then compressed into `ech_outer_extensions`, as BoringSSL and Go do), or to a generic list.
+    public var echOuterApplicationProtocols: [String]? = nil
+
     /// Whether the ClientHello's extensions go in a fresh random order on every connection (as BoringSSL's
     /// `SSL_CTX_set_permute_extensions` and Chrome do), so that servers and middleboxes cannot come to depend on one
     /// order and the order does not fingerprint the client. The GREASE extensions, padding and pre_shared_key keep
@@ -296,6 +319,16 @@ public struct TLSClientConfiguration: Sendable {
         guard maxCertificateChainLength >= 1, maxExtensionsPerMessage >= 8, maxBufferedApplicationData >= 1 << 14 else {
             throw TLSError.invalidConfiguration(
                 "limits too small: chain length ≥ 1, extensions per message ≥ 8, buffered data ≥ 16 KiB")
+        }
+        if let list = echConfigList {
+            do throws(TLSError) {
+                _ = try ECHConfigList(bytes: list)
+            } catch {
+                throw TLSError.invalidConfiguration("echConfigList is not a valid ECHConfigList: \(error.description)")
+            }
+        }
+        for proto in echOuterApplicationProtocols ?? [] where proto.utf8.isEmpty || proto.utf8.count > 255 {
+            throw TLSError.invalidConfiguration("echOuterApplicationProtocols: ALPN protocol names must be 1 to 255 bytes")
         }
         guard certificateDecompressors.count <= 127,
             Set(certificateDecompressors.map(\.algorithm)).count == certificateDecompressors.count

@@ -23,4 +23,7 @@ public enum TLSEarlyDataReason: String, Sendable, Hashable {
     case sessionNotResumed = "session not resumed"
     /// The server resumed the session but declined the early data (no early_data in EncryptedExtensions).
     case declinedByServer = "declined by server"
+    /// The session and its early data went in ClientHelloInner, and the server rejected ECH (RFC 9849): it used
+    /// ClientHelloOuter, which offers no session.
+    case echRejected = "ECH rejected"
 }

@@ -89,8 +89,12 @@ enum FuzzReplay {
         func configuration() throws -> TLSClientConfiguration {
             var c = TLSClientConfiguration()
             // Pinned to the ClientHello the committed seeds were recorded with (a ClientHello change alters the
-            // transcript and so every later record); GREASE, OCSP and record_size_limit are tested elsewhere.
+            // transcript and so every later record); GREASE, OCSP, record_size_limit, the extension order, GREASE ECH
+            // and certificate compression are tested elsewhere.
             c.grease = false
+            c.permuteExtensions = false
+            c.echGREASE = false
+            c.certificateDecompressors = []
             c.requestOCSPStapling = false
             c.recordSizeLimit = nil
             c.supportedGroups = [.x25519, .secp256r1, .secp384r1]

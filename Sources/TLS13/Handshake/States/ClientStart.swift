@@ -21,15 +21,48 @@ struct ClientStart: ~Copyable {
         var resumption = self.resumption
         var offersEarlyData = false
         if case .offered? = resumption?.earlyData { offersEarlyData = true }
-        var hello = try deps.clientHelloBuilder.firstClientHello(ClientHelloContent(
+        let keyShares = Dictionary(shares.map { ($0.group, $0) }, uniquingKeysWith: { _, last in last })
+        var content = ClientHelloContent(
             configuration: configuration, identity: cx.identity, random: random, legacySessionID: sessionID,
             grease: grease, keyShares: shares.map { KeyShareEntry(group: $0.group, keyExchange: $0.publicKey) },
             psk: try resumption?.pskOffer(atMilliseconds: deps.nowMilliseconds), offersEarlyData: offersEarlyData,
-            permutation: configuration.permuteExtensions ? deps.random : nil))
-        if let resumption { hello = try resumption.bind(hello, transcriptPrefix: []) }
-        let sent = try SentClientHello(
-            hello, keyShares: Dictionary(shares.map { ($0.group, $0) }, uniquingKeysWith: { _, last in last }),
-            grease: grease)
+            permutation: configuration.permuteExtensions ? deps.random : nil)
+
+        // Encrypted Client Hello (RFC 9849): a real offer seals this ClientHello (ClientHelloInner) into a
+        // ClientHelloOuter showing the config's public name; without a usable config, GREASE ECH (§6.2).
+        let ech: ECHOffered
+        let sent: SentClientHello
+        switch try ClientStateMachine.planECH(configuration) {
+        case .real(let offer):
+            content.echInner = true
+            var inner = try deps.clientHelloBuilder.firstClientHello(content)
+            if let resumption { inner = try resumption.bind(inner, transcriptPrefix: []) }
+            let innerSent = try SentClientHello(inner, keyShares: keyShares, grease: grease)
+            // The outer hello offers no session (§6.1.2: a GREASE pre_shared_key mirrors the inner one).
+            let (draft, compressed) = try deps.clientHelloBuilder.outerClientHello(OuterClientHelloContent(
+                configuration: configuration, inner: inner, random: try deps.random.bytes(32),
+                publicName: offer.config.publicNameString,
+                psk: try inner.offeredPSKs.map { (psks) throws(TLSError) in
+                    try ECHGrease.pskExtension(mirroring: psks, random: deps.random)
+                }))
+            let outer = try offer.sealOuter(inner: inner, outer: draft, compressing: compressed)
+            sent = try SentClientHello(outer, keyShares: keyShares, grease: grease)
+            ech = .real(RealECHOffer(offer: offer, inner: innerSent, compressed: compressed))
+            cx.traceMessage(.clientHello(inner), .sent, length: innerSent.bytes.count, name: "ClientHelloInner",
+                            extra: [TLSTraceField("ech", .string("inner: sealed into the ClientHelloOuter that follows"))])
+        case .grease:
+            guard let configID = try deps.random.bytes(1).first else { throw TLSError.internalError("no random byte") }
+            content.greaseECH = GREASEECHContent(
+                configID: configID, enc: try EVPKeyShare(curve: .x25519).publicKey, random: deps.random)
+            fallthrough
+        case .none:
+            var hello = try deps.clientHelloBuilder.firstClientHello(content)
+            if let resumption { hello = try resumption.bind(hello, transcriptPrefix: []) }
+            sent = try SentClientHello(hello, keyShares: keyShares, grease: grease)
+            ech = content.greaseECH == nil ? .none : .grease
+            if content.greaseECH != nil { cx.info.ech = .grease }
+        }
+        let hello = sent.hello
 
         cx.records.allowsChangeCipherSpec = true
         cx.noteCompatibilityMode(of: hello)
@@ -42,17 +75,28 @@ struct ClientStart: ~Copyable {
             offset = end
         } while offset < sent.bytes.count
         cx.records.noteRawRecords(out[...])
-        cx.traceMessage(.clientHello(hello), .sent, length: sent.bytes.count)
+        if case .real(let real) = ech {
+            cx.traceMessage(.clientHello(hello), .sent, length: sent.bytes.count, name: "ClientHelloOuter", extra: [
+                TLSTraceField("ech", .string("outer: public name \(real.publicName), config \(real.offer.config.configID), "
+                    + "\(real.offer.cipherSuite), \(real.compressed.count) extensions compressed")),
+            ])
+        } else {
+            cx.traceMessage(.clientHello(hello), .sent, length: sent.bytes.count,
+                            extra: content.greaseECH != nil ? [TLSTraceField("ech", .string("GREASE"))] : [])
+        }
 
+        // 0-RTT goes with the hello the session is offered in: ClientHelloInner when ECH is offered.
+        let offering: SentClientHello
+        if case .real(let real) = ech { offering = real.inner } else { offering = sent }
         if let offer = resumption, case .offered(let data, let remainder) = offer.earlyData {
-            if hello.extension(.earlyData) != nil {
-                try sendEarlyData(data, session: offer.session, hello: sent, into: &out, &cx)
+            if offering.hello.extension(.earlyData) != nil {
+                try sendEarlyData(data, session: offer.session, hello: offering, into: &out, &cx)
                 resumption?.earlyData = .sent(data: data, remainder: remainder)
             } else {
                 resumption?.earlyData = .none  // the hello as built does not offer it
             }
         }
-        return .waitServerHello(ExpectServerHello(hello: sent, resumption: resumption))
+        return .waitServerHello(ExpectServerHello(hello: sent, resumption: resumption, ech: ech))
     }
 
     /// Sends `data` as 0-RTT application data under client_early_traffic_secret, after the compatibility
@@ -146,6 +190,8 @@ struct OfferedFacts {
     let clientRandom: [UInt8]
     /// compress_certificate: a CompressedCertificate must use one of these (none offered: it is unexpected).
     var certificateCompression: [CertificateCompressionAlgorithm] = []
+    /// Encrypted Client Hello, as the server's first answer decided it (set at the ServerHello).
+    var ech = ECHOutcome.notOffered
 }
 
 extension ResumptionOffer {

@@ -120,8 +120,10 @@ private func acceptCertificate(
     if let sct = leafExtensions.first(where: { $0.extensionType == .signedCertificateTimestamp }) {
         cx.info.signedCertificateTimestamps = try SignedCertificateTimestampList(body: sct.body).bytes
     }
+    // ECH rejected: the server is authenticated as the config's public name (RFC 9849 §6.1.7).
+    let identity = offered.ech.rejectedPublicName.map { ClientStateMachine.ServerIdentity.dnsName($0) } ?? cx.identity
     let check = ServerCertificateCheck(
-        configuration: configuration, verifier: cx.deps.certificateVerifier, identity: cx.identity, now: cx.deps.now,
+        configuration: configuration, verifier: cx.deps.certificateVerifier, identity: identity, now: cx.deps.now,
         isSessionReverification: false, certificates: cx.deps.certificateCache)
     let outcome = try cx.timed("certificate checks", "chain of \(chain.count)\(stapled == nil ? "" : ", stapled OCSP response")") {
         () throws(TLSError) in try check.evaluate(chain: chain, ocspResponse: stapled)
@@ -166,6 +168,6 @@ struct ExpectCertificateVerify: ~Copyable {
         cx.info.signatureScheme = cv.algorithm
         return .waitFinished(ExpectFinished(
             keys: keys, transcript: transcript, clientRandom: offered.clientRandom, offeredExtensions: offered.extensions,
-            authentication: .certificate(certificateCheck, certificateRequest: certificateRequest)))
+            authentication: .certificate(certificateCheck, certificateRequest: certificateRequest), ech: offered.ech))
     }
 }

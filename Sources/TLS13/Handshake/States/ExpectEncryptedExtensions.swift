@@ -11,9 +11,14 @@ struct ExpectEncryptedExtensions: ~Copyable {
     /// EncryptedExtensions (§4.3.1): the server's answers to the extensions that are not about the key exchange —
     /// ALPN, SNI acknowledged, record_size_limit, and whether it took the early data.
     consuming func handle(_ ee: EncryptedExtensions, bytes: [UInt8], _ cx: inout ClientContext) throws(TLSError) -> ClientState {
+        var offered = self.offered
         for ext in ee.extensions {
             try ExtensionRules.check(ext.extensionType, in: .encryptedExtensions, offered: offered.extensions)
             switch ext {
+            case .unknown(.encryptedClientHello, let body):
+                // RFC 9849: retry_configs after a rejection; checked and dropped after GREASE; after an acceptance,
+                // unsupported_extension.
+                offered.ech = try offered.ech.readEncryptedExtensions(body)
             case .applicationLayerProtocolNegotiation(let name):
                 guard offeredProtocols.contains(name) else {
                     throw TLSError.illegalParameter("server selected ALPN protocol \"\(String(decoding: name, as: UTF8.self))\", which was not offered")
@@ -53,7 +58,7 @@ struct ExpectEncryptedExtensions: ~Copyable {
             // A PSK handshake has no server Certificate or CertificateVerify.
             return .waitFinished(ExpectFinished(
                 keys: keys, transcript: transcript, clientRandom: offered.clientRandom,
-                offeredExtensions: offered.extensions, authentication: .resumed(session)))
+                offeredExtensions: offered.extensions, authentication: .resumed(session), ech: offered.ech))
         }
     }
 

@@ -9,6 +9,8 @@ struct ExpectFinished: ~Copyable {
     /// Checked against again after the handshake (NewSessionTicket extensions, post_handshake_auth).
     let offeredExtensions: Set<ExtensionType>
     let authentication: PeerAuthentication
+    /// Encrypted Client Hello: rejected, the handshake is completed and then refused (RFC 9849 §6.1.6).
+    let ech: ECHOutcome
 
     /// The server's Finished (§4.4.4): verified, then the application secrets, then the client's flight —
     /// [EndOfEarlyData] [change_cipher_spec] [Certificate, CertificateVerify] Finished — and the connection is up.
@@ -51,7 +53,10 @@ struct ExpectFinished: ~Copyable {
         cx.queueCompatibilityCCSBeforeProtectedRecord()
         var flight: [UInt8] = []
         if case .certificate(_, let request?) = authentication {
-            flight += try cx.clientAuthentication(answering: request, transcript: transcript)
+            // ECH rejected: the server is the client-facing one, authenticated as the public name; the client's
+            // certificate is for the real server: an empty Certificate (RFC 9849 §6.1.7).
+            flight += try cx.clientAuthentication(
+                answering: request, transcript: transcript, withholdingCertificate: ech.rejectedPublicName != nil)
         }
         let verifyData = try schedule.verifyData(secret: keys.clientTrafficSecret, transcriptHash: try transcript.current())
         let clientFinished = try HandshakeMessage.finished(Finished(verifyData: verifyData)).encoded
@@ -63,6 +68,11 @@ struct ExpectFinished: ~Copyable {
         let resumptionSecret = try master.resumptionMasterSecret(transcriptHash: try transcript.current())
         cx.logSecret("RESUMPTION_MASTER_SECRET", resumptionSecret, clientRandom: clientRandom)
         try cx.installWriteKeys(try schedule.trafficKeys(secret: clientSecret, aead: suite.aead), suite, epoch: .application)
+        if case .rejected(_, let retryConfigs) = ech {
+            // RFC 9849 §6.1.6: authenticated as the public name, the connection is not used: ech_required (after
+            // the client's flight, under the application keys), with the configs to retry with for the caller.
+            throw TLSError.echRejected(retryConfigs: retryConfigs)
+        }
 
         let traffic = TrafficKeySchedule(
             suite: suite, schedule: schedule, clientTrafficSecret: clientSecret, serverTrafficSecret: serverSecret,

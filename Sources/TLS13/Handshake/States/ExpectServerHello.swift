@@ -1,17 +1,68 @@
 /// WAIT_SH (RFC 8446 §A.1), after the first ClientHello: the hello as sent with the private halves of its key shares,
-/// and the session offered (its 0-RTT data sent or not).
+/// the session offered (its 0-RTT data sent or not), and Encrypted Client Hello as offered (with a real offer, `hello`
+/// is ClientHelloOuter and the offer holds ClientHelloInner).
 struct ExpectServerHello: ~Copyable {
     let hello: SentClientHello
     let resumption: ResumptionOffer?
+    let ech: ECHOffered
 
-    /// ServerHello: the key exchange, the handshake secrets; the server's flight is protected from here on.
+    /// ServerHello: the key exchange, the handshake secrets; the server's flight is protected from here on. With a
+    /// real ECH offer, its random says whether the server took ClientHelloInner (RFC 9849 §6.1.4): the handshake goes
+    /// on with that hello and its session, or with ClientHelloOuter, which offered none.
     consuming func handle(_ sh: ServerHello, bytes: [UInt8], _ cx: inout ClientContext) throws(TLSError) -> ClientState {
-        try acceptServerHello(sh, bytes: bytes, hello: hello, resumption: resumption, retry: nil, &cx)
+        switch ech {
+        case .none:
+            return try acceptServerHello(sh, bytes: bytes, hello: hello, resumption: resumption, retry: nil, ech: .notOffered, &cx)
+        case .grease:
+            return try acceptServerHello(sh, bytes: bytes, hello: hello, resumption: resumption, retry: nil, ech: .grease, &cx)
+        case .real(let real):
+            let accepted = try RealECHOffer.serverHelloConfirms(
+                bytes, suite: sh.cipherSuite, innerRandom: real.inner.hello.random
+            ) { (hash) throws(TLSError) in
+                let transcript = try TranscriptHash(hash)
+                transcript.update(real.inner.bytes)
+                return transcript
+            }
+            if accepted {
+                cx.info.ech = .accepted(publicName: real.publicName)
+                return try acceptServerHello(
+                    sh, bytes: bytes, hello: real.inner, resumption: resumption, retry: nil, ech: .accepted, &cx)
+            }
+            cx.info.ech = .rejected(publicName: real.publicName)
+            if var offer = resumption { offer.earlyData.reject(.echRejected, &cx) }
+            return try acceptServerHello(
+                sh, bytes: bytes, hello: hello, resumption: nil, retry: nil,
+                ech: .rejected(publicName: real.publicName, retryConfigs: nil), &cx)
+        }
     }
 
     /// HelloRetryRequest (§4.1.4): the server wants another key share or a cookie echoed; the second ClientHello
     /// goes out, and the transcript starts as message_hash(ClientHello1) ‖ HelloRetryRequest ‖ ClientHello2.
+    ///
+    /// With a real ECH offer the HelloRetryRequest's `encrypted_client_hello` says whether the server took
+    /// ClientHelloInner (RFC 9849 §6.1.4): if so the second ClientHelloInner is sealed into a second ClientHelloOuter
+    /// with the same HPKE context (§6.1.5) and the transcript is the inner one; if not, the handshake goes on with
+    /// ClientHelloOuter. With GREASE ECH the extension is checked for its length and ignored (§6.2.1).
     consuming func handle(_ hrr: HelloRetryRequest, bytes: [UInt8], _ cx: inout ClientContext) throws(TLSError) -> ClientState {
+        var hello = self.hello  // the ClientHello the HelloRetryRequest answers
+        var resumption = self.resumption
+        var echAfter = ECHAfterRetry.none
+        switch ech {
+        case .none:
+            break
+        case .grease:
+            _ = try ECHAcceptance.helloRetryRequestForConfirmation(bytes)
+            echAfter = .grease
+        case .real(let real):
+            if try real.helloRetryRequestConfirms(bytes, suite: hrr.cipherSuite) {
+                hello = real.inner
+                echAfter = .accepted(innerRandom: real.inner.hello.random)
+                cx.info.ech = .accepted(publicName: real.publicName)
+            } else {
+                echAfter = .rejected(publicName: real.publicName)
+                cx.info.ech = .rejected(publicName: real.publicName)
+            }
+        }
         let suite = try checkCommonHello(
             legacyVersion: hrr.legacyVersion, selectedVersion: hrr.selectedVersion, sessionIDEcho: hrr.legacySessionIDEcho,
             cipherSuite: hrr.cipherSuite, what: "HelloRetryRequest", hello: hello)
@@ -49,42 +100,83 @@ struct ExpectServerHello: ~Copyable {
             keyShares = [group: share]
             newShare = KeyShareEntry(group: group, keyExchange: share.publicKey)
         }
-        var resumption = self.resumption
         if resumption?.earlyData.reject(.helloRetryRequest, &cx) == true {
             // A HelloRetryRequest rejects 0-RTT; the second ClientHello goes in the clear.
             cx.records.writeProtection = nil
         }
+        if case .rejected = echAfter { resumption = nil }  // ClientHelloOuter offered no session
         if let offer = resumption, CipherSuiteParameters(offer.session.cipherSuite)?.hash != suite.hash {
             // The PSK cannot be used with the suite the server chose (§4.1.4): stop offering it.
             resumption = nil
         }
+        var isECHOuter = false
+        if case .real = ech { isECHOuter = true }
         var second = try cx.deps.clientHelloBuilder.secondClientHello(HelloRetryContent(
             configuration: cx.configuration, firstHello: hello.hello, retry: hrr, keyShare: newShare,
-            keepsPSK: resumption != nil, grease: hello.grease))
+            keepsPSK: resumption != nil, grease: hello.grease, pads: !isECHOuter))
         if let resumption { second = try resumption.bind(second, transcriptPrefix: prefix) }
         let sent = try SentClientHello(second, keyShares: keyShares, grease: hello.grease)
         transcript.update(sent.bytes)
 
-        cx.noteCompatibilityMode(of: second)
+        // On the wire: the second ClientHello itself, or, ECH accepted, a second ClientHelloOuter sealing it.
+        var wire = second
+        var wireBytes = sent.bytes
+        if case .real(let real) = ech, case .accepted = echAfter {
+            let draft = try cx.deps.clientHelloBuilder.secondClientHello(HelloRetryContent(
+                configuration: cx.configuration, firstHello: self.hello.hello, retry: hrr, keyShare: newShare,
+                keepsPSK: resumption != nil, grease: hello.grease, pads: false))
+            let compressed = real.compressed.filter { second.extension($0) != nil }
+            wire = try real.offer.sealOuter(inner: second, outer: draft, compressing: compressed)
+            wireBytes = try HandshakeMessage.clientHello(wire).encoded
+            cx.traceMessage(.clientHello(second), .sent, length: sent.bytes.count, name: "ClientHelloInner",
+                            extra: [TLSTraceField("ech", .string("inner: sealed into the ClientHelloOuter that follows"))])
+        }
+
+        cx.noteCompatibilityMode(of: wire)
         let ccs = cx.owedCompatibilityCCS()
         cx.output += ccs
-        try cx.send(.clientHello(second), encoded: sent.bytes)
+        if isECHOuter, case .accepted = echAfter {
+            cx.traceMessage(.clientHello(wire), .sent, length: wireBytes.count, name: "ClientHelloOuter",
+                            extra: [TLSTraceField("ech", .string("outer: the same HPKE context, sequence number 1"))])
+            try cx.records.write(.handshake, payload: wireBytes[...], into: &cx.output)
+        } else {
+            try cx.send(.clientHello(wire), encoded: wireBytes)
+        }
         return .waitServerHelloAfterRetry(ExpectServerHelloAfterRetry(
             hello: sent, resumption: resumption,
-            retry: HelloRetry(request: hrr, suite: suite, schedule: schedule, transcript: transcript)))
+            retry: HelloRetry(request: hrr, suite: suite, schedule: schedule, transcript: transcript), ech: echAfter))
     }
 }
 
 /// WAIT_SH after a HelloRetryRequest: the second ClientHello as sent, the session still offered, and what the
 /// HelloRetryRequest fixed and started.
 struct ExpectServerHelloAfterRetry: ~Copyable {
+    /// The second ClientHello (ClientHelloInner when the HelloRetryRequest accepted ECH).
     let hello: SentClientHello
     /// The session still offered (its hash is the suite's), its early data rejected.
     let resumption: ResumptionOffer?
     let retry: HelloRetry
+    let ech: ECHAfterRetry
 
+    /// ServerHello; after a HelloRetryRequest that accepted ECH it must confirm it too (RFC 9849 §6.1.5: else
+    /// `illegal_parameter`).
     consuming func handle(_ sh: ServerHello, bytes: [UInt8], _ cx: inout ClientContext) throws(TLSError) -> ClientState {
-        try acceptServerHello(sh, bytes: bytes, hello: hello, resumption: resumption, retry: retry, &cx)
+        let outcome: ECHOutcome
+        switch ech {
+        case .none: outcome = .notOffered
+        case .grease: outcome = .grease
+        case .rejected(let name): outcome = .rejected(publicName: name, retryConfigs: nil)
+        case .accepted(let innerRandom):
+            let retry = self.retry
+            let confirmed = try RealECHOffer.serverHelloConfirms(bytes, suite: sh.cipherSuite, innerRandom: innerRandom) {
+                (_) throws(TLSError) in try retry.transcript.copy()
+            }
+            guard confirmed else {
+                throw TLSError.illegalParameter("the HelloRetryRequest accepted ECH, but the ServerHello does not confirm it")
+            }
+            outcome = .accepted
+        }
+        return try acceptServerHello(sh, bytes: bytes, hello: hello, resumption: resumption, retry: retry, ech: outcome, &cx)
     }
 }
 
@@ -135,7 +227,7 @@ private func checkCommonHello(
 /// own unless 0-RTT data waits for the server's answer.
 private func acceptServerHello(
     _ sh: ServerHello, bytes: [UInt8], hello: SentClientHello, resumption: ResumptionOffer?, retry: HelloRetry?,
-    _ cx: inout ClientContext
+    ech: ECHOutcome, _ cx: inout ClientContext
 ) throws(TLSError) -> ClientState {
     if sh.selectedVersion == nil, sh.hasDowngradeSentinel {
         // §4.1.3: a TLS 1.2-or-older ServerHello carrying the sentinel is a downgrade attack.
@@ -174,6 +266,10 @@ private func acceptServerHello(
     // The PSK: the server either takes the session offered, or the handshake is a full one.
     var mode = HandshakeMode.full
     if let selected = sh.selectedPSKIdentity {
+        if case .rejected = ech {
+            // RFC 9849 §6.1.2: the outer hello's pre_shared_key is GREASE; a server cannot have taken it.
+            throw TLSError.illegalParameter("server selected a PSK of ClientHelloOuter after rejecting ECH")
+        }
         guard let offer = resumption, let offered = hello.hello.offeredPSKs else {
             throw TLSError.protocolViolation(alert: .unsupportedExtension, reason: "server selected a PSK, but none was offered")
         }
@@ -224,8 +320,10 @@ private func acceptServerHello(
     }
     cx.info.cipherSuite = sh.cipherSuite
     cx.info.group = share.group
+    var offered = hello.offered
+    offered.ech = ech
     return .waitEncryptedExtensions(ExpectEncryptedExtensions(
-        keys: keys, transcript: transcript, offered: hello.offered, offeredProtocols: hello.applicationProtocols,
+        keys: keys, transcript: transcript, offered: offered, offeredProtocols: hello.applicationProtocols,
         mode: mode))
 }
 

@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+@testable import TLS13
+
+/// Encrypted Client Hello (RFC 9849) through `TLSConnection`, against Go's `crypto/tls` server
+/// (`Interop/ech-server`): accepted, rejected with retry configs (and the retry), across a HelloRetryRequest,
+/// resumed inside ECH, GREASE, and the server's view of each (the SNI it saw: inner or outer).
+@Suite(.serialized) struct ECHHandshakeTests {
+    static func config(_ list: [UInt8]?, _ edit: (inout TLSClientConfiguration) -> Void = { _ in }) -> TLSClientConfiguration {
+        var config = TLSClientConfiguration()
+        config.trustRoots = .pemFile(CertPaths.path("ca.pem"))
+        config.serverName = "localhost"
+        config.echConfigList = list
+        config.handshakeTimeout = 20
+        config.ioTimeout = 20
+        edit(&config)
+        return config
+    }
+
+    /// What one connection showed: the library's view, the page the server answered with, the tickets.
+    struct Seen {
+        var info: TLSSessionInfo
+        var page: String
+        var sessions: [TLSSession]
+    }
+
+    /// Connects, asks for the page (the server's facts as `key=value` lines), reads to close_notify.
+    static func fetch(_ server: ECHServer, _ config: TLSClientConfiguration, session: TLSSession? = nil,
+                      waitForTicket: Bool = false) async throws -> Seen {
+        try await runBlocking {
+            let connection = try TLSConnection.connect(host: server.host, port: server.port, configuration: config,
+                                                       session: session)
+            defer { connection.close() }
+            try connection.write(Array("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8))
+            var page: [UInt8] = []
+            while true {
+                let chunk = try connection.read()
+                if chunk.isEmpty { break }
+                page += chunk
+            }
+            if waitForTicket { _ = try connection.waitForSessionTicket(timeout: 5) }
+            return Seen(info: connection.sessionInfo, page: String(decoding: page, as: UTF8.self),
+                        sessions: connection.receivedSessions)
+        }
+    }
+
+    /// The error `body` throws.
+    static func failure(_ server: ECHServer, _ config: TLSClientConfiguration) async throws -> TLSError? {
+        try await runBlocking { () -> TLSError? in
+            do {
+                let connection = try TLSConnection.connect(host: server.host, port: server.port, configuration: config)
+                connection.close()
+                return nil
+            } catch let error as TLSError {
+                return error
+            }
+        }
+    }
+
+    /// The server's `CONNECTION` lines once it has printed `count` (they may trail the client), or its `ERROR` lines.
+    static func lines(_ server: ECHServer, _ prefix: String, count: Int) async throws -> [String] {
+        _ = try await runBlocking { server.server.waitForLines(withPrefix: prefix, count: count, timeout: 10) }
+        return server.server.lines(withPrefix: prefix)
+    }
+
+    static func connections(_ server: ECHServer, count: Int) async throws -> [ECHServer.Connection] {
+        _ = try await lines(server, "CONNECTION ", count: count)
+        return server.connections
+    }
+
+    @Test func acceptedTheServerSeesTheInnerNameAndTheOuterHidesIt() async throws {
+        let server = try await ECHServer.start()
+        defer { server.stop() }
+        let seen = try await Self.fetch(server, Self.config(server.echConfigList) { $0.applicationProtocols = ["http/1.1"] })
+        #expect(seen.info.ech == .accepted(publicName: "ech-public.example"))
+        #expect(seen.info.certificateVerified && seen.info.peerCertificates.count == 2)
+        #expect(seen.page.contains("ech_accepted=true\nserver_name=localhost\n"), "\(seen.page)")
+        #expect(seen.info.applicationProtocol == nil || seen.page.contains("alpn=http/1.1"))
+        let connection = try #require(try await Self.connections(server, count: 1).first)
+        #expect(connection.echAccepted && connection.serverName == "localhost" && !connection.helloRetryRequest)
+    }
+
+    /// -reject: the server cannot decrypt; the client authenticates it as the public name, refuses the connection
+    /// with ech_required and hands over exactly the server's retry configs, with which a second connection succeeds.
+    @Test func rejectedWithRetryConfigsThenTheRetrySucceeds() async throws {
+        var options = ECHServer.Options()
+        options.reject = true
+        let server = try await ECHServer.start(options)
+        defer { server.stop() }
+        let error = try await Self.failure(server, Self.config(server.echConfigList))
+        guard case .echRejected(let retry)? = error else {
+            Issue.record("expected echRejected, got \(String(describing: error))")
+            return
+        }
+        #expect(retry == server.retryConfigList)
+        #expect(error?.alertToSend == .echRequired)
+        // Go's handshake completed on ClientHelloOuter (it read the client's Finished), then the alert came.
+        let outer = try #require(try await Self.connections(server, count: 1).first)
+        #expect(!outer.echAccepted && outer.serverName == "ech-public.example")
+
+        let seen = try await Self.fetch(server, Self.config(retry))
+        #expect(seen.info.ech == .accepted(publicName: "ech-public.example"))
+        let connections = try await Self.connections(server, count: 2)
+        #expect(connections.count == 2 && connections[1].echAccepted && connections[1].serverName == "localhost")
+    }
+
+    /// A rejection is refused whatever the certificate says, but a certificate that is not the public name's fails the
+    /// handshake on the certificate first (RFC 9849 §6.1.7): the public name is what is verified.
+    @Test func aRejectionIsAuthenticatedAsThePublicName() async throws {
+        var options = ECHServer.Options()
+        options.reject = true
+        options.publicName = "other-public.example"  // the server still serves ech-public.example's certificate
+        let server = try await ECHServer.start(options)
+        defer { server.stop() }
+        let error = try await Self.failure(server, Self.config(server.echConfigList))
+        guard case .certificateRejected? = error else {
+            Issue.record("expected the certificate to be rejected for other-public.example, got \(String(describing: error))")
+            return
+        }
+    }
+
+    @Test func acceptedAcrossAHelloRetryRequest() async throws {
+        var options = ECHServer.Options()
+        options.helloRetryRequest = true
+        let server = try await ECHServer.start(options)
+        defer { server.stop() }
+        let seen = try await Self.fetch(server, Self.config(server.echConfigList))
+        #expect(seen.info.ech == .accepted(publicName: "ech-public.example"))
+        #expect(seen.info.usedHelloRetryRequest && seen.info.group == .secp256r1)
+        let connection = try #require(try await Self.connections(server, count: 1).first)
+        #expect(connection.echAccepted && connection.helloRetryRequest && connection.serverName == "localhost")
+    }
+
+    @Test func rejectedAcrossAHelloRetryRequest() async throws {
+        var options = ECHServer.Options()
+        options.helloRetryRequest = true
+        options.reject = true
+        let server = try await ECHServer.start(options)
+        defer { server.stop() }
+        let error = try await Self.failure(server, Self.config(server.echConfigList))
+        #expect(error == .echRejected(retryConfigs: server.retryConfigList))
+        let outer = try #require(try await Self.connections(server, count: 1).first)
+        #expect(!outer.echAccepted && outer.helloRetryRequest && outer.serverName == "ech-public.example")
+    }
+
+    /// A ticket from a connection made inside ECH resumes inside ECH: the session goes in ClientHelloInner only.
+    @Test func resumedInsideECH() async throws {
+        let server = try await ECHServer.start()
+        defer { server.stop() }
+        let config = Self.config(server.echConfigList)
+        let first = try await Self.fetch(server, config, waitForTicket: true)
+        let ticket = try #require(first.sessions.last, "no ticket")
+        let second = try await Self.fetch(server, config, session: ticket)
+        #expect(second.info.resumed && second.info.ech == .accepted(publicName: "ech-public.example"))
+        let connections = try await Self.connections(server, count: 2)
+        #expect(connections.map(\.resumed) == [false, true])
+        #expect(connections.allSatisfy { $0.echAccepted && $0.serverName == "localhost" })
+    }
+
+    @Test(arguments: ["p256"]) func theP256KEM(_ kem: String) async throws {
+        var options = ECHServer.Options()
+        options.kem = kem
+        let server = try await ECHServer.start(options)
+        defer { server.stop() }
+        let seen = try await Self.fetch(server, Self.config(server.echConfigList))
+        #expect(seen.info.ech == .accepted(publicName: "ech-public.example"))
+    }
+
+    /// Without a config: GREASE ECH by default (Go cannot decrypt it, sends its retry configs, which are checked and
+    /// ignored), nothing with `echGREASE` off; the handshake is the ordinary one either way.
+    @Test func greaseAndNotOffered() async throws {
+        let server = try await ECHServer.start()
+        defer { server.stop() }
+        let grease = try await Self.fetch(server, Self.config(nil))
+        #expect(grease.info.ech == .grease && grease.info.certificateVerified)
+        let off = try await Self.fetch(server, Self.config(nil) { $0.echGREASE = false })
+        #expect(off.info.ech == .notOffered)
+        let connections = try await Self.connections(server, count: 2)
+        #expect(connections.map(\.serverName) == ["localhost", "localhost"])
+        #expect(connections.allSatisfy { !$0.echAccepted })
+    }
+
+    @Test func aConfigListThatDoesNotParseIsRefusedBeforeConnecting() async throws {
+        var config = Self.config([0, 5, 0xfe, 0x0d, 0, 1, 0])
+        #expect(throws: TLSError.self) { try config.validate() }
+        // Parses, but nothing usable (an unknown version only): GREASE, as RFC 9849 §6.1 says.
+        config.echConfigList = [0, 6, 0xfe, 0x0c, 0, 2, 1, 2]
+        try config.validate()
+        #expect(try ClientStateMachine.planECH(config).isGREASE)
+    }
+}
+
+extension ClientStateMachine.ECHPlan {
+    var isGREASE: Bool {
+        if case .grease = self { return true }
+        return false
+    }
+}
