@@ -49,6 +49,7 @@ struct ConnectCommand: ParsableCommand {
     var alpn: [String]?
 
     @OptionGroup var parameters: ParameterOptions
+    @OptionGroup var ech: ECHOptions
 
     @Flag(name: [.short, .long], help: "Do not print the connection summary.")
     var quiet = false
@@ -92,6 +93,7 @@ struct ConnectCommand: ParsableCommand {
         var config = try tls.configuration()
         if let alpn { config.applicationProtocols = alpn }
         parameters.apply(to: &config)
+        ech.apply(to: &config)
         let session = try sessionOptions.loadSession(
             serverName: tls.serverName ?? Self.host(of: address), configuration: config)
         let earlyData = try earlyDataFile.map(Self.readEarlyData)
@@ -120,13 +122,10 @@ struct ConnectCommand: ParsableCommand {
     private func connect(config: TLSClientConfiguration, session: TLSSession?, earlyData: [UInt8]?)
         throws(CLIFailure) -> TLSConnection
     {
-        let connection: TLSConnection
-        do {
-            connection = try TLSConnection.connect(
+        let connection = try ech.connecting(config) { (config) throws(TLSError) in
+            try TLSConnection.connect(
                 to: address, defaultPort: 443, configuration: config, session: session, earlyData: earlyData,
                 resendRejectedEarlyData: resendEarlyData)
-        } catch {
-            throw CLIFailure(error)
         }
         SessionOptions.reportSessionNotOffered(connection)
         return connection

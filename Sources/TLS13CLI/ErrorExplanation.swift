@@ -55,6 +55,11 @@ enum ErrorExplanation {
             return "the server answered in plain text (HTTP?), not TLS: is this the right port?"
         case .network(.connect, let reason) where reason.contains("refused"):
             return "nothing listens on that port"
+        case .echRejected(_, let retry?):
+            return "the server's ECH config differs from the one given; connect again with --ech-retry, or with "
+                + "--ech-config \(Base64.encode(retry))"
+        case .echRejected(_, nil):
+            return "the server does not do ECH (any more): connect without --ech-config to go on in clear"
         case .timedOut(let what) where what.contains("TLS handshake"):
             return "the server accepted the TCP connection but did not complete a TLS handshake: is it a TLS server?"
         default:

@@ -41,6 +41,7 @@ struct GetCommand: ParsableCommand {
     @OptionGroup var tls: TLSOptions
 
     @OptionGroup var parameters: ParameterOptions
+    @OptionGroup var ech: ECHOptions
 
     @Flag(name: [.short, .long], help: "Print the TLS connection summary to stderr.")
     var verbose = false
@@ -74,14 +75,12 @@ struct GetCommand: ParsableCommand {
         let extra = try headers.map(Self.parseHeader)
         var config = try tls.configuration()
         parameters.apply(to: &config)
+        ech.apply(to: &config)
         config.applicationProtocols = ["http/1.1"]
         let session = try sessionOptions.loadSession(serverName: tls.serverName ?? url.host, configuration: config)
 
-        let connection: TLSConnection
-        do {
-            connection = try TLSConnection.connect(to: url.address, configuration: config, session: session)
-        } catch {
-            throw CLIFailure(error)
+        let connection = try ech.connecting(config) { (config) throws(TLSError) in
+            try TLSConnection.connect(to: url.address, configuration: config, session: session)
         }
         defer { connection.close() }
         SessionOptions.reportSessionNotOffered(connection)

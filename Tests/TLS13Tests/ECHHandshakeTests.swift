@@ -88,11 +88,11 @@ import Testing
         let server = try await ECHServer.start(options)
         defer { server.stop() }
         let error = try await Self.failure(server, Self.config(server.echConfigList))
-        guard case .echRejected(let retry)? = error else {
+        guard case .echRejected(let publicName, let retry)? = error else {
             Issue.record("expected echRejected, got \(String(describing: error))")
             return
         }
-        #expect(retry == server.retryConfigList)
+        #expect(retry == server.retryConfigList && publicName == "ech-public.example")
         #expect(error?.alertToSend == .echRequired)
         // Go's handshake completed on ClientHelloOuter (it read the client's Finished), then the alert came.
         let outer = try #require(try await Self.connections(server, count: 1).first)
@@ -138,7 +138,7 @@ import Testing
         let server = try await ECHServer.start(options)
         defer { server.stop() }
         let error = try await Self.failure(server, Self.config(server.echConfigList))
-        #expect(error == .echRejected(retryConfigs: server.retryConfigList))
+        #expect(error == .echRejected(publicName: "ech-public.example", retryConfigs: server.retryConfigList))
         let outer = try #require(try await Self.connections(server, count: 1).first)
         #expect(!outer.echAccepted && outer.helloRetryRequest && outer.serverName == "ech-public.example")
     }
@@ -187,6 +187,98 @@ import Testing
         config.echConfigList = [0, 6, 0xfe, 0x0c, 0, 2, 1, 2]
         try config.validate()
         #expect(try ClientStateMachine.planECH(config).isGREASE)
+    }
+}
+
+/// The CLI's ECH options against Go's server: `--ech-config` (base64 and @FILE), the summary's `ECH:` line, a
+/// rejection's error and `--ech-retry`, `--no-ech-grease`, a resumed connection inside ECH, and the trace's inner and
+/// outer ClientHello.
+@Suite(.serialized) struct ECHCLITests {
+    static let request = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"
+
+    static func connect(_ server: ECHServer, _ extra: [String]) async throws -> CLIResult {
+        try await CLIProcess.run(
+            ["connect", "127.0.0.1:\(server.port)", "--cafile", CertPaths.path("ca.pem"), "--servername", "localhost",
+             "--timeout", "20"] + extra, stdin: request, timeout: 60)
+    }
+
+    static func value(_ key: String, in result: CLIResult) -> [String] {
+        result.stderrLines.filter { $0.hasPrefix("\(key): ") }.map { String($0.dropFirst(key.count + 2)) }
+    }
+
+    @Test func acceptedGreaseAndNotOffered() async throws {
+        let server = try await ECHServer.start()
+        defer { server.stop() }
+        let base64 = Data(server.echConfigList).base64EncodedString()
+        let accepted = try await Self.connect(server, ["--ech-config", base64])
+        #expect(accepted.status == 0, "\(accepted)")
+        #expect(Self.value("ECH", in: accepted) == ["accepted (public name ech-public.example)"], "\(accepted)")
+        #expect(accepted.stdout.contains("ech_accepted=true") && accepted.stdout.contains("server_name=localhost"))
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tls13-ech-\(UUID().uuidString)")
+        try Data(server.echConfigList).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fromFile = try await Self.connect(server, ["--ech-config", "@" + file.path])
+        #expect(Self.value("ECH", in: fromFile) == ["accepted (public name ech-public.example)"], "\(fromFile)")
+
+        let grease = try await Self.connect(server, [])
+        #expect(grease.status == 0 && Self.value("ECH", in: grease) == ["GREASE"], "\(grease)")
+        let off = try await Self.connect(server, ["--no-ech-grease"])
+        #expect(off.status == 0 && Self.value("ECH", in: off) == ["not offered"], "\(off)")
+
+        let bad = try await Self.connect(server, ["--ech-config", "not base64!"])
+        #expect(bad.status == 2, "\(bad)")
+        let retryAlone = try await Self.connect(server, ["--ech-retry"])
+        #expect(retryAlone.status == 2 && retryAlone.stderr.contains("--ech-retry needs --ech-config"), "\(retryAlone)")
+    }
+
+    @Test func aRejectionFailsAndEchRetrySucceeds() async throws {
+        var options = ECHServer.Options()
+        options.reject = true
+        let server = try await ECHServer.start(options)
+        defer { server.stop() }
+        let base64 = Data(server.echConfigList).base64EncodedString()
+        let rejected = try await Self.connect(server, ["--ech-config", base64])
+        #expect(rejected.status == 1, "\(rejected)")
+        #expect(rejected.stderr.contains("ECH rejected") && rejected.stderr.contains("ech-public.example"), "\(rejected)")
+        #expect(rejected.stderr.contains("--ech-config \(Data(server.retryConfigList).base64EncodedString())"), "\(rejected)")
+        #expect(rejected.stdout.isEmpty)
+
+        let retried = try await Self.connect(server, ["--ech-config", base64, "--ech-retry"])
+        #expect(retried.status == 0, "\(retried)")
+        #expect(retried.stderr.contains("ECH: rejected (public name ech-public.example): retrying with the server's retry configs"))
+        #expect(Self.value("ECH", in: retried) == ["accepted (public name ech-public.example)"], "\(retried)")
+        #expect(retried.stdout.contains("ech_accepted=true"))
+    }
+
+    @Test func helloRetryRequestAndResumption() async throws {
+        var options = ECHServer.Options()
+        options.helloRetryRequest = true
+        let server = try await ECHServer.start(options)
+        defer { server.stop() }
+        let result = try await CLIProcess.run(
+            ["connect", "127.0.0.1:\(server.port)", "--cafile", CertPaths.path("ca.pem"), "--servername", "localhost",
+             "--ech-config", Data(server.echConfigList).base64EncodedString(), "--reconnect", "--groups", "x25519,P-256"],
+            timeout: 60)
+        #expect(result.status == 0, "\(result)")
+        #expect(Self.value("ECH", in: result) == Array(repeating: "accepted (public name ech-public.example)", count: 2))
+        #expect(Self.value("resumed", in: result) == ["no", "yes"], "\(result)")
+        #expect(Self.value("group", in: result) == ["P-256", "P-256"], "\(result)")
+    }
+
+    @Test func theTraceShowsTheInnerAndOuterClientHello() async throws {
+        let server = try await ECHServer.start()
+        defer { server.stop() }
+        let result = try await CLIProcess.run(
+            ["trace", "127.0.0.1:\(server.port)", "--cafile", CertPaths.path("ca.pem"), "--servername", "localhost",
+             "--ech-config", Data(server.echConfigList).base64EncodedString(), "--format", "text", "--no-packets"],
+            timeout: 60)
+        #expect(result.status == 0, "\(result)")
+        let text = result.stdout
+        let inner = try #require(text.range(of: "ClientHelloInner"), "\(text.prefix(3000))")
+        let outer = try #require(text.range(of: "ClientHelloOuter"), "\(text.prefix(3000))")
+        #expect(inner.lowerBound < outer.lowerBound, "the inner hello is traced first, then the outer one that carries it")
+        #expect(text.contains("ECH: accepted (public name ech-public.example)"), "\(text.suffix(1500))")
     }
 }
 

@@ -70,11 +70,20 @@ import Testing
         let lines = result.stdout.split(separator: "\n")
         let header = try #require(lines.first.map(String.init))
         #expect(header.hasPrefix("| scenario | openssl 3.") && header.contains("| gnutls-serv 3.")
-                && header.contains("| tlslite-ng 0.8."), "\(header)")
+                && header.contains("| tlslite-ng 0.8.") && header.contains("| go crypto/tls 1.") && header.contains("(ECH) |"),
+                "\(header)")
         #expect(!result.stdout.contains("FAIL:"), "\(result)")
         #expect(result.stdout.contains(" pass, 0 FAIL, "), "\(result)")
-        #expect(result.stdout.contains("| default groups: no HelloRetryRequest | pass | pass | pass |"), "\(result)")
-        #expect(result.stdout.contains("| AES_128_GCM · X25519MLKEM768 · ecdsa-p256 | n/a | n/a | pass |"), "\(result)")
+        #expect(result.stdout.contains("| default groups: no HelloRetryRequest | pass | pass | pass | n/a |"), "\(result)")
+        #expect(result.stdout.contains("| AES_128_GCM · X25519MLKEM768 · ecdsa-p256 | n/a | n/a | pass | n/a |"), "\(result)")
+        // ECH against Go's server, certificate compression against tlslite-ng.
+        for row in ["ECH accepted", "ECH rejected → retry configs → accepted", "ECH across a HelloRetryRequest",
+                    "ECH resumption"] {
+            #expect(result.stdout.contains("| \(row) | n/a | n/a | n/a | pass |"), "\(row)")
+        }
+        for algorithm in ["zlib", "brotli", "zstd"] {
+            #expect(result.stdout.contains("| certificate compression → \(algorithm) | n/a | n/a | pass | n/a |"), "\(algorithm)")
+        }
 
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any]
         let parsed = try #require(object)

@@ -27,11 +27,11 @@ public enum TLSError: Error, Hashable, Sendable, CustomStringConvertible {
     /// libcrypto failed in a way unrelated to the peer; alert `internal_error` is sent.
     case internalError(String)
     /// The server rejected Encrypted Client Hello (RFC 9849 §6.1.6): the handshake ran on ClientHelloOuter and the
-    /// server authenticated as the config's public name, so the connection is not used; alert `ech_required` is sent.
-    /// `retryConfigs` is the ECHConfigList the server sent to retry with (its `retry_configs`, as received and checked
-    /// for syntax; `nil` when it sent none, which means ECH is off at this server: retry without ECH). Use it for one
-    /// new connection to the same server (``TLSClientConfiguration/echConfigList``), not beyond.
-    case echRejected(retryConfigs: [UInt8]?)
+    /// server authenticated as the config's `publicName`, so the connection is not used; alert `ech_required` is
+    /// sent. `retryConfigs` is the ECHConfigList the server sent to retry with (its `retry_configs`, as received and
+    /// checked for syntax; `nil` when it sent none, which means ECH is off at this server: retry without ECH). Use it
+    /// for one new connection to the same server (``TLSClientConfiguration/echConfigList``), not beyond.
+    case echRejected(publicName: String, retryConfigs: [UInt8]?)
 
     /// The step of connection setup or I/O at which a ``network(step:reason:)`` error happened.
     public enum NetworkStep: String, Hashable, Sendable {
@@ -82,11 +82,11 @@ public enum TLSError: Error, Hashable, Sendable, CustomStringConvertible {
             return "invalid configuration: \(reason)"
         case .internalError(let reason):
             return "internal error: \(reason) (alert internal_error, 80)"
-        case .echRejected(let retryConfigs):
+        case .echRejected(let publicName, let retryConfigs):
             let retry = retryConfigs.map { "the server sent retry configs (\($0.count) bytes)" }
                 ?? "the server sent no retry configs (ECH is off there)"
-            return "ECH rejected: the server used the outer ClientHello and authenticated as the public name; \(retry) "
-                + "(alert ech_required, 121)"
+            return "ECH rejected: the server used the outer ClientHello and authenticated as the public name "
+                + "\(publicName); \(retry) (alert ech_required, 121)"
         }
     }
 }

@@ -58,7 +58,7 @@ enum ECHOutcome: Equatable {
     /// The handshake runs on ClientHelloInner.
     case accepted
     /// The handshake runs on ClientHelloOuter: the server must authenticate as `publicName`, a CertificateRequest gets
-    /// an empty Certificate, and the handshake ends in ``TLSError/echRejected(retryConfigs:)`` with the
+    /// an empty Certificate, and the handshake ends in ``TLSError/echRejected(publicName:retryConfigs:)`` with the
     /// `retry_configs` of EncryptedExtensions.
     case rejected(publicName: String, retryConfigs: [UInt8]?)
 

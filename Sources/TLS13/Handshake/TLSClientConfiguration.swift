@@ -210,14 +210,14 @@ public struct TLSClientConfiguration: Sendable {
     public var certificateDecompressors: [TLSCertificateDecompressor] = TLSCertificateDecompressor.builtIn
 
     /// The server's ECHConfigList (RFC 9849 §4: from its DNS HTTPS record, or the `retry_configs` of a rejected
-    /// attempt, ``TLSError/echRejected(retryConfigs:)``), to offer Encrypted Client Hello: the real ClientHello
+    /// attempt, ``TLSError/echRejected(publicName:retryConfigs:)``), to offer Encrypted Client Hello: the real ClientHello
     /// (ClientHelloInner: the server name, ALPN, the session offered) goes encrypted to the config's key, inside a
     /// ClientHelloOuter that shows the config's public name. The first config whose version, KEM (X25519 or P-256) and
     /// an HPKE suite (HKDF-SHA256/384 with AES-128-GCM, ChaCha20-Poly1305 or AES-256-GCM) this library supports is
     /// used; with none usable, GREASE ECH is sent (if ``echGREASE``). `nil` (the default): no ECH config.
     ///
     /// If the server rejects ECH, the handshake authenticates the server as the public name, then fails with
-    /// ``TLSError/echRejected(retryConfigs:)``, which carries the configs to retry with. ``TLSSessionInfo/ech`` says
+    /// ``TLSError/echRejected(publicName:retryConfigs:)``, which carries the configs to retry with. ``TLSSessionInfo/ech`` says
     /// what happened. A list that does not parse is refused by ``validate()`` (the connection is not attempted).
     public var echConfigList: [UInt8]? = nil
 

@@ -59,7 +59,7 @@ public struct TLSSessionInfo: Sendable, Hashable {
     public var certificateCompression: TLSCertificateCompressionInfo?
     /// What became of Encrypted Client Hello (RFC 9849). An established connection says ``TLSECHStatus/accepted(publicName:)``,
     /// ``TLSECHStatus/grease`` or ``TLSECHStatus/notOffered``: a rejected offer never completes (the handshake ends
-    /// with ``TLSError/echRejected(retryConfigs:)``).
+    /// with ``TLSError/echRejected(publicName:retryConfigs:)``).
     public var ech: TLSECHStatus = .notOffered
 
     public init() {}
@@ -75,7 +75,7 @@ public enum TLSECHStatus: Sendable, Hashable, CustomStringConvertible {
     /// ClientHelloOuter showed `publicName`.
     case accepted(publicName: String)
     /// The server rejected ECH and authenticated as `publicName`: the connection is not used (it fails with
-    /// ``TLSError/echRejected(retryConfigs:)``).
+    /// ``TLSError/echRejected(publicName:retryConfigs:)``).
     case rejected(publicName: String)
 
     /// `accepted (public name …)`, `rejected (public name …)`, `not offered`, `GREASE`: the CLI's summary value.

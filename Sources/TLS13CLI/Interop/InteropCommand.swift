@@ -12,15 +12,18 @@ struct InteropCommand: ParsableCommand {
             X25519MLKEM768) × server key type (ECDSA P-256/P-384/P-521, RSA-2048, RSA-PSS, RSA with a \
             PKCS#1-signed certificate, Ed25519, Ed448), the default groups (X25519MLKEM768 + x25519 shares: no \
             HelloRetryRequest), HelloRetryRequest, client authentication required and optional, resumption, \
-            0-RTT accepted and rejected, KeyUpdate and ALPN. --quick runs a covering subset: every pair of the \
-            common suites, groups and key types, every other suite, group and key type at least once, every flow.
+            0-RTT accepted and rejected, KeyUpdate, ALPN, certificate compression (zlib, brotli, zstd) and \
+            Encrypted Client Hello (accepted, rejected then retried, across a HelloRetryRequest, resumed). --quick \
+            runs a covering subset: every pair of the common suites, groups and key types, every other suite, group \
+            and key type at least once, every flow.
 
             Servers: openssl s_server (--openssl, default openssl on PATH), gnutls-serv (--gnutls, default on \
             PATH), and tlslite-ng through Tests/TLS13Tests/Support/tlslite_server.py (--python: a Python with \
             tlslite-ng and kyber-py; default .build-venv/bin/python3 beside Certs/, which \
-            Scripts/install-deps.sh creates, else python3). A server that is not installed becomes a column of \
-            n/a. tlslite-ng is the only one of the three with X25519MLKEM768 (OpenSSL 3.0 and GnuTLS 3.7 have \
-            no ML-KEM).
+            Scripts/install-deps.sh creates, else python3), and for the ECH rows Go's crypto/tls \
+            (Interop/ech-server, built with the Go toolchain Scripts/install-deps.sh puts in .build-go/). A server \
+            that is not installed becomes a column of n/a. tlslite-ng is the only one of the first three with \
+            X25519MLKEM768 (OpenSSL 3.0 and GnuTLS 3.7 have no ML-KEM) and with certificate compression.
 
             Prints one row per scenario and one column per server; cells are `pass`, `FAIL: reason` or `n/a` \
             (the reasons for n/a follow the table). Progress goes to stderr. Certs/ is found as for `demo`.
@@ -74,6 +77,13 @@ struct InteropCommand: ParsableCommand {
             peers.append(peer)
         } else {
             missing.append("tlslite-ng (Scripts/install-deps.sh puts it in .build-venv)")
+        }
+        if Posix.isExecutableFile("\(repository)/.build-go/bin/go"),
+            let peer = try? GoECHPeer(repository: repository, certs: certsDirectory)
+        {
+            peers.append(peer)
+        } else {
+            missing.append("the Go ECH server (Scripts/install-deps.sh puts Go in .build-go; Interop/ech-server)")
         }
         guard !peers.isEmpty else {
             throw CLIFailure(.usage, "interop: no server to run: install " + missing.joined(separator: ", "))

@@ -8,12 +8,17 @@ enum InteropReplyStyle {
     case echo
     /// `openssl s_server` in its default mode: nothing comes back; the server prints what it read.
     case printed
+    /// The Go ECH server: the first request gets a page of `key=value` facts, then close_notify.
+    case page
 }
 
 /// A server started for one scenario.
 struct InteropRunningServer {
     let process: InteropProcess
     let replyStyle: InteropReplyStyle
+    /// The ECHConfigList to offer (Go's ECH server), and the one it sends as retry configs.
+    var echConfigList: [UInt8]? = nil
+    var retryConfigList: [UInt8]? = nil
 }
 
 /// One column of the matrix: a TLS 1.3 server implementation `tls13 interop` can start on loopback.
@@ -59,6 +64,7 @@ struct OpenSSLPeer: InteropPeer {
         if scenario.flow == .certificateCompression {
             return "s_server does not compress certificates here (RFC 8879 came in OpenSSL 3.2; not wired for -cert_comp)"
         }
+        if scenario.flow.isECH { return "OpenSSL \(version) has no ECH (OpenSSL 4.0 adds it)" }
         return nil
     }
 
@@ -110,6 +116,7 @@ struct GnuTLSPeer: InteropPeer {
         if scenario.flow == .certificateCompression {
             return "gnutls-serv --compress-cert: Debian's GnuTLS \(version) is built without compression (\"Unknown compression method\")"
         }
+        if scenario.flow.isECH { return "GnuTLS \(version) has no ECH" }
         return nil
     }
 
@@ -191,6 +198,7 @@ struct TLSLitePeer: InteropPeer {
         if scenario.flow == .earlyDataAccepted || scenario.flow == .earlyDataRejected {
             return "tlslite-ng has no 0-RTT on its server: its tickets carry no early_data extension"
         }
+        if scenario.flow.isECH { return "tlslite-ng has no ECH" }
         return nil
     }
 
@@ -232,6 +240,54 @@ struct TLSLitePeer: InteropPeer {
         }
         let process = try InteropProcess(executable: python, arguments: arguments, portSource: .acceptLine)
         return InteropRunningServer(process: process, replyStyle: .echo)
+    }
+}
+
+/// Go's `crypto/tls` serving ECH (Go 1.24+): `Interop/ech-server`, built into `.build/ech-server/` by
+/// `Scripts/build-ech-server.sh` with the Go toolchain `Scripts/install-deps.sh` puts in `.build-go/`. Here for the ECH
+/// rows only (its certificate is the test PKI's `localhost` one, its public name `ech-public.example`).
+struct GoECHPeer: InteropPeer {
+    let binary: String
+    let certs: String
+    let version: String
+
+    /// Builds the server if needed (the first build takes a minute or two) and reads the Go version.
+    init(repository: String, certs: String) throws(CLIFailure) {
+        self.certs = certs
+        guard let printed = InteropTools.run("/bin/bash", ["\(repository)/Scripts/build-ech-server.sh"]),
+            let path = printed.split(separator: "\n").last.map(String.init), Posix.isExecutableFile(path)
+        else {
+            throw CLIFailure(.usage, "interop: Scripts/build-ech-server.sh did not build the ECH server (Go toolchain "
+                + "in .build-go/: Scripts/install-deps.sh)")
+        }
+        binary = path
+        let go = InteropTools.run("\(repository)/.build-go/bin/go", ["version"]) ?? ""
+        version = go.split(separator: " ").first { $0.hasPrefix("go1") }.map { String($0.dropFirst(2)) } ?? "?"
+    }
+
+    var column: String { "go crypto/tls \(version) (ECH)" }
+    var negotiatesHybrid: Bool { true }
+
+    func notApplicable(_ scenario: InteropScenario) -> String? {
+        scenario.flow.isECH ? nil : "the Go server is here for the ECH rows"
+    }
+
+    func start(_ scenario: InteropScenario) throws(CLIFailure) -> InteropRunningServer {
+        var arguments = ["-certs", certs]
+        if scenario.flow == .echRejected { arguments.append("-reject") }
+        if scenario.flow == .echHelloRetry { arguments.append("-hrr") }
+        let process = try InteropProcess(executable: binary, arguments: arguments, portSource: .acceptLine)
+        func list(_ prefix: String) -> [UInt8]? {
+            for line in process.output.split(separator: "\n") where line.hasPrefix(prefix) {
+                return Base64.decode(String(line.dropFirst(prefix.count).trimmingSpaces()))
+            }
+            return nil
+        }
+        guard let config = list("ECHCONFIG "), let retry = list("RETRYCONFIG ") else {
+            process.stop()
+            throw CLIFailure(.tlsFailure, "interop: the ECH server printed no ECHConfigList")
+        }
+        return InteropRunningServer(process: process, replyStyle: .page, echConfigList: config, retryConfigList: retry)
     }
 }
 

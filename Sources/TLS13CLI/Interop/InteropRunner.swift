@@ -147,6 +147,43 @@ struct InteropRunner {
             }
             try roundTrip(connection, server, "after early data")
 
+        case .echAccepted, .echHelloRetry:
+            var ech = config
+            ech.echConfigList = server.echConfigList
+            let connection = try connect(server, ech)
+            defer { connection.close() }
+            try checkECH(connection, server, helloRetryRequest: scenario.flow == .echHelloRetry)
+
+        case .echRejected:
+            var ech = config
+            ech.echConfigList = server.echConfigList
+            var retry: [UInt8]?
+            do {
+                let connection = try connect(server, ech)
+                connection.close()
+                throw InteropMismatch(reason: "connected, although the server cannot decrypt this ECH config")
+            } catch TLSError.echRejected(let publicName, let configs) {
+                try expect(publicName == "ech-public.example", "rejected for the public name \(publicName)")
+                try expect(configs == server.retryConfigList, "retry configs \(configs?.count ?? 0) bytes, not the server's")
+                retry = configs
+            }
+            ech.echConfigList = retry
+            let connection = try connect(server, ech)
+            defer { connection.close() }
+            try checkECH(connection, server, helloRetryRequest: false)
+
+        case .echResumption:
+            var ech = config
+            ech.echConfigList = server.echConfigList
+            let first = try connect(server, ech)
+            try checkECH(first, server, helloRetryRequest: false)
+            first.close()
+            guard let ticket = first.receivedSessions.last else { throw InteropMismatch(reason: "no NewSessionTicket") }
+            let second = try connect(server, ech, session: ticket)
+            defer { second.close() }
+            try expect(second.sessionInfo.resumed, "the ticket was not accepted (full handshake)")
+            try checkECH(second, server, helloRetryRequest: false)
+
         case .earlyDataRejected:
             let ticket = try fetchTicket(server, config, scenario, peer: peer)
             try expect(ticket.maxEarlyDataSize > 0, "the ticket allows no early data")
@@ -233,6 +270,25 @@ struct InteropRunner {
         }
     }
 
+    /// ECH accepted: the library says so, and the Go server's page says it saw the inner name.
+    private func checkECH(_ connection: TLSConnection, _ server: InteropRunningServer, helloRetryRequest: Bool) throws {
+        let info = connection.sessionInfo
+        try expect(info.ech == .accepted(publicName: "ech-public.example"), "ECH \(info.ech)")
+        try expect(info.certificateVerified || info.resumed, "certificate not verified")
+        try expect(info.usedHelloRetryRequest == helloRetryRequest,
+                   helloRetryRequest ? "no HelloRetryRequest" : "unexpected HelloRetryRequest")
+        try connection.write(Array("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8))
+        var received: [UInt8] = []
+        while received.count < 1 << 16 {
+            let chunk = try connection.read()
+            if chunk.isEmpty { break }
+            received += chunk
+        }
+        let page = String(decoding: received, as: UTF8.self)
+        try expect(page.contains("ech_accepted=true\nserver_name=localhost\n"),
+                   "the server's page: \(page.suffix(120).debugDescription)")
+    }
+
     /// Sends one line and checks the server's answer (or, for a server that does not answer, its output).
     private func roundTrip(_ connection: TLSConnection, _ server: InteropRunningServer, _ text: String) throws {
         let line = "swift-tls13 \(text)"
@@ -243,7 +299,7 @@ struct InteropRunner {
             try expect(server.process.waitForOutput(line, timeout: 10), "the server did not print \"\(line)\"")
             return
         case .reversedLine: expected = String(line.reversed()) + "\n"
-        case .echo: expected = line + "\n"
+        case .echo, .page: expected = line + "\n"
         }
         var received: [UInt8] = []
         while received.count < expected.utf8.count {

@@ -28,6 +28,17 @@ struct InteropScenario: Sendable {
         /// The client offers its default compress_certificate list; the server compresses its Certificate with
         /// ``InteropScenario/certificateCompression`` only (RFC 8879).
         case certificateCompression
+        /// Encrypted Client Hello (RFC 9849) with the server's config: accepted, the server saw the inner name.
+        case echAccepted
+        /// ECH with a config the server has no key for: rejected, `ech_required`, then accepted with its retry configs.
+        case echRejected
+        /// ECH accepted across a HelloRetryRequest (the server takes P-256 only).
+        case echHelloRetry
+        /// A ticket from an ECH connection resumed inside ECH.
+        case echResumption
+
+        /// Whether the row is about Encrypted Client Hello (only the Go server does it).
+        var isECH: Bool { [.echAccepted, .echRejected, .echHelloRetry, .echResumption].contains(self) }
     }
 
     /// A server certificate from Certs/ (`leaf-<name>-chain.pem`, `leaf-<name>.key`).
@@ -153,6 +164,12 @@ struct InteropScenario: Sendable {
             InteropScenario(name: "0-RTT rejected (ticket of another server)", flow: .earlyDataRejected),
             InteropScenario(name: "KeyUpdate both ways", flow: .keyUpdate),
             InteropScenario(name: "ALPN h2,http/1.1 → http/1.1", flow: .alpn),
+        ]
+        rows += [
+            InteropScenario(name: "ECH accepted", flow: .echAccepted),
+            InteropScenario(name: "ECH rejected → retry configs → accepted", flow: .echRejected),
+            InteropScenario(name: "ECH across a HelloRetryRequest", flow: .echHelloRetry),
+            InteropScenario(name: "ECH resumption", flow: .echResumption),
         ]
         for algorithm in [CertificateCompressionAlgorithm.zlib, .brotli, .zstd] {
             rows.append(InteropScenario(name: "certificate compression → \(algorithm)", flow: .certificateCompression,

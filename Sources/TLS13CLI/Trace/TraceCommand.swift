@@ -36,6 +36,7 @@ struct TraceCommand: ParsableCommand {
 
     @OptionGroup var tls: TLSOptions
     @OptionGroup var parameters: ParameterOptions
+    @OptionGroup var ech: ECHOptions
     @OptionGroup var sessionOptions: SessionOptions
 
     @Flag(name: .customLong("early-data"), help: ArgumentHelp("""
@@ -103,12 +104,14 @@ struct TraceCommand: ParsableCommand {
         if earlyData, sessionOptions.sessionIn == nil { throw ValidationError("--early-data needs --sess-in") }
         guard wait > 0, wait <= 3600 else { throw ValidationError("--wait must be a number of seconds from 0 to 3600") }
         if noPackets, packets || pcap != nil { throw ValidationError("--no-packets contradicts --packets and --pcap") }
+        if ech.echRetry { throw ValidationError("trace shows one connection: --ech-retry is for connect and get") }
     }
 
     func run() throws {
         guard let address else { return try redraw(fromJSON ?? "") }
         var config = try tls.configuration()
         parameters.apply(to: &config)
+        ech.apply(to: &config)
         config.applicationProtocols = alpn ?? ["http/1.1"]
         config.ioTimeout = wait
         config.traceIncludesSecrets = showSecrets

@@ -97,7 +97,8 @@ struct TraceDocument {
                 ("group", optional(info.group?.displayName)), ("signature", optional(info.signatureScheme.map { "\($0)" })),
                 ("alpn", optional(info.applicationProtocol)), ("resumed", .bool(info.resumed)),
                 ("earlyData", .string(info.earlyData.rawValue)), ("helloRetryRequest", .bool(info.usedHelloRetryRequest)),
-                ("certificateVerified", .bool(info.certificateVerified)),
+                ("certificateVerified", .bool(info.certificateVerified)), ("ech", .string("\(info.ech)")),
+                ("certificateCompression", optional(info.certificateCompression.map { _ in SessionSummary.compression(info) })),
             ]
         }
         summary += [("bytesSent", .integer(Int64(bytesSent))), ("bytesReceived", .integer(Int64(bytesReceived)))]

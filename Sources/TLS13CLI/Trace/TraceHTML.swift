@@ -447,6 +447,7 @@ enum TraceHTML {
             ("protocol", "Protocol"), ("cipher", "Cipher suite"), ("group", "Key exchange"),
             ("signature", "Signature"), ("alpn", "ALPN"), ("resumed", "Resumed"), ("earlyData", "Early data"),
             ("helloRetryRequest", "HelloRetryRequest"), ("certificateVerified", "Certificate verified"),
+            ("ech", "ECH"), ("certificateCompression", "Certificate compression"),
             ("bytesSent", "Bytes sent"), ("bytesReceived", "Bytes received"),
         ]
         var rows = ""

@@ -127,6 +127,7 @@ struct TraceText {
             lines.append("\(info.protocolVersion), \(info.cipherSuite), \(info.group?.displayName ?? "no key exchange"), "
                 + "\(info.signatureScheme.map { "\($0)" } ?? "no signature (resumed)")"
                 + (info.resumed ? ", resumed" : "") + (info.usedHelloRetryRequest ? ", after a HelloRetryRequest" : ""))
+            lines.append("ECH: \(info.ech); certificate compression: \(SessionSummary.compression(info))")
         }
         lines.append("sent \(document.bytesSent) B, received \(document.bytesReceived) B; capture: \(document.capture.status)"
             + (document.capture.detail.map { " (\($0))" } ?? ""))

@@ -68,10 +68,10 @@ struct ExpectFinished: ~Copyable {
         let resumptionSecret = try master.resumptionMasterSecret(transcriptHash: try transcript.current())
         cx.logSecret("RESUMPTION_MASTER_SECRET", resumptionSecret, clientRandom: clientRandom)
         try cx.installWriteKeys(try schedule.trafficKeys(secret: clientSecret, aead: suite.aead), suite, epoch: .application)
-        if case .rejected(_, let retryConfigs) = ech {
+        if case .rejected(let publicName, let retryConfigs) = ech {
             // RFC 9849 §6.1.6: authenticated as the public name, the connection is not used: ech_required (after
             // the client's flight, under the application keys), with the configs to retry with for the caller.
-            throw TLSError.echRejected(retryConfigs: retryConfigs)
+            throw TLSError.echRejected(publicName: publicName, retryConfigs: retryConfigs)
         }
 
         let traffic = TrafficKeySchedule(
