@@ -13,6 +13,15 @@ extension ShimTest {
         config.permuteExtensions = c.extra.permuteExtensions
         // BoringSSL offers certificate compression only with algorithms installed; the shim's are the runner's.
         config.certificateDecompressors = c.extra.installCertCompressionAlgs ? certificateDecompressors : []
+        // ECH as BoringSSL does it: GREASE only when asked, ALPN the same in the outer hello (compressed).
+        config.echConfigList = c.extra.echConfigList
+        config.echGREASE = c.extra.enableECHGREASE
+        config.echOuterApplicationProtocols = config.applicationProtocols
+        if let psk = c.extra.psk {
+            // bssl_shim's PSK callback: the flag's bytes as the key, -psk-identity as the identity.
+            config.externalPSK = TLSExternalPSK(
+                identity: Array((c.extra.pskIdentity ?? "").utf8), key: Array(psk.utf8), allowsCertificateFallback: true)
+        }
         if c.extra.exportTrafficSecrets {
             let log = ShimKeyLog.shared
             config.keyLog = { line in log.add(line) }
@@ -121,9 +130,25 @@ extension ShimTest {
         if let names = c.extra.expectClientCAList, info.certificateRequestAuthorities != names {
             throw .failed("expected \(names.count) names in CertificateRequest but got \(info.certificateRequestAuthorities.count) (or they differ)")
         }
+        var echAccepted = false
+        if case .accepted = info.ech { echAccepted = true }
+        if echAccepted != c.extra.expectECHAccept {
+            throw .failed("ECH was\(echAccepted ? "" : " not") accepted (\(info.ech)), but we expected the opposite")
+        }
         if c.expectNoOfferEarlyData, info.earlyData != .notSent {
             throw .failed("early data was offered (\(info.earlyData.rawValue)), but we expected it not to be")
         }
+    }
+
+    /// A rejected ECH offer (the handshake failed with ech_required): the retry configs against
+    /// `-expect-ech-retry-configs` / `-expect-no-ech-retry-configs`; `nil` when they match, else why not.
+    static func retryConfigsMismatch(_ error: TLSError, flags c: ConnectionFlags) -> String? {
+        guard case .echRejected(_, let retry) = error else { return nil }
+        if let expected = c.extra.expectECHRetryConfigs, retry != expected {
+            return "ECH retry configs mismatch: got \(retry.map { "\($0.count) bytes" } ?? "none")"
+        }
+        if c.extra.expectNoECHRetryConfigs, retry != nil { return "got ECH retry configs, expected none" }
+        return nil
     }
 
     /// BoringSSL's `SSL_early_data_reason_string` for a reason.

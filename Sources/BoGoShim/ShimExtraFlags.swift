@@ -21,6 +21,21 @@ struct ExtraConnectionFlags: Equatable {
     var permuteExtensions = false
     /// `-install-cert-compression-algs`: offer bssl_shim's three test algorithms (``ShimTest/certificateDecompressors``).
     var installCertCompressionAlgs = false
+    /// `-ech-config-list`: the ECHConfigList to offer (base64).
+    var echConfigList: [UInt8]?
+    /// `-enable-ech-grease` (BoringSSL sends no GREASE ECH by default).
+    var enableECHGREASE = false
+    /// `-expect-ech-accept`: ECH accepted; without it, not accepted (BoringSSL's check is an equality).
+    var expectECHAccept = false
+    /// `-expect-ech-retry-configs` (base64) / `-expect-no-ech-retry-configs`: what a rejection carries.
+    var expectECHRetryConfigs: [UInt8]?
+    var expectNoECHRetryConfigs = false
+    /// `-expect-ech-name-override` / `-expect-no-ech-name-override`: the name the certificate is verified for.
+    var expectECHNameOverride: String?
+    var expectNoECHNameOverride = false
+    /// `-psk` / `-psk-identity`: an external PSK (the key as the flag's bytes, SHA-256).
+    var psk: String?
+    var pskIdentity: String?
     /// The suite expected when the machine has AES hardware (our preference is AES-GCM first regardless).
     var expectCipherAES: Int?
     var expectPeerVerifyPrefs: [Int] = []
@@ -54,6 +69,15 @@ struct ExtraConnectionFlags: Equatable {
         "-enable-grease": .bool,
         "-permute-extensions": .bool,
         "-install-cert-compression-algs": .bool,
+        "-ech-config-list": .string,
+        "-enable-ech-grease": .bool,
+        "-expect-ech-accept": .bool,
+        "-expect-ech-retry-configs": .string,
+        "-expect-no-ech-retry-configs": .bool,
+        "-expect-ech-name-override": .string,
+        "-expect-no-ech-name-override": .bool,
+        "-psk": .string,
+        "-psk-identity": .string,
         "-expect-cipher-aes": .int,
         "-expect-cipher-no-aes": .int,
         "-expect-peer-verify-pref": .intVector,
@@ -91,6 +115,19 @@ struct ExtraConnectionFlags: Equatable {
         case "-enable-grease": enableGREASE = true
         case "-permute-extensions": permuteExtensions = true
         case "-install-cert-compression-algs": installCertCompressionAlgs = true
+        case "-ech-config-list":
+            guard let bytes = base64() else { return .some("bad base64 for \(name)") }
+            echConfigList = bytes
+        case "-enable-ech-grease": enableECHGREASE = true
+        case "-expect-ech-accept": expectECHAccept = true
+        case "-expect-ech-retry-configs":
+            guard let bytes = base64() else { return .some("bad base64 for \(name)") }
+            expectECHRetryConfigs = bytes
+        case "-expect-no-ech-retry-configs": expectNoECHRetryConfigs = true
+        case "-expect-ech-name-override": expectECHNameOverride = string
+        case "-expect-no-ech-name-override": expectNoECHNameOverride = true
+        case "-psk": psk = string
+        case "-psk-identity": pskIdentity = string
         case "-expect-cipher-aes": expectCipherAES = Int(string)
         case "-expect-cipher-no-aes":
             // Only for machines without AES hardware in BoringSSL; the library's order (AES-GCM first) does

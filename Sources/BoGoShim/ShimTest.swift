@@ -127,6 +127,7 @@ struct ShimTest {
                 host: "127.0.0.1", port: relay.localPort, configuration: config, session: offered,
                 earlyData: earlyData)
         } catch {
+            if let mismatch = Self.retryConfigsMismatch(error, flags: c) { throw .failed(mismatch) }
             throw .failed(Self.describe(error, during: "handshake"))
         }
         defer { connection.abort() }

@@ -62,6 +62,15 @@ final class ShimVerifier: @unchecked Sendable {
             } else {
                 flags = c
             }
+            // bssl_shim checks SSL_get0_ech_name_override in its callback: with ECH rejected, the name verified is the
+            // config's public name; otherwise the usual one (the host name, or the address connected to).
+            let usual = flags.hostName ?? "127.0.0.1"
+            if let expected = flags.extra.expectECHNameOverride, context.serverName != expected {
+                return .reject(alert: .internalError, reason: "ECH name override is \(context.serverName ?? "none"), wanted \(expected)")
+            }
+            if flags.extra.expectNoECHNameOverride, context.serverName != usual {
+                return .reject(alert: .internalError, reason: "unexpected ECH name override \(context.serverName ?? "none")")
+            }
             let verifyFail = flags.verifyFail
             lock.withLock {
                 if context.isSessionReverification { reverifications += 1 } else { runs += 1 }

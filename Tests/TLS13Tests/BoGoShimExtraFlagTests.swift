@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TLS13
 @testable import BoGoShim
@@ -75,6 +76,30 @@ import Testing
         #expect(throws: TLSError.self) {
             try decompressors[0xff01]?.decompress(Array(body.dropFirst(2)), uncompressedLength: body.count + 1, limit: 1 << 16)
         }
+    }
+
+    /// ECH and external-PSK flags map onto the configuration as bssl_shim's do.
+    @Test func echAndPSKFlags() throws {
+        let list: [UInt8] = [0, 6, 0xfe, 0x0c, 0, 2, 1, 2]
+        let f = try flags([
+            "-ech-config-list", Data(list).base64EncodedString(), "-enable-ech-grease", "-expect-ech-accept",
+            "-expect-ech-name-override", "public.example", "-on-resume-expect-no-ech-name-override",
+            "-expect-ech-retry-configs", Data([1, 2]).base64EncodedString(), "-psk", "secret", "-psk-identity", "id",
+            "-advertise-alpn", "\u{5}proto",
+        ])
+        let e = f.initial.extra
+        #expect(e.echConfigList == list && e.enableECHGREASE && e.expectECHAccept)
+        #expect(e.expectECHNameOverride == "public.example" && !e.expectNoECHNameOverride && f.resume.extra.expectNoECHNameOverride)
+        #expect(e.expectECHRetryConfigs == [1, 2] && e.psk == "secret" && e.pskIdentity == "id")
+        let config = try ShimTest.configuration(for: f.initial)
+        #expect(config.echConfigList == list && config.echGREASE)
+        #expect(config.echOuterApplicationProtocols == ["proto"], "BoringSSL's outer hello carries the same ALPN")
+        #expect(config.externalPSK?.identity == Array("id".utf8))
+        #expect(try !ShimTest.configuration(for: try flags([]).initial).echGREASE, "GREASE ECH only when asked")
+        // A rejection's retry configs are held to the expectation.
+        let rejected = TLSError.echRejected(publicName: "public.example", retryConfigs: [1, 2])
+        #expect(ShimTest.retryConfigsMismatch(rejected, flags: f.initial) == nil)
+        #expect(ShimTest.retryConfigsMismatch(.echRejected(publicName: "p", retryConfigs: nil), flags: f.initial) != nil)
     }
 
     @Test func certificateRequestAndIOFlags() throws {

@@ -8,6 +8,9 @@ struct ResumptionOffer {
     /// as verification is off and there is no handler).
     let check: ServerCertificateCheck.Outcome?
     var earlyData: EarlyDataState
+    /// An external PSK (``TLSClientConfiguration/externalPSK``) rather than a resumption ticket: "ext binder",
+    /// an obfuscated_ticket_age of 0, no 0-RTT, no certificate behind it.
+    var external: TLSExternalPSK? = nil
 
     /// The session to offer with `earlyData` for this connection, or `nil` with the reason in `info`.
     ///
@@ -17,6 +20,14 @@ struct ResumptionOffer {
     static func plan(
         session: TLSSession?, earlyData: [UInt8]?, _ cx: inout ClientContext
     ) -> ResumptionOffer? {
+        if let external = cx.configuration.externalPSK {
+            // The external PSK takes the session's place; it carries no 0-RTT.
+            if session != nil { cx.info.sessionNotOfferedReason = "an external PSK is offered instead" }
+            if earlyData != nil { cx.info.earlyDataReason = .noSession }
+            return external.offerableSession(
+                configuration: cx.configuration, identity: cx.identity.sessionName, now: cx.deps.nowMilliseconds
+            ).map { ResumptionOffer(session: $0, check: nil, earlyData: .none, external: external) }
+        }
         var offer: ResumptionOffer? = nil
         if let session {
             do throws(TLSError) {

@@ -59,7 +59,7 @@ final class PostHandshake {
     func handle(_ item: HandshakeReassembler.Item, _ cx: inout ClientContext, events: inout [ClientEvent]) throws(TLSError) {
         switch item.message {
         case .newSessionTicket(let ticket):
-            events.append(try receiveTicket(ticket, &cx))
+            if let event = try receiveTicket(ticket, &cx) { events.append(event) }
         case .certificateRequest(let cr):
             try answerCertificateRequest(cr, bytes: item.bytes, &cx)
             events.append(.postHandshakeAuthentication)
@@ -81,7 +81,7 @@ final class PostHandshake {
     func applicationDataReceived() { consecutiveKeyUpdates = 0 }
 
     /// NewSessionTicket (§4.6.1): the session it stands for, lifetime capped at 7 days.
-    private func receiveTicket(_ received: NewSessionTicket, _ cx: inout ClientContext) throws(TLSError) -> ClientEvent {
+    private func receiveTicket(_ received: NewSessionTicket, _ cx: inout ClientContext) throws(TLSError) -> ClientEvent? {
         var ticket = received
         for ext in ticket.extensions {
             try ExtensionRules.check(ext.extensionType, in: .newSessionTicket, offered: offeredExtensions)
@@ -90,6 +90,10 @@ final class PostHandshake {
         ticket.ticketLifetime = min(ticket.ticketLifetime, TLSSession.maxLifetime)
         cx.trace(.sessionTicket(lifetime: ticket.ticketLifetime, maxEarlyData: ticket.maxEarlyDataSize ?? 0,
                                 ticketLength: ticket.ticket.count))
+        guard tickets.issuesSessions else {
+            cx.trace(.note("ticket not kept: the connection was authenticated by an external PSK"))
+            return nil
+        }
         // PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length).
         let psk = try keys.resumptionPSK(ticketNonce: ticket.ticketNonce)
         let info = cx.info
@@ -227,4 +231,6 @@ struct TicketFacts {
     let certificateVerification: TLSSession.CertificateVerification
     /// Whether a stapled OCSP response was asked for (a resumed connection: only if its session's was too).
     let ocspStaplingRequested: Bool
+    /// Whether tickets become sessions (not on a connection an external PSK authenticated).
+    var issuesSessions = true
 }

@@ -209,6 +209,11 @@ public struct TLSClientConfiguration: Sendable {
     /// ``maxHandshakeMessageSize``; the transcript takes it as received.
     public var certificateDecompressors: [TLSCertificateDecompressor] = TLSCertificateDecompressor.builtIn
 
+    /// An external pre-shared key to authenticate the server with instead of a certificate (RFC 8446 §4.2.11; an
+    /// expert feature: see ``TLSExternalPSK``). When set, it is offered in place of any session to resume. `nil` (the
+    /// default): none.
+    public var externalPSK: TLSExternalPSK? = nil
+
     /// The server's ECHConfigList (RFC 9849 §4: from its DNS HTTPS record, or the `retry_configs` of a rejected
     /// attempt, ``TLSError/echRejected(publicName:retryConfigs:)``), to offer Encrypted Client Hello: the real ClientHello
     /// (ClientHelloInner: the server name, ALPN, the session offered) goes encrypted to the config's key, inside a
@@ -319,6 +324,9 @@ public struct TLSClientConfiguration: Sendable {
         guard maxCertificateChainLength >= 1, maxExtensionsPerMessage >= 8, maxBufferedApplicationData >= 1 << 14 else {
             throw TLSError.invalidConfiguration(
                 "limits too small: chain length ≥ 1, extensions per message ≥ 8, buffered data ≥ 16 KiB")
+        }
+        if let psk = externalPSK, let problem = psk.problem(in: self) {
+            throw TLSError.invalidConfiguration("externalPSK: \(problem)")
         }
         if let list = echConfigList {
             do throws(TLSError) {

@@ -17,6 +17,9 @@ public struct TLSSessionInfo: Sendable, Hashable {
     public var usedHelloRetryRequest = false
     /// Whether the chain and name were verified (`false` only with certificate verification disabled).
     public var certificateVerified = false
+    /// Whether the server accepted the configured external PSK (``TLSClientConfiguration/externalPSK``): it sent no
+    /// certificate and is authenticated by the key alone (``resumed`` stays `false`, ``certificateVerified`` too).
+    public var externalPSK = false
     /// Whether the session was resumed with a PSK. The server then sends no certificate: ``peerCertificates``,
     /// ``certificateVerified`` and ``ocspStatus`` are the session's chain and staple as checked again, under this
     /// connection's configuration, before the session was offered.

@@ -199,8 +199,10 @@ extension ResumptionOffer {
     /// (``bind(_:transcriptPrefix:)`` computes it once the hello is final).
     func pskOffer(atMilliseconds now: Int64) throws(TLSError) -> OfferedPSKs? {
         guard let suite = CipherSuiteParameters(session.cipherSuite) else { return nil }
+        // §4.2.11: "For identities established externally, an obfuscated_ticket_age of 0 SHOULD be used".
+        let age = external == nil ? session.obfuscatedAge(atMilliseconds: now) : 0
         return OfferedPSKs(
-            identities: [OfferedPSKs.Identity(identity: session.ticket, obfuscatedTicketAge: session.obfuscatedAge(atMilliseconds: now))],
+            identities: [OfferedPSKs.Identity(identity: session.ticket, obfuscatedTicketAge: age)],
             binders: [[UInt8](repeating: 0, count: suite.hash.length)])
     }
 
@@ -210,7 +212,7 @@ extension ResumptionOffer {
     func bind(_ hello: ClientHello, transcriptPrefix: [UInt8]) throws(TLSError) -> ClientHello {
         guard let offer = hello.offeredPSKs, let suite = CipherSuiteParameters(session.cipherSuite) else { return hello }
         let schedule = try KeySchedule(hash: suite.hash)
-        let binderKey = try schedule.earlySecret(psk: session.psk).binderKey(resumption: true)
+        let binderKey = try schedule.earlySecret(psk: session.psk).binderKey(resumption: external == nil)
         let t = try TranscriptHash(suite.hash)
         t.update(transcriptPrefix)
         t.update(try hello.truncatedForBinders())

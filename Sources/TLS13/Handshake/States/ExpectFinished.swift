@@ -100,6 +100,11 @@ enum PeerAuthentication {
             return TicketFacts(
                 serverName: cx.identity.sessionName, certificateVerification: outcome.verification,
                 ocspStaplingRequested: cx.configuration.requestOCSPStapling)
+        case .resumed(let offer) where offer.external != nil:
+            // Authenticated by an external PSK: its tickets would stand for a connection no certificate vouched for.
+            return TicketFacts(
+                serverName: cx.identity.sessionName, certificateVerification: .notVerified, ocspStaplingRequested: false,
+                issuesSessions: false)
         case .resumed(let offer):
             // A resumed connection passes on the staple only when it asked for one itself (see info.ocspResponse).
             return TicketFacts(

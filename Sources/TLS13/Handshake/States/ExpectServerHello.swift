@@ -282,6 +282,14 @@ private func acceptServerHello(
         mode = .resumed(offer)
         cx.reportResumption(of: offer)
     }
+    if case .full = mode, let external = cx.configuration.externalPSK, !external.allowsCertificateFallback,
+        ech.rejectedPublicName == nil
+    {
+        // The server did not take the external PSK (or its hash is not the suite's), and the configuration does not
+        // let a certificate stand in. (After an ECH rejection the handshake goes on: it ends in ech_required.)
+        throw TLSError.protocolViolation(
+            alert: .handshakeFailure, reason: "the server did not accept the external PSK (certificate fallback is off)")
+    }
     let shared = try cx.timed("key exchange", share.group.displayName) { () throws(TLSError) in
         try ours.sharedSecret(peerPublicKey: share.keyExchange)
     }
@@ -340,6 +348,11 @@ extension ClientContext {
     /// chain, that check's outcome and its stapled data.
     mutating func reportResumption(of offer: ResumptionOffer) {
         let session = offer.session
+        if offer.external != nil {
+            // Authenticated by the external key alone: no certificate, no stapled data.
+            info.externalPSK = true
+            return
+        }
         info.resumed = true
         info.peerCertificates = session.peerCertificates
         info.certificateVerified = offer.check.map { $0.verification != .notVerified } ?? false
