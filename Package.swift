@@ -50,12 +50,13 @@ let package = Package(
             name: "BoGoShim",
             dependencies: ["TLS13"]
         ),
-        // libpcap, for the packet capture of `tls13 trace --packets` (Docs/Capture.md). Only TLS13Capture depends on
-        // it: the TLS13 library never links libpcap.
-        .systemLibrary(
+        // libpcap, for the packet capture of `tls13 trace --packets` (Docs/Capture.md): its headers (Debian
+        // libpcap-dev) at build time, the library itself loaded with dlopen when a capture starts, so a `tls13`
+        // process that captures nothing does not load it. Only TLS13Capture depends on it: the TLS13 library never
+        // uses libpcap.
+        .target(
             name: "CPcap",
-            pkgConfig: "libpcap",
-            providers: [.apt(["libpcap-dev"])]
+            linkerSettings: [.linkedLibrary("dl")]
         ),
         // Live capture of one TCP connection, TCP segment decoding, and a pcapng writer with a Decryption Secrets
         // Block. Independent of TLS13.
