@@ -160,6 +160,7 @@ public final class TLSConnection: @unchecked Sendable {
             deps.monotonicNanoseconds = { Deadline.now.nanoseconds }
             deps.traceIncludesSecrets = configuration.traceIncludesSecrets
         }
+        deps.keyShareHint = configuration.keyShareHints?.group(forServer: name, port: port)
         dependencies?(&deps)
         let offered = session ?? configuration.sessionCache?.take(for: cacheKey, atMilliseconds: deps.nowMilliseconds)
         do throws(TLSError) {
@@ -171,6 +172,9 @@ public final class TLSConnection: @unchecked Sendable {
             throw error
         }
         try handshake()
+        if let hints = configuration.keyShareHints, let group = sessionInfo.group {
+            hints.remember(group, forServer: name, port: port)
+        }
         if resendRejectedEarlyData, let earlyData, !earlyData.isEmpty, sessionInfo.earlyData == .rejected {
             try write(earlyData)
         }
