@@ -150,13 +150,21 @@ import Testing
 
     /// The scheme the client signed its CertificateVerify with, or `nil` if it sent none.
     static func signingScheme(_ credential: TLSClientCertificate, server: ScriptedServer) throws -> SignatureScheme? {
-        let client = try makeTestClient { $0.clientCertificate = credential }
         final class Box: @unchecked Sendable { var scheme: SignatureScheme? }
-        let box = Box()
-        client.certificateVerifySignatureOverride = { scheme, _ in
-            box.scheme = scheme
-            return nil
+        /// Signs with the credential's signer and notes the scheme.
+        struct NotingSigner: TLSSigner {
+            let inner: any TLSSigner
+            let box: Box
+            var signatureSchemes: [SignatureScheme] { inner.signatureSchemes }
+            func sign(scheme: SignatureScheme, content: [UInt8]) throws(TLSError) -> [UInt8] {
+                box.scheme = scheme
+                return try inner.sign(scheme: scheme, content: content)
+            }
         }
+        let box = Box()
+        var noting = TLSClientCertificate(chain: credential.chain, signer: NotingSigner(inner: credential.signer, box: box))
+        noting.signatureAlgorithms = credential.signatureAlgorithms
+        let client = try makeTestClient { $0.clientCertificate = noting }
         // ScriptedServer reads no client CertificateVerify (it stops there); the client's choice is what counts.
         let outcome = runHandshake(client: client, server: server)
         #expect(outcome.error == nil)

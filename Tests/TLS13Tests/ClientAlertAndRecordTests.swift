@@ -71,7 +71,7 @@ import Testing
         }
         let client = try makeTestClient()
         expectSuccess(runHandshake(client: client, server: server), server: server)
-        #expect(client.state == .connected)
+        #expect(client.phase == .connected)
     }
 
     @Test func closeNotifyDuringTheHandshakeIsAnError() throws {
@@ -100,7 +100,7 @@ import Testing
         #expect(outcome.error == .alertReceived(.internalError))
         #expect(outcome.alertRecord == nil)
         #expect(outcome.events.isEmpty)
-        #expect(client.state == .failed)
+        #expect(client.phase == .failed)
     }
 
     @Test func nothingIsReadAfterCloseNotify() throws {
@@ -316,7 +316,7 @@ import Testing
 
     @Test func handshakeMessageSpanningTheFinishedKeyChange() throws {
         // Finished and the first bytes of a NewSessionTicket share a record under the handshake keys.
-        let ticket = HandshakeMessage.newSessionTicket(NewSessionTicket(
+        let ticket = try HandshakeMessage.newSessionTicket(NewSessionTicket(
             ticketLifetime: 60, ticketAgeAdd: 1, ticketNonce: [], ticket: [1, 2, 3])).encoded
         let server = ScriptedServer()
         server.configuration.framing = .coalesced
@@ -342,7 +342,7 @@ import Testing
         let server = ScriptedServer()
         let client = try makeTestClient()
         expectSuccess(runHandshake(client: client, server: server), server: server)
-        let ticket = HandshakeMessage.newSessionTicket(NewSessionTicket(
+        let ticket = try HandshakeMessage.newSessionTicket(NewSessionTicket(
             ticketLifetime: 60, ticketAgeAdd: 1, ticketNonce: [], ticket: [1, 2, 3])).encoded
         try server.send([
             .handshake(Array(ticket.prefix(5)), epoch: .application),
@@ -360,7 +360,7 @@ import Testing
         let client = try makeTestClient()
         expectSuccess(runHandshake(client: client, server: server), server: server)
         server.configuration.framing = .coalesced
-        let update = HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: .updateNotRequested)).encoded
+        let update = try HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: .updateNotRequested)).encoded
         try server.send([.handshake(update + [4, 0], epoch: .application)])
         expectAlert(exchange(client: client, server: server), .unexpectedMessage, encrypted: true)
     }

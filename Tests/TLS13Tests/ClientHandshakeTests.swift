@@ -15,7 +15,7 @@ import Testing
         let outcome = runHandshake(client: client, server: server)
         expectSuccess(outcome, server: server)
         #expect(client.info.cipherSuite == suite)
-        #expect(client.state == .connected)
+        #expect(client.phase == .connected)
         // Both directions work under the suite's application keys.
         try expectTrafficBothWays(client, server)
     }
@@ -190,7 +190,7 @@ import Testing
         #expect(longSession.lifetime == 604_800)
         // The PSK depends only on the resumption secret and the nonce.
         #expect(longSession.psk.testBytes == session.psk.testBytes, "same nonce [1, 2], same PSK")
-        #expect(client.state == .connected)
+        #expect(client.phase == .connected)
     }
 
     @Test func keyUpdateRequestedByTheServer() throws {

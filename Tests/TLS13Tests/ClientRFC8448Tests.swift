@@ -14,11 +14,11 @@ import Testing
 
         // ServerHello, then the encrypted server flight.
         #expect(try client.receive(record(t, 1)[...]).isEmpty)
-        #expect(client.state == .waitEncryptedExtensions)
+        #expect(client.phase == .waitEncryptedExtensions)
         #expect(try client.takePendingOutput().isEmpty)
         let events = try client.receive(record(t, 2)[...])
         #expect(events == [.handshakeComplete])
-        #expect(client.state == .connected)
+        #expect(client.phase == .connected)
         // The client's Finished, under the client handshake key.
         #expect(try client.takePendingOutput() == record(t, 3))
         #expect(client.resumptionMasterSecret?.testBytes == (try t.bytes("resumption_master_secret")))
@@ -187,7 +187,7 @@ import Testing
         #expect(client.info.resumed)
         #expect(try client.receive(record(t, 3)[...]) == [.handshakeComplete])  // EncryptedExtensions, Finished
         #expect(client.info.earlyData == .accepted)
-        #expect(client.state == .connected)
+        #expect(client.phase == .connected)
         // EndOfEarlyData under the early key, then Finished under the client handshake key.
         #expect(try client.takePendingOutput() == record(t, 4) + record(t, 5))
         #expect(client.resumptionMasterSecret?.testBytes == (try t.bytes("resumption_master_secret")))
@@ -207,12 +207,10 @@ import Testing
         // The trace's whole ClientHello with its binder zeroed: the client must put the right one back.
         let session = try RFC8448Trace.section3Session(receivedAtMilliseconds: Self.ticketReceivedAt)
         let t = try RFC8448Trace.load("section4_resumed_0rtt")
-        let client = try t.makeClient(
-            session: session, earlyData: Array("ABCDEF".utf8), clockMilliseconds: Self.resumedAt)
         let traceHello = try t.firstClientHello()
-        client.clientHelloOverride = { hello, _ in
-            hello = traceHello.settingBinders([[UInt8](repeating: 0, count: 32)])
-        }
+        let client = try t.makeClient(
+            session: session, earlyData: Array("ABCDEF".utf8), clockMilliseconds: Self.resumedAt,
+            clientHello: { hello, _ in hello = traceHello.settingBinders([[UInt8](repeating: 0, count: 32)]) })
         let out = try client.startHandshake()
         #expect(out == (try record(t, 0) + record(t, 1)))
         #expect(Array(out[5..<(5 + 512)]) == (try t.bytes("client_hello")))
@@ -242,18 +240,18 @@ import Testing
         // At 30 s the ticket has expired: the client offers neither it nor early data.
         let session = try RFC8448Trace.section3Session(receivedAtMilliseconds: Self.ticketReceivedAt)
         let t = try RFC8448Trace.load("section4_resumed_0rtt")
+        final class Box: @unchecked Sendable { var offered: OfferedPSKs?? = nil }
+        let box = Box()
+        let traceHello = try t.firstClientHello()
         let client = try t.makeClient(
             session: session, earlyData: Array("ABCDEF".utf8), clockMilliseconds: Self.ticketReceivedAt + 30_000,
-            ownPSKOffer: true)
-        var offered: OfferedPSKs?? = nil
-        let traceHello = try t.firstClientHello()
-        client.clientHelloOverride = { hello, _ in
-            offered = .some(hello.offeredPSKs)
-            hello = traceHello
-            hello.extensions.removeAll { $0.extensionType == .preSharedKey || $0.extensionType == .earlyData }
-        }
+            clientHello: { hello, _ in
+                box.offered = .some(hello.offeredPSKs)
+                hello = traceHello
+                hello.extensions.removeAll { $0.extensionType == .preSharedKey || $0.extensionType == .earlyData }
+            })
         let out = try client.startHandshake()
-        #expect(offered == .some(nil))
+        #expect(box.offered == .some(nil))
         #expect(out.first == ContentType.handshake.rawValue)
         #expect(out.count == 5 + Int(out[3]) << 8 + Int(out[4]))  // the ClientHello alone, no 0-RTT record
     }
@@ -263,13 +261,20 @@ import Testing
     /// The trace's client certificate with a stand-in key. RFC 8448 does not publish the key of section 6's
     /// client certificate (CN=client, RSA-1024): it is not section 2's key. Section 2's RSA-1024 key signs
     /// instead, so the CertificateVerify has the trace's length (128-byte signature) but not its content.
-    func section6Client(_ t: RFC8448Trace) throws -> ClientStateMachine {
+    ///
+    /// With `recordedSignature`, the client's signer gives that CertificateVerify signature for its scheme.
+    func section6Client(_ t: RFC8448Trace, recordedSignature: CertificateVerify? = nil) throws -> ClientStateMachine {
         let certificate = try clientCertificateDER(t)
         var config = TLSClientConfiguration()
         config.supportedGroups = [.x25519, .secp256r1]
         config.keyShareGroups = [.x25519]
-        config.clientCertificate = TLSClientCertificate(
-            chain: [certificate], privateKey: try PrivateKey(pem: RFC8448RSAKey.pem()))
+        let key = try PrivateKey(pem: RFC8448RSAKey.pem())
+        if let recordedSignature {
+            config.clientCertificate = TLSClientCertificate(chain: [certificate], signer: RecordedSignatureSigner(
+                key: key, scheme: recordedSignature.algorithm, signature: recordedSignature.signature))
+        } else {
+            config.clientCertificate = TLSClientCertificate(chain: [certificate], privateKey: key)
+        }
         return try t.makeClient(configuration: config)
     }
 
@@ -362,7 +367,7 @@ import Testing
         let chts = SecretBytes(try t.bytes("client_handshake_traffic_secret"))
         let ourTranscript = try transcript.copy()
         ourTranscript.update(messages[1])
-        let ourFinished = HandshakeMessage.finished(Finished(
+        let ourFinished = try HandshakeMessage.finished(Finished(
             verifyData: try schedule.verifyData(secret: chts, transcriptHash: try ourTranscript.current()))).encoded
         #expect(messages[2] == ourFinished)
 
@@ -376,7 +381,7 @@ import Testing
         var resealed: [UInt8] = []
         let sealer = try RecordProtection(keys: keys, algorithm: .aes128GCM, sealing: true)
         let traceMessages = messages[0] + (try t.bytes("client_certificate_verify"))
-            + HandshakeMessage.finished(Finished(verifyData: traceFinished)).encoded
+            + (try HandshakeMessage.finished(Finished(verifyData: traceFinished)).encoded)
         try sealer.seal(contentType: .handshake, payload: traceMessages[...], into: &resealed)
         #expect(resealed == traceFlight)
 
@@ -397,12 +402,11 @@ import Testing
         // With the trace's CertificateVerify signature supplied (RSA-PSS is randomized and the trace's client
         // key is not published), the client's whole flight is the trace's, byte for byte.
         let t = try RFC8448Trace.load("section6_client_authentication")
-        let client = try section6Client(t)
         guard case .certificateVerify(let traceCV) = try HandshakeMessage.decode(t.bytes("client_certificate_verify")) else {
             Issue.record("not a CertificateVerify")
             return
         }
-        client.certificateVerifySignatureOverride = { scheme, _ in scheme == traceCV.algorithm ? traceCV.signature : nil }
+        let client = try section6Client(t, recordedSignature: traceCV)
         _ = try client.startHandshake()
         _ = try client.receive((try record(t, 1) + record(t, 2))[...])
         let flight = try client.takePendingOutput()

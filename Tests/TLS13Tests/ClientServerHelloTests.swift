@@ -276,7 +276,7 @@ import Testing
         server.mutateServerHello = { $0.cipherSuite = CipherSuite(rawValue: 0x1399) }
         let client = try makeTestClient()
         expectAlert(runHandshake(client: client, server: server), .illegalParameter, encrypted: false)
-        #expect(client.state == .failed)
+        #expect(client.phase == .failed)
         #expect(throws: TLSError.closed) { _ = try client.receive([22, 3, 3, 0, 0][...]) }
         #expect(client.alertRecord(for: .internalError("again")) == nil)  // one alert only
     }

@@ -40,8 +40,8 @@ import Testing
     }
 
     @Test func manyMessagesInOneFragment() throws {
-        let update = HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: .updateNotRequested)).encoded
-        let ticket = HandshakeMessage.newSessionTicket(
+        let update = try HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: .updateNotRequested)).encoded
+        let ticket = try HandshakeMessage.newSessionTicket(
             NewSessionTicket(
                 ticketLifetime: 1, ticketAgeAdd: 2, ticketNonce: [3], ticket: [UInt8](repeating: 4, count: 3000))
         ).encoded

@@ -19,7 +19,7 @@ import Testing
         _ = try client.startHandshake()
         _ = try client.receive(try [UInt8](hex: t.records[1].record)[...])
         _ = try client.receive(try [UInt8](hex: t.records[2].record)[...])
-        #expect(client.state == .connected)
+        #expect(client.phase == .connected)
         let random = try #require(t.values["client_random"])
         func line(_ label: String, _ value: String) throws -> String {
             "\(label) \(random) \(try #require(t.values[value]))".lowercased().replacingOccurrences(of: label.lowercased(), with: label)

@@ -565,7 +565,7 @@ extension MalformedServerCase {
         Case("framing.finished-shares-record-with-next-message", .framing, "§5.1",
              .alert(.unexpectedMessage, .encrypted)) {
             let ticket = HandshakeMessage.newSessionTicket(NewSessionTicket(
-                ticketLifetime: 60, ticketAgeAdd: 1, ticketNonce: [], ticket: [1, 2, 3])).encoded
+                ticketLifetime: 60, ticketAgeAdd: 1, ticketNonce: [], ticket: [1, 2, 3])).scriptEncoded
             $0.configuration.framing = .coalesced
             $0.editFlight = { $0.append(.handshake(Array(ticket.prefix(6)), epoch: .handshake)) }
         },
@@ -592,7 +592,8 @@ extension MalformedServerCase {
              .alert(.decodeError, .plaintext)) {
             $0.mutateMessageBytes = { message, bytes in
                 guard message == .serverHello else { return }
-                let at = 4 + 2 + 32 + 1 + Int(bytes[4 + 2 + 32]) + 2 + 1
+                let sessionIDLength = Int(bytes[4 + 2 + 32])
+                let at: Int = 4 + 2 + 32 + 1 + sessionIDLength + 2 + 1
                 bytes[at + 1] -= 1
             }
         },
@@ -722,8 +723,8 @@ extension MalformedServerCase {
         Case("post-handshake.key-update-not-at-record-end", .postHandshake, "§5.1",
              .alertAfterHandshake(.unexpectedMessage),
              afterHandshake: { server in
-                 let update = HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: .updateNotRequested)).encoded
-                 let ticket = HandshakeMessage.newSessionTicket(NewSessionTicket(
+                 let update = try HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: .updateNotRequested)).encoded
+                 let ticket = try HandshakeMessage.newSessionTicket(NewSessionTicket(
                      ticketLifetime: 60, ticketAgeAdd: 1, ticketNonce: [], ticket: [1])).encoded
                  try server.send([.handshake(update + ticket, epoch: .application)])
              }) { _ in },

@@ -63,7 +63,7 @@ import Testing
                 let bytes = try trace.bytes(value)
                 let message = try HandshakeMessage.decode(bytes)
                 #expect(message.name == name, "\(traceName) \(value)")
-                #expect(message.encoded == bytes, "\(traceName) \(value) re-encodes differently")
+                #expect(try message.encoded == bytes, "\(traceName) \(value) re-encodes differently")
                 count += 1
             }
         }
@@ -163,7 +163,7 @@ import Testing
         #expect(nst.ticket == (try trace.bytes("ticket")))
         #expect(nst.maxEarlyDataSize == 0x400)
         var w = ByteWriter()
-        ExtensionBlock.write(nst.extensions, into: &w)
+        try ExtensionBlock.write(nst.extensions, into: &w)
         #expect(w.bytes == [0x00, 0x08] + (try trace.bytes("new_session_ticket_extensions")))
     }
 
@@ -181,14 +181,14 @@ import Testing
         #expect(offer.binders == [try trace.bytes("psk_binder")])
         #expect(offer.bindersEncodedLength == 2 + 1 + 32)
         #expect(ch.extension(.earlyData) == .earlyData)
-        #expect(ch.truncatedForBinders() == (try trace.bytes("client_hello_truncated")))
+        #expect(try ch.truncatedForBinders() == (try trace.bytes("client_hello_truncated")))
 
         // Placeholder binders keep the truncated hello unchanged; putting the real binder back restores the bytes.
         let placeholder = ch.settingBinders([[UInt8](repeating: 0, count: 32)])
-        #expect(placeholder.truncatedForBinders() == ch.truncatedForBinders())
+        #expect(try placeholder.truncatedForBinders() == ch.truncatedForBinders())
         #expect(placeholder != ch)
         let restored = placeholder.settingBinders([try trace.bytes("psk_binder")])
-        #expect(HandshakeMessage.clientHello(restored).encoded == (try trace.bytes("client_hello")))
+        #expect(try HandshakeMessage.clientHello(restored).encoded == (try trace.bytes("client_hello")))
 
         guard case .serverHello(let sh) = try decode(trace, "server_hello") else {
             Issue.record("not a ServerHello")
@@ -201,7 +201,7 @@ import Testing
         }
         #expect(ee.earlyDataAccepted)
         #expect(try decode(trace, "end_of_early_data") == .endOfEarlyData)
-        #expect(HandshakeMessage.endOfEarlyData.encoded == [5, 0, 0, 0])
+        #expect(try HandshakeMessage.endOfEarlyData.encoded == [5, 0, 0, 0])
     }
 
     @Test func helloRetryRequestFields() throws {
@@ -286,7 +286,7 @@ import Testing
                     try reassemblers[record.sender, default: HandshakeReassembler()].append(payload)
                     received[record.sender, default: []] += payload
                     while let item = try reassemblers[record.sender]?.next() {
-                        #expect(item.message.encoded == item.bytes, "\(traceName) \(item.message.name)")
+                        #expect(try item.message.encoded == item.bytes, "\(traceName) \(item.message.name)")
                         returned[record.sender, default: []] += item.bytes
                         messageCount += 1
                     }
@@ -368,12 +368,12 @@ import Testing
             .endOfEarlyData,
         ]
         for message in messages {
-            let bytes = message.encoded
+            let bytes = try message.encoded
             #expect(bytes.first == message.type.rawValue)
             #expect(bytes.count == 4 + (Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])))
             #expect(try HandshakeMessage.decode(bytes) == message, "\(message.name)")
         }
-        #expect(HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: .updateRequested)).encoded == [24, 0, 0, 1, 1])
+        #expect(try HandshakeMessage.keyUpdate(KeyUpdate(requestUpdate: .updateRequested)).encoded == [24, 0, 0, 1, 1])
     }
 
     @Test func helpers() {

@@ -167,20 +167,25 @@ import Testing
         #expect(!info.resumed && info.sessionNotOfferedReason == nil, "offered, declined by the server")
     }
 
-    @Test func aLengthThatDoesNotFitItsPrefixIsFlaggedNotTrapped() {
+    @Test func aLengthThatDoesNotFitItsPrefixThrowsNotTraps() throws {
         var w = ByteWriter()
-        w.writeVector(1, [UInt8](repeating: 1, count: 300))
-        #expect(w.overflowed)
+        #expect(throws: EncodingError(length: 300, maximum: 255)) { try w.writeVector(1, [UInt8](repeating: 1, count: 300)) }
         var v = ByteWriter()
-        v.writeUInt24(1 << 24)
-        #expect(v.overflowed && v.bytes == [0xFF, 0xFF, 0xFF])
+        #expect(throws: EncodingError(length: 1 << 24, maximum: (1 << 24) - 1)) { try v.writeUInt24(1 << 24) }
+        #expect(throws: EncodingError.self) { try v.writeUInt24(-1) }
+        #expect(v.bytes.isEmpty, "nothing written for a uint24 out of range")
         var fine = ByteWriter()
-        fine.writeVector(1, [UInt8](repeating: 1, count: 255))
-        fine.writeUInt24((1 << 24) - 1)
-        #expect(!fine.overflowed)
+        try fine.writeVector(1, [UInt8](repeating: 1, count: 255))
+        try fine.writeUInt24((1 << 24) - 1)
+        #expect(fine.count == 1 + 255 + 3 && fine.bytes.suffix(3) == [0xFF, 0xFF, 0xFF])
         let hello = ClientHello(
             random: [UInt8](repeating: 0, count: 32), legacySessionID: [], cipherSuites: [.aes128GCMSHA256],
             extensions: [.applicationLayerProtocolNegotiation((0..<300).map { _ in [UInt8](repeating: 0x61, count: 255) })])
-        #expect(throws: TLSError.self) { try HandshakeMessage.clientHello(hello).checkedEncoding() }
+        let error = #expect(throws: TLSError.self) { try HandshakeMessage.clientHello(hello).encoded }
+        if case .invalidConfiguration(let reason)? = error {
+            #expect(reason.hasSuffix("too large to encode (a length does not fit its field)"))
+        } else {
+            Issue.record("expected invalidConfiguration, got \(String(describing: error))")
+        }
     }
 }

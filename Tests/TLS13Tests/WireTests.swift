@@ -58,12 +58,12 @@ import Testing
 }
 
 @Suite struct ByteWriterTests {
-    @Test func backPatchesLengthPrefixes() {
+    @Test func backPatchesLengthPrefixes() throws {
         var w = ByteWriter()
         w.writeUInt8(1)
-        w.withLengthPrefix(3) { w in
+        try w.withLengthPrefix(3) { (w) throws(EncodingError) in
             w.writeUInt16(0x0203)
-            w.withLengthPrefix(1) { $0.writeBytes([9, 9]) }
+            try w.withLengthPrefix(1) { $0.writeBytes([9, 9]) }
         }
         w.writeUInt32(0xdeadbeef)
         #expect(w.bytes == [1, 0, 0, 5, 2, 3, 2, 9, 9, 0xde, 0xad, 0xbe, 0xef])
@@ -71,8 +71,8 @@ import Testing
 
     @Test func roundTripsThroughReader() throws {
         var w = ByteWriter()
-        w.writeVector(2, [UInt8](repeating: 7, count: 300))
-        w.writeUInt24(0x123456)
+        try w.writeVector(2, [UInt8](repeating: 7, count: 300))
+        try w.writeUInt24(0x123456)
         var r = ByteReader(w.bytes)
         #expect(try r.readVector(lengthBytes: 2, range: 0...65535).count == 300)
         #expect(try r.readUInt24() == 0x123456)

@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An absolute point in time on the monotonic clock (`CLOCK_MONOTONIC`), used to bound every wait.
 ///

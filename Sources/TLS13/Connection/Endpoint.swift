@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A server address as the user wrote it: a host (DNS name or IP literal) and a TCP port.
 ///

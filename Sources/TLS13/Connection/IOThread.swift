@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A dedicated POSIX thread that runs blocking jobs one at a time, so that `async` callers never block a
 /// Swift-concurrency thread (the cooperative pool has one thread per core: two on a small machine).

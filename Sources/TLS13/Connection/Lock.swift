@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A plain mutex (`pthread_mutex_t`). Never held across a blocking system call except where a type
 /// documents it (the connection's write lock covers seal + send so records leave in sequence order).

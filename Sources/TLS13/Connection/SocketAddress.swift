@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One resolved IPv4 or IPv6 socket address (a `sockaddr_storage` plus its length), as `getaddrinfo` returns
 /// them and `connect(2)` takes them.

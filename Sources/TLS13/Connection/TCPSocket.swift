@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// A connected TCP socket: a non-blocking file descriptor whose every wait goes through `poll(2)` with a

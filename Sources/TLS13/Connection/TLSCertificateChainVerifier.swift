@@ -49,7 +49,7 @@ public struct TLSCertificateChainVerifier: Sendable {
                 throw .invalidConfiguration("trusted root \(index) is not a DER certificate: \(error)")
             }
         }
-        verifier = OpenSSLCertificateVerifier(trustStore: try X509TrustStore(certificates: roots))
+        verifier = OpenSSLCertificateVerifier(trustStore: try X509TrustStore(certificates: roots), certificates: .shared)
         maxCertificateChainLength = 10
     }
 
@@ -72,7 +72,7 @@ public struct TLSCertificateChainVerifier: Sendable {
         case .system: store = try X509TrustStore.system()
         case .pemFile(let path): store = try X509TrustStore(caFile: path)
         }
-        verifier = OpenSSLCertificateVerifier(trustStore: store)
+        verifier = OpenSSLCertificateVerifier(trustStore: store, certificates: .shared)
         maxCertificateChainLength = configuration.maxCertificateChainLength
     }
 

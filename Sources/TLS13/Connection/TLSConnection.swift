@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A blocking TLS 1.3 client connection over TCP.
 ///
@@ -143,7 +147,8 @@ public final class TLSConnection: @unchecked Sendable {
         cacheKey = TLSSessionCacheKey(
             serverName: name, port: port, verified: configuration.verifyCertificates, trustRoots: configuration.trustRoots)
         var deps = ClientStateMachine.Dependencies(
-            certificateVerifier: verifier, now: Int64(time(nil)), clockMilliseconds: { wallClockMilliseconds() })
+            certificateVerifier: verifier, certificateCache: .shared, now: Int64(time(nil)),
+            clockMilliseconds: { wallClockMilliseconds() })
         if let clock = configuration.wallClockMilliseconds {
             // Seconds, rounded down (towards the past for times before 1970), for any Int64.
             let (seconds, remainder) = clock().quotientAndRemainder(dividingBy: 1000)
@@ -155,6 +160,7 @@ public final class TLSConnection: @unchecked Sendable {
             deps.monotonicNanoseconds = { Deadline.now.nanoseconds }
             deps.traceIncludesSecrets = configuration.traceIncludesSecrets
         }
+        deps.keyShareHint = configuration.keyShareHints?.group(forServer: name, port: port)
         dependencies?(&deps)
         let offered = session ?? configuration.sessionCache?.take(for: cacheKey, atMilliseconds: deps.nowMilliseconds)
         do throws(TLSError) {
@@ -166,11 +172,14 @@ public final class TLSConnection: @unchecked Sendable {
             throw error
         }
         try handshake()
+        if let hints = configuration.keyShareHints, let group = sessionInfo.group {
+            hints.remember(group, forServer: name, port: port)
+        }
         if resendRejectedEarlyData, let earlyData, !earlyData.isEmpty, sessionInfo.earlyData == .rejected {
             try write(earlyData)
         }
         // The part beyond the ticket's max_early_data_size follows the accepted 0-RTT part.
-        let remainder = stateLock.withLock { machine.info.earlyData == .accepted ? machine.earlyDataRemainder : [] }
+        let remainder = stateLock.withLock { machine.takeEarlyDataRemainder() }
         if !remainder.isEmpty { try write(remainder) }
     }
 

@@ -1,5 +1,9 @@
 #if canImport(Glibc)
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 #endif
 
 /// Trust stores, built once per ``TLSClientConfiguration/TrustRoots`` value and shared by every connection
@@ -80,7 +84,7 @@ enum TrustStoreCache {
     static func verifier(for configuration: TLSClientConfiguration) throws(TLSError) -> CertificateVerifier? {
         guard configuration.verifyCertificates else { return nil }
         let entry = try entry(for: configuration.trustRoots)
-        let base = OpenSSLCertificateVerifier(trustStore: entry.store)
+        let base = OpenSSLCertificateVerifier(trustStore: entry.store, certificates: .shared)
         guard let lifetime = configuration.verifiedChainCacheLifetime, lifetime > 0 else { return base }
         let seconds = lifetime >= Double(Int64.max / 2) ? Int64.max / 2 : Int64(lifetime.rounded(.up))
         return lock.withLock {
@@ -90,4 +94,10 @@ enum TrustStoreCache {
             return cache
         }
     }
+}
+
+extension CertificateCache {
+    /// The parsed-certificate cache every connection of the process shares (servers send the same chain every time):
+    /// the connection layer hands it to the verifiers and the handshake it builds.
+    static let shared = CertificateCache(capacity: 256)
 }

@@ -1,16 +1,19 @@
 internal import COpenSSL
 
-/// Parsed certificates, keyed by their exact DER bytes, shared by every connection in the process.
+/// Parsed certificates, keyed by their exact DER bytes.
 ///
 /// Parsing a certificate (`d2i_X509`, dominated by OpenSSL 3's provider-based public-key decoders) costs
 /// more than verifying a signature with it; servers send the same chain to every client, so a chain is
 /// parsed once and then looked up. The key is the complete DER encoding, so a hit is exactly the
 /// certificate that was sent: nothing about trust is cached here (see `OpenSSLCertificateVerifier` for
 /// that). Bounded: the oldest entries are dropped past ``capacity``. Thread-safe (a libcrypto lock).
+///
+/// A dependency, not a singleton: the verifiers and the handshake take the cache they are given. The connection
+/// layer supplies one shared by every connection of the process (`CertificateCache.shared`, in
+/// `Connection/TrustStoreCache.swift`); a handshake built without one gets a small cache of its own.
 final class CertificateCache: @unchecked Sendable {
     // @unchecked Sendable: `entries` and `order` are only touched with `lock` held; cached certificates
     // are only read (X509 objects may be shared read-only between threads).
-    static let shared = CertificateCache(capacity: 256)
 
     let capacity: Int
     private let lock = CryptoLock()
@@ -59,4 +62,12 @@ final class CertificateCache: @unchecked Sendable {
     }
 
     var count: Int { withLock { entries.count } }
+}
+
+extension CertificateCache? {
+    /// The parsed certificate for `der`: from the cache when there is one, parsed anew otherwise.
+    func certificate(der: [UInt8]) throws(TLSError) -> X509Certificate {
+        if let cache = self { return try cache.certificate(der: der) }
+        return try X509Certificate(der: der)
+    }
 }

@@ -104,8 +104,13 @@ protocol CertificateVerifier: Sendable {
 /// (name constraints), unknown_ca (an unusable CA or anchor).
 struct OpenSSLCertificateVerifier: CertificateVerifier {
     let trustStore: X509TrustStore
+    /// Where parsed certificates are looked up and kept; `nil` parses each one anew.
+    let certificates: CertificateCache?
 
-    init(trustStore: X509TrustStore) { self.trustStore = trustStore }
+    init(trustStore: X509TrustStore, certificates: CertificateCache? = nil) {
+        self.trustStore = trustStore
+        self.certificates = certificates
+    }
 
     func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) {
         _ = try verifyPath(chain: chain, hostname: hostname, ipAddress: ipAddress, now: now)
@@ -119,9 +124,9 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         guard let leafDER = chain.first else {
             throw .decode(reason: "server sent an empty certificate chain")
         }
-        let leaf = try CertificateCache.shared.certificate(der: leafDER)
+        let leaf = try certificates.certificate(der: leafDER)
         var intermediates: [X509Certificate] = []
-        for der in chain.dropFirst() { intermediates.append(try CertificateCache.shared.certificate(der: der)) }
+        for der in chain.dropFirst() { intermediates.append(try certificates.certificate(der: der)) }
         // Path building, X509_verify_cert and the Web PKI profile (PathValidation.swift, WebPKIProfile.swift).
         let path = try validatedPath(chain: chain, leaf: leaf, intermediates: intermediates, hostname: hostname,
                                      ipAddress: ipAddress, now: now)

@@ -83,11 +83,16 @@ final class HKDF {
         }
         var w = ByteWriter(reservingCapacity: 10 + label.utf8.count + context.count)
         w.writeUInt16(UInt16(length))
-        w.withLengthPrefix(1) { w in
-            w.writeBytes("tls13 ".utf8)
-            w.writeBytes(label.utf8)
+        do throws(EncodingError) {
+            try w.withLengthPrefix(1) { (w) throws(EncodingError) in
+                w.writeBytes("tls13 ".utf8)
+                w.writeBytes(label.utf8)
+            }
+            try w.writeVector(1, context)
+        } catch {
+            // Not reached: both lengths were checked above.
+            throw TLSError.invalidConfiguration("HKDF label: \(error)")
         }
-        w.writeVector(1, context)
         return w.bytes
     }
 

@@ -232,13 +232,16 @@ protocol SignatureVerifier: Sendable {
 /// Refuses `rsa_pkcs1_*` (RFC 8446 §4.2.3: "MUST NOT be offered … for CertificateVerify") and anything else
 /// ``PublicKey`` does not support, with `illegal_parameter`.
 struct OpenSSLSignatureVerifier: SignatureVerifier {
+    /// Where parsed certificates are looked up and kept; `nil` parses each one anew.
+    var certificates: CertificateCache? = nil
+
     func verify(scheme: SignatureScheme, certificate: [UInt8], message: [UInt8], signature: [UInt8])
         throws(TLSError) -> Bool
     {
         guard scheme != .rsaPKCS1SHA256, scheme != .rsaPKCS1SHA384, scheme != .rsaPKCS1SHA512 else {
             throw .illegalParameter("signature scheme \(scheme) is not allowed in CertificateVerify")
         }
-        let parsed = try CertificateCache.shared.certificate(der: certificate)
+        let parsed = try certificates.certificate(der: certificate)
         return try PublicKey(certificate: parsed).verify(scheme: scheme, message: message, signature: signature)
     }
 }

@@ -97,7 +97,7 @@ final class FuzzClient {
 
     struct Result {
         var stream: [UInt8]
-        var state: ClientState
+        var state: ClientPhase
         var error: TLSError?
     }
 
@@ -138,7 +138,7 @@ final class FuzzClient {
             }
         }
         driver.finish()
-        result.state = client.state
+        result.state = client.phase
         result.error = driver.error
         return result
     }
@@ -153,13 +153,13 @@ final class FuzzClient {
                 case .applicationData(let data):
                     fuzzCheck(data.count <= RecordLayer.maxPlaintext, "application data event of \(data.count) bytes")
                 case .handshakeComplete:
-                    fuzzCheck(client.state == .connected, "handshakeComplete in state \(client.state)")
+                    fuzzCheck(client.phase == .connected, "handshakeComplete in state \(client.phase)")
                 default:
                     break
                 }
             }
             var out = try client.takePendingOutput()
-            if client.state == .connected, !client.closeNotifySent {
+            if client.phase == .connected, !client.closeNotifySent {
                 if options.actions & 0x02 != 0 {
                     out += try client.sealApplicationData(Array(repeating: 0x61, count: 100)[...])
                 }
@@ -174,7 +174,7 @@ final class FuzzClient {
                 }
             }
             lastOutput = out
-            fuzzCheckOutboundRecords(out, what: "client output in state \(client.state)")
+            fuzzCheckOutboundRecords(out, what: "client output in state \(client.phase)")
         } catch {
             fail(error)
         }
@@ -201,7 +201,7 @@ final class FuzzClient {
         if let alert = client.alertRecord(for: error) {
             fuzzCheckOutboundRecords(alert, what: "alert for \(error)")
         }
-        fuzzCheck(client.state == .failed, "state \(client.state) after alertRecord")
+        fuzzCheck(client.phase == .failed, "state \(client.phase) after alertRecord")
         do {
             _ = try client.receive([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28][...])
             fuzzCheck(false, "a failed client accepted more input")

@@ -64,7 +64,13 @@ enum FuzzMessages {
     }
 
     static func checkRoundTrip(_ message: HandshakeMessage, original: [UInt8], body: [UInt8]) {
-        let encoded = message.encoded
+        let encoded: [UInt8]
+        do {
+            encoded = try message.encoded
+        } catch {
+            fuzzCheck(false, "parsed \(message.name) does not encode again: \(error); original \(original.fuzzHex)")
+            return
+        }
         let again: HandshakeMessage
         do {
             again = try HandshakeMessage.decode(encoded)
@@ -99,7 +105,10 @@ enum FuzzMessages {
         guard let extensions = try? ExtensionBlock.read(E.self, from: &reader) else { return }
         let consumed = Array(bytes.prefix(bytes.count - reader.remaining))
         var writer = ByteWriter()
-        ExtensionBlock.write(extensions, into: &writer)
+        guard (try? ExtensionBlock.write(extensions, into: &writer)) != nil else {
+            fuzzCheck(false, "parsed \(E.self) block does not encode again: \(consumed.fuzzHex)")
+            return
+        }
         var again = ByteReader(writer.bytes)
         do {
             let parsed = try ExtensionBlock.read(E.self, from: &again)
@@ -112,7 +121,7 @@ enum FuzzMessages {
                   "\(E.self) block re-encodes to other bytes: original \(consumed.fuzzHex), re-encoded \(writer.bytes.fuzzHex)")
         for ext in extensions {
             var one = ByteWriter()
-            ext.encodeBody(into: &one)
+            fuzzCheck((try? ext.encodeBody(into: &one)) != nil, "parsed \(E.self) \(ext.extensionType) body does not encode")
             var body = ByteReader(one.bytes)
             fuzzCheck((try? E(type: ext.extensionType, body: &body)) == ext && body.isEmpty,
                       "\(E.self) \(ext.extensionType) body does not round-trip")

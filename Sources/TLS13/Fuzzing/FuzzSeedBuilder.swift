@@ -26,11 +26,11 @@ public func _fuzzBuildClientInput(config: UInt8, chunk: UInt8, actions: UInt8, f
                 switch message {
                 case .serverHello(var hello):
                     hello.legacySessionIDEcho = sessionID
-                    content = HandshakeMessage.serverHello(hello).encoded
+                    content = (try? HandshakeMessage.serverHello(hello).encoded) ?? bytes
                     tagLength = CipherSuiteParameters(hello.cipherSuite)?.aead.tagLength ?? 16
                 case .helloRetryRequest(var retry):
                     retry.legacySessionIDEcho = sessionID
-                    content = HandshakeMessage.helloRetryRequest(retry).encoded
+                    content = (try? HandshakeMessage.helloRetryRequest(retry).encoded) ?? bytes
                 default:
                     break
                 }

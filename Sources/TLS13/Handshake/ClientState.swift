@@ -1,28 +1,109 @@
-/// Where the client is in the handshake (RFC 8446 §A.1).
+/// Where the client is in the handshake (RFC 8446 §A.1), and everything it holds there.
 ///
-/// Each handshake message is accepted only in the state listed for it; anything else is
-/// `unexpected_message`, decided in one place (``ClientStateMachine``'s dispatch).
-enum ClientState: Equatable, CustomStringConvertible {
-    /// Nothing sent yet.
-    case start
-    /// ClientHello sent (the first, or the second after a HelloRetryRequest).
-    case waitServerHello
-    case waitEncryptedExtensions
-    /// After EncryptedExtensions: a CertificateRequest or the server's Certificate.
-    case waitCertificateOrRequest
+/// Each case carries one struct with exactly what that state's handlers read or hand to the next state: the key
+/// schedule stage, the transcript, what the ClientHello offered, the resumption attempt, the server's verified
+/// certificate, the pending CertificateRequest. A field a state does not have cannot be read in it. Handlers
+/// consume their state and return the next one (rustls's `handle(self: Box<Self>, …) -> Box<dyn State>`); the
+/// type is noncopyable, so the state a handler consumed cannot be used again.
+///
+/// Read the handshake in the order it happens:
+/// `States/ClientStart.swift` → `States/ExpectServerHello.swift` → `States/ExpectEncryptedExtensions.swift` →
+/// `States/ExpectCertificate.swift` → `States/ExpectFinished.swift` → `PostHandshake.swift`. The transitions are
+/// listed once, in ``ClientState/transitions``; `Docs/Architecture.md` draws them (checked by a test).
+enum ClientState: ~Copyable {
+    /// Nothing sent yet: the session to offer and the 0-RTT data to send with it.
+    case start(ClientStart)
+    /// The first ClientHello is out.
+    case waitServerHello(ExpectServerHello)
+    /// The server answered with a HelloRetryRequest; the second ClientHello is out.
+    case waitServerHelloAfterRetry(ExpectServerHelloAfterRetry)
+    case waitEncryptedExtensions(ExpectEncryptedExtensions)
+    /// After EncryptedExtensions of a full handshake: a CertificateRequest or the server's Certificate.
+    case waitCertificateOrRequest(ExpectCertificateOrRequest)
     /// After a CertificateRequest: the server's Certificate.
+    case waitCertificate(ExpectCertificate)
+    case waitCertificateVerify(ExpectCertificateVerify)
+    case waitFinished(ExpectFinished)
+    /// Handshake complete; application data flows. Tickets, KeyUpdates, post-handshake authentication.
+    case connected(PostHandshake)
+    /// A fatal error happened; nothing more is processed.
+    case failed
+
+    /// The state without its data: for messages, tests and the transition table.
+    var phase: ClientPhase {
+        switch self {
+        case .start: .start
+        case .waitServerHello: .waitServerHello
+        case .waitServerHelloAfterRetry: .waitServerHelloAfterRetry
+        case .waitEncryptedExtensions: .waitEncryptedExtensions
+        case .waitCertificateOrRequest: .waitCertificateOrRequest
+        case .waitCertificate: .waitCertificate
+        case .waitCertificateVerify: .waitCertificateVerify
+        case .waitFinished: .waitFinished
+        case .connected: .connected
+        case .failed: .failed
+        }
+    }
+
+    /// Hands a handshake message to the state that expects it and returns the next state; a message the state
+    /// does not expect is `unexpected_message`, decided here for the handshake (and by ``PostHandshake`` after it).
+    consuming func handle(_ item: HandshakeReassembler.Item, _ cx: inout ClientContext) throws(TLSError) -> ClientState {
+        let phase = self.phase
+        let bytes = item.bytes
+        switch consume self {
+        case .waitServerHello(let state):
+            switch item.message {
+            case .serverHello(let sh): return try state.handle(sh, bytes: bytes, &cx)
+            case .helloRetryRequest(let hrr): return try state.handle(hrr, bytes: bytes, &cx)
+            default: break
+            }
+        case .waitServerHelloAfterRetry(let state):
+            switch item.message {
+            case .serverHello(let sh): return try state.handle(sh, bytes: bytes, &cx)
+            case .helloRetryRequest: throw TLSError.unexpected("second HelloRetryRequest")
+            default: break
+            }
+        case .waitEncryptedExtensions(let state):
+            if case .encryptedExtensions(let ee) = item.message { return try state.handle(ee, bytes: bytes, &cx) }
+        case .waitCertificateOrRequest(let state):
+            switch item.message {
+            case .certificateRequest(let cr): return try state.handle(cr, bytes: bytes, &cx)
+            case .certificate(let certificate): return try state.handle(certificate, bytes: bytes, &cx)
+            default: break
+            }
+        case .waitCertificate(let state):
+            if case .certificate(let certificate) = item.message { return try state.handle(certificate, bytes: bytes, &cx) }
+        case .waitCertificateVerify(let state):
+            if case .certificateVerify(let cv) = item.message { return try state.handle(cv, bytes: bytes, &cx) }
+        case .waitFinished(let state):
+            if case .finished(let finished) = item.message { return try state.handle(finished, bytes: bytes, &cx) }
+        default:
+            // START (a message before the ClientHello); CONNECTED and FAILED are not reached: the driver hands
+            // post-handshake messages to PostHandshake and feeds nothing after a failure.
+            break
+        }
+        throw TLSError.unexpected("\(item.message.name) received in state \(phase)")
+    }
+}
+
+/// The client's states without their data (RFC 8446 §A.1's names in ``description``).
+enum ClientPhase: String, CaseIterable, CustomStringConvertible {
+    case start
+    case waitServerHello
+    case waitServerHelloAfterRetry
+    case waitEncryptedExtensions
+    case waitCertificateOrRequest
     case waitCertificate
     case waitCertificateVerify
     case waitFinished
-    /// Handshake complete; application data flows.
     case connected
-    /// A fatal error happened or the connection was closed; nothing more is processed.
     case failed
 
+    /// RFC 8446 §A.1's name (after a HelloRetryRequest the client is in WAIT_SH again).
     var description: String {
         switch self {
         case .start: "START"
-        case .waitServerHello: "WAIT_SH"
+        case .waitServerHello, .waitServerHelloAfterRetry: "WAIT_SH"
         case .waitEncryptedExtensions: "WAIT_EE"
         case .waitCertificateOrRequest: "WAIT_CERT_CR"
         case .waitCertificate: "WAIT_CERT"
@@ -31,6 +112,58 @@ enum ClientState: Equatable, CustomStringConvertible {
         case .connected: "CONNECTED"
         case .failed: "FAILED"
         }
+    }
+}
+
+/// One step the client takes: from a state, on a handshake message received (or the client's own first step), to a
+/// state.
+struct ClientTransition: Hashable {
+    var from: ClientPhase
+    /// The message received, as ``HandshakeMessage/displayName`` spells it; or ``start``.
+    var on: String
+    /// What decides between two transitions on the same message, or `nil`.
+    var condition: String?
+    var to: ClientPhase
+
+    init(_ from: ClientPhase, on: String, _ condition: String? = nil, to: ClientPhase) {
+        self.from = from
+        self.on = on
+        self.condition = condition
+        self.to = to
+    }
+
+    /// The client's own first step (``ClientStateMachine/startHandshake()``), not a message received.
+    static let start = "startHandshake"
+
+    /// The edge's label in the state diagram.
+    var label: String { condition.map { "\(on) (\($0))" } ?? on }
+}
+
+extension ClientState {
+    /// Every transition the client makes, in the order a handshake meets them; any state goes to `failed` on an
+    /// error. The driver checks each transition it takes against this table (`assert`, in debug builds: the whole
+    /// test suite runs through it), and `Docs/Architecture.md` draws it (`StateDiagramTests` renders this table and
+    /// compares).
+    static let transitions: [ClientTransition] = [
+        ClientTransition(.start, on: ClientTransition.start, "ClientHello sent", to: .waitServerHello),
+        ClientTransition(.waitServerHello, on: "HelloRetryRequest", "second ClientHello sent", to: .waitServerHelloAfterRetry),
+        ClientTransition(.waitServerHello, on: "ServerHello", to: .waitEncryptedExtensions),
+        ClientTransition(.waitServerHelloAfterRetry, on: "ServerHello", to: .waitEncryptedExtensions),
+        ClientTransition(.waitEncryptedExtensions, on: "EncryptedExtensions", "full handshake", to: .waitCertificateOrRequest),
+        ClientTransition(.waitEncryptedExtensions, on: "EncryptedExtensions", "PSK accepted", to: .waitFinished),
+        ClientTransition(.waitCertificateOrRequest, on: "CertificateRequest", to: .waitCertificate),
+        ClientTransition(.waitCertificateOrRequest, on: "Certificate", to: .waitCertificateVerify),
+        ClientTransition(.waitCertificate, on: "Certificate", to: .waitCertificateVerify),
+        ClientTransition(.waitCertificateVerify, on: "CertificateVerify", to: .waitFinished),
+        ClientTransition(.waitFinished, on: "Finished", "client Finished sent", to: .connected),
+        ClientTransition(.connected, on: "NewSessionTicket", to: .connected),
+        ClientTransition(.connected, on: "KeyUpdate", to: .connected),
+        ClientTransition(.connected, on: "CertificateRequest", "post-handshake authentication", to: .connected),
+    ]
+
+    /// Whether ``transitions`` lists a step from `from` on `message` to `to`.
+    static func allows(from: ClientPhase, on message: String, to: ClientPhase) -> Bool {
+        transitions.contains { $0.from == from && $0.on == message && $0.to == to }
     }
 }
 
@@ -48,74 +181,4 @@ enum ClientEvent: Equatable {
     case peerKeyUpdate(replyQueued: Bool)
     /// The server asked for post-handshake authentication; the answer is queued.
     case postHandshakeAuthentication
-}
-
-/// What was negotiated, for the connection's properties and the CLI summary.
-public struct TLSSessionInfo: Sendable, Hashable {
-    /// Always TLS 1.3 for an established connection.
-    public var protocolVersion: ProtocolVersion = .tls13
-    /// The cipher suite the server selected.
-    public var cipherSuite: CipherSuite = CipherSuite(rawValue: 0)
-    /// The key exchange group, or `nil` for a PSK-only handshake.
-    public var group: NamedGroup?
-    /// The server's CertificateVerify signature scheme, or `nil` when the server did not authenticate
-    /// with a certificate (resumption).
-    public var signatureScheme: SignatureScheme?
-    /// The ALPN protocol the server selected, if any.
-    public var applicationProtocol: String?
-    /// The server's certificate chain as sent, DER, end-entity first (on a resumed connection, the session's).
-    public var peerCertificates: [[UInt8]] = []
-    /// Whether the server answered the first ClientHello with a HelloRetryRequest.
-    public var usedHelloRetryRequest = false
-    /// Whether the chain and name were verified (`false` only with certificate verification disabled).
-    public var certificateVerified = false
-    /// Whether the session was resumed with a PSK. The server then sends no certificate: ``peerCertificates``,
-    /// ``certificateVerified`` and ``ocspStatus`` are the session's chain and staple as checked again, under this
-    /// connection's configuration, before the session was offered.
-    public var resumed = false
-    /// Why a session given to `connect` (or found in ``TLSClientConfiguration/sessionCache``) was not offered,
-    /// making the handshake a full one: expired, issued for another server name, no offered suite with its hash, or
-    /// its certificate chain is not accepted now (the reason names the check that failed). `nil` when a session
-    /// was offered or there was none.
-    public var sessionNotOfferedReason: String?
-    /// What happened to 0-RTT data.
-    public var earlyData: TLSEarlyDataStatus = .notSent
-    /// Why early data was or was not sent, and the server's answer to it.
-    public var earlyDataReason: TLSEarlyDataReason = .notRequested
-    /// Whether the server asked for a client certificate (in the handshake or after it).
-    public var clientCertificateRequested = false
-    /// The signature schemes the server's (latest) CertificateRequest accepts in the client's CertificateVerify
-    /// (its signature_algorithms, in the server's order); empty when no certificate was requested.
-    public var certificateRequestSignatureAlgorithms: [SignatureScheme] = []
-    /// The DER X.501 DistinguishedNames of the CAs the server's (latest) CertificateRequest named
-    /// (certificate_authorities, RFC 8446 §4.2.4), in its order; empty when it named none.
-    public var certificateRequestAuthorities: [[UInt8]] = []
-    /// Whether the client authenticated with its certificate (in the handshake or after it).
-    public var clientCertificateSent = false
-    /// What the server's stapled OCSP response said about its certificate.
-    public var ocspStatus: TLSOCSPStatus = .notRequested
-    /// The OCSP response (DER `OCSPResponse`, as stapled in the leaf's status_request extension) exactly as
-    /// received, whether or not it was checked (see ``ocspStatus``); `nil` when none arrived. A resumed
-    /// connection (with stapling requested) reports the response of the handshake that created its session.
-    public var ocspResponse: [UInt8]?
-    /// The leaf's SignedCertificateTimestampList (RFC 6962 §3.3: the extension body, framing checked, SCTs
-    /// not verified) when ``TLSClientConfiguration/requestSignedCertificateTimestamps`` is on and the server
-    /// sent one; otherwise `nil`. A resumed connection (with SCTs requested) reports the list of the handshake
-    /// that created its session.
-    public var signedCertificateTimestamps: [UInt8]?
-    /// The record_size_limit the server announced (RFC 8449), or `nil` when it sent none. The client's records
-    /// then carry at most this many bytes of TLSInnerPlaintext.
-    public var peerRecordSizeLimit: Int?
-
-    public init() {}
-}
-
-/// What happened to 0-RTT early data on a connection.
-public enum TLSEarlyDataStatus: String, Sendable, Hashable {
-    /// No early data was sent (none given, or the session did not allow it).
-    case notSent = "not sent"
-    /// The server accepted the early data.
-    case accepted
-    /// The server rejected it; it was not delivered (it is resent after the handshake only on request).
-    case rejected
 }

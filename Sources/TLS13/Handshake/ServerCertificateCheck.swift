@@ -36,6 +36,8 @@ struct ServerCertificateCheck {
     /// Whether the chain comes from a saved session about to be offered, rather than from a Certificate message
     /// (told to the handler: ``TLSCertificateVerificationContext/isSessionReverification``).
     let isSessionReverification: Bool
+    /// Where the leaf is parsed (for its keyUsage): the handshake's certificate cache.
+    let certificates: CertificateCache
 
     /// Runs the checks on `chain` (DER, leaf first, as the server sent it) and `ocspResponse` (the DER
     /// `OCSPResponse` stapled to the leaf; `nil` when none was stapled or stapling was not asked for).
@@ -105,7 +107,7 @@ struct ServerCertificateCheck {
 
         // 4. The leaf signs CertificateVerify: its keyUsage must allow that (the verifier checks it too, after the
         // chain; this covers verification off and a handler's acceptance).
-        if !(try CertificateCache.shared.certificate(der: leaf).allowsDigitalSignature) {
+        if !(try certificates.certificate(der: leaf).allowsDigitalSignature) {
             throw TLSError.certificateRejected(
                 alert: .unsupportedCertificate, reason: "certificate keyUsage does not allow digitalSignature")
         }

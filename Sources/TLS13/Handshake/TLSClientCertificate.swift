@@ -3,7 +3,8 @@
 public struct TLSClientCertificate: Sendable {
     /// DER certificates, end-entity first.
     public let chain: [[UInt8]]
-    let privateKey: PrivateKey
+    /// Signs CertificateVerify with the leaf's private key (a ``PrivateKey`` loaded from PEM, or another signer).
+    let signer: any TLSSigner
 
     /// The signature schemes the key may sign CertificateVerify with, most preferred first; the first one the
     /// server's CertificateRequest lists is used. `nil` (the default): every TLS 1.3 scheme the key supports, in
@@ -34,21 +35,26 @@ public struct TLSClientCertificate: Sendable {
                 "the chain in \(certificateChainFile) is \(size) bytes; a Certificate message holds at most \(Self.maxChainBytes)")
         }
         chain = certificates.map(\.der)
-        privateKey = key
+        signer = key
     }
 
     /// The most bytes a chain may take in the Certificate message (its certificate_list is a 24-bit vector).
     static let maxChainBytes = 0xFF_FFFF - 16
 
     init(chain: [[UInt8]], privateKey: PrivateKey) {
-        self.chain = chain
-        self.privateKey = privateKey
+        self.init(chain: chain, signer: privateKey)
     }
 
-    /// The scheme to sign with: the first of ``signatureAlgorithms`` (or of the key's schemes) that the key
+    /// A chain whose key signs through `signer` (the key itself need not be in this process).
+    init(chain: [[UInt8]], signer: any TLSSigner) {
+        self.chain = chain
+        self.signer = signer
+    }
+
+    /// The scheme to sign with: the first of ``signatureAlgorithms`` (or of the signer's schemes) that the signer
     /// supports and the server listed, or `nil`.
     func scheme(acceptedBy serverSchemes: [SignatureScheme]) -> SignatureScheme? {
-        let supported = privateKey.signatureSchemes
+        let supported = signer.signatureSchemes
         let preferred = signatureAlgorithms ?? supported
         return preferred.first { supported.contains($0) && serverSchemes.contains($0) }
     }

@@ -130,9 +130,15 @@ public struct TLSSession: Sendable, Hashable {
     /// The session as bytes (format version 3), PSK and certificate chain included. Store it only where a key
     /// could be stored.
     public func serialized() -> [UInt8] {
+        // Every field is clipped to what its length prefix holds, so this cannot fail; if it ever did, the empty
+        // result is not a session ``init(serialized:)`` accepts.
+        (try? encoded()) ?? []
+    }
+
+    private func encoded() throws(EncodingError) -> [UInt8] {
         var w = ByteWriter(reservingCapacity: 128 + ticket.count)
         w.writeBytes(Self.magic)
-        w.writeVector(2, ticket)
+        try w.writeVector(2, ticket)
         w.writeUInt16(cipherSuite.rawValue)
         w.writeUInt32(lifetime)
         w.writeUInt32(ageAdd)
@@ -142,14 +148,14 @@ public struct TLSSession: Sendable, Hashable {
         // Never longer than the length prefix allows: an ALPN name that was not valid UTF-8 decodes with
         // 3-byte replacement characters and can exceed 255 bytes (found by fuzzing). A clipped name no
         // longer matches any offered protocol, so such a session simply never sends 0-RTT data.
-        w.writeVector(1, Array((applicationProtocol ?? "").utf8.prefix(255)))
-        w.writeVector(2, Array(serverName.utf8.prefix(0xFFFF)))
+        try w.writeVector(1, Array((applicationProtocol ?? "").utf8.prefix(255)))
+        try w.writeVector(2, Array(serverName.utf8.prefix(0xFFFF)))
         w.writeUInt8(certificateVerification.rawValue)
-        psk.withUnsafeBytes { raw in w.writeVector(1, raw) }
+        try psk.withUnsafeBytes { (raw) throws(EncodingError) in try w.writeVector(1, raw) }
         // Version 2: presence byte, then the bytes (a stapled response is at most 2^24-1 bytes, a list 2^16-1).
         for (value, lengthBytes) in [(ocspResponse, 3), (signedCertificateTimestamps, 2)] {
             w.writeUInt8(value == nil ? 0 : 1)
-            if let value { w.writeVector(lengthBytes, Array(value.prefix((1 << (8 * lengthBytes)) - 1))) }
+            if let value { try w.writeVector(lengthBytes, Array(value.prefix((1 << (8 * lengthBytes)) - 1))) }
         }
         // Version 3: the chain, as a count and 3-byte-prefixed certificates. A chain that would not fit (it came in
         // one handshake message, so it cannot) is written empty: such a session is then never offered when
@@ -157,7 +163,7 @@ public struct TLSSession: Sendable, Hashable {
         let chain = peerCertificates.count <= Self.maxSavedChainLength
             && peerCertificates.allSatisfy { !$0.isEmpty && $0.count < 1 << 24 } ? peerCertificates : []
         w.writeUInt8(UInt8(chain.count))
-        for certificate in chain { w.writeVector(3, certificate) }
+        for certificate in chain { try w.writeVector(3, certificate) }
         w.writeUInt8(ocspStaplingRequested ? 1 : 0)  // policy flags: bit 0, OCSP stapling was requested
         return w.bytes
     }

@@ -1,7 +1,8 @@
 /// The decoded essentials of handshake messages for ``TLSEvent/handshakeMessage(_:)`` (Docs/Trace.md lists them):
 /// built only when someone listens to the events.
 enum TraceDescription {
-    static func fields(of message: HandshakeMessage) -> [TLSTraceField] {
+    /// - Parameter certificates: where a Certificate message's certificates are parsed (the handshake's cache).
+    static func fields(of message: HandshakeMessage, certificates: CertificateCache) -> [TLSTraceField] {
         switch message {
         case .clientHello(let m): return clientHello(m)
         case .serverHello(let m): return serverHello(m)
@@ -21,7 +22,7 @@ enum TraceDescription {
         case .certificate(let m):
             return [
                 TLSTraceField("certificateRequestContextLength", .integer(m.certificateRequestContext.count)),
-                TLSTraceField("certificates", .list(m.entries.map(certificate))),
+                TLSTraceField("certificates", .list(m.entries.map { certificate($0, certificates) })),
             ]
         case .certificateRequest(let m):
             return [
@@ -98,7 +99,7 @@ enum TraceDescription {
         var extensions: [TLSTraceValue] = []
         for ext in m.extensions {
             var writer = ByteWriter()
-            ext.encodeBody(into: &writer)
+            try? ext.encodeBody(into: &writer)  // the hello was encoded before it was sent: this fits
             extensions.append(extensionEntry(ext.extensionType, body: writer.count))
             switch ext {
             case .serverName(let name): fields.append(TLSTraceField("serverName", .string(name)))
@@ -156,9 +157,9 @@ enum TraceDescription {
         return fields
     }
 
-    private static func certificate(_ entry: CertificateMessage.Entry) -> TLSTraceValue {
+    private static func certificate(_ entry: CertificateMessage.Entry, _ cache: CertificateCache) -> TLSTraceValue {
         var fields = [TLSTraceField("length", .integer(entry.certData.count))]
-        if let parsed = try? CertificateCache.shared.certificate(der: entry.certData) {
+        if let parsed = try? cache.certificate(der: entry.certData) {
             fields += [
                 TLSTraceField("subject", .string(parsed.subject)),
                 TLSTraceField("issuer", .string(parsed.issuer)),

@@ -86,7 +86,7 @@ struct TrafficKeys {
 
 /// Stage 1: the Early Secret.
 struct EarlySecret {
-    fileprivate let schedule: KeySchedule
+    let schedule: KeySchedule
     let secret: SecretBytes
 
     /// binder_key: Derive-Secret(Early Secret, "res binder" | "ext binder", "").
@@ -114,7 +114,7 @@ struct EarlySecret {
 
 /// Stage 2: the Handshake Secret.
 struct HandshakeSecret {
-    fileprivate let schedule: KeySchedule
+    let schedule: KeySchedule
     let secret: SecretBytes
 
     /// client_handshake_traffic_secret: Derive-Secret(., "c hs traffic", ClientHello...ServerHello).
@@ -135,7 +135,7 @@ struct HandshakeSecret {
 
 /// Stage 3: the Master Secret.
 struct MasterSecret {
-    fileprivate let schedule: KeySchedule
+    let schedule: KeySchedule
     let secret: SecretBytes
 
     /// client_application_traffic_secret_0: Derive-Secret(., "c ap traffic", ClientHello...server Finished).

@@ -49,13 +49,13 @@ struct CertificateMessage: Hashable, Sendable {
         }
     }
 
-    func encode(into writer: inout ByteWriter) {
-        writer.writeVector(1, certificateRequestContext)
-        writer.withLengthPrefix(3) { w in
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
+        try writer.writeVector(1, certificateRequestContext)
+        try writer.withLengthPrefix(3) { (w) throws(EncodingError) in
             for entry in entries {
                 precondition(!entry.certData.isEmpty, "cert_data<1..2^24-1>")
-                w.writeVector(3, entry.certData)
-                ExtensionBlock.write(entry.extensions, into: &w)
+                try w.writeVector(3, entry.certData)
+                try ExtensionBlock.write(entry.extensions, into: &w)
             }
         }
     }

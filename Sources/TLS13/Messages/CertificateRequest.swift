@@ -28,9 +28,9 @@ struct CertificateRequest: Hashable, Sendable {
         }
     }
 
-    func encode(into writer: inout ByteWriter) {
-        writer.writeVector(1, certificateRequestContext)
-        ExtensionBlock.write(extensions, into: &writer)
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
+        try writer.writeVector(1, certificateRequestContext)
+        try ExtensionBlock.write(extensions, into: &writer)
     }
 
     /// The schemes the server accepts in the client's CertificateVerify.

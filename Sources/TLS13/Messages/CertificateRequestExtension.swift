@@ -36,13 +36,13 @@ enum CertificateRequestExtension: TLSExtension {
         }
     }
 
-    func encodeBody(into writer: inout ByteWriter) {
+    func encodeBody(into writer: inout ByteWriter) throws(EncodingError) {
         switch self {
         case .signatureAlgorithms(let schemes), .signatureAlgorithmsCert(let schemes):
-            writer.writeUInt16List(lengthBytes: 2, schemes.map(\.rawValue))
+            try writer.writeUInt16List(lengthBytes: 2, schemes.map(\.rawValue))
         case .certificateAuthorities(let names):
-            writer.withLengthPrefix(2) { w in
-                for name in names { w.writeVector(2, name) }
+            try writer.withLengthPrefix(2) { (w) throws(EncodingError) in
+                for name in names { try w.writeVector(2, name) }
             }
         case .unknown(_, let body):
             writer.writeBytes(body)

@@ -38,9 +38,11 @@ struct CertificateStatus: Hashable, Sendable {
 
     /// The extension body.
     var encoded: [UInt8] {
-        var writer = ByteWriter(reservingCapacity: ocspResponse.count + 4)
-        writer.writeUInt8(Self.ocspType)
-        writer.writeVector(3, ocspResponse)
-        return writer.bytes
+        get throws(EncodingError) {
+            var writer = ByteWriter(reservingCapacity: ocspResponse.count + 4)
+            writer.writeUInt8(Self.ocspType)
+            try writer.writeVector(3, ocspResponse)
+            return writer.bytes
+        }
     }
 }

@@ -13,9 +13,9 @@ struct CertificateVerify: Hashable, Sendable {
         signature = try reader.readVector(lengthBytes: 2, range: 0...0xFFFF, "signature")
     }
 
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
         writer.writeUInt16(algorithm.rawValue)
-        writer.writeVector(2, signature)
+        try writer.writeVector(2, signature)
     }
 
     /// Which side signed: selects the context string of the signed content.

@@ -49,16 +49,16 @@ struct ClientHello: Hashable, Sendable {
         }
     }
 
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
         precondition(random.count == 32, "ClientHello.random must be 32 bytes")
         precondition(legacySessionID.count <= 32, "legacy_session_id<0..32>")
         precondition(!cipherSuites.isEmpty, "cipher_suites<2..2^16-2>")
         writer.writeUInt16(legacyVersion.rawValue)
         writer.writeBytes(random)
-        writer.writeVector(1, legacySessionID)
-        writer.writeUInt16List(lengthBytes: 2, cipherSuites.map(\.rawValue))
-        writer.writeVector(1, legacyCompressionMethods)
-        ExtensionBlock.write(extensions, into: &writer)
+        try writer.writeVector(1, legacySessionID)
+        try writer.writeUInt16List(lengthBytes: 2, cipherSuites.map(\.rawValue))
+        try writer.writeVector(1, legacyCompressionMethods)
+        try ExtensionBlock.write(extensions, into: &writer)
     }
 
     /// The first extension of type `type`, if any.
@@ -82,9 +82,9 @@ struct ClientHello: Hashable, Sendable {
     /// including the binder list: the input to the PSK binder's transcript hash (RFC 8446 §4.2.11.2).
     ///
     /// Precondition: the last extension is `pre_shared_key`.
-    func truncatedForBinders() -> [UInt8] {
+    func truncatedForBinders() throws(TLSError) -> [UInt8] {
         guard let offer = offeredPSKs else { preconditionFailure("truncatedForBinders needs a pre_shared_key offer") }
-        let full = HandshakeMessage.clientHello(self).encoded
+        let full = try HandshakeMessage.clientHello(self).encoded
         return Array(full.dropLast(offer.bindersEncodedLength))
     }
 

@@ -124,33 +124,33 @@ enum ClientHelloExtension: TLSExtension {
         }
     }
 
-    func encodeBody(into writer: inout ByteWriter) {
+    func encodeBody(into writer: inout ByteWriter) throws(EncodingError) {
         switch self {
         case .serverName(let host):
-            writer.withLengthPrefix(2) { w in
+            try writer.withLengthPrefix(2) { (w) throws(EncodingError) in
                 w.writeUInt8(0)  // host_name
-                w.writeVector(2, Array(host.utf8))
+                try w.writeVector(2, Array(host.utf8))
             }
         case .supportedGroups(let groups):
-            writer.writeUInt16List(lengthBytes: 2, groups.map(\.rawValue))
+            try writer.writeUInt16List(lengthBytes: 2, groups.map(\.rawValue))
         case .signatureAlgorithms(let schemes), .signatureAlgorithmsCert(let schemes):
-            writer.writeUInt16List(lengthBytes: 2, schemes.map(\.rawValue))
+            try writer.writeUInt16List(lengthBytes: 2, schemes.map(\.rawValue))
         case .supportedVersions(let versions):
-            writer.writeUInt16List(lengthBytes: 1, versions.map(\.rawValue))
+            try writer.writeUInt16List(lengthBytes: 1, versions.map(\.rawValue))
         case .keyShare(let shares):
-            writer.withLengthPrefix(2) { w in
-                for share in shares { share.encode(into: &w) }
+            try writer.withLengthPrefix(2) { (w) throws(EncodingError) in
+                for share in shares { try share.encode(into: &w) }
             }
         case .pskKeyExchangeModes(let modes):
-            writer.writeVector(1, modes.map(\.rawValue))
+            try writer.writeVector(1, modes.map(\.rawValue))
         case .applicationLayerProtocolNegotiation(let names):
-            writer.writeProtocolNameList(names)
+            try writer.writeProtocolNameList(names)
         case .cookie(let cookie):
-            writer.writeVector(2, cookie)
+            try writer.writeVector(2, cookie)
         case .earlyData, .postHandshakeAuth, .signedCertificateTimestamp:
             break
         case .preSharedKey(let offer):
-            offer.encode(into: &writer)
+            try offer.encode(into: &writer)
         case .recordSizeLimit(let limit):
             writer.writeUInt16(limit)
         case .padding(let count):

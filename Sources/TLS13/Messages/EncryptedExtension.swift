@@ -45,11 +45,11 @@ enum EncryptedExtension: TLSExtension {
         }
     }
 
-    func encodeBody(into writer: inout ByteWriter) {
+    func encodeBody(into writer: inout ByteWriter) throws(EncodingError) {
         switch self {
         case .serverName, .earlyData: break
-        case .supportedGroups(let groups): writer.writeUInt16List(lengthBytes: 2, groups.map(\.rawValue))
-        case .applicationLayerProtocolNegotiation(let name): writer.writeProtocolNameList([name])
+        case .supportedGroups(let groups): try writer.writeUInt16List(lengthBytes: 2, groups.map(\.rawValue))
+        case .applicationLayerProtocolNegotiation(let name): try writer.writeProtocolNameList([name])
         case .recordSizeLimit(let limit): writer.writeUInt16(limit)
         case .unknown(_, let body): writer.writeBytes(body)
         }

@@ -10,8 +10,8 @@ struct EncryptedExtensions: Hashable, Sendable {
         extensions = try ExtensionBlock.read(EncryptedExtension.self, from: &reader)
     }
 
-    func encode(into writer: inout ByteWriter) {
-        ExtensionBlock.write(extensions, into: &writer)
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
+        try ExtensionBlock.write(extensions, into: &writer)
     }
 
     /// The protocol the server selected with ALPN, if any.

@@ -14,7 +14,7 @@ protocol TLSExtension: Hashable, Sendable {
     /// checks that it was fully consumed.
     init(type: ExtensionType, body: inout ByteReader) throws(TLSError)
     /// Writes `extension_data` (without the type and length).
-    func encodeBody(into writer: inout ByteWriter)
+    func encodeBody(into writer: inout ByteWriter) throws(EncodingError)
 }
 
 /// Reading and writing `Extension extensions<min..2^16-1>`.
@@ -42,11 +42,11 @@ enum ExtensionBlock {
     }
 
     /// Writes `extensions` as a block (two-byte length, then type, length and body of each, in order).
-    static func write<E: TLSExtension>(_ extensions: [E], into writer: inout ByteWriter) {
-        writer.withLengthPrefix(2) { w in
+    static func write<E: TLSExtension>(_ extensions: [E], into writer: inout ByteWriter) throws(EncodingError) {
+        try writer.withLengthPrefix(2) { (w) throws(EncodingError) in
             for ext in extensions {
                 w.writeUInt16(ext.extensionType.rawValue)
-                w.withLengthPrefix(2) { ext.encodeBody(into: &$0) }
+                try w.withLengthPrefix(2) { (body) throws(EncodingError) in try ext.encodeBody(into: &body) }
             }
         }
     }
@@ -91,16 +91,16 @@ extension ByteReader {
 
 extension ByteWriter {
     /// Writes a list of 16-bit code points with a `lengthBytes`-byte length prefix.
-    mutating func writeUInt16List(lengthBytes: Int, _ values: [UInt16]) {
-        withLengthPrefix(lengthBytes) { w in
+    mutating func writeUInt16List(lengthBytes: Int, _ values: [UInt16]) throws(EncodingError) {
+        try withLengthPrefix(lengthBytes) { (w) throws(EncodingError) in
             for v in values { w.writeUInt16(v) }
         }
     }
 
     /// Writes a `ProtocolName protocol_name_list<2..2^16-1>`.
-    mutating func writeProtocolNameList(_ names: [[UInt8]]) {
-        withLengthPrefix(2) { w in
-            for name in names { w.writeVector(1, name) }
+    mutating func writeProtocolNameList(_ names: [[UInt8]]) throws(EncodingError) {
+        try withLengthPrefix(2) { (w) throws(EncodingError) in
+            for name in names { try w.writeVector(1, name) }
         }
     }
 }

@@ -15,7 +15,7 @@ struct Finished: Hashable, Sendable {
         guard !verifyData.isEmpty else { throw TLSError.decode(reason: "Finished: empty verify_data") }
     }
 
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
         writer.writeBytes(verifyData)
     }
 }

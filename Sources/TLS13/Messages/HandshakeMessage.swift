@@ -104,41 +104,40 @@ enum HandshakeMessage: Hashable, Sendable {
     }
 
     /// Writes the message, header included.
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
         writer.writeUInt8(type.rawValue)
-        writer.withLengthPrefix(3) { w in
+        try writer.withLengthPrefix(3) { (w) throws(EncodingError) in
             switch self {
-            case .clientHello(let m): m.encode(into: &w)
-            case .serverHello(let m): m.encode(into: &w)
-            case .helloRetryRequest(let m): m.encode(into: &w)
-            case .newSessionTicket(let m): m.encode(into: &w)
+            case .clientHello(let m): try m.encode(into: &w)
+            case .serverHello(let m): try m.encode(into: &w)
+            case .helloRetryRequest(let m): try m.encode(into: &w)
+            case .newSessionTicket(let m): try m.encode(into: &w)
             case .endOfEarlyData: break
-            case .encryptedExtensions(let m): m.encode(into: &w)
-            case .certificate(let m): m.encode(into: &w)
-            case .certificateRequest(let m): m.encode(into: &w)
-            case .certificateVerify(let m): m.encode(into: &w)
-            case .finished(let m): m.encode(into: &w)
-            case .keyUpdate(let m): m.encode(into: &w)
+            case .encryptedExtensions(let m): try m.encode(into: &w)
+            case .certificate(let m): try m.encode(into: &w)
+            case .certificateRequest(let m): try m.encode(into: &w)
+            case .certificateVerify(let m): try m.encode(into: &w)
+            case .finished(let m): try m.encode(into: &w)
+            case .keyUpdate(let m): try m.encode(into: &w)
             }
         }
     }
 
     /// The message as it goes on the wire and into the transcript hash, header included.
+    ///
+    /// - Throws: `invalidConfiguration` when some vector is too long for its length prefix (only a message whose
+    ///   sizes the application or the peer chose can be: the ClientHello with its ALPN names and ticket, the
+    ///   client's chain).
     var encoded: [UInt8] {
-        var writer = ByteWriter()
-        encode(into: &writer)
-        return writer.bytes
-    }
-
-    /// ``encoded``, or `invalidConfiguration` when some vector is too long for its length prefix (a message whose
-    /// sizes the application or the peer chose: the ClientHello with its ALPN names and ticket, the client's chain).
-    func checkedEncoding() throws(TLSError) -> [UInt8] {
-        var writer = ByteWriter(reservingCapacity: 512)
-        encode(into: &writer)
-        guard !writer.overflowed else {
-            throw TLSError.invalidConfiguration("\(name) too large to encode (a length does not fit its field)")
+        get throws(TLSError) {
+            var writer = ByteWriter(reservingCapacity: 512)
+            do throws(EncodingError) {
+                try encode(into: &writer)
+            } catch {
+                throw TLSError.invalidConfiguration("\(name) too large to encode (a length does not fit its field)")
+            }
+            return writer.bytes
         }
-        return writer.bytes
     }
 
     /// The synthetic `message_hash` message that replaces ClientHello1 in the transcript after a

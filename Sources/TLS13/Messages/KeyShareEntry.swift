@@ -15,9 +15,9 @@ struct KeyShareEntry: Hashable, Sendable {
         keyExchange = try reader.readVector(lengthBytes: 2, range: 1...0xFFFF, "key_exchange")
     }
 
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
         precondition(!keyExchange.isEmpty && keyExchange.count <= 0xFFFF, "key_exchange<1..2^16-1>")
         writer.writeUInt16(group.rawValue)
-        writer.writeVector(2, keyExchange)
+        try writer.writeVector(2, keyExchange)
     }
 }

@@ -16,7 +16,7 @@ struct KeyUpdate: Hashable, Sendable {
         requestUpdate = request
     }
 
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
         writer.writeUInt8(requestUpdate.rawValue)
     }
 }

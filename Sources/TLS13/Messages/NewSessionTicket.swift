@@ -42,13 +42,13 @@ struct NewSessionTicket: Hashable, Sendable {
         extensions = try ExtensionBlock.read(NewSessionTicketExtension.self, from: &reader, range: 0...0xFFFE)
     }
 
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
         precondition(!ticket.isEmpty, "ticket<1..2^16-1>")
         writer.writeUInt32(ticketLifetime)
         writer.writeUInt32(ticketAgeAdd)
-        writer.writeVector(1, ticketNonce)
-        writer.writeVector(2, ticket)
-        ExtensionBlock.write(extensions, into: &writer)
+        try writer.writeVector(1, ticketNonce)
+        try writer.writeVector(2, ticket)
+        try ExtensionBlock.write(extensions, into: &writer)
     }
 
     /// `early_data.max_early_data_size`, if the ticket allows 0-RTT.

@@ -19,7 +19,7 @@ enum NewSessionTicketExtension: TLSExtension {
         }
     }
 
-    func encodeBody(into writer: inout ByteWriter) {
+    func encodeBody(into writer: inout ByteWriter) throws(EncodingError) {
         switch self {
         case .earlyData(let size): writer.writeUInt32(size)
         case .unknown(_, let body): writer.writeBytes(body)

@@ -39,19 +39,19 @@ struct OfferedPSKs: Hashable, Sendable {
         }
     }
 
-    func encode(into writer: inout ByteWriter) {
-        writer.withLengthPrefix(2) { w in
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
+        try writer.withLengthPrefix(2) { (w) throws(EncodingError) in
             for id in identities {
-                w.writeVector(2, id.identity)
+                try w.writeVector(2, id.identity)
                 w.writeUInt32(id.obfuscatedTicketAge)
             }
         }
-        writeBinders(into: &writer)
+        try writeBinders(into: &writer)
     }
 
-    func writeBinders(into writer: inout ByteWriter) {
-        writer.withLengthPrefix(2) { w in
-            for binder in binders { w.writeVector(1, binder) }
+    func writeBinders(into writer: inout ByteWriter) throws(EncodingError) {
+        try writer.withLengthPrefix(2) { (w) throws(EncodingError) in
+            for binder in binders { try w.writeVector(1, binder) }
         }
     }
 

@@ -14,7 +14,7 @@ struct RawExtension: TLSExtension {
         self.body = body.readRest()
     }
 
-    func encodeBody(into writer: inout ByteWriter) {
+    func encodeBody(into writer: inout ByteWriter) throws(EncodingError) {
         writer.writeBytes(body)
     }
 }

@@ -57,12 +57,12 @@ struct ServerHello: Hashable, Sendable {
         extensions = reader.isEmpty ? [] : try ExtensionBlock.read(ServerHelloExtension.self, from: &reader, range: 0...0xFFFF)
     }
 
-    func encode(into writer: inout ByteWriter) {
-        ServerHelloCommonFields(
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
+        try ServerHelloCommonFields(
             legacyVersion: legacyVersion, random: random, legacySessionIDEcho: legacySessionIDEcho,
             cipherSuite: cipherSuite
         ).encode(into: &writer)
-        ExtensionBlock.write(extensions, into: &writer)
+        try ExtensionBlock.write(extensions, into: &writer)
     }
 
     /// `supported_versions.selected_version`, if the extension is present.
@@ -116,12 +116,12 @@ struct HelloRetryRequest: Hashable, Sendable {
         extensions = try ExtensionBlock.read(HelloRetryRequestExtension.self, from: &reader, range: 6...0xFFFF)
     }
 
-    func encode(into writer: inout ByteWriter) {
-        ServerHelloCommonFields(
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
+        try ServerHelloCommonFields(
             legacyVersion: legacyVersion, random: ServerHello.helloRetryRequestRandom,
             legacySessionIDEcho: legacySessionIDEcho, cipherSuite: cipherSuite
         ).encode(into: &writer)
-        ExtensionBlock.write(extensions, into: &writer)
+        try ExtensionBlock.write(extensions, into: &writer)
     }
 
     /// `supported_versions.selected_version`, if present.
@@ -180,12 +180,12 @@ private struct ServerHelloCommonFields {
         }
     }
 
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout ByteWriter) throws(EncodingError) {
         precondition(random.count == 32, "ServerHello.random must be 32 bytes")
         precondition(legacySessionIDEcho.count <= 32, "legacy_session_id_echo<0..32>")
         writer.writeUInt16(legacyVersion.rawValue)
         writer.writeBytes(random)
-        writer.writeVector(1, legacySessionIDEcho)
+        try writer.writeVector(1, legacySessionIDEcho)
         writer.writeUInt16(cipherSuite.rawValue)
         writer.writeUInt8(0)
     }

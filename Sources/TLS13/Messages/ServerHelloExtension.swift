@@ -29,10 +29,10 @@ enum ServerHelloExtension: TLSExtension {
         }
     }
 
-    func encodeBody(into writer: inout ByteWriter) {
+    func encodeBody(into writer: inout ByteWriter) throws(EncodingError) {
         switch self {
         case .supportedVersions(let version): writer.writeUInt16(version.rawValue)
-        case .keyShare(let share): share.encode(into: &writer)
+        case .keyShare(let share): try share.encode(into: &writer)
         case .preSharedKey(let index): writer.writeUInt16(index)
         case .unknown(_, let body): writer.writeBytes(body)
         }
@@ -69,11 +69,11 @@ enum HelloRetryRequestExtension: TLSExtension {
         }
     }
 
-    func encodeBody(into writer: inout ByteWriter) {
+    func encodeBody(into writer: inout ByteWriter) throws(EncodingError) {
         switch self {
         case .supportedVersions(let version): writer.writeUInt16(version.rawValue)
         case .keyShare(let group): writer.writeUInt16(group.rawValue)
-        case .cookie(let cookie): writer.writeVector(2, cookie)
+        case .cookie(let cookie): try writer.writeVector(2, cookie)
         case .unknown(_, let body): writer.writeBytes(body)
         }
     }

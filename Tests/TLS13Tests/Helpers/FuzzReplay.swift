@@ -122,7 +122,7 @@ enum FuzzReplay {
 
     /// How a client-target replay ended.
     struct ClientOutcome {
-        var state: ClientState = .start
+        var state: ClientPhase = .start
         /// The error that ended the connection, if one did.
         var error: TLSError?
         var events: [ClientEvent] = []
@@ -150,7 +150,7 @@ enum FuzzReplay {
             do throws(TLSError) {
                 outcome.events += try client.receive(bytes)
                 var out = try client.takePendingOutput()
-                if client.state == .connected, !client.closeNotifySent {
+                if client.phase == .connected, !client.closeNotifySent {
                     if options.actions & 0x02 != 0 {
                         out += try client.sealApplicationData(Array(repeating: 0x61, count: 100)[...])
                     }
@@ -216,7 +216,7 @@ enum FuzzReplay {
                 outcome.error = error
             }
         }
-        outcome.state = client.state
+        outcome.state = client.phase
         return outcome
     }
 
@@ -435,18 +435,22 @@ extension FuzzReplay {
             var reader = ByteReader(body)
             let parsed = try ExtensionBlock.read(E.self, from: &reader)
             var writer = ByteWriter()
-            ExtensionBlock.write(parsed, into: &writer)
+            do throws(EncodingError) {
+                try ExtensionBlock.write(parsed, into: &writer)
+            } catch {
+                throw TLSError.invalidConfiguration("\(error)")
+            }
             var again = ByteReader(writer.bytes)
             return "\(try ExtensionBlock.read(E.self, from: &again))"
         }
         switch Int(first) % 22 {
         case let i where i < 10:
             let message = try HandshakeMessage.decode(type: messageTypes[i], body: body)
-            return "\(try HandshakeMessage.decode(message.encoded))"
+            return "\(try HandshakeMessage.decode(try message.encoded))"
         case 10:
             guard let type = body.first else { return "empty" }
             let message = try HandshakeMessage.decode(type: HandshakeType(rawValue: type), body: Array(body.dropFirst()))
-            return "\(try HandshakeMessage.decode(message.encoded))"
+            return "\(try HandshakeMessage.decode(try message.encoded))"
         case 11: return "\(try HandshakeMessage.decode(try HandshakeMessage.decode(body).encoded))"
         case 12: return "\(try Alert(bytes: try Alert(bytes: body).encoded))"
         case 13: return try extensions(ClientHelloExtension.self)

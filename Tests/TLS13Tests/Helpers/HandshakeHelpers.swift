@@ -10,10 +10,47 @@ struct AcceptAnyCertificate: CertificateVerifier {
 }
 
 
+/// A ClientHello builder for tests: the library's own layout (``StandardClientHelloBuilder``), then `replace` may
+/// change it or put a recorded hello in its place (`isRetry` is `true` for the second ClientHello). The handshake reads
+/// what was offered back from the hello returned, and binds its PSK, as it does for the standard builder's.
+struct ReplacingClientHelloBuilder: ClientHelloBuilder {
+    let replace: (inout ClientHello, _ isRetry: Bool) -> Void
+
+    init(_ replace: @escaping (inout ClientHello, _ isRetry: Bool) -> Void) { self.replace = replace }
+
+    func firstClientHello(_ content: ClientHelloContent) throws(TLSError) -> ClientHello {
+        var hello = try StandardClientHelloBuilder().firstClientHello(content)
+        replace(&hello, false)
+        return hello
+    }
+
+    func secondClientHello(_ content: HelloRetryContent) throws(TLSError) -> ClientHello {
+        var hello = try StandardClientHelloBuilder().secondClientHello(content)
+        replace(&hello, true)
+        return hello
+    }
+}
+
+/// A signer that gives a fixed signature for one scheme (a recorded one: RFC 8448's client CertificateVerify is
+/// randomized RSA-PSS made with a key the RFC does not publish) and signs with `key` otherwise.
+struct RecordedSignatureSigner: TLSSigner {
+    let key: PrivateKey
+    let scheme: SignatureScheme
+    let signature: [UInt8]
+
+    var signatureSchemes: [SignatureScheme] { key.signatureSchemes }
+
+    func sign(scheme: SignatureScheme, content: [UInt8]) throws(TLSError) -> [UInt8] {
+        scheme == self.scheme ? signature : try key.sign(scheme: scheme, content: content)
+    }
+}
+
 extension RFC8448Trace {
     /// Dependencies that reproduce this trace: its client key shares and a permissive chain check.
     /// `clockMilliseconds`, when given, is the client's millisecond clock (ticket receipt and ticket age).
-    func clientDependencies(clockMilliseconds: Int64? = nil) throws -> ClientStateMachine.Dependencies {
+    func clientDependencies(
+        clockMilliseconds: Int64? = nil, clientHelloBuilder: any ClientHelloBuilder = StandardClientHelloBuilder()
+    ) throws -> ClientStateMachine.Dependencies {
         let x25519 = values["client_x25519_private_key"].flatMap { try? [UInt8](hex: $0) }
         let p256 = values["client_p256_private_key"].flatMap { try? [UInt8](hex: $0) }
         var deps = ClientStateMachine.Dependencies(
@@ -25,6 +62,7 @@ extension RFC8448Trace {
                 default: return try makeKeyShare(group: group)
                 }
             },
+            clientHelloBuilder: clientHelloBuilder,
             now: 1_700_000_000)
         if let clockMilliseconds {
             deps.clockMilliseconds = { clockMilliseconds }
@@ -50,26 +88,26 @@ extension RFC8448Trace {
         return hello
     }
 
-    /// A state machine that sends exactly this trace's ClientHello (and, with `retry`, its second one).
+    /// A state machine that sends exactly this trace's ClientHello (and, with `replacingRetry`, its second one),
+    /// made by a ``ReplacingClientHelloBuilder`` injected as the ClientHello builder.
     ///
     /// With `session`, the client offers it (and `earlyData`); with `ownPSKOffer` the trace's hello keeps the
     /// client's own pre_shared_key extension (ticket, obfuscated age from the clock, binder placeholder), so
-    /// that the identity and the binder on the wire are the client's computation, not the trace's.
+    /// that the identity and the binder on the wire are the client's computation, not the trace's. `clientHello`,
+    /// when given, replaces the hellos instead (it gets the library's own hello and whether it is the second).
     func makeClient(
         replacingRetry: Bool = true, configuration: TLSClientConfiguration? = nil, session: TLSSession? = nil,
-        earlyData: [UInt8]? = nil, clockMilliseconds: Int64? = nil, ownPSKOffer: Bool = false
+        earlyData: [UInt8]? = nil, clockMilliseconds: Int64? = nil, ownPSKOffer: Bool = false,
+        clientHello: ((inout ClientHello, _ isRetry: Bool) -> Void)? = nil, tracer: ((TLSEvent) -> Void)? = nil
     ) throws -> ClientStateMachine {
         var config = configuration ?? TLSClientConfiguration()
         if configuration == nil {
             config.supportedGroups = [.x25519, .secp256r1]
             config.keyShareGroups = [.x25519]  // the traces' ClientHellos send one x25519 share
         }
-        let client = try ClientStateMachine(
-            configuration: config, identity: .none, dependencies: clientDependencies(clockMilliseconds: clockMilliseconds),
-            session: session, earlyData: earlyData)
         let first = try firstClientHello()
         let second = replacingRetry ? try secondClientHello() : nil
-        client.clientHelloOverride = { hello, isRetry in
+        let builder = ReplacingClientHelloBuilder(clientHello ?? { hello, isRetry in
             if !isRetry {
                 let own = hello.offeredPSKs
                 hello = first
@@ -79,8 +117,11 @@ extension RFC8448Trace {
             } else if let second {
                 hello = second
             }
-        }
-        return client
+        })
+        var dependencies = try clientDependencies(clockMilliseconds: clockMilliseconds, clientHelloBuilder: builder)
+        dependencies.tracer = tracer
+        return try ClientStateMachine(
+            configuration: config, identity: .none, dependencies: dependencies, session: session, earlyData: earlyData)
     }
 
     /// Drives the section 3 handshake (as `ClientRFC8448Tests.simpleOneRTTHandshakeOfSection3` does) through
