@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// A blocking TLS 1.3 client connection over TCP.
+/// A blocking TLS 1.3 client connection over TCP: a ``TLSClientEngine`` driven over a socket.
 ///
 /// ```swift
 /// var config = TLSClientConfiguration()
@@ -41,30 +41,23 @@ public final class TLSConnection: @unchecked Sendable {
     public private(set) var handshakeDuration: Duration = .zero
 
     private let socket: TCPSocket
-    private let machine: ClientStateMachine  // guarded by stateLock
+    /// The TLS client: handshake, records, the decrypted data not yet read (one array per record, handed to the
+    /// caller without a copy when it fits), the sessions received. Guarded by stateLock.
+    private let engine: TLSClientEngine
     private let stateLock = Lock()
     private let writeLock = Lock()
     private let readLock = Lock()
-    /// Decrypted application data not yet returned by `read`, one array per record (no concatenation: a
-    /// whole record is handed to the caller without a copy when it fits). Guarded by readLock.
-    private var plaintext = PlaintextQueue()
     /// Where the socket reads to: the record layer decrypts whole records straight out of it. Released after
     /// the handshake (an idle connection holds no read buffer) and sized by `readWindow`. Guarded by readLock.
     private var scratch: [UInt8] = []
     /// Bytes asked of the socket per read: starts at ``initialReadSize`` and doubles, up to ``readSize``, while
     /// reads fill it (bulk transfers then make few system calls). Guarded by readLock.
     private var readWindow = TLSConnection.initialReadSize
-    private var failure: TLSError?  // guarded by stateLock
     /// Set by ``closeWrite()`` and ``close()``: writes that have not started yet give up at once, so the close
     /// gets its turn on the write lock even while another thread writes in a loop. Guarded by stateLock.
     private var closing = false
-    /// The newest ``maxKeptSessions`` sessions received, oldest first. Guarded by stateLock.
-    private var sessions: [TLSSession] = []
     /// Where the trace goes, when someone listens (``TLSClientConfiguration/eventHandler``, ``TLSClientConfiguration/logger``).
     private let relay: EventRelay?
-    /// How many NewSessionTickets arrived in all. Guarded by stateLock.
-    private var ticketCount = 0
-    private let cacheKey: TLSSessionCacheKey
 
     /// Connects to `host:port` and performs the TLS handshake.
     ///
@@ -97,7 +90,7 @@ public final class TLSConnection: @unchecked Sendable {
         try configuration.validate()
         try Endpoint.validateHost(host)
         guard port > 0 else { throw TLSError.network(step: .parseAddress, reason: "port 0 is out of range 1...65535") }
-        if let earlyData, earlyData.count > maxEarlyDataLength {
+        if let earlyData, earlyData.count > TLSClientEngine.maxEarlyDataLength {
             throw TLSError.invalidConfiguration("earlyData is \(earlyData.count) bytes; at most \(maxEarlyDataLength)")
         }
         let verifier = try TrustStoreCache.verifier(for: configuration)
@@ -134,49 +127,20 @@ public final class TLSConnection: @unchecked Sendable {
         self.remoteAddress = socket.remoteAddress
         self.localAddress = TCPObservation.address(fd: socket.fileDescriptor, peer: false) ?? "?"
         self.tcpConnectDuration = socket.connectDuration
-        let name = configuration.serverName ?? host
-        let identity: ClientStateMachine.ServerIdentity
-        if Endpoint.isIPv4Literal(name) {
-            identity = .ipAddress(name)
-        } else if Endpoint.isIPv6Literal(name) {
-            // A zone (`fe80::1%eth0`) names the local interface, not part of the address a certificate names.
-            identity = .ipAddress(String(name.prefix { $0 != "%" }))
-        } else {
-            identity = .dnsName(name)
-        }
-        cacheKey = TLSSessionCacheKey(
-            serverName: name, port: port, verified: configuration.verifyCertificates, trustRoots: configuration.trustRoots)
-        var deps = ClientStateMachine.Dependencies(
-            certificateVerifier: verifier, certificateCache: .shared, now: Int64(time(nil)),
-            clockMilliseconds: { wallClockMilliseconds() })
-        if let clock = configuration.wallClockMilliseconds {
-            // Seconds, rounded down (towards the past for times before 1970), for any Int64.
-            let (seconds, remainder) = clock().quotientAndRemainder(dividingBy: 1000)
-            deps.now = remainder < 0 ? seconds - 1 : seconds
-            deps.clockMilliseconds = clock
-        }
-        if let relay = self.relay {
-            deps.tracer = { relay.emit($0) }
-            deps.monotonicNanoseconds = { Deadline.now.nanoseconds }
-            deps.traceIncludesSecrets = configuration.traceIncludesSecrets
-        }
-        dependencies?(&deps)
-        let offered = session ?? configuration.sessionCache?.take(for: cacheKey, atMilliseconds: deps.nowMilliseconds)
+        let start = Deadline.now
         do throws(TLSError) {
-            machine = try ClientStateMachine(
-                configuration: configuration, identity: identity, dependencies: deps, session: offered,
-                earlyData: earlyData)
+            // Queues the ClientHello. The engine seals the early data owed after the handshake (a rejected part
+            // sent again when asked, the part beyond the ticket's max_early_data_size) into the handshake's last
+            // output.
+            engine = try TLSClientEngine(
+                serverName: host, port: port, configuration: configuration, verifier: verifier, session: session,
+                earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: self.relay,
+                dependencies: dependencies)
         } catch {
             socket.close()
             throw error
         }
-        try handshake()
-        if resendRejectedEarlyData, let earlyData, !earlyData.isEmpty, sessionInfo.earlyData == .rejected {
-            try write(earlyData)
-        }
-        // The part beyond the ticket's max_early_data_size follows the accepted 0-RTT part.
-        let remainder = stateLock.withLock { machine.takeEarlyDataRemainder() }
-        if !remainder.isEmpty { try write(remainder) }
+        try handshake(start: start)
     }
 
     deinit { socket.close() }
@@ -187,7 +151,7 @@ public final class TLSConnection: @unchecked Sendable {
     static let initialReadSize = 1 << 14
 
     /// The most early data `connect` takes (it is held in memory until the server answers): 16 MiB.
-    public static let maxEarlyDataLength = 1 << 24
+    public static let maxEarlyDataLength = TLSClientEngine.maxEarlyDataLength
 
     /// How long ``close()`` (and the alert sent on a failure) waits, in all, for a write in progress on another
     /// thread to finish and for its own record to be taken by the peer, in seconds.
@@ -212,20 +176,22 @@ public final class TLSConnection: @unchecked Sendable {
 
 
 
-    private func handshake() throws(TLSError) {
-        let start = Deadline.now
+    /// Sends the ClientHello and runs the handshake (before the connection is shared: no lock is needed).
+    private func handshake(start: Deadline) throws(TLSError) {
         let deadline = Deadline.after(seconds: configuration.handshakeTimeout)
         do throws(TLSError) {
-            try socket.write(try machine.startHandshake(), deadline: deadline)
-            while !machine.isHandshakeComplete {
+            try socket.write(try engine.takeOutput(), deadline: deadline)
+            while !engine.isHandshakeComplete {
                 let n = try readIntoScratch(deadline: deadline)
                 guard n > 0 else {
+                    try engine.receiveEndOfStream()  // throws: the handshake is not complete
                     throw TLSError.network(step: .read, reason: "server closed the connection during the handshake")
                 }
-                let events = try machine.receive(scratch[0..<n])
-                record(events)
-                let out = try machine.takePendingOutput()
-                if !out.isEmpty { try socket.write(out, deadline: deadline) }
+                try engine.receive(scratch[0..<n], applicationDataLimit: .max)
+                _ = engine.takeEvents()
+                let out = try engine.takeOutput()
+                // The last flight may carry early data owed after the handshake: it gets the write timeout.
+                if !out.isEmpty { try socket.write(out, deadline: engine.isHandshakeComplete ? writeDeadline : deadline) }
             }
         } catch {
             var error = error
@@ -239,31 +205,13 @@ public final class TLSConnection: @unchecked Sendable {
         readWindow = Self.initialReadSize
     }
 
-    /// Takes events from the state machine (under the reader's control or during the handshake).
-    private func record(_ events: [ClientEvent]) {
-        for event in events {
-            switch event {
-            case .applicationData(let data):
-                plaintext.append(data)
-            case .newSessionTicket(_, let session):
-                // A server may send tickets without end: keep the newest few, count them all.
-                ticketCount += 1
-                sessions.append(session)
-                if sessions.count > Self.maxKeptSessions { sessions.removeFirst(sessions.count - Self.maxKeptSessions) }
-                configuration.sessionCache?.store(session, for: cacheKey)
-            case .handshakeComplete, .peerClosed, .peerKeyUpdate, .postHandshakeAuthentication:
-                break
-            }
-        }
-    }
-
     /// Sends the alert for `error` (if the protocol calls for one), shuts the socket, and returns `error`.
     private func fail(_ error: TLSError) -> TLSError {
-        let alert: [UInt8]? = stateLock.withLock {
-            if failure == nil { failure = error }
-            return machine.alertRecord(for: error)
+        let alert: [UInt8] = stateLock.withLock {
+            engine.fail(error)  // the first failure is kept; its alert was queued by the engine
+            return (try? engine.takeOutput()) ?? []
         }
-        if let alert {
+        if !alert.isEmpty {
             // Bounded: a write stuck on another thread (a peer that stopped reading) must not hold us here.
             let deadline = Deadline.after(seconds: 1)
             _ = writeLock.withLock(before: deadline) { try? socket.write(alert, deadline: deadline) }
@@ -286,7 +234,7 @@ public final class TLSConnection: @unchecked Sendable {
     // MARK: - Public API
 
     /// What was negotiated.
-    public var sessionInfo: TLSSessionInfo { stateLock.withLock { machine.info } }
+    public var sessionInfo: TLSSessionInfo { stateLock.withLock { engine.sessionInfo } }
 
     /// A summary of the server's end-entity certificate.
     public var peerCertificate: CertificateSummary? {
@@ -295,20 +243,20 @@ public final class TLSConnection: @unchecked Sendable {
 
     /// How many KeyUpdates this side sent because its key reached the record limit
     /// (``TLSClientConfiguration/keyUpdateRecordLimit``).
-    public var automaticKeyUpdateCount: Int { stateLock.withLock { machine.automaticKeyUpdates } }
+    public var automaticKeyUpdateCount: Int { stateLock.withLock { engine.automaticKeyUpdateCount } }
 
     /// How many NewSessionTicket messages the server has sent so far.
-    public var receivedTicketCount: Int { stateLock.withLock { ticketCount } }
+    public var receivedTicketCount: Int { stateLock.withLock { engine.receivedTicketCount } }
 
     /// The most sessions a connection keeps for ``receivedSessions`` (the newest; older ones are dropped, and the
     /// session cache bounds what it stores on its own): a server that sends NewSessionTickets without end cannot
     /// make the client's memory grow.
-    public static let maxKeptSessions = 8
+    public static let maxKeptSessions = TLSClientEngine.maxKeptSessions
 
     /// The newest sessions (tickets) received on this connection, at most ``maxKeptSessions``, oldest first;
     /// ``receivedTicketCount`` counts them all. Each is also stored in
     /// ``TLSClientConfiguration/sessionCache`` when one is configured.
-    public var receivedSessions: [TLSSession] { stateLock.withLock { sessions } }
+    public var receivedSessions: [TLSSession] { stateLock.withLock { engine.receivedSessions } }
 
     /// Waits until at least one ticket has arrived or `timeout` seconds pass, reading (and buffering for
     /// ``read(maxCount:)``) whatever application data arrives meanwhile. Servers send tickets right after
@@ -319,9 +267,11 @@ public final class TLSConnection: @unchecked Sendable {
         let deadline = Deadline.after(seconds: timeout)
         return try readLock.withLock { () throws(TLSError) -> Bool in
             while receivedTicketCount == 0 {
-                let closed = stateLock.withLock { machine.peerClosed || failure != nil }
+                let (closed, buffered) = stateLock.withLock {
+                    (engine.isPeerClosed || engine.failure != nil, engine.bufferedApplicationDataCount)
+                }
                 // Do not buffer without bound for a caller that is not reading.
-                let full = plaintext.count >= configuration.maxBufferedApplicationData
+                let full = buffered >= configuration.maxBufferedApplicationData
                 if closed || full || deadline.hasPassed() { break }
                 do throws(TLSError) {
                     try readOnce(deadline: deadline)
@@ -344,13 +294,16 @@ public final class TLSConnection: @unchecked Sendable {
         guard maxCount > 0 else { throw TLSError.invalidConfiguration("read maxCount must be above 0, not \(maxCount)") }
         return try readLock.withLock { () throws(TLSError) -> [UInt8] in
             while true {
-                if let chunk = plaintext.take(maxCount) {
+                let (chunk, replyOwed) = stateLock.withLock {
+                    (engine.takeBufferedApplicationData(maxCount), engine.machine.keyUpdateReplyOwed)
+                }
+                if let chunk {
                     // A KeyUpdate reply owed to the server goes out now (or with the next write, if sooner):
                     // however many update requests this read went through, one reply answers them (§4.6.3).
-                    if stateLock.withLock({ machine.keyUpdateReplyOwed }) { try flushPendingOutput() }
+                    if replyOwed { try flushPendingOutput() }
                     return chunk
                 }
-                let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
+                let (closed, failed) = stateLock.withLock { (engine.isPeerClosed, engine.failure) }
                 if closed { return [] }
                 if let failed { throw failed }
                 // Decrypt about what this read returns, not the whole socket read (up to ``readSize``, 16
@@ -369,10 +322,10 @@ public final class TLSConnection: @unchecked Sendable {
         guard maxCount > 0 else { throw TLSError.invalidConfiguration("peek maxCount must be above 0, not \(maxCount)") }
         return try readLock.withLock { () throws(TLSError) -> [UInt8] in
             while true {
-                if let chunk = plaintext.peek(maxCount) {
+                if let chunk = stateLock.withLock({ engine.peekBufferedApplicationData(maxCount) }) {
                     return chunk
                 }
-                let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
+                let (closed, failed) = stateLock.withLock { (engine.isPeerClosed, engine.failure) }
                 if closed { return [] }
                 if let failed { throw failed }
                 try readOnce(deadline: ioDeadline, applicationDataLimit: maxCount)
@@ -386,7 +339,7 @@ public final class TLSConnection: @unchecked Sendable {
     /// queued and keeps the rest of `scratch` for the next call, which then reads no socket: one large read,
     /// few plaintext buffers alive at a time.
     private func readOnce(deadline: Deadline, applicationDataLimit: Int = .max) throws(TLSError) {
-        let unprocessed = stateLock.withLock { machine.hasUnprocessedInput }
+        let unprocessed = stateLock.withLock { engine.machine.hasUnprocessedInput }
         var n = 0
         if !unprocessed {
             do throws(TLSError) {
@@ -397,25 +350,21 @@ public final class TLSConnection: @unchecked Sendable {
             }
             guard n > 0 else { throw fail(.truncated) }
         }
-        let result: Result<([ClientEvent], Bool), TLSError> = stateLock.withLock {
+        let result: Result<Bool, TLSError> = stateLock.withLock {
             do throws(TLSError) {
-                let events = unprocessed
-                    ? try machine.receiveUnprocessedInput(applicationDataLimit: applicationDataLimit)
-                    : try machine.receive(scratch[0..<n], applicationDataLimit: applicationDataLimit)
-                record(events)
-                let mustReply = events.contains {
-                    switch $0 {
-                    case .postHandshakeAuthentication: true
-                    default: false
-                    }
+                if unprocessed {
+                    try engine.processUnprocessedInput(applicationDataLimit: applicationDataLimit)
+                } else {
+                    try engine.receive(scratch[0..<n], applicationDataLimit: applicationDataLimit)
                 }
-                return .success((events, mustReply))
+                // Post-handshake authentication is answered at once; nothing else here needs the events.
+                return .success(engine.takeEvents().contains(.postHandshakeAuthentication))
             } catch {
                 return .failure(error)
             }
         }
         switch result {
-        case .success(let (_, mustReply)):
+        case .success(let mustReply):
             if mustReply { try flushPendingOutput() }
         case .failure(let error):
             throw fail(error)
@@ -425,7 +374,7 @@ public final class TLSConnection: @unchecked Sendable {
     /// Sends pending handshake output (a KeyUpdate reply) in order with application data.
     private func flushPendingOutput() throws(TLSError) {
         try writeLock.withLock { () throws(TLSError) in
-            let out = try stateLock.withLock { () throws(TLSError) in try machine.takePendingOutput() }
+            let out = try stateLock.withLock { () throws(TLSError) in try engine.takeOutput() }
             if !out.isEmpty {
                 do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
             }
@@ -448,9 +397,10 @@ public final class TLSConnection: @unchecked Sendable {
             repeat {
                 let end = min(offset + Self.writeChunkSize, bytes.count)
                 let out = try stateLock.withLock { () throws(TLSError) in
-                    if let failure { throw failure }
+                    if let failure = engine.failure { throw failure }
                     if closing { throw TLSError.closed }
-                    return try machine.sealApplicationData(bytes[offset..<end])
+                    try engine.write(bytes[offset..<end])
+                    return try engine.takeOutput()
                 }
                 do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
                 offset = end
@@ -469,7 +419,10 @@ public final class TLSConnection: @unchecked Sendable {
         let deadline = Deadline.after(seconds: Self.closeTimeout)
         stateLock.withLock { closing = true }
         let done: Void? = try writeLock.withLock(before: deadline) { () throws(TLSError) in
-            let out = try stateLock.withLock { () throws(TLSError) in try machine.closeNotify() }
+            let out = try stateLock.withLock { () throws(TLSError) in
+                engine.close()
+                return try engine.takeOutput()
+            }
             if !out.isEmpty { try socket.write(out, deadline: deadline) }
         }
         if done == nil {
@@ -501,7 +454,7 @@ public final class TLSConnection: @unchecked Sendable {
     /// Closes the TCP connection at once, without close_notify (the server will see a truncated
     /// connection). A read or write blocked on another thread wakes with ``TLSError/closed``.
     public func abort() {
-        stateLock.withLock { if failure == nil { failure = .closed } }
+        stateLock.withLock { engine.fail(.closed) }  // no alert; the first failure is kept
         socket.close()
     }
 
@@ -510,12 +463,12 @@ public final class TLSConnection: @unchecked Sendable {
     /// cannot decode). Nothing is sent if the connection has already failed or sent its close_notify; later
     /// reads and writes throw ``TLSError/closed``.
     public func abort(sending alert: AlertDescription) {
-        let record: [UInt8]? = stateLock.withLock {
-            guard failure == nil else { return nil }
-            failure = .closed
-            return machine.alertRecord(for: .protocolViolation(alert: alert, reason: "closed by the application"))
+        let record: [UInt8] = stateLock.withLock {
+            guard engine.failure == nil else { return [] }
+            engine.abort(sending: alert)
+            return (try? engine.takeOutput()) ?? []
         }
-        if let record {
+        if !record.isEmpty {
             let deadline = Deadline.after(seconds: 1)
             _ = writeLock.withLock(before: deadline) { try? socket.write(record, deadline: deadline) }
         }
@@ -527,9 +480,10 @@ public final class TLSConnection: @unchecked Sendable {
     public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
         try writeLock.withLock { () throws(TLSError) in
             let out = try stateLock.withLock { () throws(TLSError) in
-                if let failure { throw failure }
+                if let failure = engine.failure { throw failure }
                 if closing { throw TLSError.closed }
-                return try machine.updateKeys(requestPeerUpdate: requestPeerUpdate)
+                try engine.updateKeys(requestPeerUpdate: requestPeerUpdate)
+                return try engine.takeOutput()
             }
             do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
         }
@@ -546,68 +500,8 @@ public final class TLSConnection: @unchecked Sendable {
     ///   aborted.
     public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
         try stateLock.withLock { () throws(TLSError) in
-            if let failure { throw failure }
-            return try machine.exportKeyingMaterial(label: label, context: context, length: length)
+            try engine.exportKeyingMaterial(label: label, context: context, length: length)
         }
     }
 }
 
-/// Wall-clock milliseconds since 1970-01-01 UTC (`CLOCK_REALTIME`), for ticket ages.
-func wallClockMilliseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}
-
-/// Application data waiting to be read: a queue of records' plaintext.
-struct PlaintextQueue {
-    private var chunks: [[UInt8]] = []
-    private var head = 0  // index of the first unread chunk
-    private var offset = 0  // bytes of chunks[head] already returned
-    /// Bytes waiting.
-    private(set) var count = 0
-
-    mutating func append(_ data: [UInt8]) {
-        guard !data.isEmpty else { return }
-        chunks.append(data)
-        count += data.count
-    }
-
-    /// What ``take(_:)`` would return, without consuming it.
-    func peek(_ maxCount: Int) -> [UInt8]? {
-        guard head < chunks.count else { return nil }
-        let chunk = chunks[head]
-        if offset == 0, chunk.count <= maxCount { return chunk }
-        return Array(chunk[offset..<min(chunk.count, offset + maxCount)])
-    }
-
-    /// Up to `maxCount` bytes, or `nil` when empty. A whole record that fits is returned as is (no copy).
-    mutating func take(_ maxCount: Int) -> [UInt8]? {
-        guard head < chunks.count else { return nil }
-        let chunk = chunks[head]
-        let result: [UInt8]
-        if offset == 0, chunk.count <= maxCount {
-            result = chunk
-            chunks[head] = []
-            head += 1
-        } else {
-            let end = min(chunk.count, offset + maxCount)
-            result = Array(chunk[offset..<end])
-            offset = end
-            if offset == chunk.count {
-                chunks[head] = []
-                head += 1
-                offset = 0
-            }
-        }
-        count -= result.count
-        if head == chunks.count {
-            chunks.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 64 {
-            chunks.removeFirst(head)
-            head = 0
-        }
-        return result
-    }
-}
