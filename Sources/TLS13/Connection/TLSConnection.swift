@@ -4,7 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-/// A blocking TLS 1.3 client connection over TCP: a ``TLSClientEngine`` driven over a socket.
+/// A blocking TLS 1.3 client connection: a ``TLSClientEngine`` driven over a socket — one it connects itself
+/// (``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``), a descriptor you connected
+/// (``connect(fileDescriptor:ownership:serverName:port:configuration:session:earlyData:resendRejectedEarlyData:)``,
+/// e.g. after a STARTTLS exchange or through a proxy), or any byte stream of yours
+/// (``connect(over:serverName:port:configuration:session:earlyData:resendRejectedEarlyData:)``).
 ///
 /// ```swift
 /// var config = TLSClientConfiguration()
@@ -25,7 +29,8 @@ import Darwin
 /// - The server's close_notify ends reading: ``read(maxCount:)`` then returns an empty array. Writing may
 ///   continue (half-close).
 /// - A TCP end without close_notify is never a clean end: ``read(maxCount:)`` throws ``TLSError/truncated``.
-/// - ``close()`` sends close_notify (if not sent) and releases the socket.
+/// - ``close()`` sends close_notify (if not sent) and releases the socket (a borrowed descriptor is left to the
+///   caller; a ``TLSTransport`` is closed).
 public final class TLSConnection: @unchecked Sendable {
     // @unchecked Sendable: all mutable state is guarded by `stateLock`, `readLock` or `writeLock` as noted.
 
@@ -40,7 +45,10 @@ public final class TLSConnection: @unchecked Sendable {
     /// How long the TLS handshake took, from ClientHello to verified server Finished.
     public private(set) var handshakeDuration: Duration = .zero
 
-    private let socket: TCPSocket
+    /// What the records travel over: a socket (connected here or handed over) or a caller's ``TLSTransport``.
+    private let transport: any DeadlineTransport
+    /// The socket, when the connection has one whose TCP state it may observe for the trace (not a borrowed one).
+    private let observedSocket: TCPSocket?
     /// The TLS client: handshake, records, the decrypted data not yet read (one array per record, handed to the
     /// caller without a copy when it fits), the sessions received. Guarded by stateLock.
     private let engine: TLSClientEngine
@@ -114,19 +122,120 @@ public final class TLSConnection: @unchecked Sendable {
             earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData)
     }
 
-    /// Runs the handshake over an already connected socket.
-    init(
+    /// Runs TLS over a descriptor the caller connected: a plain TCP (or Unix-domain) stream socket, for instance
+    /// after a STARTTLS exchange in plaintext, or a socket handed over by a service manager.
+    ///
+    /// ```swift
+    /// // SMTP: the plaintext preamble on the caller's socket, then TLS on the same socket.
+    /// try send(fd, "EHLO client.example\r\n"); try readReply(fd)
+    /// try send(fd, "STARTTLS\r\n"); try readReply(fd)   // 220 Ready to start TLS
+    /// let tls = try TLSConnection.connect(fileDescriptor: fd, ownership: .borrow, serverName: "mail.example")
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - fileDescriptor: a connected `SOCK_STREAM` socket, with nothing unread that belongs to TLS still in the
+    ///     caller's buffers (read the plaintext preamble byte-exactly up to where TLS starts).
+    ///   - ownership: who closes the descriptor (see ``TLSDescriptorOwnership``). `TCP_NODELAY` is set either way.
+    ///   - serverName: the DNS name or IP literal the certificate must match (sent as SNI unless an IP literal;
+    ///     ``TLSClientConfiguration/serverName`` overrides it).
+    ///   - port: the server's port: only part of the key of ``TLSClientConfiguration/sessionCache``.
+    ///   - configuration, session, earlyData, resendRejectedEarlyData: as for ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``.
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` for a descriptor that is not a connected stream socket, and as
+    ///   ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)`` for the handshake. With
+    ///   ``TLSDescriptorOwnership/takeOwnership`` the descriptor is closed when this throws.
+    public static func connect(
+        fileDescriptor: Int32, ownership: TLSDescriptorOwnership, serverName: String, port: UInt16 = 443,
+        configuration: TLSClientConfiguration = TLSClientConfiguration(), session: TLSSession? = nil,
+        earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
+    ) throws(TLSError) -> TLSConnection {
+        let release = { if ownership == .takeOwnership, fileDescriptor >= 0 { _ = Glibc.close(fileDescriptor) } }
+        let verifier: CertificateVerifier?
+        do throws(TLSError) {
+            try validate(serverName: serverName, configuration: configuration, earlyData: earlyData)
+            verifier = try TrustStoreCache.verifier(for: configuration)
+        } catch {
+            release()
+            throw error
+        }
+        let socket = try TCPSocket.adopting(fileDescriptor: fileDescriptor, ownership: ownership)
+        return try TLSConnection(
+            transport: socket, observedSocket: ownership == .takeOwnership ? socket : nil, host: serverName, port: port,
+            remoteAddress: socket.remoteAddress, localAddress: TCPObservation.address(fd: fileDescriptor, peer: false) ?? "?",
+            connectDuration: .zero, configuration: configuration, verifier: verifier, session: session,
+            earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: nil)
+    }
+
+    /// Runs TLS over a byte stream of the caller's: anything that implements ``TLSTransport`` (a tunnel, a channel of
+    /// another protocol, an in-memory pipe).
+    ///
+    /// - Parameters:
+    ///   - transport: the stream; the connection calls ``TLSTransport/close()`` when it is closed, aborted or fails.
+    ///   - serverName: the DNS name or IP literal the certificate must match (sent as SNI unless an IP literal;
+    ///     ``TLSClientConfiguration/serverName`` overrides it).
+    ///   - port: the server's port: only part of the key of ``TLSClientConfiguration/sessionCache``.
+    ///   - configuration, session, earlyData, resendRejectedEarlyData: as for ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``.
+    /// - Throws: as ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``, and whatever
+    ///   the transport throws. The transport is closed when this throws.
+    public static func connect(
+        over transport: any TLSTransport, serverName: String, port: UInt16 = 443,
+        configuration: TLSClientConfiguration = TLSClientConfiguration(), session: TLSSession? = nil,
+        earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
+    ) throws(TLSError) -> TLSConnection {
+        let verifier: CertificateVerifier?
+        do throws(TLSError) {
+            try validate(serverName: serverName, configuration: configuration, earlyData: earlyData)
+            verifier = try TrustStoreCache.verifier(for: configuration)
+        } catch {
+            transport.close()
+            throw error
+        }
+        return try TLSConnection(
+            transport: CustomTransport(transport), observedSocket: nil, host: serverName, port: port,
+            remoteAddress: Endpoint.display(host: serverName, port: port), localAddress: "?", connectDuration: .zero,
+            configuration: configuration, verifier: verifier, session: session, earlyData: earlyData,
+            resendRejectedEarlyData: resendRejectedEarlyData, relay: nil)
+    }
+
+    /// The checks every entry point makes before it touches the transport.
+    private static func validate(
+        serverName: String, configuration: TLSClientConfiguration, earlyData: [UInt8]?
+    ) throws(TLSError) {
+        try configuration.validate()
+        try Endpoint.validateServerName(serverName)
+        if let earlyData, earlyData.count > TLSClientEngine.maxEarlyDataLength {
+            throw TLSError.invalidConfiguration("earlyData is \(earlyData.count) bytes; at most \(maxEarlyDataLength)")
+        }
+    }
+
+    /// Runs the handshake over a socket connected here.
+    convenience init(
         socket: TCPSocket, host: String, port: UInt16, configuration: TLSClientConfiguration,
         verifier: CertificateVerifier?, session: TLSSession? = nil, earlyData: [UInt8]? = nil,
         resendRejectedEarlyData: Bool = false, relay: EventRelay? = nil,
         dependencies: ((inout ClientStateMachine.Dependencies) -> Void)? = nil
     ) throws(TLSError) {
-        self.socket = socket
+        try self.init(
+            transport: socket, observedSocket: socket, host: host, port: port, remoteAddress: socket.remoteAddress,
+            localAddress: TCPObservation.address(fd: socket.fileDescriptor, peer: false) ?? "?",
+            connectDuration: socket.connectDuration, configuration: configuration, verifier: verifier,
+            session: session, earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: relay,
+            dependencies: dependencies)
+    }
+
+    /// Runs the handshake over a connected transport.
+    private init(
+        transport: any DeadlineTransport, observedSocket: TCPSocket?, host: String, port: UInt16, remoteAddress: String,
+        localAddress: String, connectDuration: Duration, configuration: TLSClientConfiguration,
+        verifier: CertificateVerifier?, session: TLSSession?, earlyData: [UInt8]?, resendRejectedEarlyData: Bool,
+        relay: EventRelay?, dependencies: ((inout ClientStateMachine.Dependencies) -> Void)? = nil
+    ) throws(TLSError) {
+        self.transport = transport
+        self.observedSocket = observedSocket
         self.relay = relay ?? EventRelay(configuration: configuration, peer: Endpoint.display(host: host, port: port))
         self.configuration = configuration
-        self.remoteAddress = socket.remoteAddress
-        self.localAddress = TCPObservation.address(fd: socket.fileDescriptor, peer: false) ?? "?"
-        self.tcpConnectDuration = socket.connectDuration
+        self.remoteAddress = remoteAddress
+        self.localAddress = localAddress
+        self.tcpConnectDuration = connectDuration
         let start = Deadline.now
         do throws(TLSError) {
             // Queues the ClientHello. The engine seals the early data owed after the handshake (a rejected part
@@ -137,13 +246,13 @@ public final class TLSConnection: @unchecked Sendable {
                 earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: self.relay,
                 dependencies: dependencies)
         } catch {
-            socket.close()
+            transport.close()
             throw error
         }
         try handshake(start: start)
     }
 
-    deinit { socket.close() }
+    deinit { transport.close() }
 
     /// The most bytes asked of the socket per read: several full records, so bulk transfers make few system calls.
     static let readSize = 1 << 18
@@ -164,7 +273,7 @@ public final class TLSConnection: @unchecked Sendable {
         let window = readWindow
         let result: Result<Int, TLSError> = scratch.withUnsafeMutableBytes { raw in
             do throws(TLSError) {
-                return .success(try socket.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<window]), deadline: deadline))
+                return .success(try transport.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<window]), deadline: deadline))
             } catch {
                 return .failure(error)
             }
@@ -180,7 +289,7 @@ public final class TLSConnection: @unchecked Sendable {
     private func handshake(start: Deadline) throws(TLSError) {
         let deadline = Deadline.after(seconds: configuration.handshakeTimeout)
         do throws(TLSError) {
-            try socket.write(try engine.takeOutput(), deadline: deadline)
+            try transport.write(try engine.takeOutput(), deadline: deadline)
             while !engine.isHandshakeComplete {
                 let n = try readIntoScratch(deadline: deadline)
                 guard n > 0 else {
@@ -191,7 +300,7 @@ public final class TLSConnection: @unchecked Sendable {
                 _ = engine.takeEvents()
                 let out = try engine.takeOutput()
                 // The last flight may carry early data owed after the handshake: it gets the write timeout.
-                if !out.isEmpty { try socket.write(out, deadline: engine.isHandshakeComplete ? writeDeadline : deadline) }
+                if !out.isEmpty { try transport.write(out, deadline: engine.isHandshakeComplete ? writeDeadline : deadline) }
             }
         } catch {
             var error = error
@@ -214,9 +323,9 @@ public final class TLSConnection: @unchecked Sendable {
         if !alert.isEmpty {
             // Bounded: a write stuck on another thread (a peer that stopped reading) must not hold us here.
             let deadline = Deadline.after(seconds: 1)
-            _ = writeLock.withLock(before: deadline) { try? socket.write(alert, deadline: deadline) }
+            _ = writeLock.withLock(before: deadline) { try? transport.write(alert, deadline: deadline) }
         }
-        socket.close()
+        transport.close()
         return error
     }
 
@@ -376,7 +485,7 @@ public final class TLSConnection: @unchecked Sendable {
         try writeLock.withLock { () throws(TLSError) in
             let out = try stateLock.withLock { () throws(TLSError) in try engine.takeOutput() }
             if !out.isEmpty {
-                do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
+                do throws(TLSError) { try transport.write(out, deadline: writeDeadline) } catch { throw fail(error) }
             }
         }
     }
@@ -402,7 +511,7 @@ public final class TLSConnection: @unchecked Sendable {
                     try engine.write(bytes[offset..<end])
                     return try engine.takeOutput()
                 }
-                do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
+                do throws(TLSError) { try transport.write(out, deadline: writeDeadline) } catch { throw fail(error) }
                 offset = end
             } while offset < bytes.count
         }
@@ -423,25 +532,26 @@ public final class TLSConnection: @unchecked Sendable {
                 engine.close()
                 return try engine.takeOutput()
             }
-            if !out.isEmpty { try socket.write(out, deadline: deadline) }
+            if !out.isEmpty { try transport.write(out, deadline: deadline) }
         }
         if done == nil {
             throw TLSError.timedOut("close_notify: a write in progress did not finish in \(formatSeconds(Self.closeTimeout)) s")
         }
     }
 
-    /// Sends close_notify (if not yet sent) and closes the TCP connection. A read or write blocked on another
-    /// thread wakes with ``TLSError/closed``.
+    /// Sends close_notify (if not yet sent) and closes the TCP connection (a borrowed descriptor: stops using it;
+    /// a ``TLSTransport``: calls its ``TLSTransport/close()``). A read or write blocked on another thread wakes with
+    /// ``TLSError/closed``.
     ///
     /// Returns within ``closeTimeout`` (2 s) whatever the peer does: when a write on another thread is stuck on a
     /// peer that stopped reading, close_notify is not sent (it could not get through) and the socket is shut down,
     /// which ends that write.
     public func close() {
         // The state before this side closes: ESTABLISHED, or CLOSE_WAIT when the server sent its FIN first.
-        let before = relay.flatMap { _ in TCPObservation.state(fd: socket.fileDescriptor) }
+        let before = relay.flatMap { _ in observedSocket.flatMap { TCPObservation.state(fd: $0.fileDescriptor) } }
         try? closeWrite()
-        socket.close()
-        if let relay {
+        transport.close()
+        if let relay, let socket = observedSocket {
             // The teardown as the kernel sees it: the socket's states until TIME_WAIT or CLOSE (or a quarter second).
             var states = before.map { [$0] } ?? []
             for state in TCPObservation.teardownStates(fd: socket.fileDescriptor, window: 0.25) where states.last != state {
@@ -452,10 +562,11 @@ public final class TLSConnection: @unchecked Sendable {
     }
 
     /// Closes the TCP connection at once, without close_notify (the server will see a truncated
-    /// connection). A read or write blocked on another thread wakes with ``TLSError/closed``.
+    /// connection; a borrowed descriptor is only no longer used). A read or write blocked on another thread wakes
+    /// with ``TLSError/closed``.
     public func abort() {
-        stateLock.withLock { engine.fail(.closed) }  // no alert; the first failure is kept
-        socket.close()
+        stateLock.withLock { _ = engine.fail(.closed) }  // no alert; the first failure is kept
+        transport.close()
     }
 
     /// Sends a fatal alert and closes the TCP connection: for an application that gives up on the server
@@ -470,9 +581,9 @@ public final class TLSConnection: @unchecked Sendable {
         }
         if !record.isEmpty {
             let deadline = Deadline.after(seconds: 1)
-            _ = writeLock.withLock(before: deadline) { try? socket.write(record, deadline: deadline) }
+            _ = writeLock.withLock(before: deadline) { try? transport.write(record, deadline: deadline) }
         }
-        socket.close()
+        transport.close()
     }
 
     /// Sends a KeyUpdate and switches to new sending keys (RFC 8446 §4.6.3).
@@ -485,7 +596,7 @@ public final class TLSConnection: @unchecked Sendable {
                 try engine.updateKeys(requestPeerUpdate: requestPeerUpdate)
                 return try engine.takeOutput()
             }
-            do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
+            do throws(TLSError) { try transport.write(out, deadline: writeDeadline) } catch { throw fail(error) }
         }
     }
 
