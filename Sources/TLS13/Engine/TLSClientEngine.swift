@@ -187,8 +187,15 @@ public final class TLSClientEngine {
         }
         dependencies?(&deps)
         let offered = session ?? configuration.sessionCache?.take(for: cacheKey, atMilliseconds: deps.nowMilliseconds)
+        // The state machine cannot suspend: an async handler is waited for (at most the handshake timeout).
+        var effective = configuration
+        if let handler = configuration.asyncCertificateVerificationHandler, configuration.certificateVerificationHandler == nil {
+            effective.certificateVerificationHandler = AsyncVerdictBridge.synchronous(
+                handler, timeout: configuration.handshakeTimeout)
+            effective.asyncCertificateVerificationHandler = nil
+        }
         machine = try ClientStateMachine(
-            configuration: configuration, identity: Self.identity(for: name), dependencies: deps, session: offered,
+            configuration: effective, identity: Self.identity(for: name), dependencies: deps, session: offered,
             earlyData: earlyData)
         if resendRejectedEarlyData, let earlyData, !earlyData.isEmpty { earlyDataToResend = earlyData }
         do throws(TLSError) {
