@@ -97,9 +97,9 @@ public struct AlertDescription: RawRepresentable, Hashable, Sendable, CustomStri
 
 /// A TLS alert level (RFC 8446 §6). In TLS 1.3 the level is ignored on receipt: every alert except
 /// `close_notify` and `user_canceled` is fatal.
-public struct AlertLevel: RawRepresentable, Hashable, Sendable {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let warning = AlertLevel(rawValue: 1)
-    public static let fatal = AlertLevel(rawValue: 2)
+struct AlertLevel: RawRepresentable, Hashable, Sendable {
+    var rawValue: UInt8
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+    static let warning = AlertLevel(rawValue: 1)
+    static let fatal = AlertLevel(rawValue: 2)
 }

@@ -2,15 +2,15 @@
 // values this library does not know still parse (and are skipped or rejected as the RFC says).
 
 /// TLS record content type (RFC 8446 §5.1).
-public struct ContentType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let invalid = ContentType(rawValue: 0)
-    public static let changeCipherSpec = ContentType(rawValue: 20)
-    public static let alert = ContentType(rawValue: 21)
-    public static let handshake = ContentType(rawValue: 22)
-    public static let applicationData = ContentType(rawValue: 23)
-    public var description: String {
+struct ContentType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    var rawValue: UInt8
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+    static let invalid = ContentType(rawValue: 0)
+    static let changeCipherSpec = ContentType(rawValue: 20)
+    static let alert = ContentType(rawValue: 21)
+    static let handshake = ContentType(rawValue: 22)
+    static let applicationData = ContentType(rawValue: 23)
+    var description: String {
         switch rawValue {
         case 0: "invalid"
         case 20: "change_cipher_spec"
@@ -23,22 +23,22 @@ public struct ContentType: RawRepresentable, Hashable, Sendable, CustomStringCon
 }
 
 /// Handshake message type (RFC 8446 §4).
-public struct HandshakeType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let clientHello = HandshakeType(rawValue: 1)
-    public static let serverHello = HandshakeType(rawValue: 2)
-    public static let newSessionTicket = HandshakeType(rawValue: 4)
-    public static let endOfEarlyData = HandshakeType(rawValue: 5)
-    public static let encryptedExtensions = HandshakeType(rawValue: 8)
-    public static let certificate = HandshakeType(rawValue: 11)
-    public static let certificateRequest = HandshakeType(rawValue: 13)
-    public static let certificateVerify = HandshakeType(rawValue: 15)
-    public static let finished = HandshakeType(rawValue: 20)
-    public static let keyUpdate = HandshakeType(rawValue: 24)
+struct HandshakeType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    var rawValue: UInt8
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+    static let clientHello = HandshakeType(rawValue: 1)
+    static let serverHello = HandshakeType(rawValue: 2)
+    static let newSessionTicket = HandshakeType(rawValue: 4)
+    static let endOfEarlyData = HandshakeType(rawValue: 5)
+    static let encryptedExtensions = HandshakeType(rawValue: 8)
+    static let certificate = HandshakeType(rawValue: 11)
+    static let certificateRequest = HandshakeType(rawValue: 13)
+    static let certificateVerify = HandshakeType(rawValue: 15)
+    static let finished = HandshakeType(rawValue: 20)
+    static let keyUpdate = HandshakeType(rawValue: 24)
     /// Synthetic message replacing ClientHello1 in the transcript after a HelloRetryRequest (§4.4.1).
-    public static let messageHash = HandshakeType(rawValue: 254)
-    public var description: String {
+    static let messageHash = HandshakeType(rawValue: 254)
+    var description: String {
         switch rawValue {
         case 1: "client_hello"
         case 2: "server_hello"
@@ -76,39 +76,39 @@ public struct ProtocolVersion: RawRepresentable, Hashable, Sendable, CustomStrin
 }
 
 /// Extension type (RFC 8446 §4.2 and the IANA registry).
-public struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
-    public static let serverName = ExtensionType(rawValue: 0)
-    public static let maxFragmentLength = ExtensionType(rawValue: 1)
-    public static let statusRequest = ExtensionType(rawValue: 5)
-    public static let supportedGroups = ExtensionType(rawValue: 10)
-    public static let ecPointFormats = ExtensionType(rawValue: 11)
-    public static let signatureAlgorithms = ExtensionType(rawValue: 13)
-    public static let useSRTP = ExtensionType(rawValue: 14)
-    public static let heartbeat = ExtensionType(rawValue: 15)
-    public static let applicationLayerProtocolNegotiation = ExtensionType(rawValue: 16)
-    public static let signedCertificateTimestamp = ExtensionType(rawValue: 18)
-    public static let clientCertificateType = ExtensionType(rawValue: 19)
-    public static let serverCertificateType = ExtensionType(rawValue: 20)
-    public static let padding = ExtensionType(rawValue: 21)
-    public static let encryptThenMAC = ExtensionType(rawValue: 22)
-    public static let extendedMasterSecret = ExtensionType(rawValue: 23)
-    public static let recordSizeLimit = ExtensionType(rawValue: 28)
-    public static let sessionTicket = ExtensionType(rawValue: 35)
-    public static let preSharedKey = ExtensionType(rawValue: 41)
-    public static let earlyData = ExtensionType(rawValue: 42)
-    public static let supportedVersions = ExtensionType(rawValue: 43)
-    public static let cookie = ExtensionType(rawValue: 44)
-    public static let pskKeyExchangeModes = ExtensionType(rawValue: 45)
-    public static let certificateAuthorities = ExtensionType(rawValue: 47)
-    public static let oidFilters = ExtensionType(rawValue: 48)
-    public static let postHandshakeAuth = ExtensionType(rawValue: 49)
-    public static let signatureAlgorithmsCert = ExtensionType(rawValue: 50)
-    public static let keyShare = ExtensionType(rawValue: 51)
-    public static let renegotiationInfo = ExtensionType(rawValue: 0xff01)
+struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    var rawValue: UInt16
+    init(rawValue: UInt16) { self.rawValue = rawValue }
+    static let serverName = ExtensionType(rawValue: 0)
+    static let maxFragmentLength = ExtensionType(rawValue: 1)
+    static let statusRequest = ExtensionType(rawValue: 5)
+    static let supportedGroups = ExtensionType(rawValue: 10)
+    static let ecPointFormats = ExtensionType(rawValue: 11)
+    static let signatureAlgorithms = ExtensionType(rawValue: 13)
+    static let useSRTP = ExtensionType(rawValue: 14)
+    static let heartbeat = ExtensionType(rawValue: 15)
+    static let applicationLayerProtocolNegotiation = ExtensionType(rawValue: 16)
+    static let signedCertificateTimestamp = ExtensionType(rawValue: 18)
+    static let clientCertificateType = ExtensionType(rawValue: 19)
+    static let serverCertificateType = ExtensionType(rawValue: 20)
+    static let padding = ExtensionType(rawValue: 21)
+    static let encryptThenMAC = ExtensionType(rawValue: 22)
+    static let extendedMasterSecret = ExtensionType(rawValue: 23)
+    static let recordSizeLimit = ExtensionType(rawValue: 28)
+    static let sessionTicket = ExtensionType(rawValue: 35)
+    static let preSharedKey = ExtensionType(rawValue: 41)
+    static let earlyData = ExtensionType(rawValue: 42)
+    static let supportedVersions = ExtensionType(rawValue: 43)
+    static let cookie = ExtensionType(rawValue: 44)
+    static let pskKeyExchangeModes = ExtensionType(rawValue: 45)
+    static let certificateAuthorities = ExtensionType(rawValue: 47)
+    static let oidFilters = ExtensionType(rawValue: 48)
+    static let postHandshakeAuth = ExtensionType(rawValue: 49)
+    static let signatureAlgorithmsCert = ExtensionType(rawValue: 50)
+    static let keyShare = ExtensionType(rawValue: 51)
+    static let renegotiationInfo = ExtensionType(rawValue: 0xff01)
 
-    public var description: String {
+    var description: String {
         switch rawValue {
         case 0: "server_name"
         case 1: "max_fragment_length"
@@ -247,19 +247,19 @@ public struct SignatureScheme: RawRepresentable, Hashable, Sendable, CustomStrin
 }
 
 /// PSK key exchange mode (RFC 8446 §4.2.9).
-public struct PSKKeyExchangeMode: RawRepresentable, Hashable, Sendable {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let pskKE = PSKKeyExchangeMode(rawValue: 0)
-    public static let pskDHEKE = PSKKeyExchangeMode(rawValue: 1)
+struct PSKKeyExchangeMode: RawRepresentable, Hashable, Sendable {
+    var rawValue: UInt8
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+    static let pskKE = PSKKeyExchangeMode(rawValue: 0)
+    static let pskDHEKE = PSKKeyExchangeMode(rawValue: 1)
 }
 
 /// KeyUpdate request (RFC 8446 §4.6.3).
-public struct KeyUpdateRequest: RawRepresentable, Hashable, Sendable {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let updateNotRequested = KeyUpdateRequest(rawValue: 0)
-    public static let updateRequested = KeyUpdateRequest(rawValue: 1)
+struct KeyUpdateRequest: RawRepresentable, Hashable, Sendable {
+    var rawValue: UInt8
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+    static let updateNotRequested = KeyUpdateRequest(rawValue: 0)
+    static let updateRequested = KeyUpdateRequest(rawValue: 1)
 }
 
 /// Certificate type (RFC 7250 registry, used in CertificateEntry).
