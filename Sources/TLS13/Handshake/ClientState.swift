@@ -46,7 +46,7 @@ enum ClientState: ~Copyable {
     }
 
     /// Hands a handshake message to the state that expects it and returns the next state; a message the state
-    /// does not expect is `unexpected_message`, decided here and nowhere else.
+    /// does not expect is `unexpected_message`, decided here for the handshake (and by ``PostHandshake`` after it).
     consuming func handle(_ item: HandshakeReassembler.Item, _ cx: inout ClientContext) throws(TLSError) -> ClientState {
         let phase = self.phase
         let bytes = item.bytes
