@@ -32,6 +32,8 @@ struct ShimTest {
         config.verifyCertificates = false
         if let trust = c.trustCert { config.trustRoots = .pemFile(trust) }
         config.serverName = c.hostName
+        // BoringSSL keeps no key-share hint: a resumption test's second connection sends the configured shares.
+        config.keyShareHints = nil
         // BoringSSL bounds the certificate list by size only (100 KiB by default, -max-cert-list), not by count.
         config.maxHandshakeMessageSize = c.maxCertList ?? 100 * 1024
         config.maxCertificateChainLength = 1000

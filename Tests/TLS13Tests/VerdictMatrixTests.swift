@@ -141,9 +141,11 @@ import Testing
         case defaultConfiguration = "default"
         case certificateCacheCold = "parsed-cert cache cold"
         case certificateCacheWarm = "parsed-cert cache warm"
+        case chainCacheOff = "chain cache off"
         case chainCacheCold = "chain cache cold"
         case chainCacheWarm = "chain cache warm"
         case chainCacheWarmTrustChanged = "chain cache warm, roots changed"
+        case keyShareHintWarm = "key-share hint warm"
         case ocspCheckAccepting = "app OCSP check accepting"
         case resumption = "resumed session"
         case handlerAccepting = "handler accepting"
@@ -264,6 +266,23 @@ import Testing
         case .certificateCacheWarm:
             for der in try chain(of: row) { _ = try CertificateCache.shared.certificate(der: der) }
             return (run(server, config).0, nil)
+
+        case .chainCacheOff:
+            // The plain path: every chain through X509_verify_cert (the default keeps verified chains an hour).
+            config.verifiedChainCacheLifetime = nil
+            return (run(server, config).0, nil)
+
+        case .keyShareHintWarm:
+            // The server "chose" P-256 before: the hello sends that share alone, and the server takes it.
+            let hints = try TLSKeyShareHints(capacity: 4)
+            hints.remember(.secp256r1, forServer: row.serverName, port: server.port)
+            config.keyShareHints = hints
+            let (verdict, info, _) = run(server, config)
+            if verdict == .accepted {
+                #expect(info?.group == .secp256r1 && info?.usedHelloRetryRequest == false,
+                        "\(row.name): the hinted share was not the one used: \(String(describing: info))")
+            }
+            return (verdict, nil)
 
         case .chainCacheCold, .chainCacheWarm, .chainCacheWarmTrustChanged:
             let changesRoots = setting == .chainCacheWarmTrustChanged

@@ -87,6 +87,8 @@ public final class TLSClientEngine {
     /// Set by the first failure; the engine then refuses input and output.
     public private(set) var failure: TLSError?
     private let cacheKey: TLSSessionCacheKey
+    /// The server's port (the session cache and the key-share hints are kept per name and port).
+    private let port: UInt16
     /// 0-RTT data, kept until the handshake completes when it may have to be sent again after a rejection.
     private var earlyDataToResend: [UInt8]?
 
@@ -169,6 +171,7 @@ public final class TLSClientEngine {
         self.configuration = configuration
         let name = configuration.serverName ?? host
         serverName = name
+        self.port = port
         cacheKey = TLSSessionCacheKey(
             serverName: name, port: port, verified: configuration.verifyCertificates, trustRoots: configuration.trustRoots)
         var deps = ClientStateMachine.Dependencies(
@@ -185,6 +188,7 @@ public final class TLSClientEngine {
             deps.monotonicNanoseconds = { Deadline.now.nanoseconds }
             deps.traceIncludesSecrets = configuration.traceIncludesSecrets
         }
+        deps.keyShareHint = configuration.keyShareHints?.group(forServer: name, port: port)
         dependencies?(&deps)
         let offered = session ?? configuration.sessionCache?.take(for: cacheKey, atMilliseconds: deps.nowMilliseconds)
         // The state machine cannot suspend: an async handler is waited for (at most the handshake timeout).
@@ -486,6 +490,9 @@ public final class TLSClientEngine {
                 queue(.sessionReceived(session))
             case .handshakeComplete:
                 queue(.handshakeComplete)
+                if let hints = configuration.keyShareHints, let group = machine.info.group {
+                    hints.remember(group, forServer: serverName, port: port)
+                }
                 try sendEarlyDataOwed()
             case .peerClosed:
                 queue(.peerClosed)

@@ -82,12 +82,24 @@ public struct TLSClientConfiguration: Sendable {
     /// first supported group — so setting only ``supportedGroups`` (say `[.secp256r1]`) just works.
     public var keyShareGroups: [NamedGroup] = [.x25519MLKEM768, .x25519]
 
+    /// Where the group each server chose is remembered, so the next ClientHello to it sends only that share
+    /// (``TLSKeyShareHints``). The default is a store of this configuration's own, shared by its copies; `nil`
+    /// always sends ``keyShareGroups``.
+    public var keyShareHints: TLSKeyShareHints? = TLSKeyShareHints()
+
     /// The groups the first ClientHello actually sends shares for: ``keyShareGroups`` that are offered, else
     /// the first offered group.
     var effectiveKeyShareGroups: [NamedGroup] {
         let offered = keyShareGroups.filter(supportedGroups.contains)
         if offered.isEmpty, let first = supportedGroups.first { return [first] }
         return offered
+    }
+
+    /// The groups the first ClientHello sends shares for when the server chose `hint` before: that group alone
+    /// while it is still offered, else ``effectiveKeyShareGroups``.
+    func keyShareGroups(hint: NamedGroup?) -> [NamedGroup] {
+        if let hint, supportedGroups.contains(hint) { return [hint] }
+        return effectiveKeyShareGroups
     }
 
     /// Signature schemes accepted in the server's CertificateVerify (signature_algorithms).
@@ -148,11 +160,16 @@ public struct TLSClientConfiguration: Sendable {
     /// CertificateRequest with an empty Certificate. When set, post-handshake authentication is offered too.
     public var clientCertificate: TLSClientCertificate? = nil
 
-    /// Opt-in: remember chains that verified, for this many seconds, and skip `X509_verify_cert` when the
-    /// same server sends the exact same chain again. The validity dates of the verified path are rechecked
-    /// on every use and the server's CertificateVerify signature is always checked; only the chain building
-    /// and its signatures are skipped. `nil` (the default) verifies every chain in full.
-    public var verifiedChainCacheLifetime: Double? = nil
+    /// Remember chains that verified, for this many seconds (default one hour), and skip `X509_verify_cert`'s
+    /// path building and signature checks when a server sends the exact same chain again, for the same name,
+    /// under the same trust store. Everything else is checked on every connection, cached or not: the validity
+    /// dates of the whole verified path against the current time, the stapled OCSP response in full, the leaf's
+    /// keyUsage, the server's CertificateVerify signature and ``certificateVerificationHandler``. Failures are
+    /// never cached, and changing the trust store (a new file, or the same file changed) starts empty caches.
+    /// `VerdictMatrixTests` checks that every bad certificate in `Certs/` gets the same verdict and alert with the
+    /// cache off, cold, warm and warm after the roots changed (the table in `Docs/Security.md`). `nil` verifies
+    /// every chain in full.
+    public var verifiedChainCacheLifetime: Double? = 3600
 
     /// Where tickets are stored and looked up for resumption; `nil` disables resumption unless a session is
     /// passed to `connect` explicitly.
