@@ -73,11 +73,6 @@ public final class TLSConnection: @unchecked Sendable {
     ///   - host: a DNS name or an IPv4/IPv6 literal (without brackets).
     ///   - port: the TCP port.
     ///   - configuration: what to offer and whom to trust.
-    /// - Returns: an established connection.
-    /// - Throws: ``TLSError``: `.network` for DNS/connect failures, `.timedOut` past
-    ///   ``TLSClientConfiguration/connectTimeout`` or ``TLSClientConfiguration/handshakeTimeout``,
-    ///   `.certificateRejected`, `.protocolViolation`, `.alertReceived` and so on for TLS failures (the
-    ///   alert, if any, has been sent to the server).
     ///   - session: a session to resume; `nil` takes one from ``TLSClientConfiguration/sessionCache``
     ///     (if set) for this server, port and trust setting. A session is used only if it is still valid,
     ///     was issued for this server name, and (when certificates are verified) came from a verified
@@ -91,6 +86,11 @@ public final class TLSConnection: @unchecked Sendable {
     ///     An empty array offers 0-RTT (the early_data extension) without sending any.
     ///   - resendRejectedEarlyData: when the server rejects the early data, send it again as ordinary
     ///     application data right after the handshake.
+    /// - Returns: an established connection.
+    /// - Throws: ``TLSError``: `.network` for DNS/connect failures, `.timedOut` past
+    ///   ``TLSClientConfiguration/connectTimeout`` or ``TLSClientConfiguration/handshakeTimeout``,
+    ///   `.certificateRejected`, `.protocolViolation`, `.alertReceived` and so on for TLS failures (the
+    ///   alert, if any, has been sent to the server).
     public static func connect(
         host: String, port: UInt16, configuration: TLSClientConfiguration = TLSClientConfiguration(),
         session: TLSSession? = nil, earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
@@ -111,7 +111,19 @@ public final class TLSConnection: @unchecked Sendable {
             session: session, earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: relay)
     }
 
-    /// Connects to an address written `host:port`, `[v6]:port`, or a bare host (then `defaultPort`).
+    /// Connects to an address written `host:port`, `[v6]:port`, or a bare host (then `defaultPort`), and performs
+    /// the TLS handshake.
+    ///
+    /// - Parameters:
+    ///   - address: `host:port`, `[v6]:port`, or a host alone.
+    ///   - defaultPort: the port when `address` names none.
+    ///   - configuration: what to offer and whom to trust.
+    ///   - session: a session to resume (see ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``).
+    ///   - earlyData: 0-RTT data (**replayable**: only requests that are safe to repeat).
+    ///   - resendRejectedEarlyData: send rejected early data again after the handshake.
+    /// - Returns: an established connection.
+    /// - Throws: ``TLSError/network(step:reason:)`` (step `.parseAddress`) for an address that does not parse, and
+    ///   as ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``.
     public static func connect(
         to address: String, defaultPort: UInt16 = 443, configuration: TLSClientConfiguration = TLSClientConfiguration(),
         session: TLSSession? = nil, earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
@@ -139,7 +151,10 @@ public final class TLSConnection: @unchecked Sendable {
     ///   - serverName: the DNS name or IP literal the certificate must match (sent as SNI unless an IP literal;
     ///     ``TLSClientConfiguration/serverName`` overrides it).
     ///   - port: the server's port: only part of the key of ``TLSClientConfiguration/sessionCache``.
-    ///   - configuration, session, earlyData, resendRejectedEarlyData: as for ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``.
+    ///   - configuration: what to offer and whom to trust.
+    ///   - session: a session to resume (see ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``).
+    ///   - earlyData: 0-RTT data (**replayable**: only requests that are safe to repeat).
+    ///   - resendRejectedEarlyData: send rejected early data again after the handshake.
     /// - Throws: ``TLSError/invalidConfiguration(_:)`` for a descriptor that is not a connected stream socket, and as
     ///   ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)`` for the handshake. With
     ///   ``TLSDescriptorOwnership/takeOwnership`` the descriptor is closed when this throws.
@@ -173,7 +188,10 @@ public final class TLSConnection: @unchecked Sendable {
     ///   - serverName: the DNS name or IP literal the certificate must match (sent as SNI unless an IP literal;
     ///     ``TLSClientConfiguration/serverName`` overrides it).
     ///   - port: the server's port: only part of the key of ``TLSClientConfiguration/sessionCache``.
-    ///   - configuration, session, earlyData, resendRejectedEarlyData: as for ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``.
+    ///   - configuration: what to offer and whom to trust.
+    ///   - session: a session to resume (see ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``).
+    ///   - earlyData: 0-RTT data (**replayable**: only requests that are safe to repeat).
+    ///   - resendRejectedEarlyData: send rejected early data again after the handshake.
     /// - Throws: as ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``, and whatever
     ///   the transport throws. The transport is closed when this throws.
     public static func connect(

@@ -3,7 +3,9 @@
 /// Modelled as a struct over the raw byte so that values this library does not name
 /// still parse and round-trip; the named values are the RFC 8446 registry.
 public struct AlertDescription: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The alert's code on the wire.
     public var rawValue: UInt8
+    /// The alert for a code (any value: unknown ones are kept, and named by their number).
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// "This alert notifies the recipient that the sender will not send any more messages on this connection." (§6.1)

@@ -244,6 +244,8 @@ public struct TLSClientConfiguration: Sendable {
     /// padding.
     public var clientHelloPadding: Int? = nil
 
+    /// The defaults: the system's trust store, verification on, TLS 1.3 with X25519MLKEM768 and x25519 key shares,
+    /// the verified-chain cache and key-share hints on, OCSP stapling requested.
     public init() {}
 
     /// Where a client's trusted root certificates come from.

@@ -58,12 +58,19 @@ struct HandshakeType: RawRepresentable, Hashable, Sendable, CustomStringConverti
 
 /// TLS protocol version (legacy_version fields and supported_versions).
 public struct ProtocolVersion: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The code point on the wire.
     public var rawValue: UInt16
+    /// The value for a code point (any value: unknown ones are kept, and named by their number).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// TLS 1.0 (0x0301): the legacy record version of a first ClientHello.
     public static let tls10 = ProtocolVersion(rawValue: 0x0301)
+    /// TLS 1.1 (0x0302).
     public static let tls11 = ProtocolVersion(rawValue: 0x0302)
+    /// TLS 1.2 (0x0303): the legacy_version every TLS 1.3 message carries.
     public static let tls12 = ProtocolVersion(rawValue: 0x0303)
+    /// TLS 1.3 (0x0304).
     public static let tls13 = ProtocolVersion(rawValue: 0x0304)
+    /// The version's name, e.g. `TLSv1.3`.
     public var description: String {
         switch rawValue {
         case 0x0301: "TLSv1"
@@ -145,12 +152,19 @@ struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringConverti
 
 /// TLS 1.3 cipher suite (RFC 8446 §B.4).
 public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The code point on the wire.
     public var rawValue: UInt16
+    /// The value for a code point (any value: unknown ones are kept, and named by their number).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// `TLS_AES_128_GCM_SHA256` (0x1301), offered first by default.
     public static let aes128GCMSHA256 = CipherSuite(rawValue: 0x1301)
+    /// `TLS_AES_256_GCM_SHA384` (0x1302).
     public static let aes256GCMSHA384 = CipherSuite(rawValue: 0x1302)
+    /// `TLS_CHACHA20_POLY1305_SHA256` (0x1303).
     public static let chacha20Poly1305SHA256 = CipherSuite(rawValue: 0x1303)
+    /// `TLS_AES_128_CCM_SHA256` (0x1304): implemented, offered only when configured.
     public static let aes128CCMSHA256 = CipherSuite(rawValue: 0x1304)
+    /// `TLS_AES_128_CCM_8_SHA256` (0x1305): an 8-byte tag, for constrained devices; offered only when configured.
     public static let aes128CCM8SHA256 = CipherSuite(rawValue: 0x1305)
 
     /// The IANA name, e.g. `TLS_AES_128_GCM_SHA256`.
@@ -168,18 +182,31 @@ public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringCon
 
 /// Named group for key exchange (RFC 8446 §4.2.7).
 public struct NamedGroup: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The code point on the wire.
     public var rawValue: UInt16
+    /// The value for a code point (any value: unknown ones are kept, and named by their number).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// `secp256r1` (NIST P-256, 0x0017).
     public static let secp256r1 = NamedGroup(rawValue: 0x0017)
+    /// `secp384r1` (NIST P-384, 0x0018).
     public static let secp384r1 = NamedGroup(rawValue: 0x0018)
+    /// `secp521r1` (NIST P-521, 0x0019).
     public static let secp521r1 = NamedGroup(rawValue: 0x0019)
+    /// `x25519` (0x001D).
     public static let x25519 = NamedGroup(rawValue: 0x001D)
+    /// `x448` (0x001E).
     public static let x448 = NamedGroup(rawValue: 0x001E)
+    /// `ffdhe2048` (RFC 7919, 0x0100): implemented, offered only when configured.
     public static let ffdhe2048 = NamedGroup(rawValue: 0x0100)
+    /// `ffdhe3072` (RFC 7919, 0x0101): implemented, offered only when configured.
     public static let ffdhe3072 = NamedGroup(rawValue: 0x0101)
+    /// `ffdhe4096` (RFC 7919, 0x0102): implemented, offered only when configured.
     public static let ffdhe4096 = NamedGroup(rawValue: 0x0102)
+    /// `ffdhe6144` (RFC 7919, 0x0103): not implemented (a name for the code point).
     public static let ffdhe6144 = NamedGroup(rawValue: 0x0103)
+    /// `ffdhe8192` (RFC 7919, 0x0104): not implemented (a name for the code point).
     public static let ffdhe8192 = NamedGroup(rawValue: 0x0104)
+    /// `X25519MLKEM768` (0x11EC): the post-quantum hybrid of X25519 and ML-KEM-768, offered first by default.
     public static let x25519MLKEM768 = NamedGroup(rawValue: 0x11EC)
 
     /// The IANA name, e.g. `x25519`, `secp256r1`.
@@ -203,23 +230,41 @@ public struct NamedGroup: RawRepresentable, Hashable, Sendable, CustomStringConv
 
 /// Signature scheme (RFC 8446 §4.2.3).
 public struct SignatureScheme: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The code point on the wire.
     public var rawValue: UInt16
+    /// The value for a code point (any value: unknown ones are kept, and named by their number).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// `rsa_pkcs1_sha256` (0x0401): in certificates only, never in CertificateVerify.
     public static let rsaPKCS1SHA256 = SignatureScheme(rawValue: 0x0401)
+    /// `rsa_pkcs1_sha384` (0x0501): in certificates only, never in CertificateVerify.
     public static let rsaPKCS1SHA384 = SignatureScheme(rawValue: 0x0501)
+    /// `rsa_pkcs1_sha512` (0x0601): in certificates only, never in CertificateVerify.
     public static let rsaPKCS1SHA512 = SignatureScheme(rawValue: 0x0601)
+    /// `ecdsa_secp256r1_sha256` (0x0403).
     public static let ecdsaSecp256r1SHA256 = SignatureScheme(rawValue: 0x0403)
+    /// `ecdsa_secp384r1_sha384` (0x0503).
     public static let ecdsaSecp384r1SHA384 = SignatureScheme(rawValue: 0x0503)
+    /// `ecdsa_secp521r1_sha512` (0x0603).
     public static let ecdsaSecp521r1SHA512 = SignatureScheme(rawValue: 0x0603)
+    /// `rsa_pss_rsae_sha256` (0x0804): RSA-PSS with an rsaEncryption key.
     public static let rsaPSSRSAESHA256 = SignatureScheme(rawValue: 0x0804)
+    /// `rsa_pss_rsae_sha384` (0x0805).
     public static let rsaPSSRSAESHA384 = SignatureScheme(rawValue: 0x0805)
+    /// `rsa_pss_rsae_sha512` (0x0806).
     public static let rsaPSSRSAESHA512 = SignatureScheme(rawValue: 0x0806)
+    /// `ed25519` (0x0807).
     public static let ed25519 = SignatureScheme(rawValue: 0x0807)
+    /// `ed448` (0x0808).
     public static let ed448 = SignatureScheme(rawValue: 0x0808)
+    /// `rsa_pss_pss_sha256` (0x0809): RSA-PSS with an id-RSASSA-PSS key.
     public static let rsaPSSPSSSHA256 = SignatureScheme(rawValue: 0x0809)
+    /// `rsa_pss_pss_sha384` (0x080A).
     public static let rsaPSSPSSSHA384 = SignatureScheme(rawValue: 0x080A)
+    /// `rsa_pss_pss_sha512` (0x080B).
     public static let rsaPSSPSSSHA512 = SignatureScheme(rawValue: 0x080B)
+    /// `rsa_pkcs1_sha1` (0x0201): legacy; never accepted in TLS 1.3 CertificateVerify.
     public static let rsaPKCS1SHA1 = SignatureScheme(rawValue: 0x0201)
+    /// `ecdsa_sha1` (0x0203): legacy; never accepted in TLS 1.3 CertificateVerify.
     public static let ecdsaSHA1 = SignatureScheme(rawValue: 0x0203)
 
     /// The IANA name, e.g. `ecdsa_secp256r1_sha256`.
