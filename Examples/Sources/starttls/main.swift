@@ -1,0 +1,78 @@
+// starttls HOST PORT CA_FILE: SMTP with STARTTLS (RFC 3207). The program connects the socket itself, reads the
+// greeting, says EHLO and STARTTLS in plaintext, then runs TLS 1.3 over the same socket and says EHLO and QUIT
+// inside it.
+import Foundation
+import TLS13
+
+let arguments = CommandLine.arguments
+guard arguments.count == 4, let port = UInt16(arguments[2]) else {
+    print("usage: starttls HOST PORT CA_FILE")
+    exit(2)
+}
+let host = arguments[1]
+
+/// A connected TCP socket to an IPv4 literal (enough for the example: the server is local).
+func connectSocket(_ address: String, _ port: UInt16) -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var sin = sockaddr_in()
+    sin.sin_family = sa_family_t(AF_INET)
+    sin.sin_port = port.bigEndian
+    inet_pton(AF_INET, address, &sin.sin_addr)
+    let rc = withUnsafePointer(to: &sin) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard fd >= 0, rc == 0 else {
+        print("starttls: cannot connect to \(address):\(port)")
+        exit(1)
+    }
+    return fd
+}
+
+/// Reads one reply (its last line starts `NNN `), one byte at a time: nothing of what follows may be consumed,
+/// since after `220 Ready to start TLS` the next bytes are the server's TLS.
+func readReply(_ fd: Int32) -> String {
+    var text: [UInt8] = []
+    var byte: UInt8 = 0
+    while read(fd, &byte, 1) == 1 {
+        text.append(byte)
+        let lines = String(decoding: text, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
+        if byte == UInt8(ascii: "\n"), let last = lines.dropLast().last, last.count >= 4, Array(last)[3] == " " { break }
+    }
+    return String(decoding: text, as: UTF8.self)
+}
+
+func send(_ fd: Int32, _ line: String) {
+    _ = Array(line.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+}
+
+let fd = connectSocket(host, port)
+print("S: " + readReply(fd), terminator: "")
+send(fd, "EHLO client.example\r\n")
+print("S: " + readReply(fd), terminator: "")
+send(fd, "STARTTLS\r\n")
+let ready = readReply(fd)
+print("S: " + ready, terminator: "")
+guard ready.hasPrefix("220") else { exit(1) }
+
+var config = TLSClientConfiguration()
+config.trustRoots = .pemFile(arguments[3])
+do {
+    // TLS over the socket this program owns: `.borrow` leaves closing it to us.
+    let tls = try TLSConnection.connect(fileDescriptor: fd, ownership: .borrow, serverName: "localhost", configuration: config)
+    print("-- TLS: \(tls.sessionInfo.cipherSuite), certificate verified: \(tls.sessionInfo.certificateVerified)")
+    for command in ["EHLO client.example\r\n", "QUIT\r\n"] {
+        try tls.write(Array(command.utf8))
+        var reply: [UInt8] = []
+        while reply.last != UInt8(ascii: "\n") {
+            let chunk = try tls.read()
+            if chunk.isEmpty { break }
+            reply += chunk
+        }
+        print("S (TLS): " + String(decoding: reply, as: UTF8.self), terminator: "")
+    }
+    tls.close()
+} catch {
+    print("starttls: \(error)")
+    exit(1)
+}
+close(fd)
