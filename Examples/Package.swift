@@ -14,7 +14,13 @@ let package = Package(
         // N URLs fetched concurrently, one task each.
         .executableTarget(name: "fetch-many", dependencies: [.product(name: "TLS13", package: "swift-tls13")]),
         // SMTP STARTTLS: plaintext on a socket this program connected, then TLS on the same socket.
-        .executableTarget(name: "starttls", dependencies: [.product(name: "TLS13", package: "swift-tls13")]),
+        .executableTarget(
+            name: "starttls", dependencies: ["ExampleSupport", .product(name: "TLS13", package: "swift-tls13")]),
+        // The client without I/O (TLSClientEngine), pumped over a socket by a few lines of code.
+        .executableTarget(
+            name: "engine-pump", dependencies: ["ExampleSupport", .product(name: "TLS13", package: "swift-tls13")]),
+        // A plain TCP socket for the two above (no TLS in it).
+        .target(name: "ExampleSupport"),
         // Client-certificate login, the certificate and key read into memory.
         .executableTarget(name: "client-cert", dependencies: [.product(name: "TLS13", package: "swift-tls13")]),
     ],

@@ -5,6 +5,7 @@
 #   https-get    an HTTPS GET with the async API (under 25 lines)     openssl s_server -www
 #   fetch-many   four URLs fetched concurrently                        openssl s_server -www
 #   starttls     SMTP STARTTLS on a socket the example connected       Scripts/smtp-starttls-server.py
+#   engine-pump  TLSClientEngine pumped over a socket by a few lines   openssl s_server -www
 #   client-cert  a client-certificate login, chain and key in memory  openssl s_server -Verify 1 -www
 #
 #   Scripts/examples.sh
@@ -26,7 +27,7 @@ fail() { echo "examples.sh: $*" >&2; exit 1; }
 
 (cd Examples && swift build 2>&1 | grep -E "error|warning:|Compiling|Build complete" | tail -5)
 bin="$(cd Examples && swift build --show-bin-path)"
-for example in https-get fetch-many starttls client-cert; do
+for example in https-get fetch-many starttls engine-pump client-cert; do
     [ -x "$bin/$example" ] || fail "Examples did not build $example"
 done
 
@@ -76,6 +77,11 @@ for i in 1 2 3 4; do urls+=("https://localhost:$port/page$i"); done
 run fetch-many "$certs/ca.pem" "${urls[@]}"
 [ "$(grep -c ': HTTP/1.0 200 ok, ' "$work/fetch-many.out")" -eq 4 ] || { cat "$work/fetch-many.out" >&2; fail "fetch-many: not 4 pages"; }
 echo "fetch-many: ok (4 URLs)"
+
+run engine-pump 127.0.0.1 "$port" "$certs/ca.pem"
+expect engine-pump "handshake: TLS_AES_128_GCM_SHA256"
+expect engine-pump "HTTP/1.0 200 ok"
+echo "engine-pump: ok"
 
 start smtp python3 "$root/Scripts/smtp-starttls-server.py" "$certs/leaf-ecdsa-p256-chain.pem" "$certs/leaf-ecdsa-p256.key"
 run starttls 127.0.0.1 "$port" "$certs/ca.pem"

@@ -1,6 +1,7 @@
 // starttls HOST PORT CA_FILE: SMTP with STARTTLS (RFC 3207). The program connects the socket itself, reads the
 // greeting, says EHLO and STARTTLS in plaintext, then runs TLS 1.3 over the same socket and says EHLO and QUIT
 // inside it.
+import ExampleSupport
 import Foundation
 import TLS13
 
@@ -10,23 +11,6 @@ guard arguments.count == 4, let port = UInt16(arguments[2]) else {
     exit(2)
 }
 let host = arguments[1]
-
-/// A connected TCP socket to an IPv4 literal (enough for the example: the server is local).
-func connectSocket(_ address: String, _ port: UInt16) -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var sin = sockaddr_in()
-    sin.sin_family = sa_family_t(AF_INET)
-    sin.sin_port = port.bigEndian
-    inet_pton(AF_INET, address, &sin.sin_addr)
-    let rc = withUnsafePointer(to: &sin) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard fd >= 0, rc == 0 else {
-        print("starttls: cannot connect to \(address):\(port)")
-        exit(1)
-    }
-    return fd
-}
 
 /// Reads one reply (its last line starts `NNN `), one byte at a time: nothing of what follows may be consumed,
 /// since after `220 Ready to start TLS` the next bytes are the server's TLS.
@@ -41,9 +25,7 @@ func readReply(_ fd: Int32) -> String {
     return String(decoding: text, as: UTF8.self)
 }
 
-func send(_ fd: Int32, _ line: String) {
-    _ = Array(line.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-}
+func send(_ fd: Int32, _ line: String) { sendAll(fd, Array(line.utf8)) }
 
 let fd = connectSocket(host, port)
 print("S: " + readReply(fd), terminator: "")
