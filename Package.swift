@@ -16,6 +16,9 @@ let package = Package(
         // ML-KEM-768 for the X25519MLKEM768 hybrid (its vendored BoringSSL, through Sources/CMLKEM); everything
         // else is libcrypto.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        // `swift package generate-documentation --target TLS13` (Scripts/docc.sh): the DocC catalog
+        // Sources/TLS13/TLS13.docc. A command plugin: nothing of it is linked into any product.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // libcrypto only: everything that is TLS is ours, in Swift.

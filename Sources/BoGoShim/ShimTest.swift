@@ -114,20 +114,20 @@ struct ShimTest {
             throw .unimplemented("exporting keys during 0-RTT: TLSConnection.connect returns after the handshake")
         }
 
-        let relay: ShimRelay
+        let runner: ShimRunnerSocket
         do throws(ShimFailure) {
-            relay = try ShimRelay(port: flags.port, ipv6: flags.ipv6, shimID: flags.shimID)
+            runner = try ShimRunnerSocket(port: flags.port, ipv6: flags.ipv6, shimID: flags.shimID)
         } catch {
             throw .failed(error.description)
         }
-        relay.start()
-        defer { relay.finish(timeout: 5) }
+        defer { runner.finish(timeout: 5) }
 
         let connection: TLSConnection
         do {
+            // TLS over the runner's socket itself (borrowed: `finish` ends and closes it).
             connection = try TLSConnection.connect(
-                host: "127.0.0.1", port: relay.localPort, configuration: config, session: offered,
-                earlyData: earlyData)
+                fileDescriptor: runner.fileDescriptor, ownership: .borrow, serverName: flags.ipv6 ? "::1" : "127.0.0.1",
+                port: flags.port, configuration: config, session: offered, earlyData: earlyData)
         } catch {
             throw .failed(Self.describe(error, during: "handshake"))
         }

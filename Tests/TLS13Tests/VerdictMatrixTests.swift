@@ -151,6 +151,9 @@ import Testing
         case handlerAccepting = "handler accepting"
         case ocspNotRequested = "OCSP not requested"
         case insecure = "--insecure"
+        case rootsFromMemory = "system + roots as PEM bytes"
+        case pinMatching = "pin: chain's keys"
+        case pinMismatch = "pin: another key"
     }
 
     /// A cell: accepted, or rejected with this alert.
@@ -178,6 +181,11 @@ import Testing
         case .ocspNotRequested:
             // Nothing asked, nothing stapled: revocation is unknown, as with a server that staples nothing.
             return row.ocspFailure ? (.accepted, true) : (defaultVerdict, false)
+        case .pinMismatch:
+            // Pinning only adds a rejection: a chain that verifies is refused (bad_certificate, before its staple is
+            // looked at), a chain that does not is refused for its own reason.
+            let chainVerifies = defaultVerdict == .accepted || row.ocspFailure
+            return chainVerifies ? (.rejected(.badCertificate), defaultVerdict != .rejected(.badCertificate)) : (defaultVerdict, false)
         default:
             return (defaultVerdict, false)
         }
@@ -293,8 +301,8 @@ import Testing
                 try cache?.verify(chain: good, hostname: "localhost", ipAddress: nil, now: now)
                 let primeNow = (row.validAt ?? now * 1000) / 1000
                 let ip = Endpoint.isIPv4Literal(row.serverName) ? row.serverName : nil
-                try? cache?.verify(chain: try chain(of: row), hostname: ip == nil ? row.serverName : nil, ipAddress: ip,
-                                   now: primeNow)
+                _ = try? cache?.verify(chain: try chain(of: row), hostname: ip == nil ? row.serverName : nil,
+                                       ipAddress: ip, now: primeNow)
                 hits = cache?.hits ?? 0
                 if changesRoots {
                     // The same file, now with ca.pem alone: the store is loaded again, with empty caches.
@@ -325,6 +333,29 @@ import Testing
 
         case .insecure:
             config.verifyCertificates = false
+            return (run(server, config).0, nil)
+
+        case .rootsFromMemory:
+            // The same roots, as bytes in memory, on top of the system store (which trusts none of the test PKI).
+            var pem = try CertPaths.load("ca.pem")
+            for root in row.roots { pem += try CertPaths.load(root) }
+            config.trustRoots = .combined([.system, .pem([UInt8](pem))])
+            return (run(server, config).0, nil)
+
+        case .pinMatching:
+            // Every key the row could verify through: its chain as sent, the test root, the row's own roots.
+            var pins = try chain(of: row).map { der throws(TLSError) in try TLSPublicKeyPin(certificate: der) }
+            for root in ["ca.pem"] + row.roots {
+                pins += try PEM.certificates(fromFile: CertPaths.path(root)).map { c throws(TLSError) in
+                    try TLSPublicKeyPin(certificate: c.der)
+                }
+            }
+            config.pinnedPublicKeys = pins
+            return (run(server, config).0, nil)
+
+        case .pinMismatch:
+            config.pinnedPublicKeys = [try TLSPublicKeyPin(
+                certificate: try PEM.certificates(fromFile: CertPaths.path("client-ed25519.pem"))[0].der)]
             return (run(server, config).0, nil)
         }
     }

@@ -33,6 +33,8 @@ public final class TLSKeyShareHints: @unchecked Sendable {
         self.init(validCapacity: 256)
     }
 
+    /// A store for at most `capacity` servers.
+    ///
     /// - Parameter capacity: the most servers remembered, at least 1.
     /// - Throws: ``TLSError/invalidConfiguration(_:)`` when `capacity` is below 1.
     public convenience init(capacity: Int) throws(TLSError) {
