@@ -120,13 +120,15 @@ struct ClientContext {
         }
     }
 
-    /// Runs `body`, and when tracing, reports its duration as a crypto step.
-    func timed<T>(_ step: String, _ algorithm: String, _ body: () throws(TLSError) -> T) throws(TLSError) -> T {
+    /// Runs `body`, and when tracing, reports its duration as a crypto step (`algorithm` is only built then).
+    func timed<T>(
+        _ step: String, _ algorithm: @autoclosure () -> String, _ body: () throws(TLSError) -> T
+    ) throws(TLSError) -> T {
         guard deps.tracer != nil, let clock = deps.monotonicNanoseconds else { return try body() }
         let start = clock()
         let result = try body()
         trace(.cryptoOperation(TLSCryptoOperation(
-            step: step, algorithm: algorithm, duration: .nanoseconds(max(0, clock() - start)))))
+            step: step, algorithm: algorithm(), duration: .nanoseconds(max(0, clock() - start)))))
         return result
     }
 

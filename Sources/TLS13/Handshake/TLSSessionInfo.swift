@@ -65,6 +65,7 @@ public struct TLSSessionInfo: Sendable, Hashable {
     /// with ``TLSError/echRejected(publicName:retryConfigs:)``).
     public var ech: TLSECHStatus = .notOffered
 
+    /// Nothing negotiated yet (the library fills it in; public for tests).
     public init() {}
 }
 
