@@ -10,7 +10,9 @@ extension ShimTest {
         config.requestOCSPStapling = c.extra.enableOCSPStapling
         config.requestSignedCertificateTimestamps = c.extra.enableSignedCertTimestamps
         if c.extra.enableGREASE { config.grease = true }
+
         config.permuteExtensions = c.extra.permuteExtensions
+        if c.extra.failCertCallback { config.clientCertificate = failingCertificate }
         // BoringSSL offers certificate compression only with algorithms installed; the shim's are the runner's.
         config.certificateDecompressors = c.extra.installCertCompressionAlgs ? certificateDecompressors : []
         // ECH as BoringSSL does it: GREASE only when asked, ALPN the same in the outer hello (compressed).
@@ -34,6 +36,21 @@ extension ShimTest {
         // BoringSSL's max_cert_list bounds the handshake messages it accepts (a certificate chain among them).
         c.extra.policy?.apply(to: &config)
     }
+
+    /// `-fail-cert-callback`: bssl_shim's client-certificate callback fails when the server asks for a certificate.
+    /// The library's equivalent of that application code is the certificate's ``TLSSigner``, called when the server
+    /// asks: one that fails, on a stand-in self-signed P-256 certificate (never sent: the handshake ends at the
+    /// signature, with internal_error, before the client's flight goes out).
+    static let failingCertificate: TLSClientCertificate? = {
+        struct FailingSigner: TLSSigner {
+            let signatureSchemes: [SignatureScheme] = [.ecdsaSecp256r1SHA256]
+            func sign(scheme: SignatureScheme, content: [UInt8]) throws(TLSError) -> [UInt8] {
+                throw .internalError("the client certificate callback failed (-fail-cert-callback)")
+            }
+        }
+        let der = Data(base64Encoded: "MIIBrTCCAVOgAwIBAgIUOJqjeeIzkwNyXYbg2IiPYHh4VsEwCgYIKoZIzj0EAwIwKzEpMCcGA1UEAwwgdGxzMTMtYm9nby1zaGltLWZhaWxpbmctY2FsbGJhY2swIBcNMjYxMjAzMTg1MTA0WhgPMjEyNjExMDkxODUxMDRaMCsxKTAnBgNVBAMMIHRsczEzLWJvZ28tc2hpbS1mYWlsaW5nLWNhbGxiYWNrMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEGgV6jWux3STGHp6lKQ1TAURBE1ORelFm2d6Ihsh2VDrUaNVOLUC6wu2SJ+Z22fRXC3yMUTRqVFinl8dTsKNtwaNTMFEwHQYDVR0OBBYEFImvbeCEQ5RO+mppdLmUKeWFn5fqMB8GA1UdIwQYMBaAFImvbeCEQ5RO+mppdLmUKeWFn5fqMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAKrlesZWHElNHUXG5MHXEJ3/dhS2slnNVEQvQ5iKH1zGAiBPN5tKbb2czwWoAVA53gZ23cabymGk+XgKoWLSdbyfNA==").map { Array($0) } ?? []
+        return try? TLSClientCertificate(certificateChain: [der], signer: FailingSigner())
+    }()
 
     /// bssl_shim's test algorithms (`-install-cert-compression-algs`), as the runner's `CertCompressionAlg`s define
     /// them: 0xff01 "shrinking" drops the Certificate's first two bytes (`00 00`), 0xff02 "expanding" prepends
@@ -165,6 +182,45 @@ extension ShimTest {
         case .echRejected: "ech_rejected"
         }
     }
+}
+
+/// bssl_shim's message callback (`SSL_set_msg_callback`), from the library's trace events: one line per handshake
+/// message (`write hs 1`, `read hs 2`, with its handshake type), the ClientHelloInner of an ECH offer
+/// (`write clienthelloinner`, traced before the ClientHelloOuter that carries it), and each change_cipher_spec
+/// (`write ccs`); `-expect-msg-callback` compares them at the end of the connection.
+final class ShimMessageLog: @unchecked Sendable {
+    // @unchecked Sendable: `lines` is guarded by `lock`.
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    /// The handshake type of each message name the trace uses.
+    static let types: [String: Int] = [
+        "ClientHello": 1, "ClientHelloOuter": 1, "ServerHello": 2, "HelloRetryRequest": 2, "NewSessionTicket": 4,
+        "EndOfEarlyData": 5, "EncryptedExtensions": 8, "Certificate": 11, "CertificateRequest": 13,
+        "CertificateVerify": 15, "Finished": 20, "KeyUpdate": 24, "CompressedCertificate": 25,
+    ]
+
+    func record(_ event: TLSEvent) {
+        var line: String?
+        switch event {
+        case .handshakeMessage(let m):
+            let direction = m.direction == .sent ? "write" : "read"
+            if m.name == "ClientHelloInner" {
+                line = "\(direction) clienthelloinner"
+            } else if let type = Self.types[m.name] {
+                line = "\(direction) hs \(type)"
+            }
+        case .record(let r) where r.outerContentType == 20 && r.direction == .sent:
+            line = "write ccs"  // (bssl_shim's callback does not report the peer's, which BoringSSL drops)
+        default:
+            break
+        }
+        guard let line else { return }
+        lock.withLock { lines.append(line) }
+    }
+
+    /// What was seen, as `-expect-msg-callback` spells it (a line each, newline-terminated).
+    var text: String { lock.withLock { lines.map { $0 + "\n" }.joined() } }
 }
 
 /// The key log lines of the current connection (the shim runs one connection at a time).

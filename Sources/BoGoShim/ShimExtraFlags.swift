@@ -36,6 +36,10 @@ struct ExtraConnectionFlags: Equatable {
     /// `-psk` / `-psk-identity`: an external PSK (the key as the flag's bytes, SHA-256).
     var psk: String?
     var pskIdentity: String?
+    /// `-fail-cert-callback`: the client-certificate callback fails (``ShimTest/failingCertificate``).
+    var failCertCallback = false
+    /// `-expect-msg-callback`: what bssl_shim's message callback must have seen (``ShimMessageLog``).
+    var expectMessageCallback: String?
     /// The suite expected when the machine has AES hardware (our preference is AES-GCM first regardless).
     var expectCipherAES: Int?
     var expectPeerVerifyPrefs: [Int] = []
@@ -78,6 +82,8 @@ struct ExtraConnectionFlags: Equatable {
         "-expect-no-ech-name-override": .bool,
         "-psk": .string,
         "-psk-identity": .string,
+        "-expect-msg-callback": .string,
+        "-fail-cert-callback": .bool,
         "-expect-cipher-aes": .int,
         "-expect-cipher-no-aes": .int,
         "-expect-peer-verify-pref": .intVector,
@@ -128,6 +134,8 @@ struct ExtraConnectionFlags: Equatable {
         case "-expect-no-ech-name-override": expectNoECHNameOverride = true
         case "-psk": psk = string
         case "-psk-identity": pskIdentity = string
+        case "-expect-msg-callback": expectMessageCallback = string
+        case "-fail-cert-callback": failCertCallback = true
         case "-expect-cipher-aes": expectCipherAES = Int(string)
         case "-expect-cipher-no-aes":
             // Only for machines without AES hardware in BoringSSL; the library's order (AES-GCM first) does

@@ -111,6 +111,9 @@ extension ShimFlags {
         "-renegotiate-ignore": (.bool, "no renegotiation in TLS 1.3"),
         "-forbid-renegotiation-after-handshake": (.bool, "no renegotiation in TLS 1.3"),
         "-ignore-rsa-key-usage": (.bool, "TLS 1.2 RSA key exchange only"),
+        "-select-next-proto": (.string, "NPN is TLS 1.2 only: a TLS 1.3 client never offers it (and rejects it unsolicited)"),
+        "-srtp-profiles": (.string, "DTLS-SRTP is not defined for TLS: there is nothing to offer"),
+        "-no-op-extra-handshake": (.bool, "there is no second handshake call: TLSConnection.connect returns after the one handshake"),
     ]
 
     /// Parses the arguments after the program name.

@@ -63,13 +63,14 @@ final class ShimVerifier: @unchecked Sendable {
                 flags = c
             }
             // bssl_shim checks SSL_get0_ech_name_override in its callback: with ECH rejected, the name verified is the
-            // config's public name; otherwise the usual one (the host name, or the address connected to).
-            let usual = flags.hostName ?? "127.0.0.1"
-            if let expected = flags.extra.expectECHNameOverride, context.serverName != expected {
-                return .reject(alert: .internalError, reason: "ECH name override is \(context.serverName ?? "none"), wanted \(expected)")
+            // config's public name; otherwise the usual one (-host-name, or the address connected to: an IP literal).
+            let name = context.serverName ?? ""
+            let usual = flags.hostName.map { $0 == name } ?? name.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" }
+            if let expected = flags.extra.expectECHNameOverride, name != expected {
+                return .reject(alert: .internalError, reason: "ECH name override is \(name), wanted \(expected)")
             }
-            if flags.extra.expectNoECHNameOverride, context.serverName != usual {
-                return .reject(alert: .internalError, reason: "unexpected ECH name override \(context.serverName ?? "none")")
+            if flags.extra.expectNoECHNameOverride, !usual {
+                return .reject(alert: .internalError, reason: "unexpected ECH name override \(name)")
             }
             let verifyFail = flags.verifyFail
             lock.withLock {

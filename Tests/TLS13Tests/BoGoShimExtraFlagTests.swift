@@ -102,6 +102,22 @@ import Testing
         #expect(ShimTest.retryConfigsMismatch(.echRejected(publicName: "p", retryConfigs: nil), flags: f.initial) != nil)
     }
 
+    /// Flags a TLS 1.3 client has nothing to do for are accepted; -fail-cert-callback installs a failing signer.
+    @Test func ignoredFlagsAndTheFailingCertificateCallback() throws {
+        let f = try flags(["-select-next-proto", "foo", "-srtp-profiles", "SRTP_AES128_CM_SHA1_80", "-no-op-extra-handshake",
+                           "-fail-cert-callback", "-expect-msg-callback", "write hs 1\n"])
+        #expect(f.initial.extra.failCertCallback && f.initial.extra.expectMessageCallback == "write hs 1\n")
+        let config = try ShimTest.configuration(for: f.initial)
+        let certificate = try #require(config.clientCertificate)
+        #expect(throws: TLSError.self) { try certificate.signer.sign(scheme: .ecdsaSecp256r1SHA256, content: [1]) }
+        // The message log spells messages as bssl_shim's callback does.
+        let log = ShimMessageLog()
+        log.record(.handshakeMessage(TLSHandshakeMessageInfo(direction: .sent, epoch: .plaintext, name: "ClientHelloInner", length: 1, fields: [])))
+        log.record(.handshakeMessage(TLSHandshakeMessageInfo(direction: .sent, epoch: .plaintext, name: "ClientHelloOuter", length: 1, fields: [])))
+        log.record(.handshakeMessage(TLSHandshakeMessageInfo(direction: .received, epoch: .plaintext, name: "ServerHello", length: 1, fields: [])))
+        #expect(log.text == "write clienthelloinner\nwrite hs 1\nread hs 2\n")
+    }
+
     @Test func certificateRequestAndIOFlags() throws {
         let f = try flags([
             "-expect-peer-verify-pref", "2052", "-expect-peer-verify-pref", "1027", "-expect-client-ca-list", "3000,30030a0b0c",

@@ -97,9 +97,17 @@ import TLS13
         #expect(config.serverName == "example.test")
         #expect(!config.verifyCertificates)
 
+        // P-521 is implemented (the runner's AllCurves lists 29, 23, 24, 25); P-224 is not.
         var p521 = ConnectionFlags()
         p521.curves = [25]
-        #expect(throws: ShimOutcome.self) { try ShimTest.configuration(for: p521) }
+        #expect(try ShimTest.configuration(for: p521).supportedGroups == [.secp521r1])
+        var p224 = ConnectionFlags()
+        p224.curves = [21]
+        #expect(throws: ShimOutcome.self) { try ShimTest.configuration(for: p224) }
+        // Only TLS 1.2 algorithms in -verify-prefs: the defaults stay (they do not list them either).
+        var legacy = ConnectionFlags()
+        legacy.verifyPrefs = [0x0401]
+        #expect(try ShimTest.configuration(for: legacy).signatureAlgorithms == TLSClientConfiguration().signatureAlgorithms)
         // -signing-prefs orders the client certificate's schemes.
         var signing = ConnectionFlags()
         signing.signingPrefs = [0x0805, 0x0804]
