@@ -93,9 +93,19 @@ struct ClientContext {
         tracer(event())
     }
 
+    // The checks made on every message are inlined (`@inline(__always)`): the driver keeps the context in a stored
+    // property of a class, and an out-of-line call on it copies the whole context (its configuration and
+    // dependencies: some forty retains and releases) to read one field. Measured with callgrind: two such copies per
+    // message were 0.3% of a resumed handshake's instructions.
+
     /// A handshake message sent or received, with its essentials.
+    @inline(__always)
     func traceMessage(_ message: HandshakeMessage, _ direction: TLSDirection, length: Int) {
         guard deps.tracer != nil else { return }
+        traceMessageWithFields(message, direction, length: length)
+    }
+
+    private func traceMessageWithFields(_ message: HandshakeMessage, _ direction: TLSDirection, length: Int) {
         let protection = direction == .sent ? records.writeProtection : records.readProtection
         trace(.handshakeMessage(TLSHandshakeMessageInfo(
             direction: direction, epoch: protection?.epoch ?? .plaintext, name: message.displayName, length: length,
@@ -114,6 +124,7 @@ struct ClientContext {
     }
 
     /// Runs `body`, and when tracing, reports its duration as a crypto step.
+    @inline(__always)
     func timed<T>(_ step: String, _ algorithm: String, _ body: () throws(TLSError) -> T) throws(TLSError) -> T {
         guard deps.tracer != nil, let clock = deps.monotonicNanoseconds else { return try body() }
         let start = clock()
@@ -157,7 +168,12 @@ struct ClientContext {
     ]
 
     /// The configured bound on extensions in one server message (a CertificateEntry counts on its own).
+    @inline(__always)
     func checkExtensionCount(_ message: HandshakeMessage) throws(TLSError) {
+        try Self.checkExtensionCount(message, limit: configuration.maxExtensionsPerMessage)
+    }
+
+    private static func checkExtensionCount(_ message: HandshakeMessage, limit: Int) throws(TLSError) {
         let counts: [Int]
         switch message {
         case .serverHello(let m): counts = [m.extensions.count]
@@ -168,7 +184,6 @@ struct ClientContext {
         case .certificate(let m): counts = m.entries.map(\.extensions.count)
         default: counts = []
         }
-        let limit = configuration.maxExtensionsPerMessage
         if let count = counts.first(where: { $0 > limit }) {
             throw TLSError.illegalParameter("\(message.name) has \(count) extensions; the limit is \(limit)")
         }
