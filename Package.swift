@@ -16,6 +16,9 @@ let package = Package(
         // ML-KEM-768 for the X25519MLKEM768 hybrid (its vendored BoringSSL, through Sources/CMLKEM); everything
         // else is libcrypto.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        // `swift package generate-documentation --target TLS13` (Scripts/docc.sh): the DocC catalog
+        // Sources/TLS13/TLS13.docc. A command plugin: nothing of it is linked into any product.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // libcrypto only: everything that is TLS is ours, in Swift.
@@ -50,12 +53,13 @@ let package = Package(
             name: "BoGoShim",
             dependencies: ["TLS13"]
         ),
-        // libpcap, for the packet capture of `tls13 trace --packets` (Docs/Capture.md). Only TLS13Capture depends on
-        // it: the TLS13 library never links libpcap.
-        .systemLibrary(
+        // libpcap, for the packet capture of `tls13 trace --packets` (Docs/Capture.md): its headers (Debian
+        // libpcap-dev) at build time, the library itself loaded with dlopen when a capture starts, so a `tls13`
+        // process that captures nothing does not load it. Only TLS13Capture depends on it: the TLS13 library never
+        // uses libpcap.
+        .target(
             name: "CPcap",
-            pkgConfig: "libpcap",
-            providers: [.apt(["libpcap-dev"])]
+            linkerSettings: [.linkedLibrary("dl")]
         ),
         // Live capture of one TCP connection, TCP segment decoding, and a pcapng writer with a Decryption Secrets
         // Block. Independent of TLS13.

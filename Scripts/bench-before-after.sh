@@ -67,6 +67,11 @@ done
 tls=(--servername localhost --cafile Certs/ca.pem)
 # The C client's offer (X25519, P-256, P-384 with one X25519 share), as in Scripts/bench-vs-openssl.sh.
 ours_tls=("${tls[@]}" --groups x25519,secp256r1,secp384r1)
+# Every chain verified in full by both binaries, as OpenSSL's client does: a binary whose bench has the switch
+# (the verified-chain cache is on by default since P13) gets --no-verified-chain-cache; older ones had no cache.
+full_verification() { "$1" bench full --help 2>/dev/null | grep -q -- --no-verified-chain-cache && echo --no-verified-chain-cache; }
+before_flags=($(full_verification "$before"))
+now_flags=($(full_verification "$now"))
 results="$work/results.tsv"
 : >"$results"
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" "$2" | tail -1; }
@@ -74,8 +79,8 @@ field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" "$2" | tail -1; }
 measure() { # side what
     local side="$1" what="$2" out="$work/$1.$2.out"
     case "$side" in
-        before) c=("$before" bench "$what" "$server" "${ours_tls[@]}" -n "$n") ;;
-        now) c=("$now" bench "$what" "$server" "${ours_tls[@]}" -n "$n") ;;
+        before) c=("$before" bench "$what" "$server" "${ours_tls[@]}" "${before_flags[@]}" -n "$n") ;;
+        now) c=("$now" bench "$what" "$server" "${ours_tls[@]}" "${now_flags[@]}" -n "$n") ;;
         openssl) c=("$ossl" "$what" "$server" "${tls[@]}" -n "$n") ;;
     esac
     "${c[@]}" >"$out" 2>"$out.err" || { cat "$out.err" >&2; fail "$side $what failed (rep $rep)"; }

@@ -11,3 +11,5 @@ swift test --skip-build "$@"
 # With no filter (the whole suite, as CI runs it): the build without OpenSSL's deprecated API, and the key
 # schedule through the EVP digest backend (Docs/Security.md, "Build hygiene").
 if [ $# -eq 0 ]; then Scripts/check-openssl-no-deprecated.sh; fi
+# The DocC documentation: zero warnings, every public symbol documented (Scripts/docc.sh, about 30 s).
+if [ $# -eq 0 ]; then Scripts/docc.sh; fi

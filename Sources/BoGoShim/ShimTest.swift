@@ -32,6 +32,8 @@ struct ShimTest {
         config.verifyCertificates = false
         if let trust = c.trustCert { config.trustRoots = .pemFile(trust) }
         config.serverName = c.hostName
+        // BoringSSL keeps no key-share hint: a resumption test's second connection sends the configured shares.
+        config.keyShareHints = nil
         // BoringSSL bounds the certificate list by size only (100 KiB by default, -max-cert-list), not by count.
         config.maxHandshakeMessageSize = c.maxCertList ?? 100 * 1024
         config.maxCertificateChainLength = 1000
@@ -112,20 +114,20 @@ struct ShimTest {
             throw .unimplemented("exporting keys during 0-RTT: TLSConnection.connect returns after the handshake")
         }
 
-        let relay: ShimRelay
+        let runner: ShimRunnerSocket
         do throws(ShimFailure) {
-            relay = try ShimRelay(port: flags.port, ipv6: flags.ipv6, shimID: flags.shimID)
+            runner = try ShimRunnerSocket(port: flags.port, ipv6: flags.ipv6, shimID: flags.shimID)
         } catch {
             throw .failed(error.description)
         }
-        relay.start()
-        defer { relay.finish(timeout: 5) }
+        defer { runner.finish(timeout: 5) }
 
         let connection: TLSConnection
         do {
+            // TLS over the runner's socket itself (borrowed: `finish` ends and closes it).
             connection = try TLSConnection.connect(
-                host: "127.0.0.1", port: relay.localPort, configuration: config, session: offered,
-                earlyData: earlyData)
+                fileDescriptor: runner.fileDescriptor, ownership: .borrow, serverName: flags.ipv6 ? "::1" : "127.0.0.1",
+                port: flags.port, configuration: config, session: offered, earlyData: earlyData)
         } catch {
             throw .failed(Self.describe(error, during: "handshake"))
         }

@@ -51,18 +51,34 @@ struct BenchCommand: ParsableCommand {
         var json: String?
 
         @Option(name: .customLong("verified-chain-cache"), help: ArgumentHelp(
-            "Opt-in verified-chain cache with this lifetime (see TLSClientConfiguration.verifiedChainCacheLifetime).",
+            "Lifetime of the verified-chain cache (default: the library's, 3600; see TLSClientConfiguration.verifiedChainCacheLifetime).",
             valueName: "seconds"))
         var verifiedChainCache: Double?
 
-        /// The client configuration: the TLS options, `--groups` and `--verified-chain-cache`.
+        @Flag(name: .customLong("no-verified-chain-cache"), help: ArgumentHelp(
+            "Verify every chain in full (what OpenSSL's client does)."))
+        var noVerifiedChainCache = false
+
+        @Flag(name: .customLong("no-key-share-hints"), help: ArgumentHelp(
+            "Always send the configured key shares, not the group the server chose last time."))
+        var noKeyShareHints = false
+
+        /// The client configuration: the TLS options, `--groups`, the chain cache and key-share hint switches.
         func configuration() throws(CLIFailure) -> TLSClientConfiguration {
             var config = try tls.configuration()
             if let groups, !groups.isEmpty {
                 config.supportedGroups = groups
                 config.keyShareGroups = NameLists.keyShareGroups(for: groups)
             }
-            config.verifiedChainCacheLifetime = verifiedChainCache
+            if noVerifiedChainCache {
+                guard verifiedChainCache == nil else {
+                    throw CLIFailure(.usage, "--verified-chain-cache and --no-verified-chain-cache exclude each other")
+                }
+                config.verifiedChainCacheLifetime = nil
+            } else if let verifiedChainCache {
+                config.verifiedChainCacheLifetime = verifiedChainCache
+            }
+            if noKeyShareHints { config.keyShareHints = nil }
             return config
         }
 

@@ -17,6 +17,12 @@ struct TLSOptions: ParsableArguments {
         """)
     var insecure = false
 
+    @Option(name: .customLong("pin-sha256"), help: ArgumentHelp("""
+        Also require a certificate of the verified chain to have this public key: the base64 SHA-256 of its \
+        SubjectPublicKeyInfo (RFC 7469 pin-sha256). Repeat for several (a backup key). Not with --insecure.
+        """, valueName: "base64"))
+    var pins: [String] = []
+
     @Option(help: ArgumentHelp("""
         Seconds allowed for the TCP connect, for the TLS handshake, for each wait for data, and for the server to \
         take what is written (default: 10 s for connect and handshake, no limit while waiting for data, 30 s for a \
@@ -52,6 +58,16 @@ struct TLSOptions: ParsableArguments {
         if let serverName, serverName.isEmpty {
             throw ValidationError("--servername must not be empty")
         }
+        if !pins.isEmpty, insecure {
+            throw ValidationError("--pin-sha256 adds to certificate verification: it cannot be used with --insecure")
+        }
+        for pin in pins {
+            do {
+                _ = try TLSPublicKeyPin(base64: pin)
+            } catch {
+                throw ValidationError("--pin-sha256 \(pin): not the base64 of a 32-byte SHA-256 digest")
+            }
+        }
     }
 
     /// A client configuration with these options applied.
@@ -61,6 +77,7 @@ struct TLSOptions: ParsableArguments {
         config.serverName = serverName
         if let caFile { config.trustRoots = .pemFile(caFile) }
         config.verifyCertificates = !insecure
+        config.pinnedPublicKeys = pins.compactMap { try? TLSPublicKeyPin(base64: $0) }  // checked in validate()
         if let timeout {
             config.connectTimeout = timeout
             config.handshakeTimeout = timeout

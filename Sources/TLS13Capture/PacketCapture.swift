@@ -99,18 +99,18 @@ public final class PacketCapture: Sendable {
         }
         let handle = try open(interface: interface, snapLength: snapLength)
         var ok = false
-        defer { if !ok { pcap_close(handle) } }
+        defer { if !ok { CPcap_close(handle) } }
 
-        let dlt = pcap_datalink(handle)
+        let dlt = CPcap_datalink(handle)
         guard let linkType = LinkType(dlt: dlt) else { throw .unsupportedLinkType(dlt) }
         var program = bpf_program()
-        guard pcap_compile(handle, &program, filter, 1, CPcap_NETMASK_UNKNOWN()) == 0 else {
+        guard CPcap_compile(handle, &program, filter, 1, CPcap_NETMASK_UNKNOWN()) == 0 else {
             throw .badFilter(filter: filter, reason: errorText(handle))
         }
-        let set = pcap_setfilter(handle, &program)
-        pcap_freecode(&program)
+        let set = CPcap_setfilter(handle, &program)
+        CPcap_freecode(&program)
         guard set == 0 else { throw .badFilter(filter: filter, reason: errorText(handle)) }
-        let nanosecond = pcap_get_tstamp_precision(handle) == CPcap_TSTAMP_PRECISION_NANO()
+        let nanosecond = CPcap_get_tstamp_precision(handle) == CPcap_TSTAMP_PRECISION_NANO()
 
         let loop = CaptureLoop(handle: handle, nanosecond: nanosecond)
         var thread = pthread_t()
@@ -136,7 +136,7 @@ public final class PacketCapture: Sendable {
     public static func checkPermission(interface: String = "any") -> CaptureError? {
         do {
             let handle = try open(interface: interface, snapLength: 128)
-            pcap_close(handle)
+            CPcap_close(handle)
             return nil
         } catch {
             return error
@@ -153,15 +153,15 @@ public final class PacketCapture: Sendable {
             if let packets = state.packets { return packets }
             if linger > .zero { Self.sleep(linger) }
             loop.stopRequested.store(true, ordering: .releasing)
-            pcap_breakloop(loop.handle)
+            CPcap_breakloop(loop.handle)
             if let thread = state.thread { pthread_join(thread, nil) }
             state.thread = nil
             var stats = pcap_stat()
-            if pcap_stats(loop.handle, &stats) == 0 {
+            if CPcap_stats(loop.handle, &stats) == 0 {
                 state.statistics = CaptureStatistics(
                     received: stats.ps_recv, droppedByKernel: stats.ps_drop, droppedByInterface: stats.ps_ifdrop)
             }
-            pcap_close(loop.handle)
+            CPcap_close(loop.handle)
             state.failure = loop.failure.withLock { $0 }.map { CaptureError.pcapFailure($0) }
             let frames = loop.frames.withLock { frames in
                 defer { frames = [] }
@@ -208,18 +208,18 @@ public final class PacketCapture: Sendable {
             throw .permissionDenied("\(denyEnvironmentVariable) is set")
         }
         var errbuf = [CChar](repeating: 0, count: Int(CPcap_ERRBUF_SIZE()) + 1)
-        guard let handle = pcap_create(interface, &errbuf) else {
+        guard let handle = CPcap_create(interface, &errbuf) else {
             throw .pcapFailure(String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        _ = pcap_set_snaplen(handle, Int32(snapLength))
-        _ = pcap_set_promisc(handle, 0)
-        _ = pcap_set_immediate_mode(handle, 1)
-        _ = pcap_set_timeout(handle, 10)
-        _ = pcap_set_tstamp_precision(handle, CPcap_TSTAMP_PRECISION_NANO())  // falls back to micro if refused
-        let rc = pcap_activate(handle)
+        _ = CPcap_set_snaplen(handle, Int32(snapLength))
+        _ = CPcap_set_promisc(handle, 0)
+        _ = CPcap_set_immediate_mode(handle, 1)
+        _ = CPcap_set_timeout(handle, 10)
+        _ = CPcap_set_tstamp_precision(handle, CPcap_TSTAMP_PRECISION_NANO())  // falls back to micro if refused
+        let rc = CPcap_activate(handle)
         if rc < 0 {
             let message = errorText(handle)
-            pcap_close(handle)
+            CPcap_close(handle)
             switch rc {
             case CPcap_ERROR_PERM_DENIED(), CPcap_ERROR_PROMISC_PERM_DENIED():
                 throw .permissionDenied(message)
@@ -232,14 +232,14 @@ public final class PacketCapture: Sendable {
                 if message.contains("Operation not permitted") || message.contains("permission") {
                     throw .permissionDenied(message)
                 }
-                throw .pcapFailure(message.isEmpty ? String(cString: pcap_statustostr(rc)) : message)
+                throw .pcapFailure(message.isEmpty ? String(cString: CPcap_statustostr(rc)) : message)
             }
         }
         return handle
     }
 
     private static func errorText(_ handle: OpaquePointer) -> String {
-        guard let text = pcap_geterr(handle) else { return "" }
+        guard let text = CPcap_geterr(handle) else { return "" }
         return String(cString: text)
     }
 
@@ -273,7 +273,7 @@ final class CaptureLoop: @unchecked Sendable {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         while !stopRequested.load(ordering: .acquiring) {
-            let rc = pcap_next_ex(handle, &header, &data)
+            let rc = CPcap_next_ex(handle, &header, &data)
             if rc == 1, let header, let data {
                 let captured = Int(header.pointee.caplen)
                 let bytes = Array(UnsafeBufferPointer(start: data, count: captured))
@@ -288,7 +288,7 @@ final class CaptureLoop: @unchecked Sendable {
             } else if rc == CPcap_ERROR_BREAK() {
                 break
             } else {
-                let message = pcap_geterr(handle).map { String(cString: $0) } ?? "read failed (\(rc))"
+                let message = CPcap_geterr(handle).map { String(cString: $0) } ?? "read failed (\(rc))"
                 failure.withLock { $0 = message }
                 break
             }

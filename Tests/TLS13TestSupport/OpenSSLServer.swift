@@ -17,15 +17,13 @@ import Glibc
 /// * `["-www"]`: answers one HTTP GET with a status page, then sends close_notify.
 /// * `["-WWW"]`: answers `GET /name HTTP/1.0` with the file `name` from `workingDirectory`, then close_notify.
 public final class OpenSSLServer: @unchecked Sendable {
-    // @unchecked Sendable: `collected` is guarded by `lock`; the rest is immutable after init or is
-    // thread-safe (Process, Pipe).
+    // @unchecked Sendable: immutable after init, or thread-safe (Process, Pipe, OutputCollector).
     public let process = Process()
     public let port: UInt16
     public let host: String
     private let stdinPipe = Pipe()
     private let outputHandle: FileHandle
-    private let lock = NSLock()
-    private var collected = Data()
+    private let collected: OutputCollector
 
     /// - Parameters:
     ///   - leaf: the certificate stem in `Certs/` (`leaf-ecdsa-p256`, `leaf-rsa2048`, `leaf-expired`, …): uses
@@ -49,49 +47,15 @@ public final class OpenSSLServer: @unchecked Sendable {
         args += mode + arguments
         process.arguments = args
         if let workingDirectory { process.currentDirectoryURL = workingDirectory }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
         process.standardInput = stdinPipe
-        try process.run()
-
-        // Read until the ACCEPT line (or the process dies / 10 s pass).
-        let handle = out.fileHandleForReading
-        outputHandle = handle
-        let deadline = Date().addingTimeInterval(10)
-        var found: UInt16?
-        var text = ""
-        while found == nil, Date() < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-            for line in text.split(separator: "\n") where line.hasPrefix("ACCEPT ") {
-                if let colon = line.lastIndex(of: ":"),
-                   let p = UInt16(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-                {
-                    found = p
-                }
-            }
+        let started = try launchServer(process, what: "openssl s_server \(args.joined(separator: " "))") { line in
+            guard line.hasPrefix("ACCEPT "), let colon = line.lastIndex(of: ":") else { return nil }
+            return UInt16(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
-        guard let found else {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            throw VectorError(description: "openssl s_server \(args.joined(separator: " ")) did not start: \(text)")
-        }
-        port = found
-        collected = Data(text.utf8)
+        port = started.port
         // Keep draining its output so it never blocks on a full pipe; stop at end of file.
-        handle.readabilityHandler = { [weak self] h in
-            let data = h.availableData
-            if data.isEmpty {
-                h.readabilityHandler = nil
-                return
-            }
-            guard let self else { return }
-            self.lock.lock()
-            self.collected.append(data)
-            self.lock.unlock()
-        }
+        outputHandle = started.output
+        collected = OutputCollector(started.output, initial: started.text)
     }
 
     /// Starts a server off the Swift-concurrency pool (``init`` blocks until s_server prints its port).
@@ -108,9 +72,7 @@ public final class OpenSSLServer: @unchecked Sendable {
 
     /// Everything the server printed so far.
     public var output: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: collected, as: UTF8.self)
+        collected.text
     }
 
     /// Waits (blocking: call from ``runBlocking(_:)``) until ``output`` contains `text` at least `count` times,
@@ -128,15 +90,15 @@ public final class OpenSSLServer: @unchecked Sendable {
 
     /// Whether the output holds `needle` at least `count` times (searched in bytes: cheap on megabytes).
     private func occurrences(of needle: Data, atLeast count: Int) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        var found = 0
-        var from = collected.startIndex
-        while found < count, let range = collected.range(of: needle, in: from..<collected.endIndex) {
-            found += 1
-            from = range.upperBound
+        collected.withData { collected in
+            var found = 0
+            var from = collected.startIndex
+            while found < count, let range = collected.range(of: needle, in: from..<collected.endIndex) {
+                found += 1
+                from = range.upperBound
+            }
+            return found >= count
         }
-        return found >= count
     }
 
     /// Waits (blocking) until at least `count` bytes of output have arrived, or `timeout` seconds pass.
@@ -144,9 +106,7 @@ public final class OpenSSLServer: @unchecked Sendable {
     public func waitForOutputBytes(atLeast count: Int, timeout: Double = 5) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            lock.lock()
-            let have = collected.count
-            lock.unlock()
+            let have = collected.withData(\.count)
             if have >= count { return true }
             if Date() >= deadline { return false }
             usleep(10_000)

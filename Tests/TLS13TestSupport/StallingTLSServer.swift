@@ -38,27 +38,9 @@ public final class StallingTLSServer: @unchecked Sendable {
         process.arguments = [
             "python3", "-c", Self.script, CertPaths.path("leaf-ecdsa-p256-chain.pem"), CertPaths.path("leaf-ecdsa-p256.key"),
         ]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let handle = out.fileHandleForReading
-        var text = ""
-        let deadline = Date().addingTimeInterval(10)
-        var found: UInt16?
-        while found == nil, Date() < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-            for line in text.split(separator: "\n") where line.hasPrefix("PORT ") {
-                found = UInt16(line.dropFirst(5))
-            }
-        }
-        guard let found else {
-            kill(process.processIdentifier, SIGKILL)
-            throw VectorError(description: "the stalling TLS server did not start: \(text)")
-        }
-        port = found
+        port = try launchServer(process, what: "the stalling TLS server") { line in
+            line.hasPrefix("PORT ") ? UInt16(line.dropFirst(5)) : nil
+        }.port
     }
 
     /// Kills the server (SIGKILL by PID); harmless when already stopped.

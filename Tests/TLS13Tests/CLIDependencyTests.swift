@@ -5,11 +5,13 @@ import Testing
 /// The `tls13` executable stays lean (Docs/Benchmarks.md, "First contact"): neither Foundation, nor
 /// FoundationInternationalization, nor ICU is linked or loaded — at most FoundationEssentials (swift-crypto and
 /// swift-argument-parser import it). Checked on the built binary: its dependencies as the dynamic loader resolves
-/// them (`ldd`), and the libraries a real run maps (`LD_DEBUG=files`, which also shows any `dlopen`).
+/// them (`ldd`), and the libraries a real run maps (`LD_DEBUG=files`, which also shows any `dlopen`). libpcap is
+/// not linked either: `tls13 trace --packets` loads it with `dlopen` when a capture starts (Docs/Capture.md).
 @Suite struct CLIDependencyTests {
-    /// Library names that must not be loaded: Foundation itself, its internationalization layer, ICU.
+    /// Library names that must not be loaded: Foundation itself, its internationalization layer, ICU, and libpcap
+    /// (loaded only by a capture).
     static let forbidden = ["libFoundation.so", "libFoundationInternationalization", "lib_FoundationICU", "libicu",
-                            "libFoundationNetworking", "libFoundationXML"]
+                            "libFoundationNetworking", "libFoundationXML", "libpcap"]
 
     static func offending(_ text: String) -> [String] {
         text.split(separator: "\n").map(String.init).filter { line in forbidden.contains { line.contains($0) } }

@@ -141,14 +141,19 @@ import Testing
         case defaultConfiguration = "default"
         case certificateCacheCold = "parsed-cert cache cold"
         case certificateCacheWarm = "parsed-cert cache warm"
+        case chainCacheOff = "chain cache off"
         case chainCacheCold = "chain cache cold"
         case chainCacheWarm = "chain cache warm"
         case chainCacheWarmTrustChanged = "chain cache warm, roots changed"
+        case keyShareHintWarm = "key-share hint warm"
         case ocspCheckAccepting = "app OCSP check accepting"
         case resumption = "resumed session"
         case handlerAccepting = "handler accepting"
         case ocspNotRequested = "OCSP not requested"
         case insecure = "--insecure"
+        case rootsFromMemory = "system + roots as PEM bytes"
+        case pinMatching = "pin: chain's keys"
+        case pinMismatch = "pin: another key"
     }
 
     /// A cell: accepted, or rejected with this alert.
@@ -176,6 +181,11 @@ import Testing
         case .ocspNotRequested:
             // Nothing asked, nothing stapled: revocation is unknown, as with a server that staples nothing.
             return row.ocspFailure ? (.accepted, true) : (defaultVerdict, false)
+        case .pinMismatch:
+            // Pinning only adds a rejection: a chain that verifies is refused (bad_certificate, before its staple is
+            // looked at), a chain that does not is refused for its own reason.
+            let chainVerifies = defaultVerdict == .accepted || row.ocspFailure
+            return chainVerifies ? (.rejected(.badCertificate), defaultVerdict != .rejected(.badCertificate)) : (defaultVerdict, false)
         default:
             return (defaultVerdict, false)
         }
@@ -257,6 +267,23 @@ import Testing
             for der in try chain(of: row) { _ = try CertificateCache.shared.certificate(der: der) }
             return (run(server, config).0, nil)
 
+        case .chainCacheOff:
+            // The plain path: every chain through X509_verify_cert (the default keeps verified chains an hour).
+            config.verifiedChainCacheLifetime = nil
+            return (run(server, config).0, nil)
+
+        case .keyShareHintWarm:
+            // The server "chose" P-256 before: the hello sends that share alone, and the server takes it.
+            let hints = try TLSKeyShareHints(capacity: 4)
+            hints.remember(.secp256r1, forServer: row.serverName, port: server.port)
+            config.keyShareHints = hints
+            let (verdict, info, _) = run(server, config)
+            if verdict == .accepted {
+                #expect(info?.group == .secp256r1 && info?.usedHelloRetryRequest == false,
+                        "\(row.name): the hinted share was not the one used: \(String(describing: info))")
+            }
+            return (verdict, nil)
+
         case .chainCacheCold, .chainCacheWarm, .chainCacheWarmTrustChanged:
             let changesRoots = setting == .chainCacheWarmTrustChanged
             let path = try caFile(setting.rawValue, extraRoots: row.roots + (changesRoots ? row.extraRoots : []))
@@ -274,8 +301,8 @@ import Testing
                 try cache?.verify(chain: good, hostname: "localhost", ipAddress: nil, now: now)
                 let primeNow = (row.validAt ?? now * 1000) / 1000
                 let ip = Endpoint.isIPv4Literal(row.serverName) ? row.serverName : nil
-                try? cache?.verify(chain: try chain(of: row), hostname: ip == nil ? row.serverName : nil, ipAddress: ip,
-                                   now: primeNow)
+                _ = try? cache?.verify(chain: try chain(of: row), hostname: ip == nil ? row.serverName : nil,
+                                       ipAddress: ip, now: primeNow)
                 hits = cache?.hits ?? 0
                 if changesRoots {
                     // The same file, now with ca.pem alone: the store is loaded again, with empty caches.
@@ -306,6 +333,29 @@ import Testing
 
         case .insecure:
             config.verifyCertificates = false
+            return (run(server, config).0, nil)
+
+        case .rootsFromMemory:
+            // The same roots, as bytes in memory, on top of the system store (which trusts none of the test PKI).
+            var pem = try CertPaths.load("ca.pem")
+            for root in row.roots { pem += try CertPaths.load(root) }
+            config.trustRoots = .combined([.system, .pem([UInt8](pem))])
+            return (run(server, config).0, nil)
+
+        case .pinMatching:
+            // Every key the row could verify through: its chain as sent, the test root, the row's own roots.
+            var pins = try chain(of: row).map { der throws(TLSError) in try TLSPublicKeyPin(certificate: der) }
+            for root in ["ca.pem"] + row.roots {
+                pins += try PEM.certificates(fromFile: CertPaths.path(root)).map { c throws(TLSError) in
+                    try TLSPublicKeyPin(certificate: c.der)
+                }
+            }
+            config.pinnedPublicKeys = pins
+            return (run(server, config).0, nil)
+
+        case .pinMismatch:
+            config.pinnedPublicKeys = [try TLSPublicKeyPin(
+                certificate: try PEM.certificates(fromFile: CertPaths.path("client-ed25519.pem"))[0].der)]
             return (run(server, config).0, nil)
         }
     }

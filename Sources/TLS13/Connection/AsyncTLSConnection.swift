@@ -24,7 +24,7 @@ public final class AsyncTLSConnection: Sendable {
         self.writer = IOThread()
     }
 
-    /// Connects and performs the handshake; see ``TLSConnection/connect(host:port:configuration:)``.
+    /// Connects and performs the handshake; see ``TLSConnection/connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``.
     public static func connect(
         host: String, port: UInt16, configuration: TLSClientConfiguration = TLSClientConfiguration()
     ) async throws(TLSError) -> AsyncTLSConnection {
@@ -35,7 +35,7 @@ public final class AsyncTLSConnection: Sendable {
         return AsyncTLSConnection(connection: connection, reader: reader)
     }
 
-    /// Connects to `host:port`, `[v6]:port` or a bare host; see ``TLSConnection/connect(to:defaultPort:configuration:)``.
+    /// Connects to `host:port`, `[v6]:port` or a bare host; see ``TLSConnection/connect(to:defaultPort:configuration:session:earlyData:resendRejectedEarlyData:)``.
     public static func connect(
         to address: String, defaultPort: UInt16 = 443, configuration: TLSClientConfiguration = TLSClientConfiguration()
     ) async throws(TLSError) -> AsyncTLSConnection {

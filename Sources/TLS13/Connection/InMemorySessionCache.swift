@@ -4,7 +4,9 @@
 /// most ``capacity`` keys; the least recently stored key is evicted first. Thread-safe.
 public final class InMemorySessionCache: TLSSessionCache, @unchecked Sendable {
     // @unchecked Sendable: all state is guarded by `lock`.
+    /// The most servers (keys) remembered.
     public let capacity: Int
+    /// The most tickets kept per server.
     public let ticketsPerServer: Int
     private let lock = Lock()
     private var entries: [TLSSessionCacheKey: [TLSSession]] = [:]
@@ -15,6 +17,8 @@ public final class InMemorySessionCache: TLSSessionCache, @unchecked Sendable {
         self.init(validCapacity: 256, ticketsPerServer: 4)
     }
 
+    /// A cache with the given bounds.
+    ///
     /// - Parameters:
     ///   - capacity: the most servers (keys) remembered, at least 1.
     ///   - ticketsPerServer: the most tickets kept per server, at least 1; older ones are dropped.
@@ -32,6 +36,7 @@ public final class InMemorySessionCache: TLSSessionCache, @unchecked Sendable {
         self.ticketsPerServer = ticketsPerServer
     }
 
+    /// Keeps `session` for `key` (dropping the oldest beyond the bounds).
     public func store(_ session: TLSSession, for key: TLSSessionCacheKey) {
         lock.withLock {
             var list = entries[key] ?? []

@@ -20,6 +20,11 @@ import Synchronization
 /// in `poll` on another thread wakes up and throws ``TLSError/closed``), but the descriptor itself is released
 /// only in `deinit`. So the descriptor number stays owned by this object for as long as any thread can still
 /// hold a reference to it, and a late `recv`/`send` can never hit an unrelated file that reused the number.
+///
+/// A borrowed descriptor (``adopting(fileDescriptor:ownership:)`` with ``TLSDescriptorOwnership/borrow``) is never
+/// shut down or closed, and its file status flags are left alone (`recv`/`send` with `MSG_DONTWAIT`): ``close()``
+/// only marks it closed, and waits on it `poll` in slices of ``borrowedPollSlice`` milliseconds so a blocked call
+/// notices.
 final class TCPSocket: Sendable, CustomStringConvertible {
     /// The descriptor, valid until `deinit`. Exposed for an async event loop; never close it yourself.
     let fileDescriptor: Int32
@@ -27,12 +32,18 @@ final class TCPSocket: Sendable, CustomStringConvertible {
     let remoteAddress: String
     /// Time from the start of ``connect(host:port:timeout:)`` (including DNS) to the established connection.
     let connectDuration: Duration
+    /// The descriptor belongs to the caller: never shut down, closed, or switched to non-blocking here.
+    let isBorrowed: Bool
     private let closed = Atomic<Bool>(false)
 
-    private init(fileDescriptor: Int32, remoteAddress: String, connectDuration: Duration) {
+    /// The longest single `poll` on a borrowed descriptor: how soon a blocked call notices ``close()``.
+    static let borrowedPollSlice: Int32 = 100
+
+    private init(fileDescriptor: Int32, remoteAddress: String, connectDuration: Duration, borrowed: Bool = false) {
         self.fileDescriptor = fileDescriptor
         self.remoteAddress = remoteAddress
         self.connectDuration = connectDuration
+        self.isBorrowed = borrowed
     }
 
     /// Takes ownership of an already connected stream socket (e.g. one end of `socketpair`, or a descriptor a test
@@ -46,7 +57,50 @@ final class TCPSocket: Sendable, CustomStringConvertible {
         return TCPSocket(fileDescriptor: fd, remoteAddress: remoteAddress, connectDuration: .zero)
     }
 
-    deinit { _ = Glibc.close(fileDescriptor) }
+    /// A caller's connected stream socket: checked to be one (`SO_TYPE` `SOCK_STREAM`, with a peer), `TCP_NODELAY`
+    /// set when it is TCP; switched to non-blocking only when the connection takes ownership.
+    ///
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` for a descriptor that is not an open, connected stream
+    ///   socket. With ``TLSDescriptorOwnership/takeOwnership`` the descriptor is closed before throwing.
+    static func adopting(fileDescriptor fd: Int32, ownership: TLSDescriptorOwnership) throws(TLSError) -> TCPSocket {
+        func refuse(_ reason: String) -> TLSError {
+            if ownership == .takeOwnership, fd >= 0 { _ = Glibc.close(fd) }
+            return TLSError.invalidConfiguration("descriptor \(fd) \(reason)")
+        }
+        guard fd >= 0 else { throw refuse("is negative") }
+        var type: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 else {
+            throw refuse("is not a socket: \(errnoMessage(errno)) (use a TLSTransport for other streams)")
+        }
+        guard type == Int32(SOCK_STREAM.rawValue) else { throw refuse("is not a stream socket") }
+        guard let remote = TCPObservation.address(fd: fd, peer: true) ?? peerName(fd) else {
+            throw refuse("is not connected: \(errnoMessage(errno))")
+        }
+        var one: Int32 = 1
+        // Handshake flights are small and latency-bound (fails harmlessly on a Unix-domain socket).
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if ownership == .takeOwnership {
+            let flags = fcntl(fd, F_GETFL)
+            guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
+                throw refuse("cannot be made non-blocking: \(errnoMessage(errno))")
+            }
+        }
+        return TCPSocket(fileDescriptor: fd, remoteAddress: remote, connectDuration: .zero, borrowed: ownership == .borrow)
+    }
+
+    /// A name for a connected socket whose peer address has no text form (a Unix-domain socket pair), or `nil`
+    /// when it has no peer.
+    private static func peerName(_ fd: Int32) -> String? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        return rc == 0 ? "fd \(fd)" : nil
+    }
+
+    deinit { if !isBorrowed { _ = Glibc.close(fileDescriptor) } }
 
     var description: String { "TCPSocket(fd \(fileDescriptor), \(remoteAddress))" }
 
@@ -215,7 +269,8 @@ final class TCPSocket: Sendable, CustomStringConvertible {
         guard destination.count > 0 else { return 0 }
         guard !isClosed else { throw TLSError.closed }
         while true {
-            let n = recv(fileDescriptor, destination.baseAddress, destination.count, 0)
+            // MSG_DONTWAIT: never blocks, whatever the descriptor's flags (a borrowed one keeps its own).
+            let n = recv(fileDescriptor, destination.baseAddress, destination.count, Int32(MSG_DONTWAIT))
             if n > 0 { return n }
             if n == 0 {
                 // Our own shutdown also reads as EOF; report it as what it is.
@@ -253,7 +308,7 @@ final class TCPSocket: Sendable, CustomStringConvertible {
         var offset = 0
         while offset < bytes.count {
             // MSG_NOSIGNAL: a peer that went away gives EPIPE instead of killing the process with SIGPIPE.
-            let n = send(fileDescriptor, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            let n = send(fileDescriptor, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
             if n >= 0 {
                 offset += n
                 continue
@@ -273,6 +328,7 @@ final class TCPSocket: Sendable, CustomStringConvertible {
 
     /// Sends FIN: the peer reads EOF, while this side can still read. Errors (already shut, peer gone) are ignored.
     func shutdownWrite() {
+        guard !isBorrowed else { return }
         _ = shutdown(fileDescriptor, Int32(SHUT_WR))
     }
 
@@ -280,7 +336,8 @@ final class TCPSocket: Sendable, CustomStringConvertible {
     /// throw ``TLSError/closed``). Idempotent. The descriptor is released when the object is deallocated.
     func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        _ = shutdown(fileDescriptor, Int32(SHUT_RDWR))
+        // A borrowed descriptor is the caller's: blocked calls notice the flag within one poll slice.
+        if !isBorrowed { _ = shutdown(fileDescriptor, Int32(SHUT_RDWR)) }
     }
 
     /// Waits with `poll` until the descriptor is ready for `events`, an error/hang-up is flagged (the following
@@ -289,7 +346,9 @@ final class TCPSocket: Sendable, CustomStringConvertible {
         var pfd = pollfd(fd: fileDescriptor, events: events, revents: 0)
         while true {
             if isClosed { throw TLSError.closed }
-            let n = poll(&pfd, 1, deadline.pollTimeoutMilliseconds())
+            var timeout = deadline.pollTimeoutMilliseconds()
+            if isBorrowed, timeout < 0 || timeout > Self.borrowedPollSlice { timeout = Self.borrowedPollSlice }
+            let n = poll(&pfd, 1, timeout)
             if n > 0 { return }
             if n == 0 {
                 if deadline.hasPassed() { throw TLSError.timedOut("waiting to \(what) \(remoteAddress)") }

@@ -28,7 +28,7 @@ public struct TLSCertificateChainVerifier: Sendable {
         case none
     }
 
-    private let verifier: OpenSSLCertificateVerifier
+    private let verifier: any CertificateVerifier
 
     /// The most certificates accepted in a chain, as ``TLSClientConfiguration/maxCertificateChainLength``
     /// (default 10): a longer chain is rejected with `bad_certificate` before any other check.
@@ -61,19 +61,51 @@ public struct TLSCertificateChainVerifier: Sendable {
         try self.init(trustedRoots: try Self.certificates(fromPEM: trustedRootsPEM))
     }
 
-    /// Uses the trust roots and chain-length limit of `configuration`, as a connection made with it would.
+    /// Uses the trust roots, public-key pins and chain-length limit of `configuration`, as a connection made with it
+    /// would (the same shared trust store, and its verified-chain cache when
+    /// ``TLSClientConfiguration/verifiedChainCacheLifetime`` is set).
     ///
-    /// - Parameter configuration: ``TLSClientConfiguration/trustRoots`` (the system store, or one PEM file)
-    ///   and ``TLSClientConfiguration/maxCertificateChainLength`` are used.
-    /// - Throws: ``TLSError/invalidConfiguration(_:)`` when the CA file cannot be read.
+    /// - Parameter configuration: ``TLSClientConfiguration/trustRoots``,
+    ///   ``TLSClientConfiguration/pinnedPublicKeys``, ``TLSClientConfiguration/maxCertificateChainLength`` and
+    ///   ``TLSClientConfiguration/verifiedChainCacheLifetime`` are used (chains are verified even when
+    ///   ``TLSClientConfiguration/verifyCertificates`` is off).
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` when the trust roots cannot be loaded.
     public init(configuration: TLSClientConfiguration) throws(TLSError) {
-        let store: X509TrustStore
-        switch configuration.trustRoots {
-        case .system: store = try X509TrustStore.system()
-        case .pemFile(let path): store = try X509TrustStore(caFile: path)
+        var verifying = configuration
+        verifying.verifyCertificates = true
+        guard let verifier = try TrustStoreCache.verifier(for: verifying) else {
+            throw TLSError.internalError("no verifier for a verifying configuration")
         }
-        verifier = OpenSSLCertificateVerifier(trustStore: store, certificates: .shared)
+        self.verifier = verifier
         maxCertificateChainLength = configuration.maxCertificateChainLength
+    }
+
+    /// What the chain is checked for. Only TLS server authentication exists: the library is a TLS client.
+    public enum Purpose: Sendable, Hashable {
+        /// A TLS server's certificate (`id-kp-serverAuth`, the CA/Browser Forum profile).
+        case serverAuthentication
+    }
+
+    /// The verdict on `chain` for a server addressed as `serverName`, at `time`, without throwing: what a handshake
+    /// would conclude about the certificate.
+    ///
+    /// - Parameters:
+    ///   - chain: DER certificates, end-entity first (see ``verify(chain:identity:atSecondsSince1970:)``).
+    ///   - serverName: the DNS name or IP literal; `nil` skips the name check.
+    ///   - time: the validation time, whole seconds since 1970-01-01 UTC.
+    ///   - purpose: what the certificate is for (only ``Purpose/serverAuthentication``).
+    /// - Returns: ``TLSCertificateVerdict/accept``, or ``TLSCertificateVerdict/reject(alert:reason:)`` with the alert
+    ///   a handshake would send (`internal_error` for a libcrypto failure, `decode_error` for an empty chain, and
+    ///   `internal_error` with the reason for a name that is not a DNS name or IP literal).
+    public func verdict(
+        chain: [[UInt8]], serverName: String?, atSecondsSince1970 time: Int64, purpose: Purpose = .serverAuthentication
+    ) -> TLSCertificateVerdict {
+        do throws(TLSError) {
+            try verify(chain: chain, serverName: serverName, atSecondsSince1970: time)
+            return .accept
+        } catch {
+            return .reject(alert: error.alert ?? .internalError, reason: "\(error)")
+        }
     }
 
     /// Verifies `chain` for `identity` at `time`.
@@ -165,44 +197,5 @@ extension Substring {
     /// Without leading and trailing spaces and tabs.
     fileprivate var trimmingSpaces: String {
         String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
-    }
-}
-
-/// Strict base64 (RFC 4648 §4, padded), for PEM bodies.
-private enum Base64 {
-    static func decode(_ text: String) -> [UInt8]? {
-        let bytes = Array(text.utf8)
-        guard bytes.count % 4 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count / 4 * 3)
-        var index = 0
-        while index < bytes.count {
-            var quad: UInt32 = 0
-            var padding = 0
-            for offset in 0..<4 {
-                let c = bytes[index + offset]
-                let value: UInt32
-                switch c {
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(c - UInt8(ascii: "A"))
-                case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(c - UInt8(ascii: "a")) + 26
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(c - UInt8(ascii: "0")) + 52
-                case UInt8(ascii: "+"): value = 62
-                case UInt8(ascii: "/"): value = 63
-                case UInt8(ascii: "="):
-                    // Padding only in the last quad's last one or two places.
-                    guard index + 4 == bytes.count, offset >= 2 else { return nil }
-                    padding += 1
-                    value = 0
-                default: return nil
-                }
-                if padding > 0 && c != UInt8(ascii: "=") { return nil }
-                quad = quad << 6 | value
-            }
-            out.append(UInt8(truncatingIfNeeded: quad >> 16))
-            if padding < 2 { out.append(UInt8(truncatingIfNeeded: quad >> 8)) }
-            if padding < 1 { out.append(UInt8(truncatingIfNeeded: quad)) }
-            index += 4
-        }
-        return out
     }
 }

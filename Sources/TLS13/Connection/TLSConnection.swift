@@ -4,7 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-/// A blocking TLS 1.3 client connection over TCP.
+/// A blocking TLS 1.3 client connection: a ``TLSClientEngine`` driven over a socket — one it connects itself
+/// (``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``), a descriptor you connected
+/// (``connect(fileDescriptor:ownership:serverName:port:configuration:session:earlyData:resendRejectedEarlyData:)``,
+/// e.g. after a STARTTLS exchange or through a proxy), or any byte stream of yours
+/// (``connect(over:serverName:port:configuration:session:earlyData:resendRejectedEarlyData:)``).
 ///
 /// ```swift
 /// var config = TLSClientConfiguration()
@@ -25,7 +29,8 @@ import Darwin
 /// - The server's close_notify ends reading: ``read(maxCount:)`` then returns an empty array. Writing may
 ///   continue (half-close).
 /// - A TCP end without close_notify is never a clean end: ``read(maxCount:)`` throws ``TLSError/truncated``.
-/// - ``close()`` sends close_notify (if not sent) and releases the socket.
+/// - ``close()`` sends close_notify (if not sent) and releases the socket (a borrowed descriptor is left to the
+///   caller; a ``TLSTransport`` is closed).
 public final class TLSConnection: @unchecked Sendable {
     // @unchecked Sendable: all mutable state is guarded by `stateLock`, `readLock` or `writeLock` as noted.
 
@@ -40,31 +45,27 @@ public final class TLSConnection: @unchecked Sendable {
     /// How long the TLS handshake took, from ClientHello to verified server Finished.
     public private(set) var handshakeDuration: Duration = .zero
 
-    private let socket: TCPSocket
-    private let machine: ClientStateMachine  // guarded by stateLock
+    /// What the records travel over: a socket (connected here or handed over) or a caller's ``TLSTransport``.
+    private let transport: any DeadlineTransport
+    /// The socket, when the connection has one whose TCP state it may observe for the trace (not a borrowed one).
+    private let observedSocket: TCPSocket?
+    /// The TLS client: handshake, records, the decrypted data not yet read (one array per record, handed to the
+    /// caller without a copy when it fits), the sessions received. Guarded by stateLock.
+    private let engine: TLSClientEngine
     private let stateLock = Lock()
     private let writeLock = Lock()
     private let readLock = Lock()
-    /// Decrypted application data not yet returned by `read`, one array per record (no concatenation: a
-    /// whole record is handed to the caller without a copy when it fits). Guarded by readLock.
-    private var plaintext = PlaintextQueue()
     /// Where the socket reads to: the record layer decrypts whole records straight out of it. Released after
     /// the handshake (an idle connection holds no read buffer) and sized by `readWindow`. Guarded by readLock.
     private var scratch: [UInt8] = []
     /// Bytes asked of the socket per read: starts at ``initialReadSize`` and doubles, up to ``readSize``, while
     /// reads fill it (bulk transfers then make few system calls). Guarded by readLock.
     private var readWindow = TLSConnection.initialReadSize
-    private var failure: TLSError?  // guarded by stateLock
     /// Set by ``closeWrite()`` and ``close()``: writes that have not started yet give up at once, so the close
     /// gets its turn on the write lock even while another thread writes in a loop. Guarded by stateLock.
     private var closing = false
-    /// The newest ``maxKeptSessions`` sessions received, oldest first. Guarded by stateLock.
-    private var sessions: [TLSSession] = []
     /// Where the trace goes, when someone listens (``TLSClientConfiguration/eventHandler``, ``TLSClientConfiguration/logger``).
     private let relay: EventRelay?
-    /// How many NewSessionTickets arrived in all. Guarded by stateLock.
-    private var ticketCount = 0
-    private let cacheKey: TLSSessionCacheKey
 
     /// Connects to `host:port` and performs the TLS handshake.
     ///
@@ -72,11 +73,6 @@ public final class TLSConnection: @unchecked Sendable {
     ///   - host: a DNS name or an IPv4/IPv6 literal (without brackets).
     ///   - port: the TCP port.
     ///   - configuration: what to offer and whom to trust.
-    /// - Returns: an established connection.
-    /// - Throws: ``TLSError``: `.network` for DNS/connect failures, `.timedOut` past
-    ///   ``TLSClientConfiguration/connectTimeout`` or ``TLSClientConfiguration/handshakeTimeout``,
-    ///   `.certificateRejected`, `.protocolViolation`, `.alertReceived` and so on for TLS failures (the
-    ///   alert, if any, has been sent to the server).
     ///   - session: a session to resume; `nil` takes one from ``TLSClientConfiguration/sessionCache``
     ///     (if set) for this server, port and trust setting. A session is used only if it is still valid,
     ///     was issued for this server name, and (when certificates are verified) came from a verified
@@ -90,6 +86,11 @@ public final class TLSConnection: @unchecked Sendable {
     ///     An empty array offers 0-RTT (the early_data extension) without sending any.
     ///   - resendRejectedEarlyData: when the server rejects the early data, send it again as ordinary
     ///     application data right after the handshake.
+    /// - Returns: an established connection.
+    /// - Throws: ``TLSError``: `.network` for DNS/connect failures, `.timedOut` past
+    ///   ``TLSClientConfiguration/connectTimeout`` or ``TLSClientConfiguration/handshakeTimeout``,
+    ///   `.certificateRejected`, `.protocolViolation`, `.alertReceived` and so on for TLS failures (the
+    ///   alert, if any, has been sent to the server).
     public static func connect(
         host: String, port: UInt16, configuration: TLSClientConfiguration = TLSClientConfiguration(),
         session: TLSSession? = nil, earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
@@ -97,7 +98,7 @@ public final class TLSConnection: @unchecked Sendable {
         try configuration.validate()
         try Endpoint.validateHost(host)
         guard port > 0 else { throw TLSError.network(step: .parseAddress, reason: "port 0 is out of range 1...65535") }
-        if let earlyData, earlyData.count > maxEarlyDataLength {
+        if let earlyData, earlyData.count > TLSClientEngine.maxEarlyDataLength {
             throw TLSError.invalidConfiguration("earlyData is \(earlyData.count) bytes; at most \(maxEarlyDataLength)")
         }
         let verifier = try TrustStoreCache.verifier(for: configuration)
@@ -110,7 +111,19 @@ public final class TLSConnection: @unchecked Sendable {
             session: session, earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: relay)
     }
 
-    /// Connects to an address written `host:port`, `[v6]:port`, or a bare host (then `defaultPort`).
+    /// Connects to an address written `host:port`, `[v6]:port`, or a bare host (then `defaultPort`), and performs
+    /// the TLS handshake.
+    ///
+    /// - Parameters:
+    ///   - address: `host:port`, `[v6]:port`, or a host alone.
+    ///   - defaultPort: the port when `address` names none.
+    ///   - configuration: what to offer and whom to trust.
+    ///   - session: a session to resume (see ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``).
+    ///   - earlyData: 0-RTT data (**replayable**: only requests that are safe to repeat).
+    ///   - resendRejectedEarlyData: send rejected early data again after the handshake.
+    /// - Returns: an established connection.
+    /// - Throws: ``TLSError/network(step:reason:)`` (step `.parseAddress`) for an address that does not parse, and
+    ///   as ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``.
     public static func connect(
         to address: String, defaultPort: UInt16 = 443, configuration: TLSClientConfiguration = TLSClientConfiguration(),
         session: TLSSession? = nil, earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
@@ -121,65 +134,143 @@ public final class TLSConnection: @unchecked Sendable {
             earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData)
     }
 
-    /// Runs the handshake over an already connected socket.
-    init(
+    /// Runs TLS over a descriptor the caller connected: a plain TCP (or Unix-domain) stream socket, for instance
+    /// after a STARTTLS exchange in plaintext, or a socket handed over by a service manager.
+    ///
+    /// ```swift
+    /// // SMTP: the plaintext preamble on the caller's socket, then TLS on the same socket.
+    /// try send(fd, "EHLO client.example\r\n"); try readReply(fd)
+    /// try send(fd, "STARTTLS\r\n"); try readReply(fd)   // 220 Ready to start TLS
+    /// let tls = try TLSConnection.connect(fileDescriptor: fd, ownership: .borrow, serverName: "mail.example")
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - fileDescriptor: a connected `SOCK_STREAM` socket, with nothing unread that belongs to TLS still in the
+    ///     caller's buffers (read the plaintext preamble byte-exactly up to where TLS starts).
+    ///   - ownership: who closes the descriptor (see ``TLSDescriptorOwnership``). `TCP_NODELAY` is set either way.
+    ///   - serverName: the DNS name or IP literal the certificate must match (sent as SNI unless an IP literal;
+    ///     ``TLSClientConfiguration/serverName`` overrides it).
+    ///   - port: the server's port: only part of the key of ``TLSClientConfiguration/sessionCache``.
+    ///   - configuration: what to offer and whom to trust.
+    ///   - session: a session to resume (see ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``).
+    ///   - earlyData: 0-RTT data (**replayable**: only requests that are safe to repeat).
+    ///   - resendRejectedEarlyData: send rejected early data again after the handshake.
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` for a descriptor that is not a connected stream socket, and as
+    ///   ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)`` for the handshake. With
+    ///   ``TLSDescriptorOwnership/takeOwnership`` the descriptor is closed when this throws.
+    public static func connect(
+        fileDescriptor: Int32, ownership: TLSDescriptorOwnership, serverName: String, port: UInt16 = 443,
+        configuration: TLSClientConfiguration = TLSClientConfiguration(), session: TLSSession? = nil,
+        earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
+    ) throws(TLSError) -> TLSConnection {
+        let release = { if ownership == .takeOwnership, fileDescriptor >= 0 { _ = Glibc.close(fileDescriptor) } }
+        let verifier: CertificateVerifier?
+        do throws(TLSError) {
+            try validate(serverName: serverName, configuration: configuration, earlyData: earlyData)
+            verifier = try TrustStoreCache.verifier(for: configuration)
+        } catch {
+            release()
+            throw error
+        }
+        let socket = try TCPSocket.adopting(fileDescriptor: fileDescriptor, ownership: ownership)
+        return try TLSConnection(
+            transport: socket, observedSocket: ownership == .takeOwnership ? socket : nil, host: serverName, port: port,
+            remoteAddress: socket.remoteAddress, localAddress: TCPObservation.address(fd: fileDescriptor, peer: false) ?? "?",
+            connectDuration: .zero, configuration: configuration, verifier: verifier, session: session,
+            earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: nil)
+    }
+
+    /// Runs TLS over a byte stream of the caller's: anything that implements ``TLSTransport`` (a tunnel, a channel of
+    /// another protocol, an in-memory pipe).
+    ///
+    /// - Parameters:
+    ///   - transport: the stream; the connection calls ``TLSTransport/close()`` when it is closed, aborted or fails.
+    ///   - serverName: the DNS name or IP literal the certificate must match (sent as SNI unless an IP literal;
+    ///     ``TLSClientConfiguration/serverName`` overrides it).
+    ///   - port: the server's port: only part of the key of ``TLSClientConfiguration/sessionCache``.
+    ///   - configuration: what to offer and whom to trust.
+    ///   - session: a session to resume (see ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``).
+    ///   - earlyData: 0-RTT data (**replayable**: only requests that are safe to repeat).
+    ///   - resendRejectedEarlyData: send rejected early data again after the handshake.
+    /// - Throws: as ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)``, and whatever
+    ///   the transport throws. The transport is closed when this throws.
+    public static func connect(
+        over transport: any TLSTransport, serverName: String, port: UInt16 = 443,
+        configuration: TLSClientConfiguration = TLSClientConfiguration(), session: TLSSession? = nil,
+        earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
+    ) throws(TLSError) -> TLSConnection {
+        let verifier: CertificateVerifier?
+        do throws(TLSError) {
+            try validate(serverName: serverName, configuration: configuration, earlyData: earlyData)
+            verifier = try TrustStoreCache.verifier(for: configuration)
+        } catch {
+            transport.close()
+            throw error
+        }
+        return try TLSConnection(
+            transport: CustomTransport(transport), observedSocket: nil, host: serverName, port: port,
+            remoteAddress: Endpoint.display(host: serverName, port: port), localAddress: "?", connectDuration: .zero,
+            configuration: configuration, verifier: verifier, session: session, earlyData: earlyData,
+            resendRejectedEarlyData: resendRejectedEarlyData, relay: nil)
+    }
+
+    /// The checks every entry point makes before it touches the transport.
+    private static func validate(
+        serverName: String, configuration: TLSClientConfiguration, earlyData: [UInt8]?
+    ) throws(TLSError) {
+        try configuration.validate()
+        try Endpoint.validateServerName(serverName)
+        if let earlyData, earlyData.count > TLSClientEngine.maxEarlyDataLength {
+            throw TLSError.invalidConfiguration("earlyData is \(earlyData.count) bytes; at most \(maxEarlyDataLength)")
+        }
+    }
+
+    /// Runs the handshake over a socket connected here.
+    convenience init(
         socket: TCPSocket, host: String, port: UInt16, configuration: TLSClientConfiguration,
         verifier: CertificateVerifier?, session: TLSSession? = nil, earlyData: [UInt8]? = nil,
         resendRejectedEarlyData: Bool = false, relay: EventRelay? = nil,
         dependencies: ((inout ClientStateMachine.Dependencies) -> Void)? = nil
     ) throws(TLSError) {
-        self.socket = socket
-        self.relay = relay ?? EventRelay(configuration: configuration, peer: Endpoint.display(host: host, port: port))
-        self.configuration = configuration
-        self.remoteAddress = socket.remoteAddress
-        self.localAddress = TCPObservation.address(fd: socket.fileDescriptor, peer: false) ?? "?"
-        self.tcpConnectDuration = socket.connectDuration
-        let name = configuration.serverName ?? host
-        let identity: ClientStateMachine.ServerIdentity
-        if Endpoint.isIPv4Literal(name) {
-            identity = .ipAddress(name)
-        } else if Endpoint.isIPv6Literal(name) {
-            // A zone (`fe80::1%eth0`) names the local interface, not part of the address a certificate names.
-            identity = .ipAddress(String(name.prefix { $0 != "%" }))
-        } else {
-            identity = .dnsName(name)
-        }
-        cacheKey = TLSSessionCacheKey(
-            serverName: name, port: port, verified: configuration.verifyCertificates, trustRoots: configuration.trustRoots)
-        var deps = ClientStateMachine.Dependencies(
-            certificateVerifier: verifier, certificateCache: .shared, now: Int64(time(nil)),
-            clockMilliseconds: { wallClockMilliseconds() })
-        if let clock = configuration.wallClockMilliseconds {
-            // Seconds, rounded down (towards the past for times before 1970), for any Int64.
-            let (seconds, remainder) = clock().quotientAndRemainder(dividingBy: 1000)
-            deps.now = remainder < 0 ? seconds - 1 : seconds
-            deps.clockMilliseconds = clock
-        }
-        if let relay = self.relay {
-            deps.tracer = { relay.emit($0) }
-            deps.monotonicNanoseconds = { Deadline.now.nanoseconds }
-            deps.traceIncludesSecrets = configuration.traceIncludesSecrets
-        }
-        dependencies?(&deps)
-        let offered = session ?? configuration.sessionCache?.take(for: cacheKey, atMilliseconds: deps.nowMilliseconds)
-        do throws(TLSError) {
-            machine = try ClientStateMachine(
-                configuration: configuration, identity: identity, dependencies: deps, session: offered,
-                earlyData: earlyData)
-        } catch {
-            socket.close()
-            throw error
-        }
-        try handshake()
-        if resendRejectedEarlyData, let earlyData, !earlyData.isEmpty, sessionInfo.earlyData == .rejected {
-            try write(earlyData)
-        }
-        // The part beyond the ticket's max_early_data_size follows the accepted 0-RTT part.
-        let remainder = stateLock.withLock { machine.takeEarlyDataRemainder() }
-        if !remainder.isEmpty { try write(remainder) }
+        try self.init(
+            transport: socket, observedSocket: socket, host: host, port: port, remoteAddress: socket.remoteAddress,
+            localAddress: TCPObservation.address(fd: socket.fileDescriptor, peer: false) ?? "?",
+            connectDuration: socket.connectDuration, configuration: configuration, verifier: verifier,
+            session: session, earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: relay,
+            dependencies: dependencies)
     }
 
-    deinit { socket.close() }
+    /// Runs the handshake over a connected transport.
+    private init(
+        transport: any DeadlineTransport, observedSocket: TCPSocket?, host: String, port: UInt16, remoteAddress: String,
+        localAddress: String, connectDuration: Duration, configuration: TLSClientConfiguration,
+        verifier: CertificateVerifier?, session: TLSSession?, earlyData: [UInt8]?, resendRejectedEarlyData: Bool,
+        relay: EventRelay?, dependencies: ((inout ClientStateMachine.Dependencies) -> Void)? = nil
+    ) throws(TLSError) {
+        self.transport = transport
+        self.observedSocket = observedSocket
+        self.relay = relay ?? EventRelay(configuration: configuration, peer: Endpoint.display(host: host, port: port))
+        self.configuration = configuration
+        self.remoteAddress = remoteAddress
+        self.localAddress = localAddress
+        self.tcpConnectDuration = connectDuration
+        let start = Deadline.now
+        do throws(TLSError) {
+            // Queues the ClientHello. The engine seals the early data owed after the handshake (a rejected part
+            // sent again when asked, the part beyond the ticket's max_early_data_size) into the handshake's last
+            // output.
+            engine = try TLSClientEngine(
+                serverName: host, port: port, configuration: configuration, verifier: verifier, session: session,
+                earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: self.relay,
+                dependencies: dependencies)
+        } catch {
+            transport.close()
+            throw error
+        }
+        try handshake(start: start)
+    }
+
+    deinit { transport.close() }
 
     /// The most bytes asked of the socket per read: several full records, so bulk transfers make few system calls.
     static let readSize = 1 << 18
@@ -187,7 +278,7 @@ public final class TLSConnection: @unchecked Sendable {
     static let initialReadSize = 1 << 14
 
     /// The most early data `connect` takes (it is held in memory until the server answers): 16 MiB.
-    public static let maxEarlyDataLength = 1 << 24
+    public static let maxEarlyDataLength = TLSClientEngine.maxEarlyDataLength
 
     /// How long ``close()`` (and the alert sent on a failure) waits, in all, for a write in progress on another
     /// thread to finish and for its own record to be taken by the peer, in seconds.
@@ -200,7 +291,7 @@ public final class TLSConnection: @unchecked Sendable {
         let window = readWindow
         let result: Result<Int, TLSError> = scratch.withUnsafeMutableBytes { raw in
             do throws(TLSError) {
-                return .success(try socket.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<window]), deadline: deadline))
+                return .success(try transport.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<window]), deadline: deadline))
             } catch {
                 return .failure(error)
             }
@@ -212,20 +303,22 @@ public final class TLSConnection: @unchecked Sendable {
 
 
 
-    private func handshake() throws(TLSError) {
-        let start = Deadline.now
+    /// Sends the ClientHello and runs the handshake (before the connection is shared: no lock is needed).
+    private func handshake(start: Deadline) throws(TLSError) {
         let deadline = Deadline.after(seconds: configuration.handshakeTimeout)
         do throws(TLSError) {
-            try socket.write(try machine.startHandshake(), deadline: deadline)
-            while !machine.isHandshakeComplete {
+            try transport.write(try engine.takeOutput(), deadline: deadline)
+            while !engine.isHandshakeComplete {
                 let n = try readIntoScratch(deadline: deadline)
                 guard n > 0 else {
+                    try engine.receiveEndOfStream()  // throws: the handshake is not complete
                     throw TLSError.network(step: .read, reason: "server closed the connection during the handshake")
                 }
-                let events = try machine.receive(scratch[0..<n])
-                record(events)
-                let out = try machine.takePendingOutput()
-                if !out.isEmpty { try socket.write(out, deadline: deadline) }
+                try engine.receive(scratch[0..<n], applicationDataLimit: .max)
+                _ = engine.takeEvents()
+                let out = try engine.takeOutput()
+                // The last flight may carry early data owed after the handshake: it gets the write timeout.
+                if !out.isEmpty { try transport.write(out, deadline: engine.isHandshakeComplete ? writeDeadline : deadline) }
             }
         } catch {
             var error = error
@@ -239,36 +332,18 @@ public final class TLSConnection: @unchecked Sendable {
         readWindow = Self.initialReadSize
     }
 
-    /// Takes events from the state machine (under the reader's control or during the handshake).
-    private func record(_ events: [ClientEvent]) {
-        for event in events {
-            switch event {
-            case .applicationData(let data):
-                plaintext.append(data)
-            case .newSessionTicket(_, let session):
-                // A server may send tickets without end: keep the newest few, count them all.
-                ticketCount += 1
-                sessions.append(session)
-                if sessions.count > Self.maxKeptSessions { sessions.removeFirst(sessions.count - Self.maxKeptSessions) }
-                configuration.sessionCache?.store(session, for: cacheKey)
-            case .handshakeComplete, .peerClosed, .peerKeyUpdate, .postHandshakeAuthentication:
-                break
-            }
-        }
-    }
-
     /// Sends the alert for `error` (if the protocol calls for one), shuts the socket, and returns `error`.
     private func fail(_ error: TLSError) -> TLSError {
-        let alert: [UInt8]? = stateLock.withLock {
-            if failure == nil { failure = error }
-            return machine.alertRecord(for: error)
+        let alert: [UInt8] = stateLock.withLock {
+            engine.fail(error)  // the first failure is kept; its alert was queued by the engine
+            return (try? engine.takeOutput()) ?? []
         }
-        if let alert {
+        if !alert.isEmpty {
             // Bounded: a write stuck on another thread (a peer that stopped reading) must not hold us here.
             let deadline = Deadline.after(seconds: 1)
-            _ = writeLock.withLock(before: deadline) { try? socket.write(alert, deadline: deadline) }
+            _ = writeLock.withLock(before: deadline) { try? transport.write(alert, deadline: deadline) }
         }
-        socket.close()
+        transport.close()
         return error
     }
 
@@ -286,7 +361,7 @@ public final class TLSConnection: @unchecked Sendable {
     // MARK: - Public API
 
     /// What was negotiated.
-    public var sessionInfo: TLSSessionInfo { stateLock.withLock { machine.info } }
+    public var sessionInfo: TLSSessionInfo { stateLock.withLock { engine.sessionInfo } }
 
     /// A summary of the server's end-entity certificate.
     public var peerCertificate: CertificateSummary? {
@@ -295,20 +370,20 @@ public final class TLSConnection: @unchecked Sendable {
 
     /// How many KeyUpdates this side sent because its key reached the record limit
     /// (``TLSClientConfiguration/keyUpdateRecordLimit``).
-    public var automaticKeyUpdateCount: Int { stateLock.withLock { machine.automaticKeyUpdates } }
+    public var automaticKeyUpdateCount: Int { stateLock.withLock { engine.automaticKeyUpdateCount } }
 
     /// How many NewSessionTicket messages the server has sent so far.
-    public var receivedTicketCount: Int { stateLock.withLock { ticketCount } }
+    public var receivedTicketCount: Int { stateLock.withLock { engine.receivedTicketCount } }
 
     /// The most sessions a connection keeps for ``receivedSessions`` (the newest; older ones are dropped, and the
     /// session cache bounds what it stores on its own): a server that sends NewSessionTickets without end cannot
     /// make the client's memory grow.
-    public static let maxKeptSessions = 8
+    public static let maxKeptSessions = TLSClientEngine.maxKeptSessions
 
     /// The newest sessions (tickets) received on this connection, at most ``maxKeptSessions``, oldest first;
     /// ``receivedTicketCount`` counts them all. Each is also stored in
     /// ``TLSClientConfiguration/sessionCache`` when one is configured.
-    public var receivedSessions: [TLSSession] { stateLock.withLock { sessions } }
+    public var receivedSessions: [TLSSession] { stateLock.withLock { engine.receivedSessions } }
 
     /// Waits until at least one ticket has arrived or `timeout` seconds pass, reading (and buffering for
     /// ``read(maxCount:)``) whatever application data arrives meanwhile. Servers send tickets right after
@@ -319,9 +394,11 @@ public final class TLSConnection: @unchecked Sendable {
         let deadline = Deadline.after(seconds: timeout)
         return try readLock.withLock { () throws(TLSError) -> Bool in
             while receivedTicketCount == 0 {
-                let closed = stateLock.withLock { machine.peerClosed || failure != nil }
+                let (closed, buffered) = stateLock.withLock {
+                    (engine.isPeerClosed || engine.failure != nil, engine.bufferedApplicationDataCount)
+                }
                 // Do not buffer without bound for a caller that is not reading.
-                let full = plaintext.count >= configuration.maxBufferedApplicationData
+                let full = buffered >= configuration.maxBufferedApplicationData
                 if closed || full || deadline.hasPassed() { break }
                 do throws(TLSError) {
                     try readOnce(deadline: deadline)
@@ -344,13 +421,16 @@ public final class TLSConnection: @unchecked Sendable {
         guard maxCount > 0 else { throw TLSError.invalidConfiguration("read maxCount must be above 0, not \(maxCount)") }
         return try readLock.withLock { () throws(TLSError) -> [UInt8] in
             while true {
-                if let chunk = plaintext.take(maxCount) {
+                let (chunk, replyOwed) = stateLock.withLock {
+                    (engine.takeBufferedApplicationData(maxCount), engine.machine.keyUpdateReplyOwed)
+                }
+                if let chunk {
                     // A KeyUpdate reply owed to the server goes out now (or with the next write, if sooner):
                     // however many update requests this read went through, one reply answers them (§4.6.3).
-                    if stateLock.withLock({ machine.keyUpdateReplyOwed }) { try flushPendingOutput() }
+                    if replyOwed { try flushPendingOutput() }
                     return chunk
                 }
-                let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
+                let (closed, failed) = stateLock.withLock { (engine.isPeerClosed, engine.failure) }
                 if closed { return [] }
                 if let failed { throw failed }
                 // Decrypt about what this read returns, not the whole socket read (up to ``readSize``, 16
@@ -369,10 +449,10 @@ public final class TLSConnection: @unchecked Sendable {
         guard maxCount > 0 else { throw TLSError.invalidConfiguration("peek maxCount must be above 0, not \(maxCount)") }
         return try readLock.withLock { () throws(TLSError) -> [UInt8] in
             while true {
-                if let chunk = plaintext.peek(maxCount) {
+                if let chunk = stateLock.withLock({ engine.peekBufferedApplicationData(maxCount) }) {
                     return chunk
                 }
-                let (closed, failed) = stateLock.withLock { (machine.peerClosed, failure) }
+                let (closed, failed) = stateLock.withLock { (engine.isPeerClosed, engine.failure) }
                 if closed { return [] }
                 if let failed { throw failed }
                 try readOnce(deadline: ioDeadline, applicationDataLimit: maxCount)
@@ -386,7 +466,7 @@ public final class TLSConnection: @unchecked Sendable {
     /// queued and keeps the rest of `scratch` for the next call, which then reads no socket: one large read,
     /// few plaintext buffers alive at a time.
     private func readOnce(deadline: Deadline, applicationDataLimit: Int = .max) throws(TLSError) {
-        let unprocessed = stateLock.withLock { machine.hasUnprocessedInput }
+        let unprocessed = stateLock.withLock { engine.machine.hasUnprocessedInput }
         var n = 0
         if !unprocessed {
             do throws(TLSError) {
@@ -397,25 +477,21 @@ public final class TLSConnection: @unchecked Sendable {
             }
             guard n > 0 else { throw fail(.truncated) }
         }
-        let result: Result<([ClientEvent], Bool), TLSError> = stateLock.withLock {
+        let result: Result<Bool, TLSError> = stateLock.withLock {
             do throws(TLSError) {
-                let events = unprocessed
-                    ? try machine.receiveUnprocessedInput(applicationDataLimit: applicationDataLimit)
-                    : try machine.receive(scratch[0..<n], applicationDataLimit: applicationDataLimit)
-                record(events)
-                let mustReply = events.contains {
-                    switch $0 {
-                    case .postHandshakeAuthentication: true
-                    default: false
-                    }
+                if unprocessed {
+                    try engine.processUnprocessedInput(applicationDataLimit: applicationDataLimit)
+                } else {
+                    try engine.receive(scratch[0..<n], applicationDataLimit: applicationDataLimit)
                 }
-                return .success((events, mustReply))
+                // Post-handshake authentication is answered at once; nothing else here needs the events.
+                return .success(engine.takeEvents().contains(.postHandshakeAuthentication))
             } catch {
                 return .failure(error)
             }
         }
         switch result {
-        case .success(let (_, mustReply)):
+        case .success(let mustReply):
             if mustReply { try flushPendingOutput() }
         case .failure(let error):
             throw fail(error)
@@ -425,9 +501,9 @@ public final class TLSConnection: @unchecked Sendable {
     /// Sends pending handshake output (a KeyUpdate reply) in order with application data.
     private func flushPendingOutput() throws(TLSError) {
         try writeLock.withLock { () throws(TLSError) in
-            let out = try stateLock.withLock { () throws(TLSError) in try machine.takePendingOutput() }
+            let out = try stateLock.withLock { () throws(TLSError) in try engine.takeOutput() }
             if !out.isEmpty {
-                do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
+                do throws(TLSError) { try transport.write(out, deadline: writeDeadline) } catch { throw fail(error) }
             }
         }
     }
@@ -448,11 +524,12 @@ public final class TLSConnection: @unchecked Sendable {
             repeat {
                 let end = min(offset + Self.writeChunkSize, bytes.count)
                 let out = try stateLock.withLock { () throws(TLSError) in
-                    if let failure { throw failure }
+                    if let failure = engine.failure { throw failure }
                     if closing { throw TLSError.closed }
-                    return try machine.sealApplicationData(bytes[offset..<end])
+                    try engine.write(bytes[offset..<end])
+                    return try engine.takeOutput()
                 }
-                do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
+                do throws(TLSError) { try transport.write(out, deadline: writeDeadline) } catch { throw fail(error) }
                 offset = end
             } while offset < bytes.count
         }
@@ -469,26 +546,30 @@ public final class TLSConnection: @unchecked Sendable {
         let deadline = Deadline.after(seconds: Self.closeTimeout)
         stateLock.withLock { closing = true }
         let done: Void? = try writeLock.withLock(before: deadline) { () throws(TLSError) in
-            let out = try stateLock.withLock { () throws(TLSError) in try machine.closeNotify() }
-            if !out.isEmpty { try socket.write(out, deadline: deadline) }
+            let out = try stateLock.withLock { () throws(TLSError) in
+                engine.close()
+                return try engine.takeOutput()
+            }
+            if !out.isEmpty { try transport.write(out, deadline: deadline) }
         }
         if done == nil {
             throw TLSError.timedOut("close_notify: a write in progress did not finish in \(formatSeconds(Self.closeTimeout)) s")
         }
     }
 
-    /// Sends close_notify (if not yet sent) and closes the TCP connection. A read or write blocked on another
-    /// thread wakes with ``TLSError/closed``.
+    /// Sends close_notify (if not yet sent) and closes the TCP connection (a borrowed descriptor: stops using it;
+    /// a ``TLSTransport``: calls its ``TLSTransport/close()``). A read or write blocked on another thread wakes with
+    /// ``TLSError/closed``.
     ///
     /// Returns within ``closeTimeout`` (2 s) whatever the peer does: when a write on another thread is stuck on a
     /// peer that stopped reading, close_notify is not sent (it could not get through) and the socket is shut down,
     /// which ends that write.
     public func close() {
         // The state before this side closes: ESTABLISHED, or CLOSE_WAIT when the server sent its FIN first.
-        let before = relay.flatMap { _ in TCPObservation.state(fd: socket.fileDescriptor) }
+        let before = relay.flatMap { _ in observedSocket.flatMap { TCPObservation.state(fd: $0.fileDescriptor) } }
         try? closeWrite()
-        socket.close()
-        if let relay {
+        transport.close()
+        if let relay, let socket = observedSocket {
             // The teardown as the kernel sees it: the socket's states until TIME_WAIT or CLOSE (or a quarter second).
             var states = before.map { [$0] } ?? []
             for state in TCPObservation.teardownStates(fd: socket.fileDescriptor, window: 0.25) where states.last != state {
@@ -499,10 +580,11 @@ public final class TLSConnection: @unchecked Sendable {
     }
 
     /// Closes the TCP connection at once, without close_notify (the server will see a truncated
-    /// connection). A read or write blocked on another thread wakes with ``TLSError/closed``.
+    /// connection; a borrowed descriptor is only no longer used). A read or write blocked on another thread wakes
+    /// with ``TLSError/closed``.
     public func abort() {
-        stateLock.withLock { if failure == nil { failure = .closed } }
-        socket.close()
+        stateLock.withLock { _ = engine.fail(.closed) }  // no alert; the first failure is kept
+        transport.close()
     }
 
     /// Sends a fatal alert and closes the TCP connection: for an application that gives up on the server
@@ -510,16 +592,16 @@ public final class TLSConnection: @unchecked Sendable {
     /// cannot decode). Nothing is sent if the connection has already failed or sent its close_notify; later
     /// reads and writes throw ``TLSError/closed``.
     public func abort(sending alert: AlertDescription) {
-        let record: [UInt8]? = stateLock.withLock {
-            guard failure == nil else { return nil }
-            failure = .closed
-            return machine.alertRecord(for: .protocolViolation(alert: alert, reason: "closed by the application"))
+        let record: [UInt8] = stateLock.withLock {
+            guard engine.failure == nil else { return [] }
+            engine.abort(sending: alert)
+            return (try? engine.takeOutput()) ?? []
         }
-        if let record {
+        if !record.isEmpty {
             let deadline = Deadline.after(seconds: 1)
-            _ = writeLock.withLock(before: deadline) { try? socket.write(record, deadline: deadline) }
+            _ = writeLock.withLock(before: deadline) { try? transport.write(record, deadline: deadline) }
         }
-        socket.close()
+        transport.close()
     }
 
     /// Sends a KeyUpdate and switches to new sending keys (RFC 8446 §4.6.3).
@@ -527,11 +609,12 @@ public final class TLSConnection: @unchecked Sendable {
     public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
         try writeLock.withLock { () throws(TLSError) in
             let out = try stateLock.withLock { () throws(TLSError) in
-                if let failure { throw failure }
+                if let failure = engine.failure { throw failure }
                 if closing { throw TLSError.closed }
-                return try machine.updateKeys(requestPeerUpdate: requestPeerUpdate)
+                try engine.updateKeys(requestPeerUpdate: requestPeerUpdate)
+                return try engine.takeOutput()
             }
-            do throws(TLSError) { try socket.write(out, deadline: writeDeadline) } catch { throw fail(error) }
+            do throws(TLSError) { try transport.write(out, deadline: writeDeadline) } catch { throw fail(error) }
         }
     }
 
@@ -546,68 +629,8 @@ public final class TLSConnection: @unchecked Sendable {
     ///   aborted.
     public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
         try stateLock.withLock { () throws(TLSError) in
-            if let failure { throw failure }
-            return try machine.exportKeyingMaterial(label: label, context: context, length: length)
+            try engine.exportKeyingMaterial(label: label, context: context, length: length)
         }
     }
 }
 
-/// Wall-clock milliseconds since 1970-01-01 UTC (`CLOCK_REALTIME`), for ticket ages.
-func wallClockMilliseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}
-
-/// Application data waiting to be read: a queue of records' plaintext.
-struct PlaintextQueue {
-    private var chunks: [[UInt8]] = []
-    private var head = 0  // index of the first unread chunk
-    private var offset = 0  // bytes of chunks[head] already returned
-    /// Bytes waiting.
-    private(set) var count = 0
-
-    mutating func append(_ data: [UInt8]) {
-        guard !data.isEmpty else { return }
-        chunks.append(data)
-        count += data.count
-    }
-
-    /// What ``take(_:)`` would return, without consuming it.
-    func peek(_ maxCount: Int) -> [UInt8]? {
-        guard head < chunks.count else { return nil }
-        let chunk = chunks[head]
-        if offset == 0, chunk.count <= maxCount { return chunk }
-        return Array(chunk[offset..<min(chunk.count, offset + maxCount)])
-    }
-
-    /// Up to `maxCount` bytes, or `nil` when empty. A whole record that fits is returned as is (no copy).
-    mutating func take(_ maxCount: Int) -> [UInt8]? {
-        guard head < chunks.count else { return nil }
-        let chunk = chunks[head]
-        let result: [UInt8]
-        if offset == 0, chunk.count <= maxCount {
-            result = chunk
-            chunks[head] = []
-            head += 1
-        } else {
-            let end = min(chunk.count, offset + maxCount)
-            result = Array(chunk[offset..<end])
-            offset = end
-            if offset == chunk.count {
-                chunks[head] = []
-                head += 1
-                offset = 0
-            }
-        }
-        count -= result.count
-        if head == chunks.count {
-            chunks.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 64 {
-            chunks.removeFirst(head)
-            head = 0
-        }
-        return result
-    }
-}

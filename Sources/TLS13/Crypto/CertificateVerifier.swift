@@ -18,7 +18,9 @@ protocol CertificateVerifier: Sendable {
     ///   (`certificate for other.example does not match localhost`, `certificate has expired (…)`);
     ///   `decode_error` for an empty chain; ``TLSError/invalidConfiguration(_:)`` for an unusable `hostname` /
     ///   `ipAddress`; ``TLSError/internalError(_:)`` when libcrypto fails.
-    func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError)
+    /// - Returns: what was verified: the path (for public-key pins).
+    @discardableResult
+    func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) -> VerifiedPath
 
     /// Checks a stapled OCSP response (DER `OCSPResponse`, RFC 6960) about the leaf of `chain`, which
     /// ``verify(chain:hostname:ipAddress:now:)`` accepted, at time `now`.
@@ -29,6 +31,13 @@ protocol CertificateVerifier: Sendable {
     ///   successful response, is not signed by the certificate's issuer or an OCSP responder the issuer
     ///   authorized, has no status for the certificate, or is outside its validity period at `now`.
     func checkOCSPResponse(_ response: [UInt8], chain: [[UInt8]], now: Int64) throws(TLSError) -> OCSPCheckResult
+}
+
+/// The certificate path a ``CertificateVerifier`` accepted.
+struct VerifiedPath: Sendable, Equatable {
+    /// The SHA-256 digests of the SubjectPublicKeyInfo of every certificate on the path — leaf, intermediates, the
+    /// trust anchor — leaf first (what public-key pins are matched against, RFC 7469 §2.6).
+    var keyDigests: [[UInt8]]
 }
 
 // No default implementations here, on purpose: a verifier (or a wrapper such as ``VerifiedChainCache``) that
@@ -112,14 +121,15 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         self.certificates = certificates
     }
 
-    func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) {
-        _ = try verifyPath(chain: chain, hostname: hostname, ipAddress: ipAddress, now: now)
+    @discardableResult
+    func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) -> VerifiedPath {
+        try verifyPath(chain: chain, hostname: hostname, ipAddress: ipAddress, now: now).path
     }
 
-    /// Verifies like ``verify(chain:hostname:ipAddress:now:)`` and returns the validity window of the verified
-    /// path (the latest notBefore and the earliest notAfter of every certificate in it, the anchor included).
+    /// Verifies like ``verify(chain:hostname:ipAddress:now:)`` and returns, with the path, its validity window (the
+    /// latest notBefore and the earliest notAfter of every certificate in it, the anchor included).
     func verifyPath(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError)
-        -> ClosedRange<Int64>
+        -> (window: ClosedRange<Int64>, path: VerifiedPath)
     {
         guard let leafDER = chain.first else {
             throw .decode(reason: "server sent an empty certificate chain")
@@ -130,17 +140,19 @@ struct OpenSSLCertificateVerifier: CertificateVerifier {
         // Path building, X509_verify_cert and the Web PKI profile (PathValidation.swift, WebPKIProfile.swift).
         let path = try validatedPath(chain: chain, leaf: leaf, intermediates: intermediates, hostname: hostname,
                                      ipAddress: ipAddress, now: now)
-        var window: ClosedRange<Int64> = Int64.min...Int64.max
+        var window: ClosedRange<Int64>? = Int64.min...Int64.max
+        var digests: [[UInt8]] = []
         for c in path {
+            digests.append(try c.subjectPublicKeyInfoSHA256())
+            guard let current = window else { continue }
             let notBefore = c.notBeforeSeconds ?? Int64.max
             let notAfter = c.notAfterSeconds ?? Int64.min
-            let low = max(window.lowerBound, notBefore)
-            let high = min(window.upperBound, notAfter)
-            guard low <= high else { return now...now }  // inconsistent dates: valid at this instant only
-            window = low...high
+            let low = max(current.lowerBound, notBefore)
+            let high = min(current.upperBound, notAfter)
+            window = low <= high ? low...high : nil  // inconsistent dates: valid at this instant only
         }
         withExtendedLifetime((leaf, intermediates)) {}
-        return window
+        return (window ?? now...now, VerifiedPath(keyDigests: digests))
     }
 
     func configure(_ param: OpaquePointer, hostname: String?, ipAddress: String?, now: Int64)
@@ -327,6 +339,7 @@ final class VerifiedChainCache: CertificateVerifier, @unchecked Sendable {
     private struct Entry {
         var verifiedAt: Int64
         var validity: ClosedRange<Int64>
+        var path: VerifiedPath
     }
 
     let inner: OpenSSLCertificateVerifier
@@ -350,24 +363,26 @@ final class VerifiedChainCache: CertificateVerifier, @unchecked Sendable {
         try inner.checkOCSPResponse(response, chain: chain, now: now)
     }
 
-    func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) {
+    @discardableResult
+    func verify(chain: [[UInt8]], hostname: String?, ipAddress: String?, now: Int64) throws(TLSError) -> VerifiedPath {
         let key = Key(chain: chain.map(BytesKey.init), hostname: hostname, ipAddress: ipAddress)
-        let cached = locked { () -> Bool in
-            guard let entry = entries[key] else { return false }
+        let cached = locked { () -> VerifiedPath? in
+            guard let entry = entries[key] else { return nil }
             guard now - entry.verifiedAt < lifetime, now >= entry.verifiedAt, entry.validity.contains(now) else {
                 entries[key] = nil
                 order.removeAll { $0 == key }
-                return false
+                return nil
             }
             hits += 1
-            return true
+            return entry.path
         }
-        if cached { return }
-        let validity = try inner.verifyPath(chain: chain, hostname: hostname, ipAddress: ipAddress, now: now)
+        if let cached { return cached }
+        let (validity, path) = try inner.verifyPath(chain: chain, hostname: hostname, ipAddress: ipAddress, now: now)
         locked {
             if entries[key] == nil { order.append(key) }
-            entries[key] = Entry(verifiedAt: now, validity: validity)
+            entries[key] = Entry(verifiedAt: now, validity: validity, path: path)
             if order.count > capacity { entries[order.removeFirst()] = nil }
         }
+        return path
     }
 }

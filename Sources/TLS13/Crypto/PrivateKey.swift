@@ -29,6 +29,31 @@ final class PrivateKey: @unchecked Sendable {
         try self.init(bio: try OpenSSLBIO.memory(contents: pem), source: "PEM data")
     }
 
+    /// Parses a DER private key: PKCS#8 `PrivateKeyInfo`, or the traditional RSA / EC forms (`d2i_AutoPrivateKey`).
+    ///
+    /// - Throws: ``TLSError/invalidConfiguration(_:)`` when the bytes are no (unencrypted) private key.
+    convenience init(der: [UInt8]) throws(TLSError) {
+        ERR_clear_error()
+        var consumed = 0
+        let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, !buffer.isEmpty else { return nil }
+            var cursor: UnsafePointer<UInt8>? = base
+            let key = d2i_AutoPrivateKey(nil, &cursor, buffer.count)
+            if let cursor { consumed = cursor - base }
+            return key
+        }
+        guard let parsed else {
+            throw .invalidConfiguration("no usable private key in DER data: \(firstErrorReason() ?? "does not parse")")
+        }
+        guard consumed == der.count else {
+            EVP_PKEY_free(parsed)
+            throw .invalidConfiguration("the DER private key has \(der.count - consumed) trailing bytes")
+        }
+        self.init(key: EVPKey(takingOwnership: parsed))
+    }
+
+    private init(key: EVPKey) { self.key = key }
+
     private init(bio: OpenSSLBIO, source: String) throws(TLSError) {
         ERR_clear_error()
         // A callback that supplies no passphrase: without one, libcrypto would prompt on the terminal for an

@@ -54,6 +54,25 @@ final class X509Certificate: @unchecked Sendable, CustomStringConvertible {
         return written == length ? out : []
     }
 
+    /// The DER SubjectPublicKeyInfo (`i2d_X509_PUBKEY` of the certificate's key, as encoded in it).
+    func subjectPublicKeyInfo() throws(TLSError) -> [UInt8] {
+        guard let key = X509_get_X509_PUBKEY(pointer) else { throw openSSLError("X509_get_X509_PUBKEY") }
+        let length = i2d_X509_PUBKEY(key, nil)
+        guard length > 0 else { throw openSSLError("i2d_X509_PUBKEY") }
+        var out = [UInt8](repeating: 0, count: Int(length))
+        let written = out.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var cursor = buffer.baseAddress
+            return i2d_X509_PUBKEY(key, &cursor)
+        }
+        guard written == length else { throw openSSLError("i2d_X509_PUBKEY") }
+        return out
+    }
+
+    /// The SHA-256 digest of ``subjectPublicKeyInfo()``: what a public-key pin names (RFC 7469 §2.4).
+    func subjectPublicKeyInfoSHA256() throws(TLSError) -> [UInt8] {
+        try HashAlgorithm.sha256.hash(try subjectPublicKeyInfo())
+    }
+
     /// Subject as one line, e.g. `C = US, O = Example, CN = localhost`.
     var subject: String { Self.oneLine(X509_get_subject_name(pointer)) }
 

@@ -25,6 +25,12 @@ final class X509TrustStore: @unchecked Sendable {
         }
     }
 
+    /// Trusts the system's default locations (as ``system()``) and `certificates` besides.
+    convenience init(systemDefaultsAnd certificates: [X509Certificate]) throws(TLSError) {
+        try self.init(certificates: certificates)
+        try check(X509_STORE_set_default_paths(pointer), "X509_STORE_set_default_paths")
+    }
+
     /// Trusts exactly the certificates in the PEM file at `path` (not the system store).
     ///
     /// - Throws: ``TLSError/invalidConfiguration(_:)`` when the file is unreadable, malformed or empty.

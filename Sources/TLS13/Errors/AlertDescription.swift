@@ -3,7 +3,9 @@
 /// Modelled as a struct over the raw byte so that values this library does not name
 /// still parse and round-trip; the named values are the RFC 8446 registry.
 public struct AlertDescription: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The alert's code on the wire.
     public var rawValue: UInt8
+    /// The alert for a code (any value: unknown ones are kept, and named by their number).
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// "This alert notifies the recipient that the sender will not send any more messages on this connection." (§6.1)
@@ -97,9 +99,9 @@ public struct AlertDescription: RawRepresentable, Hashable, Sendable, CustomStri
 
 /// A TLS alert level (RFC 8446 §6). In TLS 1.3 the level is ignored on receipt: every alert except
 /// `close_notify` and `user_canceled` is fatal.
-public struct AlertLevel: RawRepresentable, Hashable, Sendable {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let warning = AlertLevel(rawValue: 1)
-    public static let fatal = AlertLevel(rawValue: 2)
+struct AlertLevel: RawRepresentable, Hashable, Sendable {
+    var rawValue: UInt8
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+    static let warning = AlertLevel(rawValue: 1)
+    static let fatal = AlertLevel(rawValue: 2)
 }

@@ -29,10 +29,15 @@ public enum TLSError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The step of connection setup or I/O at which a ``network(step:reason:)`` error happened.
     public enum NetworkStep: String, Hashable, Sendable {
+        /// Reading the address given (`host:port`, a bad port, a host name that is not one).
         case parseAddress = "address"
+        /// Name resolution (`getaddrinfo`).
         case resolve = "DNS lookup"
+        /// The TCP connect.
         case connect = "connect"
+        /// Reading from the transport.
         case read = "read"
+        /// Writing to the transport.
         case write = "write"
     }
 
@@ -53,6 +58,7 @@ public enum TLSError: Error, Hashable, Sendable, CustomStringConvertible {
         return alert
     }
 
+    /// One line for a person, e.g. `certificate verify failed: certificate has expired (alert certificate_expired, 45)`.
     public var description: String {
         switch self {
         case .decode(let reason, let alert):

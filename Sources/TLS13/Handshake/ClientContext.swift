@@ -123,14 +123,16 @@ struct ClientContext {
         }
     }
 
-    /// Runs `body`, and when tracing, reports its duration as a crypto step.
+    /// Runs `body`, and when tracing, reports its duration as a crypto step (`algorithm` is only built then).
     @inline(__always)
-    func timed<T>(_ step: String, _ algorithm: String, _ body: () throws(TLSError) -> T) throws(TLSError) -> T {
+    func timed<T>(
+        _ step: String, _ algorithm: @autoclosure () -> String, _ body: () throws(TLSError) -> T
+    ) throws(TLSError) -> T {
         guard deps.tracer != nil, let clock = deps.monotonicNanoseconds else { return try body() }
         let start = clock()
         let result = try body()
         trace(.cryptoOperation(TLSCryptoOperation(
-            step: step, algorithm: algorithm, duration: .nanoseconds(max(0, clock() - start)))))
+            step: step, algorithm: algorithm(), duration: .nanoseconds(max(0, clock() - start)))))
         return result
     }
 

@@ -26,6 +26,9 @@ extension ClientStateMachine {
         var monotonicNanoseconds: (() -> Int64)?
         /// Whether key-schedule events carry the secret's value (``TLSClientConfiguration/traceIncludesSecrets``).
         var traceIncludesSecrets: Bool
+        /// The group this server chose last time (``TLSKeyShareHints``, looked up by the connection layer): the
+        /// first ClientHello sends only its share while the configuration offers it.
+        var keyShareHint: NamedGroup? = nil
 
         /// - Parameters:
         ///   - signatureVerifier: `nil`: libcrypto's, parsing through `certificateCache`.

@@ -276,6 +276,12 @@ final class ClientStateMachine {
     /// A KeyUpdate(update_not_requested) is owed to the server (sealed at the next ``takePendingOutput()``).
     var keyUpdateReplyOwed: Bool { connection?.keyUpdateReplyOwed ?? false }
 
+    /// Whether ``takePendingOutput()`` would return bytes: records already sealed, or messages owed after the
+    /// handshake (a KeyUpdate reply, post-handshake authentication answers) that it seals.
+    var hasPendingOutput: Bool {
+        !cx.output.isEmpty || (!closeNotifySent && (connection?.hasOwedMessages ?? false))
+    }
+
     /// Early data beyond the ticket's max_early_data_size that goes out as ordinary application data after the
     /// handshake, because the server accepted the 0-RTT part; taken once.
     func takeEarlyDataRemainder() -> [UInt8] { connection?.takeEarlyDataRemainder() ?? [] }

@@ -145,6 +145,9 @@ final class PostHandshake {
 
     // MARK: - What the client sends
 
+    /// Whether ``sealOwedMessages(_:)`` has something to seal (an authentication answer or a KeyUpdate reply).
+    var hasOwedMessages: Bool { keyUpdateReplyOwed || !authenticationReplies.isEmpty }
+
     /// Seals what is owed to the server: post-handshake authentication answers, then a KeyUpdate reply.
     func sealOwedMessages(_ cx: inout ClientContext) throws(TLSError) {
         if !authenticationReplies.isEmpty {

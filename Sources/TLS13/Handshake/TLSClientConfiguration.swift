@@ -39,6 +39,27 @@ public struct TLSClientConfiguration: Sendable {
     /// thread doing the handshake and must not block for long (the handshake timeout keeps running).
     public var certificateVerificationHandler: (@Sendable (TLSCertificateVerificationContext) -> TLSCertificateVerdict)? = nil
 
+    /// The same as ``certificateVerificationHandler``, for a check that must wait for something (a lookup in a
+    /// database, a call to a service): the handshake waits for its verdict, at most ``handshakeTimeout`` seconds
+    /// (then it fails with `certificate_unknown` and the task running the handler is cancelled). Set one of the two
+    /// handlers, not both.
+    ///
+    /// The handshake's thread blocks while it waits; the handler runs as a task on the Swift-concurrency pool.
+    /// ``TLSConnection`` and ``AsyncTLSConnection`` do their handshake on threads of their own, so this is safe with
+    /// them; a ``TLSClientEngine`` driven from a Swift-concurrency thread or an event loop would block that thread
+    /// — use the synchronous handler there.
+    public var asyncCertificateVerificationHandler: (@Sendable (TLSCertificateVerificationContext) async -> TLSCertificateVerdict)? = nil
+
+    /// Public keys to pin (RFC 7469 style): when not empty, the server's chain must verify as usual **and** some
+    /// certificate on the verified path — its own, an intermediate's, or the trust anchor's — must have one of these
+    /// keys; otherwise the handshake fails with `bad_certificate`. Pinning is an additional check, never a
+    /// replacement for chain verification: it needs ``verifyCertificates`` on, and a chain that does not verify is
+    /// rejected for that reason whatever the pins say. A saved session is offered only if its chain still passes.
+    /// Pin a backup key too: a server whose key changes is refused until the pins do. An application handler
+    /// (``certificateVerificationHandler``) sees a pin mismatch as its ``TLSCertificateVerificationContext/defaultResult``
+    /// and decides, as for any other failure of the default verification. Empty (the default): no pinning.
+    public var pinnedPublicKeys: [TLSPublicKeyPin] = []
+
     /// ALPN protocol names to offer, most preferred first (e.g. `["h2", "http/1.1"]`). Empty: no ALPN.
     public var applicationProtocols: [String] = []
 
@@ -61,12 +82,24 @@ public struct TLSClientConfiguration: Sendable {
     /// first supported group — so setting only ``supportedGroups`` (say `[.secp256r1]`) just works.
     public var keyShareGroups: [NamedGroup] = [.x25519MLKEM768, .x25519]
 
+    /// Where the group each server chose is remembered, so the next ClientHello to it sends only that share
+    /// (``TLSKeyShareHints``). The default is a store of this configuration's own, shared by its copies; `nil`
+    /// always sends ``keyShareGroups``.
+    public var keyShareHints: TLSKeyShareHints? = TLSKeyShareHints()
+
     /// The groups the first ClientHello actually sends shares for: ``keyShareGroups`` that are offered, else
     /// the first offered group.
     var effectiveKeyShareGroups: [NamedGroup] {
         let offered = keyShareGroups.filter(supportedGroups.contains)
         if offered.isEmpty, let first = supportedGroups.first { return [first] }
         return offered
+    }
+
+    /// The groups the first ClientHello sends shares for when the server chose `hint` before: that group alone
+    /// while it is still offered, else ``effectiveKeyShareGroups``.
+    func keyShareGroups(hint: NamedGroup?) -> [NamedGroup] {
+        if let hint, supportedGroups.contains(hint) { return [hint] }
+        return effectiveKeyShareGroups
     }
 
     /// Signature schemes accepted in the server's CertificateVerify (signature_algorithms).
@@ -127,11 +160,16 @@ public struct TLSClientConfiguration: Sendable {
     /// CertificateRequest with an empty Certificate. When set, post-handshake authentication is offered too.
     public var clientCertificate: TLSClientCertificate? = nil
 
-    /// Opt-in: remember chains that verified, for this many seconds, and skip `X509_verify_cert` when the
-    /// same server sends the exact same chain again. The validity dates of the verified path are rechecked
-    /// on every use and the server's CertificateVerify signature is always checked; only the chain building
-    /// and its signatures are skipped. `nil` (the default) verifies every chain in full.
-    public var verifiedChainCacheLifetime: Double? = nil
+    /// Remember chains that verified, for this many seconds (default one hour), and skip `X509_verify_cert`'s
+    /// path building and signature checks when a server sends the exact same chain again, for the same name,
+    /// under the same trust store. Everything else is checked on every connection, cached or not: the validity
+    /// dates of the whole verified path against the current time, the stapled OCSP response in full, the leaf's
+    /// keyUsage, the server's CertificateVerify signature and ``certificateVerificationHandler``. Failures are
+    /// never cached, and changing the trust store (a new file, or the same file changed) starts empty caches.
+    /// `VerdictMatrixTests` checks that every bad certificate in `Certs/` gets the same verdict and alert with the
+    /// cache off, cold, warm and warm after the roots changed (the table in `Docs/Security.md`). `nil` verifies
+    /// every chain in full.
+    public var verifiedChainCacheLifetime: Double? = 3600
 
     /// Where tickets are stored and looked up for resumption; `nil` disables resumption unless a session is
     /// passed to `connect` explicitly.
@@ -206,14 +244,31 @@ public struct TLSClientConfiguration: Sendable {
     /// padding.
     public var clientHelloPadding: Int? = nil
 
+    /// The defaults: the system's trust store, verification on, TLS 1.3 with X25519MLKEM768 and x25519 key shares,
+    /// the verified-chain cache and key-share hints on, OCSP stapling requested.
     public init() {}
 
     /// Where a client's trusted root certificates come from.
-    public enum TrustRoots: Sendable, Hashable {
-        /// The system store (`SSL_CERT_FILE` / `SSL_CERT_DIR` override OpenSSL's default locations).
+    ///
+    /// A trust store is built once per value and shared by every connection (a file is read again when it changes);
+    /// the last few stores built from bytes in memory are kept.
+    ///
+    /// ```swift
+    /// config.trustRoots = .pem(Array(bundleText.utf8))                 // exactly these roots
+    /// config.trustRoots = .combined([.system, .der([corporateRoot])])  // the system's, plus one
+    /// ```
+    public indirect enum TrustRoots: Sendable, Hashable {
+        /// The system store: OpenSSL's default locations, or `SSL_CERT_FILE` / `SSL_CERT_DIR` when set (read
+        /// when the system store is first used).
         case system
         /// Exactly the certificates in this PEM file; the system store is not used.
         case pemFile(String)
+        /// Exactly the certificates in this PEM text (`-----BEGIN CERTIFICATE-----` blocks).
+        case pem([UInt8])
+        /// Exactly these DER certificates.
+        case der([[UInt8]])
+        /// Every root of each of these: e.g. `[.system, .pem(extra)]` trusts the system store and more.
+        case combined([TrustRoots])
     }
 
     /// Groups this library implements for key exchange.
@@ -237,6 +292,14 @@ public struct TLSClientConfiguration: Sendable {
             throw TLSError.invalidConfiguration("verifiedChainCacheLifetime must be above 0 seconds, not \(lifetime)")
         }
         if let name = serverName { try Endpoint.validateServerName(name) }
+        if certificateVerificationHandler != nil, asyncCertificateVerificationHandler != nil {
+            throw TLSError.invalidConfiguration(
+                "set certificateVerificationHandler or asyncCertificateVerificationHandler, not both")
+        }
+        if !pinnedPublicKeys.isEmpty, !verifyCertificates {
+            throw TLSError.invalidConfiguration(
+                "pinnedPublicKeys needs verifyCertificates: pinning adds to chain verification, it does not replace it")
+        }
         guard !cipherSuites.isEmpty else { throw TLSError.invalidConfiguration("no cipher suites configured") }
         for suite in cipherSuites where CipherSuiteParameters(suite) == nil {
             throw TLSError.invalidConfiguration("cipher suite \(suite) is not a TLS 1.3 suite this library implements")

@@ -44,8 +44,10 @@ public enum TLSEvent: Sendable, Hashable {
 public struct TLSTraceEvent: Sendable, Hashable {
     /// Time since `connect` was called.
     public let time: Duration
+    /// What happened.
     public let event: TLSEvent
 
+    /// An event stamped with its time (the library makes these; public for tests of an application's handler).
     public init(time: Duration, event: TLSEvent) {
         self.time = time
         self.event = event
@@ -74,7 +76,9 @@ public enum TLSEpoch: String, Sendable, Hashable {
 
 /// One record, as it went on the wire.
 public struct TLSRecordInfo: Sendable, Hashable {
+    /// Sent or received.
     public var direction: TLSDirection
+    /// The keys that protect it.
     public var epoch: TLSEpoch
     /// The content type in the record header (`application_data` for every protected record).
     public var outerContentType: UInt8
@@ -103,7 +107,9 @@ public struct TLSRecordInfo: Sendable, Hashable {
 
 /// A handshake message and its decoded essentials.
 public struct TLSHandshakeMessageInfo: Sendable, Hashable {
+    /// Sent or received.
     public var direction: TLSDirection
+    /// The keys of the record that carried it.
     public var epoch: TLSEpoch
     /// `ClientHello`, `ServerHello`, `HelloRetryRequest`, `EncryptedExtensions`, `CertificateRequest`, `Certificate`,
     /// `CertificateVerify`, `Finished`, `EndOfEarlyData`, `NewSessionTicket`, `KeyUpdate`.
@@ -116,9 +122,12 @@ public struct TLSHandshakeMessageInfo: Sendable, Hashable {
 
 /// One named value of an event.
 public struct TLSTraceField: Sendable, Hashable {
+    /// The field's name, e.g. `cipher_suites`.
     public var name: String
+    /// Its value.
     public var value: TLSTraceValue
 
+    /// A field named `name`.
     public init(_ name: String, _ value: TLSTraceValue) {
         self.name = name
         self.value = value
@@ -127,10 +136,15 @@ public struct TLSTraceField: Sendable, Hashable {
 
 /// A value of a trace field.
 public indirect enum TLSTraceValue: Sendable, Hashable {
+    /// Text: a name, a hex string, a date.
     case string(String)
+    /// A number.
     case integer(Int)
+    /// A flag.
     case bool(Bool)
+    /// Several values in order (the cipher suites offered, the certificates of a chain).
     case list([TLSTraceValue])
+    /// Named values (an extension's content, a certificate's fields).
     case fields([TLSTraceField])
 }
 
@@ -143,6 +157,7 @@ public struct TLSSecretInfo: Sendable, Hashable {
     public var name: String
     /// The records it protects from now on, if it is a traffic secret.
     public var protects: TLSDirection?
+    /// The records it protects, if it is a traffic secret.
     public var epoch: TLSEpoch?
     /// The secret in hex, only when ``TLSClientConfiguration/traceIncludesSecrets`` is set (anyone with it can
     /// decrypt the connection).
@@ -155,6 +170,7 @@ public struct TLSCryptoOperation: Sendable, Hashable {
     public var step: String
     /// What it was done with: a group, a signature scheme, the chain's length…
     public var algorithm: String
+    /// How long it took (the monotonic clock).
     public var duration: Duration
 }
 
@@ -162,19 +178,24 @@ public struct TLSCryptoOperation: Sendable, Hashable {
 public struct TLSTCPInfo: Sendable, Hashable {
     /// `ESTABLISHED`, `FIN_WAIT1`, …
     public var state: String
+    /// This side's address, e.g. `127.0.0.1:51514`.
     public var localAddress: String
+    /// The server's address, e.g. `127.0.0.1:4433` or `[::1]:4433`.
     public var remoteAddress: String
-    /// Smoothed round-trip time and its variance.
+    /// Smoothed round-trip time.
     public var roundTripTime: Duration
+    /// Its variance.
     public var roundTripTimeVariance: Duration
     /// Maximum segment size for sending.
     public var sendMSS: Int
     /// Congestion window, in segments.
     public var congestionWindow: Int
-    /// Retransmissions of the current segment, and in all.
+    /// Retransmissions of the current segment.
     public var retransmits: Int
+    /// Retransmissions in all.
     public var totalRetransmits: Int
 
+    /// The values as read from `TCP_INFO` (the library makes these; public for tests).
     public init(
         state: String, localAddress: String, remoteAddress: String, roundTripTime: Duration,
         roundTripTimeVariance: Duration, sendMSS: Int, congestionWindow: Int, retransmits: Int, totalRetransmits: Int

@@ -106,11 +106,14 @@ public struct TLSSession: Sendable, Hashable {
     /// Whether 0-RTT data may be sent with this ticket.
     public var allowsEarlyData: Bool { maxEarlyDataSize > 0 }
 
+    /// Whether two values are the same session: the same ticket, suite, server name, time of receipt and PSK (the
+    /// PSK compared in constant time).
     public static func == (a: TLSSession, b: TLSSession) -> Bool {
         a.ticket == b.ticket && a.cipherSuite == b.cipherSuite && a.receivedAtMilliseconds == b.receivedAtMilliseconds
             && a.serverName == b.serverName && a.psk.constantTimeEquals(b.psk)
     }
 
+    /// Hashes the ticket and the server name (never the PSK).
     public func hash(into hasher: inout Hasher) {
         hasher.combine(ticket)
         hasher.combine(serverName)
@@ -262,6 +265,7 @@ public struct TLSSessionCacheKey: Hashable, Sendable {
     /// The trust roots in force.
     public var trustRoots: TLSClientConfiguration.TrustRoots
 
+    /// A key for `serverName` and `port` under the given trust setting.
     public init(serverName: String, port: UInt16, verified: Bool, trustRoots: TLSClientConfiguration.TrustRoots) {
         self.serverName = serverName
         self.port = port

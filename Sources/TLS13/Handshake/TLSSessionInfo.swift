@@ -55,6 +55,7 @@ public struct TLSSessionInfo: Sendable, Hashable {
     /// then carry at most this many bytes of TLSInnerPlaintext.
     public var peerRecordSizeLimit: Int?
 
+    /// Nothing negotiated yet (the library fills it in; public for tests).
     public init() {}
 }
 

@@ -1,13 +1,25 @@
-/// Makes the client's CertificateVerify signature (RFC 8446 §4.4.3) with the private key of its certificate.
+/// Makes the client's CertificateVerify signature (RFC 8446 §4.4.3) with the private key of its certificate, wherever
+/// that key lives.
 ///
 /// The handshake never touches the key itself: it picks a scheme the server accepts from ``signatureSchemes``, builds
-/// the content to sign, and asks the signer. The library's own signer is a ``PrivateKey`` loaded from a PEM file
-/// (``TLSClientCertificate/init(certificateChainFile:privateKeyFile:)``); a key held elsewhere (a hardware token, a
-/// remote signing service) is another conforming type, given with ``TLSClientCertificate/init(chain:signer:)``.
-/// Tests sign through the same seam (the RFC 8448 tests supply the trace's signature this way).
+/// the content to sign, and asks the signer. The library's own signer is the key loaded by
+/// ``TLSClientCertificate/init(certificateChainFile:privateKeyFile:)`` (or from memory); a key held elsewhere — a
+/// hardware token, a secure enclave, a remote signing service — is a type of yours, given with
+/// ``TLSClientCertificate/init(certificateChain:signer:)``:
 ///
-/// Internal for now; it is written to become public unchanged when the sans-I/O engine does.
-protocol TLSSigner: Sendable {
+/// ```swift
+/// struct HSMSigner: TLSSigner {
+///     let signatureSchemes: [SignatureScheme] = [.ecdsaSecp256r1SHA256]
+///     func sign(scheme: SignatureScheme, content: [UInt8]) throws(TLSError) -> [UInt8] {
+///         // ECDSA P-256 over SHA-256 of `content`, DER-encoded (ECDSA-Sig-Value), as the HSM returns it.
+///         try hsm.sign(sha256: content)
+///     }
+/// }
+/// ```
+///
+/// `sign` is called on the thread doing the handshake, inside the engine's call (``TLSClientEngine/receive(_:)-([UInt8])``
+/// or a ``TLSConnection`` read): it may block, but the handshake's timeout keeps running.
+public protocol TLSSigner: Sendable {
     /// The TLS 1.3 signature schemes this key can sign with, most preferred first (the first one the server's
     /// CertificateRequest lists is used, unless ``TLSClientCertificate/signatureAlgorithms`` says otherwise).
     var signatureSchemes: [SignatureScheme] { get }
@@ -19,6 +31,8 @@ protocol TLSSigner: Sendable {
     ///   - content: what RFC 8446 §4.4.3 signs: 64 bytes of 0x20, the context string
     ///     `"TLS 1.3, client CertificateVerify"`, a zero byte, and the transcript hash. The scheme's hash (if it has
     ///     one) is applied by the signer, as with any signature.
+    /// - Returns: the signature exactly as it goes on the wire: DER `ECDSA-Sig-Value` for ECDSA, the raw signature
+    ///   for RSA-PSS and EdDSA.
     /// - Throws: a ``TLSError``; the handshake fails with it (a `TLSError.internalError` sends `internal_error`).
     func sign(scheme: SignatureScheme, content: [UInt8]) throws(TLSError) -> [UInt8]
 }

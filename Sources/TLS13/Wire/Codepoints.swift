@@ -2,15 +2,15 @@
 // values this library does not know still parse (and are skipped or rejected as the RFC says).
 
 /// TLS record content type (RFC 8446 §5.1).
-public struct ContentType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let invalid = ContentType(rawValue: 0)
-    public static let changeCipherSpec = ContentType(rawValue: 20)
-    public static let alert = ContentType(rawValue: 21)
-    public static let handshake = ContentType(rawValue: 22)
-    public static let applicationData = ContentType(rawValue: 23)
-    public var description: String {
+struct ContentType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    var rawValue: UInt8
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+    static let invalid = ContentType(rawValue: 0)
+    static let changeCipherSpec = ContentType(rawValue: 20)
+    static let alert = ContentType(rawValue: 21)
+    static let handshake = ContentType(rawValue: 22)
+    static let applicationData = ContentType(rawValue: 23)
+    var description: String {
         switch rawValue {
         case 0: "invalid"
         case 20: "change_cipher_spec"
@@ -23,22 +23,22 @@ public struct ContentType: RawRepresentable, Hashable, Sendable, CustomStringCon
 }
 
 /// Handshake message type (RFC 8446 §4).
-public struct HandshakeType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let clientHello = HandshakeType(rawValue: 1)
-    public static let serverHello = HandshakeType(rawValue: 2)
-    public static let newSessionTicket = HandshakeType(rawValue: 4)
-    public static let endOfEarlyData = HandshakeType(rawValue: 5)
-    public static let encryptedExtensions = HandshakeType(rawValue: 8)
-    public static let certificate = HandshakeType(rawValue: 11)
-    public static let certificateRequest = HandshakeType(rawValue: 13)
-    public static let certificateVerify = HandshakeType(rawValue: 15)
-    public static let finished = HandshakeType(rawValue: 20)
-    public static let keyUpdate = HandshakeType(rawValue: 24)
+struct HandshakeType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    var rawValue: UInt8
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+    static let clientHello = HandshakeType(rawValue: 1)
+    static let serverHello = HandshakeType(rawValue: 2)
+    static let newSessionTicket = HandshakeType(rawValue: 4)
+    static let endOfEarlyData = HandshakeType(rawValue: 5)
+    static let encryptedExtensions = HandshakeType(rawValue: 8)
+    static let certificate = HandshakeType(rawValue: 11)
+    static let certificateRequest = HandshakeType(rawValue: 13)
+    static let certificateVerify = HandshakeType(rawValue: 15)
+    static let finished = HandshakeType(rawValue: 20)
+    static let keyUpdate = HandshakeType(rawValue: 24)
     /// Synthetic message replacing ClientHello1 in the transcript after a HelloRetryRequest (§4.4.1).
-    public static let messageHash = HandshakeType(rawValue: 254)
-    public var description: String {
+    static let messageHash = HandshakeType(rawValue: 254)
+    var description: String {
         switch rawValue {
         case 1: "client_hello"
         case 2: "server_hello"
@@ -58,12 +58,19 @@ public struct HandshakeType: RawRepresentable, Hashable, Sendable, CustomStringC
 
 /// TLS protocol version (legacy_version fields and supported_versions).
 public struct ProtocolVersion: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The code point on the wire.
     public var rawValue: UInt16
+    /// The value for a code point (any value: unknown ones are kept, and named by their number).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// TLS 1.0 (0x0301): the legacy record version of a first ClientHello.
     public static let tls10 = ProtocolVersion(rawValue: 0x0301)
+    /// TLS 1.1 (0x0302).
     public static let tls11 = ProtocolVersion(rawValue: 0x0302)
+    /// TLS 1.2 (0x0303): the legacy_version every TLS 1.3 message carries.
     public static let tls12 = ProtocolVersion(rawValue: 0x0303)
+    /// TLS 1.3 (0x0304).
     public static let tls13 = ProtocolVersion(rawValue: 0x0304)
+    /// The version's name, e.g. `TLSv1.3`.
     public var description: String {
         switch rawValue {
         case 0x0301: "TLSv1"
@@ -76,39 +83,39 @@ public struct ProtocolVersion: RawRepresentable, Hashable, Sendable, CustomStrin
 }
 
 /// Extension type (RFC 8446 §4.2 and the IANA registry).
-public struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
-    public static let serverName = ExtensionType(rawValue: 0)
-    public static let maxFragmentLength = ExtensionType(rawValue: 1)
-    public static let statusRequest = ExtensionType(rawValue: 5)
-    public static let supportedGroups = ExtensionType(rawValue: 10)
-    public static let ecPointFormats = ExtensionType(rawValue: 11)
-    public static let signatureAlgorithms = ExtensionType(rawValue: 13)
-    public static let useSRTP = ExtensionType(rawValue: 14)
-    public static let heartbeat = ExtensionType(rawValue: 15)
-    public static let applicationLayerProtocolNegotiation = ExtensionType(rawValue: 16)
-    public static let signedCertificateTimestamp = ExtensionType(rawValue: 18)
-    public static let clientCertificateType = ExtensionType(rawValue: 19)
-    public static let serverCertificateType = ExtensionType(rawValue: 20)
-    public static let padding = ExtensionType(rawValue: 21)
-    public static let encryptThenMAC = ExtensionType(rawValue: 22)
-    public static let extendedMasterSecret = ExtensionType(rawValue: 23)
-    public static let recordSizeLimit = ExtensionType(rawValue: 28)
-    public static let sessionTicket = ExtensionType(rawValue: 35)
-    public static let preSharedKey = ExtensionType(rawValue: 41)
-    public static let earlyData = ExtensionType(rawValue: 42)
-    public static let supportedVersions = ExtensionType(rawValue: 43)
-    public static let cookie = ExtensionType(rawValue: 44)
-    public static let pskKeyExchangeModes = ExtensionType(rawValue: 45)
-    public static let certificateAuthorities = ExtensionType(rawValue: 47)
-    public static let oidFilters = ExtensionType(rawValue: 48)
-    public static let postHandshakeAuth = ExtensionType(rawValue: 49)
-    public static let signatureAlgorithmsCert = ExtensionType(rawValue: 50)
-    public static let keyShare = ExtensionType(rawValue: 51)
-    public static let renegotiationInfo = ExtensionType(rawValue: 0xff01)
+struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    var rawValue: UInt16
+    init(rawValue: UInt16) { self.rawValue = rawValue }
+    static let serverName = ExtensionType(rawValue: 0)
+    static let maxFragmentLength = ExtensionType(rawValue: 1)
+    static let statusRequest = ExtensionType(rawValue: 5)
+    static let supportedGroups = ExtensionType(rawValue: 10)
+    static let ecPointFormats = ExtensionType(rawValue: 11)
+    static let signatureAlgorithms = ExtensionType(rawValue: 13)
+    static let useSRTP = ExtensionType(rawValue: 14)
+    static let heartbeat = ExtensionType(rawValue: 15)
+    static let applicationLayerProtocolNegotiation = ExtensionType(rawValue: 16)
+    static let signedCertificateTimestamp = ExtensionType(rawValue: 18)
+    static let clientCertificateType = ExtensionType(rawValue: 19)
+    static let serverCertificateType = ExtensionType(rawValue: 20)
+    static let padding = ExtensionType(rawValue: 21)
+    static let encryptThenMAC = ExtensionType(rawValue: 22)
+    static let extendedMasterSecret = ExtensionType(rawValue: 23)
+    static let recordSizeLimit = ExtensionType(rawValue: 28)
+    static let sessionTicket = ExtensionType(rawValue: 35)
+    static let preSharedKey = ExtensionType(rawValue: 41)
+    static let earlyData = ExtensionType(rawValue: 42)
+    static let supportedVersions = ExtensionType(rawValue: 43)
+    static let cookie = ExtensionType(rawValue: 44)
+    static let pskKeyExchangeModes = ExtensionType(rawValue: 45)
+    static let certificateAuthorities = ExtensionType(rawValue: 47)
+    static let oidFilters = ExtensionType(rawValue: 48)
+    static let postHandshakeAuth = ExtensionType(rawValue: 49)
+    static let signatureAlgorithmsCert = ExtensionType(rawValue: 50)
+    static let keyShare = ExtensionType(rawValue: 51)
+    static let renegotiationInfo = ExtensionType(rawValue: 0xff01)
 
-    public var description: String {
+    var description: String {
         switch rawValue {
         case 0: "server_name"
         case 1: "max_fragment_length"
@@ -145,12 +152,19 @@ public struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringC
 
 /// TLS 1.3 cipher suite (RFC 8446 §B.4).
 public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The code point on the wire.
     public var rawValue: UInt16
+    /// The value for a code point (any value: unknown ones are kept, and named by their number).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// `TLS_AES_128_GCM_SHA256` (0x1301), offered first by default.
     public static let aes128GCMSHA256 = CipherSuite(rawValue: 0x1301)
+    /// `TLS_AES_256_GCM_SHA384` (0x1302).
     public static let aes256GCMSHA384 = CipherSuite(rawValue: 0x1302)
+    /// `TLS_CHACHA20_POLY1305_SHA256` (0x1303).
     public static let chacha20Poly1305SHA256 = CipherSuite(rawValue: 0x1303)
+    /// `TLS_AES_128_CCM_SHA256` (0x1304): implemented, offered only when configured.
     public static let aes128CCMSHA256 = CipherSuite(rawValue: 0x1304)
+    /// `TLS_AES_128_CCM_8_SHA256` (0x1305): an 8-byte tag, for constrained devices; offered only when configured.
     public static let aes128CCM8SHA256 = CipherSuite(rawValue: 0x1305)
 
     /// The IANA name, e.g. `TLS_AES_128_GCM_SHA256`.
@@ -168,18 +182,31 @@ public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringCon
 
 /// Named group for key exchange (RFC 8446 §4.2.7).
 public struct NamedGroup: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The code point on the wire.
     public var rawValue: UInt16
+    /// The value for a code point (any value: unknown ones are kept, and named by their number).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// `secp256r1` (NIST P-256, 0x0017).
     public static let secp256r1 = NamedGroup(rawValue: 0x0017)
+    /// `secp384r1` (NIST P-384, 0x0018).
     public static let secp384r1 = NamedGroup(rawValue: 0x0018)
+    /// `secp521r1` (NIST P-521, 0x0019).
     public static let secp521r1 = NamedGroup(rawValue: 0x0019)
+    /// `x25519` (0x001D).
     public static let x25519 = NamedGroup(rawValue: 0x001D)
+    /// `x448` (0x001E).
     public static let x448 = NamedGroup(rawValue: 0x001E)
+    /// `ffdhe2048` (RFC 7919, 0x0100): implemented, offered only when configured.
     public static let ffdhe2048 = NamedGroup(rawValue: 0x0100)
+    /// `ffdhe3072` (RFC 7919, 0x0101): implemented, offered only when configured.
     public static let ffdhe3072 = NamedGroup(rawValue: 0x0101)
+    /// `ffdhe4096` (RFC 7919, 0x0102): implemented, offered only when configured.
     public static let ffdhe4096 = NamedGroup(rawValue: 0x0102)
+    /// `ffdhe6144` (RFC 7919, 0x0103): not implemented (a name for the code point).
     public static let ffdhe6144 = NamedGroup(rawValue: 0x0103)
+    /// `ffdhe8192` (RFC 7919, 0x0104): not implemented (a name for the code point).
     public static let ffdhe8192 = NamedGroup(rawValue: 0x0104)
+    /// `X25519MLKEM768` (0x11EC): the post-quantum hybrid of X25519 and ML-KEM-768, offered first by default.
     public static let x25519MLKEM768 = NamedGroup(rawValue: 0x11EC)
 
     /// The IANA name, e.g. `x25519`, `secp256r1`.
@@ -203,23 +230,41 @@ public struct NamedGroup: RawRepresentable, Hashable, Sendable, CustomStringConv
 
 /// Signature scheme (RFC 8446 §4.2.3).
 public struct SignatureScheme: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The code point on the wire.
     public var rawValue: UInt16
+    /// The value for a code point (any value: unknown ones are kept, and named by their number).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// `rsa_pkcs1_sha256` (0x0401): in certificates only, never in CertificateVerify.
     public static let rsaPKCS1SHA256 = SignatureScheme(rawValue: 0x0401)
+    /// `rsa_pkcs1_sha384` (0x0501): in certificates only, never in CertificateVerify.
     public static let rsaPKCS1SHA384 = SignatureScheme(rawValue: 0x0501)
+    /// `rsa_pkcs1_sha512` (0x0601): in certificates only, never in CertificateVerify.
     public static let rsaPKCS1SHA512 = SignatureScheme(rawValue: 0x0601)
+    /// `ecdsa_secp256r1_sha256` (0x0403).
     public static let ecdsaSecp256r1SHA256 = SignatureScheme(rawValue: 0x0403)
+    /// `ecdsa_secp384r1_sha384` (0x0503).
     public static let ecdsaSecp384r1SHA384 = SignatureScheme(rawValue: 0x0503)
+    /// `ecdsa_secp521r1_sha512` (0x0603).
     public static let ecdsaSecp521r1SHA512 = SignatureScheme(rawValue: 0x0603)
+    /// `rsa_pss_rsae_sha256` (0x0804): RSA-PSS with an rsaEncryption key.
     public static let rsaPSSRSAESHA256 = SignatureScheme(rawValue: 0x0804)
+    /// `rsa_pss_rsae_sha384` (0x0805).
     public static let rsaPSSRSAESHA384 = SignatureScheme(rawValue: 0x0805)
+    /// `rsa_pss_rsae_sha512` (0x0806).
     public static let rsaPSSRSAESHA512 = SignatureScheme(rawValue: 0x0806)
+    /// `ed25519` (0x0807).
     public static let ed25519 = SignatureScheme(rawValue: 0x0807)
+    /// `ed448` (0x0808).
     public static let ed448 = SignatureScheme(rawValue: 0x0808)
+    /// `rsa_pss_pss_sha256` (0x0809): RSA-PSS with an id-RSASSA-PSS key.
     public static let rsaPSSPSSSHA256 = SignatureScheme(rawValue: 0x0809)
+    /// `rsa_pss_pss_sha384` (0x080A).
     public static let rsaPSSPSSSHA384 = SignatureScheme(rawValue: 0x080A)
+    /// `rsa_pss_pss_sha512` (0x080B).
     public static let rsaPSSPSSSHA512 = SignatureScheme(rawValue: 0x080B)
+    /// `rsa_pkcs1_sha1` (0x0201): legacy; never accepted in TLS 1.3 CertificateVerify.
     public static let rsaPKCS1SHA1 = SignatureScheme(rawValue: 0x0201)
+    /// `ecdsa_sha1` (0x0203): legacy; never accepted in TLS 1.3 CertificateVerify.
     public static let ecdsaSHA1 = SignatureScheme(rawValue: 0x0203)
 
     /// The IANA name, e.g. `ecdsa_secp256r1_sha256`.
@@ -247,19 +292,19 @@ public struct SignatureScheme: RawRepresentable, Hashable, Sendable, CustomStrin
 }
 
 /// PSK key exchange mode (RFC 8446 §4.2.9).
-public struct PSKKeyExchangeMode: RawRepresentable, Hashable, Sendable {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let pskKE = PSKKeyExchangeMode(rawValue: 0)
-    public static let pskDHEKE = PSKKeyExchangeMode(rawValue: 1)
+struct PSKKeyExchangeMode: RawRepresentable, Hashable, Sendable {
+    var rawValue: UInt8
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+    static let pskKE = PSKKeyExchangeMode(rawValue: 0)
+    static let pskDHEKE = PSKKeyExchangeMode(rawValue: 1)
 }
 
 /// KeyUpdate request (RFC 8446 §4.6.3).
-public struct KeyUpdateRequest: RawRepresentable, Hashable, Sendable {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let updateNotRequested = KeyUpdateRequest(rawValue: 0)
-    public static let updateRequested = KeyUpdateRequest(rawValue: 1)
+struct KeyUpdateRequest: RawRepresentable, Hashable, Sendable {
+    var rawValue: UInt8
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+    static let updateNotRequested = KeyUpdateRequest(rawValue: 0)
+    static let updateRequested = KeyUpdateRequest(rawValue: 1)
 }
 
 /// Certificate type (RFC 7250 registry, used in CertificateEntry).

@@ -12,7 +12,7 @@ struct ClientStart: ~Copyable {
         let sessionID = try deps.random.bytes(32)  // middlebox compatibility mode (§D.4)
         let grease = configuration.grease ? GREASE(random: try deps.random.bytes(6)) : nil
         // One X25519 key pair serves both X25519MLKEM768 and x25519 when both are offered (HybridKeyShare).
-        let groups = configuration.effectiveKeyShareGroups
+        let groups = configuration.keyShareGroups(hint: deps.keyShareHint)
         let shares = try cx.timed("key generation", groups.map(\.displayName).joined(separator: ", ")) {
             () throws(TLSError) in try makeKeyShares(for: groups, using: deps.makeKeyShare)
         }

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Builds Examples/ — a package of its own that depends on this one by path, so only the public API is reachable —
+# and runs each example against a local server on a free loopback port, checking what it prints:
+#
+#   https-get    an HTTPS GET with the async API (under 25 lines)     openssl s_server -www
+#   fetch-many   four URLs fetched concurrently                        openssl s_server -www
+#   starttls     SMTP STARTTLS on a socket the example connected       Scripts/smtp-starttls-server.py
+#   engine-pump  TLSClientEngine pumped over a socket by a few lines   openssl s_server -www
+#   client-cert  a client-certificate login, chain and key in memory  openssl s_server -Verify 1 -www
+#
+#   Scripts/examples.sh
+#
+# Servers are stopped by PID on exit. Exits non-zero when a build, a run or a check fails. CI runs it (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+certs="$root/Certs"
+work="$(mktemp -d "${TMPDIR:-/tmp}/tls13-examples.XXXXXX")"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "examples.sh: $*" >&2; exit 1; }
+
+(cd Examples && swift build 2>&1 | grep -E "error|warning:|Compiling|Build complete" | tail -5)
+bin="$(cd Examples && swift build --show-bin-path)"
+for example in https-get fetch-many starttls engine-pump client-cert; do
+    [ -x "$bin/$example" ] || fail "Examples did not build $example"
+done
+
+# Starts a server whose output goes to $work/NAME.log, and sets `port` from its first line naming one
+# (`ACCEPT 127.0.0.1:PORT` from s_server, `PORT n` from the SMTP script).
+start() {
+    local name="$1"; shift
+    "$@" >"$work/$name.log" 2>&1 </dev/null &
+    pids+=("$!")
+    port=""
+    for _ in $(seq 1 100); do
+        port="$(sed -n -e 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\).*/\1/p' -e 's/^PORT \([0-9]*\).*/\1/p' "$work/$name.log" | head -1)"
+        [ -n "$port" ] && return 0
+        sleep 0.1
+    done
+    cat "$work/$name.log" >&2
+    fail "$name did not start"
+}
+
+# Runs an example with a time limit; its output is in $work/NAME.out.
+run() {
+    local name="$1"; shift
+    if ! timeout 60 "$bin/$name" "$@" >"$work/$name.out" 2>&1; then
+        cat "$work/$name.out" >&2
+        fail "$name failed"
+    fi
+}
+
+expect() {
+    local name="$1" text="$2"
+    grep -qF -- "$text" "$work/$name.out" || { cat "$work/$name.out" >&2; fail "$name: no \"$text\" in its output"; }
+}
+
+server=(openssl s_server -accept 127.0.0.1:0 -tls1_3 -cert "$certs/leaf-ecdsa-p256.pem"
+        -key "$certs/leaf-ecdsa-p256.key" -cert_chain "$certs/intermediate.pem")
+
+start www "${server[@]}" -www
+lines=$(wc -l < Examples/Sources/https-get/main.swift)
+[ "$lines" -lt 25 ] || fail "https-get is $lines lines, not under 25"
+run https-get localhost "$port" / "$certs/ca.pem"
+expect https-get "HTTP/1.0 200 ok"
+expect https-get "TLSv1.3"
+echo "https-get: ok ($lines lines)"
+
+urls=()
+for i in 1 2 3 4; do urls+=("https://localhost:$port/page$i"); done
+run fetch-many "$certs/ca.pem" "${urls[@]}"
+[ "$(grep -c ': HTTP/1.0 200 ok, ' "$work/fetch-many.out")" -eq 4 ] || { cat "$work/fetch-many.out" >&2; fail "fetch-many: not 4 pages"; }
+echo "fetch-many: ok (4 URLs)"
+
+run engine-pump 127.0.0.1 "$port" "$certs/ca.pem"
+expect engine-pump "handshake: TLS_AES_128_GCM_SHA256"
+expect engine-pump "HTTP/1.0 200 ok"
+echo "engine-pump: ok"
+
+start smtp python3 "$root/Scripts/smtp-starttls-server.py" "$certs/leaf-ecdsa-p256-chain.pem" "$certs/leaf-ecdsa-p256.key"
+run starttls 127.0.0.1 "$port" "$certs/ca.pem"
+expect starttls "S: 220 2.0.0 Ready to start TLS"
+expect starttls "certificate verified: true"
+expect starttls "S (TLS): 250 localhost over TLSv1.3"
+expect starttls "S (TLS): 221 2.0.0 Bye"
+echo "starttls: ok"
+
+start mtls "${server[@]}" -Verify 1 -CAfile "$certs/ca.pem" -www
+run client-cert localhost "$port" "$certs/ca.pem" "$certs/client-ecdsa-p256-chain.pem" "$certs/client-ecdsa-p256.key"
+expect client-cert "client certificate sent: true"
+expect client-cert "HTTP/1.0 200 ok"
+grep -q "verify return:1" "$work/mtls.log" || { cat "$work/mtls.log" >&2; fail "client-cert: the server did not verify the client certificate"; }
+echo "client-cert: ok"
+echo "examples.sh: all examples ran"
