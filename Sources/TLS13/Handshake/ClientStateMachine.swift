@@ -151,8 +151,7 @@ final class ClientStateMachine {
 
     /// One handshake message: to the handshake state that expects it, or after the handshake to ``PostHandshake``.
     private func handle(_ item: HandshakeReassembler.Item, events: inout [ClientEvent]) throws(TLSError) {
-        cx.traceMessage(item.message, .received, length: item.bytes.count)
-        try cx.checkExtensionCount(item.message)
+        try Self.admit(item, &cx)
         if let connection {
             try connection.handle(item, &cx, events: &events)
             assert(ClientState.allows(from: .connected, on: item.message.displayName, to: .connected))
@@ -163,6 +162,13 @@ final class ClientStateMachine {
         assert(ClientState.allows(from: from, on: item.message.displayName, to: phase),
                "\(from) → \(phase) on \(item.message.displayName) is not in ClientState.transitions")
         if phase == .connected { events.append(.handshakeComplete) }
+    }
+
+    /// The trace of a message received and the bound on its extensions. On the context in place: a non-mutating call
+    /// on the stored property would copy the whole context for each message.
+    private static func admit(_ item: HandshakeReassembler.Item, _ cx: inout ClientContext) throws(TLSError) {
+        cx.traceMessage(item.message, .received, length: item.bytes.count)
+        try cx.checkExtensionCount(item.message)
     }
 
     private func handleAlert(_ payload: [UInt8], events: inout [ClientEvent]) throws(TLSError) {
