@@ -190,6 +190,74 @@ import Testing
     }
 }
 
+/// What the network sees of an ECH offer (the ClientHelloOuter the client sends, decoded byte by byte, no server
+/// needed): the public name, no ALPN, a GREASE `pre_shared_key` with the inner identity's length but not its bytes,
+/// the shared extensions identical to the inner ones, and the HPKE-sealed payload; GREASE ECH sized like a real one.
+@Suite struct ECHOuterHelloTests {
+    static func config() throws -> [UInt8] {
+        let config = ECHConfig(
+            configID: 7, kemID: .x25519HKDFSHA256, publicKey: try EVPKeyShare(curve: .x25519).publicKey,
+            cipherSuites: [HPKESymmetricCipherSuite(kdf: .hkdfSHA256, aead: .aes128GCM)], maximumNameLength: 64,
+            publicName: Array("public.example".utf8))
+        return try ECHConfigList(configs: [config]).encoded
+    }
+
+    /// The first record's ClientHello.
+    static func outerHello(_ client: ClientStateMachine) throws -> ClientHello {
+        let record = try client.startHandshake()
+        guard case .clientHello(let hello) = try HandshakeMessage.decode(Array(record.dropFirst(5))) else {
+            throw VectorError(description: "no ClientHello")
+        }
+        return hello
+    }
+
+    @Test func theOuterHelloShowsOnlyWhatItMay() throws {
+        let ticket = [UInt8](repeating: 0x5A, count: 48)
+        let session = TLSSession(
+            ticket: ticket, cipherSuite: .aes128GCMSHA256, lifetime: 7200, ageAdd: 0,
+            receivedAtMilliseconds: ScriptedPKI.now * 1000 - 1000, maxEarlyDataSize: 0, applicationProtocol: nil,
+            serverName: "secret.example", certificateVerification: .notVerified, peerCertificates: [],
+            psk: SecretBytes([UInt8](repeating: 7, count: 32)))
+        var configuration = TLSClientConfiguration()
+        configuration.verifyCertificates = false
+        configuration.applicationProtocols = ["h2"]
+        configuration.echConfigList = try Self.config()
+        let client = try ClientStateMachine(
+            configuration: configuration, identity: .dnsName("secret.example"),
+            dependencies: .init(certificateVerifier: nil, now: ScriptedPKI.now), session: session)
+        let outer = try Self.outerHello(client)
+        #expect(outer.extension(.serverName) == .serverName("public.example"))
+        #expect(outer.extension(.applicationLayerProtocolNegotiation) == nil, "ALPN hidden by default")
+        // The session went inside; outside, a GREASE pre_shared_key of the same shape (RFC 9849 §6.1.2).
+        let psk = try #require(outer.offeredPSKs)
+        #expect(psk.identities.count == 1 && psk.identities[0].identity.count == ticket.count)
+        #expect(psk.identities[0].identity != ticket)
+        #expect(psk.binders.map(\.count) == [32])
+        #expect(outer.extension(.pskKeyExchangeModes) == .pskKeyExchangeModes([.pskDHEKE]))
+        #expect(outer.extensions.last?.extensionType == .preSharedKey)
+        // The sealed inner hello: config 7, the suite, a 32-byte X25519 enc, padded to a multiple of 32 (+16 tag).
+        guard case .outer(let suite, let configID, let enc, let payload)? = try ECHClientHello(in: outer) else {
+            Issue.record("no outer encrypted_client_hello")
+            return
+        }
+        #expect(configID == 7 && suite == HPKESymmetricCipherSuite(kdf: .hkdfSHA256, aead: .aes128GCM) && enc.count == 32)
+        #expect((payload.count - 16) % 32 == 0)
+        #expect(!outer.extensions.contains { $0.extensionType == .echOuterExtensions }, "only inside")
+        #expect(outer.extension(.keyShare) != nil && outer.extension(.supportedGroups) != nil)
+    }
+
+    /// GREASE ECH's payload has the length a real offer of this client would have (compressed, padded to 32).
+    @Test func greaseLooksLikeARealOffer() throws {
+        let grease = try Self.outerHello(try makeTestClient())
+        guard case .outer(_, _, let enc, let payload)? = try ECHClientHello(in: grease) else {
+            Issue.record("no GREASE encrypted_client_hello")
+            return
+        }
+        #expect(enc.count == 32 && (payload.count - 16) % 32 == 0)
+        #expect(payload.count < 400, "sized like a compressed inner hello, not the whole hello: \(payload.count)")
+    }
+}
+
 /// The CLI's ECH options against Go's server: `--ech-config` (base64 and @FILE), the summary's `ECH:` line, a
 /// rejection's error and `--ech-retry`, `--no-ech-grease`, a resumed connection inside ECH, and the trace's inner and
 /// outer ClientHello.

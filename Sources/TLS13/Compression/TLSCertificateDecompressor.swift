@@ -61,6 +61,7 @@ public struct TLSCertificateDecompressor: Sendable, CustomStringConvertible {
         return false
     }
 
+    /// The algorithm's name: `zstd`, `brotli`, `zlib`, or `compression(0x…)` for another code point.
     public var description: String { "\(algorithm)" }
 
     /// Decompresses `data` into exactly `uncompressedLength` bytes, refusing lengths over `limit` before anything is

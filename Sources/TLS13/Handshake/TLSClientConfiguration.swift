@@ -261,7 +261,8 @@ public struct TLSClientConfiguration: Sendable {
     ///
     /// If the server rejects ECH, the handshake authenticates the server as the public name, then fails with
     /// ``TLSError/echRejected(publicName:retryConfigs:)``, which carries the configs to retry with. ``TLSSessionInfo/ech`` says
-    /// what happened. A list that does not parse is refused by ``validate()`` (the connection is not attempted).
+    /// what happened. A list that does not parse is refused as ``TLSError/invalidConfiguration(_:)`` before anything
+    /// is sent.
     public var echConfigList: [UInt8]? = nil
 
     /// Whether to send a GREASE `encrypted_client_hello` (RFC 9849 §6.2) when there is no usable ECH config, so that

@@ -13,24 +13,32 @@
 public struct TLSExternalPSK: Sendable, CustomStringConvertible {
     /// The hash the PSK is used with: the connection's cipher suite must have it.
     public enum Hash: Sendable, Hashable {
+        /// SHA-256: the suites TLS_AES_128_GCM_SHA256, TLS_CHACHA20_POLY1305_SHA256, the CCM ones.
         case sha256
+        /// SHA-384: TLS_AES_256_GCM_SHA384.
         case sha384
     }
 
     /// The PSK identity sent in `pre_shared_key` (in the clear, unless Encrypted Client Hello hides it): 1 to
     /// 65,535 bytes.
     public let identity: [UInt8]
+    /// The hash the PSK is used with (its binder and key schedule; the suite the server picks must have it).
     public let hash: Hash
     /// Whether a server that does not accept the PSK may authenticate with its certificate instead (an ordinary full
     /// handshake, verified as any). `false` (the default): the handshake fails with `handshake_failure`.
     public var allowsCertificateFallback: Bool
     let key: SecretBytes
 
+    /// An external PSK with its identity and hash (checked by the configuration's validation: a bad one is
+    /// ``TLSError/invalidConfiguration(_:)`` before anything is sent).
+    ///
     /// - Parameters:
     ///   - identity: the PSK identity, 1 to 65,535 bytes.
     ///   - key: the PSK: not empty, and in practice 32 random bytes (RFC 9257 §4: at least 128 bits of entropy; the
     ///     library cannot check that). It is wiped with this value's last copy.
     ///   - hash: the hash the PSK is used with (SHA-256 unless both sides agreed on SHA-384).
+    ///   - allowsCertificateFallback: whether a server that does not accept the PSK may authenticate with its
+    ///     certificate instead (``allowsCertificateFallback``).
     public init(identity: [UInt8], key: [UInt8], hash: Hash = .sha256, allowsCertificateFallback: Bool = false) {
         self.identity = identity
         self.key = SecretBytes(key)

@@ -102,6 +102,7 @@ public struct TLSCertificateCompressionInfo: Sendable, Hashable {
     /// The Certificate message body it decompressed to, in bytes.
     public var uncompressedLength: Int
 
+    /// The facts of one compressed Certificate (the library fills ``TLSSessionInfo/certificateCompression``).
     public init(algorithm: CertificateCompressionAlgorithm, compressedLength: Int, uncompressedLength: Int) {
         self.algorithm = algorithm
         self.compressedLength = compressedLength
