@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import TLS13
 
 /// The built `tls13` executable against real `openssl s_server` processes on loopback.
 ///
@@ -114,6 +115,28 @@ import Testing
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("olleh"))
         #expect(result.stderrLines.contains("verified: no (--insecure)"), "\(result)")
+    }
+
+    @Test func pinnedPublicKeys() async throws {
+        let server = try OpenSSLServer(mode: ["-rev"])
+        defer { server.stop() }
+        let leafPin = try TLSPublicKeyPin(certificate: try PEM.certificates(fromFile: CertPaths.path("leaf-ecdsa-p256.pem"))[0].der)
+        let otherPin = try TLSPublicKeyPin(certificate: try PEM.certificates(fromFile: CertPaths.path("leaf-rsa2048.pem"))[0].der)
+        let base = ["connect", "127.0.0.1:\(server.port)", "--cafile", Self.ca, "--servername", "localhost"]
+        // One of the pins is the server's key: accepted.
+        let matching = try await CLIProcess.run(
+            base + ["--pin-sha256", otherPin.base64, "--pin-sha256", leafPin.base64], stdin: "hello\n")
+        #expect(matching.status == 0, "\(matching)")
+        #expect(matching.stdout.contains("olleh"), "\(matching)")
+        // None is: bad_certificate, exit 1.
+        let wrong = try await CLIProcess.run(base + ["--pin-sha256", otherPin.base64], stdin: "hello\n")
+        #expect(wrong.status == 1, "\(wrong)")
+        #expect(wrong.stderr.contains("pinned public key") && wrong.stderr.contains("bad_certificate"), "\(wrong)")
+        // Usage errors: with --insecure, or not a pin.
+        let insecure = try await CLIProcess.run(base + ["--insecure", "--pin-sha256", leafPin.base64])
+        #expect(insecure.status == 2, "\(insecure)")
+        let garbage = try await CLIProcess.run(base + ["--pin-sha256", "not-a-pin"])
+        #expect(garbage.status == 2, "\(garbage)")
     }
 
     @Test func serverVanishingWithoutCloseNotifyIsTruncation() async throws {

@@ -319,24 +319,24 @@ public final class TLSClientEngine {
     ///   the output).
     public func readApplicationData(maxCount: Int = .max) throws(TLSError) -> [UInt8]? {
         guard maxCount > 0 else { throw TLSError.invalidConfiguration("read maxCount must be above 0, not \(maxCount)") }
-        if let chunk = takeBufferedApplicationData(maxCount) { return chunk }
-        if let failure { throw failure }
-        if machine.hasUnprocessedInput {
-            try processUnprocessedInput(applicationDataLimit: maxCount)
-            if let chunk = takeBufferedApplicationData(maxCount) { return chunk }
-        }
-        return machine.peerClosed ? [] : nil
+        return try nextApplicationData(maxCount) { plaintext.take($0) }
     }
 
     /// Like ``readApplicationData(maxCount:)``, but the bytes stay: the next `peek` or read (with at least as large
     /// a `maxCount`) returns them again.
     public func peekApplicationData(maxCount: Int = .max) throws(TLSError) -> [UInt8]? {
         guard maxCount > 0 else { throw TLSError.invalidConfiguration("peek maxCount must be above 0, not \(maxCount)") }
-        if let chunk = peekBufferedApplicationData(maxCount) { return chunk }
+        return try nextApplicationData(maxCount) { plaintext.peek($0) }
+    }
+
+    /// What `get` finds in the decrypted data, decrypting more of the input first when there is none; `[]` at the
+    /// server's clean end, `nil` when more input is needed.
+    private func nextApplicationData(_ maxCount: Int, _ get: (Int) -> [UInt8]?) throws(TLSError) -> [UInt8]? {
+        if let chunk = get(maxCount) { return chunk }
         if let failure { throw failure }
         if machine.hasUnprocessedInput {
             try processUnprocessedInput(applicationDataLimit: maxCount)
-            if let chunk = peekBufferedApplicationData(maxCount) { return chunk }
+            if let chunk = get(maxCount) { return chunk }
         }
         return machine.peerClosed ? [] : nil
     }
