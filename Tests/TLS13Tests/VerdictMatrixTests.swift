@@ -154,6 +154,7 @@ import Testing
         case rootsFromMemory = "system + roots as PEM bytes"
         case pinMatching = "pin: chain's keys"
         case pinMismatch = "pin: another key"
+        case privacyAndSizeOff = "no ECH GREASE, permutation, compression"
     }
 
     /// A cell: accepted, or rejected with this alert.
@@ -356,6 +357,15 @@ import Testing
         case .pinMismatch:
             config.pinnedPublicKeys = [try TLSPublicKeyPin(
                 certificate: try PEM.certificates(fromFile: CertPaths.path("client-ed25519.pem"))[0].der)]
+            return (run(server, config).0, nil)
+
+        case .privacyAndSizeOff:
+            // The default offers GREASE ECH, permutes the extensions and offers certificate compression; the plain
+            // ClientHello has none of them. (s_server of OpenSSL 3.0 compresses nothing: compression's own verdict
+            // test is CertificateCompressionHandshakeTests.theVerdictIsTheSameCompressedOrNot.)
+            config.echGREASE = false
+            config.permuteExtensions = false
+            config.certificateDecompressors = []
             return (run(server, config).0, nil)
         }
     }
