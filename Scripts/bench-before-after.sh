@@ -69,7 +69,13 @@ tls=(--servername localhost --cafile Certs/ca.pem)
 ours_tls=("${tls[@]}" --groups x25519,secp256r1,secp384r1)
 # Every chain verified in full by both binaries, as OpenSSL's client does: a binary whose bench has the switch
 # (the verified-chain cache is on by default since P13) gets --no-verified-chain-cache; older ones had no cache.
-full_verification() { "$1" bench full --help 2>/dev/null | grep -q -- --no-verified-chain-cache && echo --no-verified-chain-cache; }
+# The flag that turns the verified-chain cache off, when the binary has it (older revisions verify every chain).
+# The help text is read whole first: `grep -q` closing the pipe early would fail the pipeline under pipefail.
+full_verification() {
+    local help
+    help="$("$1" bench full --help 2>/dev/null || true)"
+    case "$help" in *--no-verified-chain-cache*) echo --no-verified-chain-cache ;; esac
+}
 before_flags=($(full_verification "$before"))
 now_flags=($(full_verification "$now"))
 results="$work/results.tsv"
