@@ -153,6 +153,39 @@ import TLS13TestSupport
         #expect(try await runBlocking { server.waitForOutput("EARLY-HELLO") }, "s_server prints the early data it read")
     }
 
+    /// TLS over a socket the caller connected, owned or borrowed; a read waiting on it wakes when the connection is
+    /// aborted from another task (a borrowed descriptor is never shut down, so the loop is told), and a borrowed
+    /// descriptor stays open.
+    @Test(arguments: [TLSDescriptorOwnership.takeOwnership, .borrow])
+    func overTheCallersDescriptor(ownership: TLSDescriptorOwnership) async throws {
+        let server = try await OpenSSLServer.start(mode: ["-rev"])
+        defer { server.stop() }
+        let plain = try await runBlocking { try PlainSocket(port: server.port) }
+        let fd = ownership == .takeOwnership ? plain.release() : plain.fd
+        let loop = ReadinessLoop()
+        defer { loop.shutDown() }
+        let c = try await AsyncTLSConnection.connect(
+            fileDescriptor: fd, ownership: ownership, serverName: "localhost", configuration: Self.config(), loop: loop)
+        try await c.write(Array("over fd\n".utf8))
+        #expect(try await Self.readLine(c) == "df revo\n")
+        let task = Task { () -> (TLSError?, Duration) in await Self.outcome { _ = try await c.read() } }
+        var waited = 0
+        while loop.registrationCount == 0 && waited < 100 {
+            try await Task.sleep(for: .milliseconds(20))
+            waited += 1
+        }
+        #expect(loop.registrationCount == 1, "the read waits on the loop")
+        c.abort()
+        let (error, elapsed) = await task.value
+        #expect(error == .closed)
+        #expect(elapsed < .seconds(5))
+        #expect(loop.registrationCount == 0)
+        if ownership == .borrow {
+            #expect(fcntl(fd, F_GETFD) >= 0, "the borrowed descriptor is still open")
+            plain.close()
+        }
+    }
+
     // MARK: - Cancellation and deadlines
 
     @Test func cancellingAPendingReadClosesTheConnection() async throws {

@@ -105,6 +105,56 @@ public final class AsyncTLSConnection: Sendable {
             earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData)
     }
 
+    /// Runs TLS over a descriptor the caller connected (after a STARTTLS exchange, through a proxy, handed over by a
+    /// service manager), waiting on the shared readiness loop; see
+    /// ``TLSConnection/connect(fileDescriptor:ownership:serverName:port:configuration:session:earlyData:resendRejectedEarlyData:)``
+    /// for the parameters and ownership rules.
+    ///
+    /// - Parameters:
+    ///   - fileDescriptor: a connected `SOCK_STREAM` socket with nothing unread that belongs to TLS in the caller's
+    ///     buffers.
+    ///   - ownership: who closes the descriptor. A borrowed one is read and written with `MSG_DONTWAIT` (its flags are
+    ///     left alone); ``close()`` or ``abort()`` wake a task waiting on it.
+    ///   - serverName: the DNS name or IP literal the certificate must match.
+    ///   - port: the server's port (part of the session cache's key).
+    ///   - configuration: what to offer and whom to trust.
+    ///   - session: a session to resume.
+    ///   - earlyData: 0-RTT data (**replayable**).
+    ///   - resendRejectedEarlyData: send rejected early data again after the handshake.
+    public static func connect(
+        fileDescriptor: Int32, ownership: TLSDescriptorOwnership, serverName: String, port: UInt16 = 443,
+        configuration: TLSClientConfiguration = TLSClientConfiguration(), session: TLSSession? = nil,
+        earlyData: [UInt8]? = nil, resendRejectedEarlyData: Bool = false
+    ) async throws(TLSError) -> AsyncTLSConnection {
+        try await connect(
+            fileDescriptor: fileDescriptor, ownership: ownership, serverName: serverName, port: port,
+            configuration: configuration, session: session, earlyData: earlyData,
+            resendRejectedEarlyData: resendRejectedEarlyData, loop: .shared)
+    }
+
+    /// ``connect(fileDescriptor:ownership:serverName:port:configuration:session:earlyData:resendRejectedEarlyData:)``
+    /// on a given loop.
+    static func connect(
+        fileDescriptor: Int32, ownership: TLSDescriptorOwnership, serverName: String, port: UInt16 = 443,
+        configuration: TLSClientConfiguration, session: TLSSession? = nil, earlyData: [UInt8]? = nil,
+        resendRejectedEarlyData: Bool = false, loop: ReadinessLoop, pool: BlockingPool = .shared
+    ) async throws(TLSError) -> AsyncTLSConnection {
+        let verifier: CertificateVerifier?
+        do throws(TLSError) {
+            try TLSConnection.validate(serverName: serverName, configuration: configuration, earlyData: earlyData)
+            verifier = try TrustStoreCache.verifier(for: configuration)
+        } catch {
+            if ownership == .takeOwnership, fileDescriptor >= 0 { _ = Glibc.close(fileDescriptor) }
+            throw error
+        }
+        let socket = try TCPSocket.adopting(fileDescriptor: fileDescriptor, ownership: ownership)
+        let relay = EventRelay(configuration: configuration, peer: Endpoint.display(host: serverName, port: port))
+        return try await establish(
+            socket: socket, host: serverName, port: port, configuration: configuration, verifier: verifier,
+            session: session, earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: relay,
+            loop: loop, pool: pool)
+    }
+
     /// ``connect(host:port:configuration:session:earlyData:resendRejectedEarlyData:)`` on a given loop and pool
     /// (tests use loops of their own).
     static func connect(
@@ -124,6 +174,17 @@ public final class AsyncTLSConnection: Sendable {
         let relay = EventRelay(configuration: configuration, peer: Endpoint.display(host: host, port: port))
         let socket = try await connectSocket(
             host: host, port: port, timeout: configuration.connectTimeout, relay: relay, loop: loop, pool: pool)
+        return try await establish(
+            socket: socket, host: host, port: port, configuration: configuration, verifier: verifier, session: session,
+            earlyData: earlyData, resendRejectedEarlyData: resendRejectedEarlyData, relay: relay, loop: loop, pool: pool)
+    }
+
+    /// The handshake over a connected socket, and the connection around it.
+    private static func establish(
+        socket: TCPSocket, host: String, port: UInt16, configuration: TLSClientConfiguration,
+        verifier: CertificateVerifier?, session: TLSSession?, earlyData: [UInt8]?, resendRejectedEarlyData: Bool,
+        relay: EventRelay?, loop: ReadinessLoop, pool: BlockingPool
+    ) async throws(TLSError) -> AsyncTLSConnection {
         let start = Deadline.now
         let engine: TLSClientEngine
         do throws(TLSError) {
@@ -136,7 +197,7 @@ public final class AsyncTLSConnection: Sendable {
         }
         try await handshake(engine, over: SocketIO(socket: socket, loop: loop), configuration: configuration, pool: pool)
         let connection = TLSConnection(
-            established: engine, socket: socket, configuration: configuration,
+            established: engine, socket: socket, observed: !socket.isBorrowed, configuration: configuration,
             handshakeDuration: Deadline.now.duration(since: start), relay: relay)
         return AsyncTLSConnection(connection: connection, socket: socket, loop: loop)
     }
@@ -471,7 +532,7 @@ public final class AsyncTLSConnection: Sendable {
     ///   connection is then aborted); network errors; ``TLSError/timedOut(_:)``.
     public func write(_ bytes: [UInt8]) async throws(TLSError) {
         if Task.isCancelled {
-            connection.abort()
+            abort()
             throw TLSError.closed
         }
         try await acquire(writing, until: connection.writeDeadline, what: "write")
@@ -546,7 +607,7 @@ public final class AsyncTLSConnection: Sendable {
             throw TLSError.timedOut(
                 "close_notify: a write in progress did not finish in \(formatSeconds(TLSConnection.closeTimeout)) s")
         case .cancelled, .shutDown:
-            connection.abort()
+            abort()
             throw TLSError.closed
         }
         defer { writing.release(on: loop) }
@@ -563,18 +624,26 @@ public final class AsyncTLSConnection: Sendable {
     /// in another task wakes with ``TLSError/closed``. In a cancelled task, closes at once without close_notify.
     public func close() async {
         if Task.isCancelled {
-            connection.abort()
+            abort()
             return
         }
         let before = connection.relay.flatMap { _ in TCPObservation.state(fd: socket.fileDescriptor) }
         try? await closeWrite()
         socket.close()
+        loop.interrupt(fd: socket.fileDescriptor)  // a borrowed descriptor is not shut down: wake its waits
         if let relay = connection.relay {
             // The states seen without waiting (the blocking close watches the teardown for a quarter second).
             var states = before.map { [$0] } ?? []
             if let after = TCPObservation.state(fd: socket.fileDescriptor), states.last != after { states.append(after) }
             if !states.isEmpty { relay.emit(.tcpClosed(states: states, source: "TCP_INFO")) }
         }
+    }
+
+    /// Closes the connection at once, without close_notify (see ``TLSConnection/abort()``); a read or write waiting in
+    /// another task wakes with ``TLSError/closed``.
+    public func abort() {
+        connection.abort()
+        loop.interrupt(fd: socket.fileDescriptor)
     }
 
     // MARK: - Internals
@@ -587,7 +656,7 @@ public final class AsyncTLSConnection: Sendable {
         case .timedOut:
             throw TLSError.timedOut("waiting for another \(what) on \(connection.remoteAddress) to finish")
         case .cancelled, .shutDown:
-            connection.abort()
+            abort()
             throw TLSError.closed
         }
     }
@@ -610,6 +679,7 @@ public final class AsyncTLSConnection: Sendable {
             }
         }
         socket.close()
+        loop.interrupt(fd: socket.fileDescriptor)
         return error
     }
 }
@@ -622,7 +692,12 @@ struct SocketIO {
     /// Waits until the socket is ready; a cancelled task or a loop shut down closes the socket and throws
     /// ``TLSError/closed``.
     func waitUntil(_ interest: ReadinessLoop.Interest, until deadline: Deadline) async throws(TLSError) {
-        switch await loop.wait(token: loop.makeToken(), for: interest, fd: socket.fileDescriptor, until: deadline) {
+        let socket = self.socket
+        // A close that came first (it may not wake the loop: a borrowed descriptor is never shut down) ends the wait.
+        let outcome = await loop.wait(token: loop.makeToken(), for: interest, fd: socket.fileDescriptor, until: deadline) {
+            _ in socket.isClosed
+        }
+        switch outcome {
         case .ready:
             return
         case .timedOut:
@@ -630,6 +705,7 @@ struct SocketIO {
             throw TLSError.timedOut("waiting to \(what) \(socket.remoteAddress)")
         case .cancelled, .shutDown:
             socket.close()
+            loop.interrupt(fd: socket.fileDescriptor)
             throw TLSError.closed
         }
     }

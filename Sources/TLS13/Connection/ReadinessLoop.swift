@@ -143,6 +143,23 @@ final class ReadinessLoop: Sendable {
         end(token, with: .ready)
     }
 
+    /// Ends the waits on `fd` as `.ready`: the waiting calls retry and find the socket closed. For a descriptor the
+    /// connection does not own (it is never shut down, so the kernel reports nothing when it is closed).
+    func interrupt(fd: Int32) {
+        let woken: [CheckedContinuation<Outcome, Never>] = state.withLock { s in
+            guard let armed = s.armed[fd] else { return [] }
+            var woken: [CheckedContinuation<Outcome, Never>] = []
+            for token in [armed.reader, armed.writer] where token != 0 {
+                if let waiter = s.waiters.removeValue(forKey: token) {
+                    disarm(waiter, token: token, in: &s)
+                    woken.append(waiter.continuation)
+                }
+            }
+            return woken
+        }
+        for continuation in woken { continuation.resume(returning: .ready) }
+    }
+
     /// Ends every wait with `.shutDown` and stops the thread; later waits end at once with `.shutDown`.
     func shutDown() {
         let ended: [CheckedContinuation<Outcome, Never>] = state.withLock { s in

@@ -215,7 +215,7 @@ public final class TLSConnection: @unchecked Sendable {
     }
 
     /// The checks every entry point makes before it touches the transport.
-    private static func validate(
+    static func validate(
         serverName: String, configuration: TLSClientConfiguration, earlyData: [UInt8]?
     ) throws(TLSError) {
         try configuration.validate()
@@ -273,11 +273,11 @@ public final class TLSConnection: @unchecked Sendable {
     /// A connection whose handshake ran elsewhere — ``AsyncTLSConnection``'s, waiting on the ``ReadinessLoop`` — over a
     /// socket connected there. Its blocking methods work too (the socket is non-blocking and they wait with `poll`).
     init(
-        established engine: TLSClientEngine, socket: TCPSocket, configuration: TLSClientConfiguration,
-        handshakeDuration: Duration, relay: EventRelay?
+        established engine: TLSClientEngine, socket: TCPSocket, observed: Bool = true,
+        configuration: TLSClientConfiguration, handshakeDuration: Duration, relay: EventRelay?
     ) {
         transport = socket
-        observedSocket = socket
+        observedSocket = observed ? socket : nil
         self.relay = relay
         self.configuration = configuration
         remoteAddress = socket.remoteAddress
