@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 import TLS13TestSupport
 @testable import TLS13
@@ -431,6 +432,51 @@ import TLS13TestSupport
 
         func stop() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         deinit { stop() }
+    }
+
+    /// A DNS name is resolved on the two resolver threads (an IP literal never starts them), then connected.
+    @Test func aDNSNameIsResolvedOffThePool() async throws {
+        let server = try await runBlocking { try ConcurrentEchoServer() }
+        defer { server.stop() }
+        let c = try await AsyncTLSConnection.connect(
+            host: "localhost", port: server.port, configuration: Self.config { $0.serverName = "localhost" })
+        try await c.write(Array("by name\n".utf8))
+        #expect(try await Self.readLine(c) == "by name\n")
+        #expect(Self.threads(named: "tls13-resolver") == 2)
+        await c.close()
+    }
+
+    /// Handshakes whose verdict comes from an async handler: more at once than the cooperative pool has threads, so
+    /// if a handshake waited for its handler on a pool thread, the handlers' tasks could not run (until the handshake
+    /// timeout rejected them all).
+    @Test func asyncVerificationHandlersDoNotStarveThePool() async throws {
+        let server = try await runBlocking { try ConcurrentEchoServer() }
+        defer { server.stop() }
+        let calls = Mutex(0)
+        let config = Self.config {
+            $0.serverName = "localhost"
+            $0.handshakeTimeout = 20
+            $0.asyncCertificateVerificationHandler = { context in
+                try? await Task.sleep(for: .milliseconds(50))  // a lookup elsewhere
+                calls.withLock { $0 += 1 }
+                return context.defaultResult == .verified ? .accept : .reject(alert: .badCertificate, reason: "default")
+            }
+        }
+        let count = 6
+        let verified = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    let c = try await AsyncTLSConnection.connect(host: "127.0.0.1", port: server.port, configuration: config)
+                    defer { Task { await c.close() } }
+                    return c.connection.sessionInfo.certificateVerified
+                }
+            }
+            var ok = 0
+            for try await good in group where good { ok += 1 }
+            return ok
+        }
+        #expect(verified == count)
+        #expect(calls.withLock { $0 } == count)
     }
 
     /// 200 connections open at once, each echoing a line: the process gains no thread per connection (the old
