@@ -233,39 +233,30 @@ import TLS13TestSupport
     /// A listener whose accept queue is full and never accepted: further SYNs are dropped, so a connect stays in
     /// progress.
     final class Blackhole: @unchecked Sendable {
-        let listener: Int32
+        let listener: PlainListener
         var fillers: [Int32] = []
-        let port: UInt16
+        var port: UInt16 { listener.port }
 
         init() throws {
-            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            listener = try PlainListener(backlog: 0)
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let ok = withUnsafeMutablePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(listener, $0, length) == 0 && listen(listener, 0) == 0 && getsockname(listener, $0, &length) == 0
-                }
-            }
-            guard ok else { throw VectorError(description: "blackhole listener: \(String(cString: strerror(errno)))") }
-            self.listener = listener
-            port = UInt16(bigEndian: addr.sin_port)
+            addr.sin_port = listener.port.bigEndian
             // Fill the accept queue (backlog 0 holds one) and a little more.
             for _ in 0..<3 {
                 let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
                 _ = withUnsafePointer(to: &addr) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
                 }
                 fillers.append(fd)
             }
             usleep(200_000)
         }
 
-        deinit {
-            fillers.forEach { _ = Glibc.close($0) }
-            _ = Glibc.close(listener)
-        }
+        deinit { fillers.forEach { _ = Glibc.close($0) } }
     }
 
     @Test func cancellingAPendingConnectIsPromptAndTyped() async throws {
@@ -288,19 +279,26 @@ import TLS13TestSupport
         #expect(loop.registrationCount == 0)
     }
 
-    @Test func connectDeadline() async throws {
-        let hole = try await runBlocking { try Blackhole() }
+    /// Expects `connect` (on a loop of its own) to time out within a few seconds, leaving no registration.
+    static func expectTimeout(
+        _ connect: @escaping (ReadinessLoop) async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
         let loop = ReadinessLoop()
         defer { loop.shutDown() }
-        let (error, elapsed) = await Self.outcome {
-            _ = try await Self.connect(port: hole.port, loop: loop, Self.config { $0.connectTimeout = 0.5 })
-        }
+        let (error, elapsed) = await Self.outcome { try await connect(loop) }
         guard case .timedOut = error else {
-            Issue.record("expected a timeout, got \(String(describing: error))")
+            Issue.record("expected a timeout, got \(String(describing: error))", sourceLocation: sourceLocation)
             return
         }
-        #expect(elapsed < .seconds(10))
-        #expect(loop.registrationCount == 0)
+        #expect(elapsed < .seconds(10), sourceLocation: sourceLocation)
+        #expect(loop.registrationCount == 0, sourceLocation: sourceLocation)
+    }
+
+    @Test func connectDeadline() async throws {
+        let hole = try await runBlocking { try Blackhole() }
+        await Self.expectTimeout { loop in
+            _ = try await Self.connect(port: hole.port, loop: loop, Self.config { $0.connectTimeout = 0.5 })
+        }
     }
 
     @Test func connectFailureIsTyped() async throws {
@@ -316,17 +314,9 @@ import TLS13TestSupport
     /// A server that accepts TCP and never answers the ClientHello: the handshake deadline.
     @Test func handshakeDeadline() async throws {
         let listener = try PlainListener()
-        let loop = ReadinessLoop()
-        defer { loop.shutDown() }
-        let (error, elapsed) = await Self.outcome {
+        await Self.expectTimeout { loop in
             _ = try await Self.connect(port: listener.port, loop: loop, Self.config { $0.handshakeTimeout = 0.5 })
         }
-        guard case .timedOut = error else {
-            Issue.record("expected a timeout, got \(String(describing: error))")
-            return
-        }
-        #expect(elapsed < .seconds(10))
-        #expect(loop.registrationCount == 0)
     }
 
     /// A server that completes the handshake and stays silent: the read deadline (`ioTimeout`) fires, and the

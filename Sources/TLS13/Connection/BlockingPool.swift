@@ -44,19 +44,50 @@ final class BlockingPool: Sendable {
 
     private func startIfNeeded() {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let queue = self.queue
         for _ in 0..<threadCount {
-            let retained = Unmanaged.passRetained(queue)
-            var thread = pthread_t()
-            let rc = pthread_create(&thread, nil, { raw in
-                guard let raw else { return nil }
-                let queue = Unmanaged<JobQueue>.fromOpaque(raw).takeRetainedValue()
-                nameThisThread("tls13-resolver")
+            _ = startDetachedThread(named: "tls13-resolver") {
                 while let job = queue.next() { job() }
-                return nil
-            }, retained.toOpaque())
-            if rc == 0 { pthread_detach(thread) } else { retained.release() }
+            }
         }
     }
+}
+
+/// Starts a detached POSIX thread named `name` (at most 15 bytes) that runs `body`; `false` when the thread could not
+/// be made (the process's thread limit).
+func startDetachedThread(named name: String, _ body: @escaping @Sendable () -> Void) -> Bool {
+    final class Start: Sendable {
+        let name: String
+        let body: @Sendable () -> Void
+        init(name: String, body: @escaping @Sendable () -> Void) {
+            self.name = name
+            self.body = body
+        }
+    }
+    let retained = Unmanaged.passRetained(Start(name: name, body: body))
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { raw in
+        guard let raw else { return nil }
+        let start = Unmanaged<Start>.fromOpaque(raw).takeRetainedValue()
+        nameThisThread(start.name)
+        start.body()
+        return nil
+    }, retained.toOpaque())
+    guard rc == 0 else {
+        retained.release()
+        return false
+    }
+    pthread_detach(thread)
+    return true
+}
+
+/// Names the calling thread (what `/proc/PID/task/TID/comm`, `top -H` and debuggers show; at most 15 bytes).
+/// (`pthread_setname_np` is a GNU extension Swift's Glibc module does not export.)
+func nameThisThread(_ name: String) {
+    let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    _ = Array(name.utf8.prefix(15)).withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+    _ = Glibc.close(fd)
 }
 
 /// The jobs waiting for a ``BlockingPool`` thread.

@@ -178,6 +178,7 @@ final class ReadinessLoop: Sendable {
 
     private func register(_ waiter: Waiter, token: UInt64, onRegistered: (@Sendable (UInt64) -> Bool)?) {
         var mustWake = false
+        var mustStart = false
         let immediate: Outcome? = state.withLock { s in
             if s.isShutDown || epollFD < 0 || wakeFD < 0 { return .shutDown }
             // The cancellation flag is set before the handler runs: either the handler finds this registration, or
@@ -202,11 +203,12 @@ final class ReadinessLoop: Sendable {
             }
             if !s.started {
                 s.started = true
-                startThread()
+                mustStart = true
             }
             return nil
         }
         if let immediate { waiter.continuation.resume(returning: immediate) }
+        if mustStart { startThread() }
         if mustWake { wake() }
     }
 
@@ -260,22 +262,10 @@ final class ReadinessLoop: Sendable {
     // MARK: - The thread
 
     private func startThread() {
-        let retained = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let loop = Unmanaged<ReadinessLoop>.fromOpaque(raw).takeRetainedValue()
-            nameThisThread("tls13-loop")
-            loop.run()
-            return nil
-        }, retained.toOpaque())
-        if rc == 0 {
-            pthread_detach(thread)
-        } else {
-            // No thread (the process's thread limit): end every wait rather than leave it hanging.
-            retained.release()
-            shutDown()
-        }
+        // The thread holds the loop until it exits (after `shutDown`).
+        let started = startDetachedThread(named: "tls13-loop") { self.run() }
+        // No thread (the process's thread limit): end every wait rather than leave it hanging.
+        if !started { shutDown() }
     }
 
     private func run() {
@@ -340,15 +330,6 @@ final class ReadinessLoop: Sendable {
             ready.removeAll(keepingCapacity: true)
         }
     }
-}
-
-/// Names the calling thread (what `/proc/PID/task/TID/comm`, `top -H` and debuggers show; at most 15 bytes).
-/// (`pthread_setname_np` is a GNU extension Swift's Glibc module does not export.)
-func nameThisThread(_ name: String) {
-    let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    _ = Array(name.utf8.prefix(15)).withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-    _ = Glibc.close(fd)
 }
 
 /// A binary min-heap of (deadline, token); entries of waits that ended are skipped when they reach the top.
