@@ -51,6 +51,27 @@ import TLS13TestSupport
         }
     }
 
+    /// Starts `operation` in a task, waits until it waits on `loop`, then `interrupt`s it (cancels the task, aborts the
+    /// connection), and expects it to end promptly with `.closed`, leaving nothing registered.
+    static func expectClosedWhenInterrupted(
+        on loop: ReadinessLoop, _ what: String, _ operation: @escaping @Sendable () async throws -> Void,
+        interrupt: (Task<(TLSError?, Duration), Never>) -> Void, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let task = Task { await Self.outcome(operation) }
+        var waited = 0
+        while loop.registrationCount == 0 && waited < 200 {
+            try await Task.sleep(for: .milliseconds(25))
+            waited += 1
+        }
+        #expect(loop.registrationCount == 1, "\(what) waits on the loop", sourceLocation: sourceLocation)
+        let interrupted = ContinuousClock.now
+        interrupt(task)
+        let (error, _) = await task.value
+        #expect(error == .closed, "\(what) ended with \(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(ContinuousClock.now - interrupted < .seconds(5), sourceLocation: sourceLocation)
+        #expect(loop.registrationCount == 0, sourceLocation: sourceLocation)
+    }
+
     // MARK: - Against openssl s_server
 
     @Test func readsDoNotBlockTheCooperativePool() async throws {
@@ -169,18 +190,7 @@ import TLS13TestSupport
             fileDescriptor: fd, ownership: ownership, serverName: "localhost", configuration: Self.config(), loop: loop)
         try await c.write(Array("over fd\n".utf8))
         #expect(try await Self.readLine(c) == "df revo\n")
-        let task = Task { () -> (TLSError?, Duration) in await Self.outcome { _ = try await c.read() } }
-        var waited = 0
-        while loop.registrationCount == 0 && waited < 100 {
-            try await Task.sleep(for: .milliseconds(20))
-            waited += 1
-        }
-        #expect(loop.registrationCount == 1, "the read waits on the loop")
-        c.abort()
-        let (error, elapsed) = await task.value
-        #expect(error == .closed)
-        #expect(elapsed < .seconds(5))
-        #expect(loop.registrationCount == 0)
+        try await Self.expectClosedWhenInterrupted(on: loop, "a read", { _ = try await c.read() }) { _ in c.abort() }
         if ownership == .borrow {
             #expect(fcntl(fd, F_GETFD) >= 0, "the borrowed descriptor is still open")
             plain.close()
@@ -195,15 +205,7 @@ import TLS13TestSupport
         let loop = ReadinessLoop()
         defer { loop.shutDown() }
         let c = try await Self.connect(port: server.port, loop: loop)
-        let task = Task { () -> (TLSError?, Duration) in await Self.outcome { _ = try await c.read() } }
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(loop.registrationCount == 1, "the read waits on the loop")
-        let cancelled = ContinuousClock.now
-        task.cancel()
-        let (error, _) = await task.value
-        #expect(error == .closed)
-        #expect(ContinuousClock.now - cancelled < .seconds(5))
-        #expect(loop.registrationCount == 0)
+        try await Self.expectClosedWhenInterrupted(on: loop, "a read", { _ = try await c.read() }) { $0.cancel() }
     }
 
     @Test func cancellingAPendingWriteClosesTheConnection() async throws {
@@ -213,20 +215,9 @@ import TLS13TestSupport
         defer { loop.shutDown() }
         let c = try await Self.connect(port: server.port, loop: loop, Self.config { $0.serverName = "localhost" })
         let bulk = [UInt8](repeating: 0x61, count: 16 << 20)  // far more than the socket buffers hold
-        let task = Task { () -> (TLSError?, Duration) in await Self.outcome { try await c.write(bulk) } }
-        // Wait until the write is stuck on a full send buffer.
-        var waited = 0
-        while loop.registrationCount == 0 && waited < 100 {
-            try await Task.sleep(for: .milliseconds(50))
-            waited += 1
-        }
-        #expect(loop.registrationCount == 1, "the write waits for the peer to read")
-        let cancelled = ContinuousClock.now
-        task.cancel()
-        let (error, _) = await task.value
-        #expect(error == .closed)
-        #expect(ContinuousClock.now - cancelled < .seconds(5))
-        #expect(loop.registrationCount == 0)
+        try await Self.expectClosedWhenInterrupted(on: loop, "a write to a peer that does not read", {
+            try await c.write(bulk)
+        }) { $0.cancel() }
         await c.close()
     }
 
@@ -263,20 +254,9 @@ import TLS13TestSupport
         let hole = try await runBlocking { try Blackhole() }
         let loop = ReadinessLoop()
         defer { loop.shutDown() }
-        let task = Task { () -> (TLSError?, Duration) in
-            await Self.outcome { _ = try await Self.connect(port: hole.port, loop: loop, Self.config { $0.connectTimeout = 60 }) }
-        }
-        var waited = 0
-        while loop.registrationCount == 0 && waited < 100 {
-            try await Task.sleep(for: .milliseconds(50))
-            waited += 1
-        }
-        #expect(loop.registrationCount == 1, "the connect is in progress")
-        task.cancel()
-        let (error, elapsed) = await task.value
-        #expect(error == .closed)
-        #expect(elapsed < .seconds(10), "cancelled after \(elapsed)")
-        #expect(loop.registrationCount == 0)
+        try await Self.expectClosedWhenInterrupted(on: loop, "a connect in progress", {
+            _ = try await Self.connect(port: hole.port, loop: loop, Self.config { $0.connectTimeout = 60 })
+        }) { $0.cancel() }
     }
 
     /// Expects `connect` (on a loop of its own) to time out within a few seconds, leaving no registration.
