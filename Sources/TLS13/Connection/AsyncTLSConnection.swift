@@ -369,10 +369,10 @@ public final class AsyncTLSConnection: Sendable {
     /// ```swift
     /// for try await chunk in connection.inboundData { body += chunk }
     /// ```
-    public var inboundData: InboundData { InboundData(connection: self) }
+    public var inboundData: some AsyncSequence<[UInt8], TLSError> & Sendable { InboundData(connection: self) }
 
     /// The chunks of application data a connection receives; see ``AsyncTLSConnection/inboundData``.
-    public struct InboundData: AsyncSequence, Sendable {
+    struct InboundData: AsyncSequence, Sendable {
         /// One chunk of decrypted application data (never empty).
         public typealias Element = [UInt8]
         /// Reading fails with a ``TLSError``.
