@@ -59,7 +59,7 @@ import TLS13TestSupport
     ) async throws {
         let task = Task { await Self.outcome(operation) }
         var waited = 0
-        while loop.registrationCount == 0 && waited < 200 {
+        while loop.registrationCount == 0 && waited < 600 {
             try await Task.sleep(for: .milliseconds(25))
             waited += 1
         }
@@ -68,7 +68,7 @@ import TLS13TestSupport
         interrupt(task)
         let (error, _) = await task.value
         #expect(error == .closed, "\(what) ended with \(String(describing: error))", sourceLocation: sourceLocation)
-        #expect(ContinuousClock.now - interrupted < .seconds(5), sourceLocation: sourceLocation)
+        #expect(ContinuousClock.now - interrupted < .seconds(15), sourceLocation: sourceLocation)
         #expect(loop.registrationCount == 0, sourceLocation: sourceLocation)
     }
 
@@ -270,7 +270,7 @@ import TLS13TestSupport
             Issue.record("expected a timeout, got \(String(describing: error))", sourceLocation: sourceLocation)
             return
         }
-        #expect(elapsed < .seconds(10), sourceLocation: sourceLocation)
+        #expect(elapsed < .seconds(15), sourceLocation: sourceLocation)
         #expect(loop.registrationCount == 0, sourceLocation: sourceLocation)
     }
 
@@ -313,7 +313,7 @@ import TLS13TestSupport
                 Issue.record("expected a timeout, got \(String(describing: error))")
                 return
             }
-            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(10), "timed out after \(elapsed)")
+            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(15), "timed out after \(elapsed)")
         }
         try await c.write(Array("still usable\n".utf8))
         #expect(loop.registrationCount == 0)
@@ -336,7 +336,7 @@ import TLS13TestSupport
         let (error, elapsed) = await Self.outcome { _ = try await Self.connect(port: listener.port, loop: loop) }
         let typed = try #require(error)
         if case .timedOut = typed { Issue.record("timed out instead of rejecting the garbage") }
-        #expect(elapsed < .seconds(5))
+        #expect(elapsed < .seconds(15))
         #expect(loop.registrationCount == 0)
         _ = try? await serving.value
     }
