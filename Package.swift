@@ -32,13 +32,15 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlidec", providers: [.apt(["libbrotli-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // epoll and eventfd (Linux headers Swift's Glibc module leaves out): AsyncTLSConnection's readiness loop.
+        .systemLibrary(name: "CEpoll"),
         // ML-KEM-768 called straight in the BoringSSL that swift-crypto vendors and links (see its header): key
         // generation and decapsulation for X25519MLKEM768 without swift-crypto's Swift layer.
         .target(name: "CMLKEM", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "TLS13",
             dependencies: [
-                "COpenSSL", "CZlib", "CBrotli", "CZstd",
+                "COpenSSL", "CZlib", "CBrotli", "CZstd", "CEpoll",
                 "CMLKEM",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

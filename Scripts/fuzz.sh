@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 OUT=.build-fuzz
 TARGETS=(record messages client certificate)
 SWIFTC=${SWIFTC:-swiftc}
-COMMON=(-swift-version 6 -O -g -DTLS13_FUZZING -sanitize=fuzzer,address -I Sources/COpenSSL)
+COMMON=(-swift-version 6 -O -g -DTLS13_FUZZING -sanitize=fuzzer,address -I Sources/COpenSSL -I Sources/CEpoll)
 
 max_len() {
     case "$1" in

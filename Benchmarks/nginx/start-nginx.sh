@@ -27,6 +27,8 @@ prefix="$(mktemp -d /tmp/tls13-nginx.XXXXXX)"
 sed -e "s|@PORT@|$port|g" -e "s|@PREFIX@|$prefix|g" -e "s|@CERTS@|$root/Certs|g" \
     "$here/nginx.conf.in" > "$prefix/nginx.conf"
 
+# Thousands of connections need as many descriptors: the soft limit up to the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 "$NGINX" -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" &
 pid=$!
 trap 'trap "" TERM INT; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$prefix"' EXIT

@@ -320,11 +320,12 @@ enum API {
         #expect(error != nil && writeTime < 10, "the stuck write ended after \(writeTime) s with \(String(describing: error))")
     }
 
+    /// The bounds are generous (a loaded test machine delays every task), but below what an ignored cancellation
+    /// would take: the stuck write would end only at the 30 s write timeout, with `timedOut`.
     @Test func asyncWriteAndCloseHonourCancellation() async throws {
         let server = try await runBlocking { try StallingTLSServer() }
         defer { server.stop() }
         let connection = try await AsyncTLSConnection.connect(host: "127.0.0.1", port: server.port, configuration: API.config())
-        let start = ContinuousClock.now
         let write = Task { () -> TLSError? in
             do throws(TLSError) {
                 try await connection.write(API.bulk)
@@ -334,15 +335,17 @@ enum API {
             }
         }
         try await Task.sleep(for: .milliseconds(500))
+        let cancelled = ContinuousClock.now
         write.cancel()
         let error = await write.value
         #expect(error == .closed, "a cancelled write ends with closed, got \(String(describing: error))")
-        #expect(ContinuousClock.now - start < .seconds(5))
-        // close after that, and a cancelled close, return at once.
+        #expect(ContinuousClock.now - cancelled < .seconds(15), "the write ended \(ContinuousClock.now - cancelled) after the cancel")
+        // close after that, and a cancelled close, return at once (well within close's own 2 s bound).
+        let closing = ContinuousClock.now
         let closer = Task { await connection.close() }
         closer.cancel()
         await closer.value
         await connection.close()
-        #expect(ContinuousClock.now - start < .seconds(8))
+        #expect(ContinuousClock.now - closing < .seconds(15), "closing took \(ContinuousClock.now - closing)")
     }
 }

@@ -104,7 +104,8 @@ public final class PlainListener: @unchecked Sendable {
     public let fd: Int32
     public let port: UInt16
 
-    public init() throws {
+    /// - Parameter backlog: `listen`'s backlog (0 makes a listener whose queue fills after one connection).
+    public init(backlog: Int32 = 16) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw VectorError(description: "socket: \(String(cString: strerror(errno)))") }
         var addr = sockaddr_in()
@@ -113,7 +114,7 @@ public final class PlainListener: @unchecked Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &length) == 0
+                bind(fd, $0, length) == 0 && listen(fd, backlog) == 0 && getsockname(fd, $0, &length) == 0
             }
         }
         guard ok else {

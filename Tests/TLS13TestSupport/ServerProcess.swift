@@ -10,7 +10,7 @@ import Glibc
 ///   - port: the port named in one output line, or `nil` for any other line.
 /// - Returns: the port, everything it printed so far, and its output (still open: keep draining it, e.g. with an
 ///   ``OutputCollector``, or the server blocks once the pipe is full).
-func launchServer(
+public func launchServer(
     _ process: Process, what: String, port: (Substring) -> UInt16?
 ) throws -> (port: UInt16, text: String, output: FileHandle) {
     let out = Pipe()

@@ -134,13 +134,14 @@ final class TCPSocket: Sendable, CustomStringConvertible {
         try connect(host: endpoint.host, port: endpoint.port, timeout: timeout)
     }
 
-    /// `getaddrinfo(host, port, AF_UNSPEC, SOCK_STREAM)`, in the resolver's order.
-    static func resolve(host: String, port: UInt16) throws(TLSError) -> [SocketAddress] {
+    /// `getaddrinfo(host, port, AF_UNSPEC, SOCK_STREAM)`, in the resolver's order. With `numericOnly`
+    /// (`AI_NUMERICHOST`), only an IP literal is accepted and no lookup is made: the call does not block.
+    static func resolve(host: String, port: UInt16, numericOnly: Bool = false) throws(TLSError) -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_protocol = Int32(IPPROTO_TCP)
-        hints.ai_flags = AI_NUMERICSERV
+        hints.ai_flags = AI_NUMERICSERV | (numericOnly ? AI_NUMERICHOST : 0)
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, String(port), &hints, &list)
         guard rc == 0 else {
@@ -184,11 +185,7 @@ final class TCPSocket: Sendable, CustomStringConvertible {
                 throw TLSError.timedOut("TCP connect to \(label) after \(formatSeconds(timeout)) s")
             }
         }
-        if failures.isEmpty {
-            // Either no address, or the deadline passed before the first attempt (e.g. during DNS).
-            throw TLSError.timedOut("TCP connect to \(label) after \(formatSeconds(timeout)) s")
-        }
-        throw TLSError.network(step: .connect, reason: failures.joined(separator: "; "))
+        throw connectFailure(failures, label: label, timeout: timeout)
     }
 
     private enum Attempt {
@@ -198,47 +195,112 @@ final class TCPSocket: Sendable, CustomStringConvertible {
     }
 
     private static func attempt(_ address: SocketAddress, deadline: Deadline, observer: ((TLSEvent) -> Void)?) -> Attempt {
+        let fd: Int32
+        switch startConnect(address, observer: observer) {
+        case .connected(let connected): return .connected(connected)
+        case .failed(let reason): return .failed(reason)
+        case .inProgress(let pending): fd = pending
+        }
+        var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        while true {
+            let n = poll(&pfd, 1, deadline.pollTimeoutMilliseconds())
+            if n < 0 {
+                if errno == EINTR { continue }
+                _ = Glibc.close(fd)
+                return .failed("poll: " + errnoMessage(errno))
+            }
+            if n == 0 {
+                if deadline.hasPassed() {
+                    _ = Glibc.close(fd)
+                    return .timedOut
+                }
+                continue
+            }
+            break
+        }
+        if let reason = finishConnect(fd) { return .failed(reason) }
+        return .connected(fd)
+    }
+
+    /// How a non-blocking connect began.
+    enum ConnectStart {
+        /// Connected at once (`TCP_NODELAY` set): the descriptor is the caller's.
+        case connected(Int32)
+        /// The SYN is out: wait until the descriptor is writable, then ``finishConnect(_:)``. The caller closes
+        /// the descriptor if it gives up.
+        case inProgress(Int32)
+        /// Nothing to close.
+        case failed(String)
+    }
+
+    /// Creates a non-blocking socket for `address` and starts connecting it.
+    static func startConnect(_ address: SocketAddress, observer: ((TLSEvent) -> Void)?) -> ConnectStart {
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(address.family, type, address.socketProtocol)
         guard fd >= 0 else { return .failed("socket: " + errnoMessage(errno)) }
-        var keep = false
-        defer { if !keep { _ = Glibc.close(fd) } }
-
         let rc = address.withSockAddr { Glibc.connect(fd, $0, $1) }
-        if rc != 0 {
-            let err = errno
-            // A non-blocking connect continues in the background after EINTR, like EINPROGRESS.
-            guard err == EINPROGRESS || err == EINTR else { return .failed(errnoMessage(err)) }
-            if let observer {
-                // The SYN is out: the socket's state before the answer (SYN_SENT; on loopback it may already be
-                // ESTABLISHED).
-                observer(.tcpConnecting(remote: address.description, state: TCPObservation.state(fd: fd) ?? "?"))
-            }
-            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            while true {
-                let n = poll(&pfd, 1, deadline.pollTimeoutMilliseconds())
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return .failed("poll: " + errnoMessage(errno))
-                }
-                if n == 0 {
-                    if deadline.hasPassed() { return .timedOut }
-                    continue
-                }
-                break
-            }
-            var soError: Int32 = 0
-            var len = socklen_t(MemoryLayout<Int32>.size)
-            guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &len) == 0 else {
-                return .failed("getsockopt(SO_ERROR): " + errnoMessage(errno))
-            }
-            if soError != 0 { return .failed(errnoMessage(soError)) }
+        if rc == 0 {
+            setNoDelay(fd)
+            return .connected(fd)
         }
+        let err = errno
+        // A non-blocking connect continues in the background after EINTR, like EINPROGRESS.
+        guard err == EINPROGRESS || err == EINTR else {
+            _ = Glibc.close(fd)
+            return .failed(errnoMessage(err))
+        }
+        if let observer {
+            // The SYN is out: the socket's state before the answer (SYN_SENT; on loopback it may already be
+            // ESTABLISHED).
+            observer(.tcpConnecting(remote: address.description, state: TCPObservation.state(fd: fd) ?? "?"))
+        }
+        return .inProgress(fd)
+    }
+
+    /// Whether a connect in progress is still going: `true` until the descriptor is writable (a wake-up that came
+    /// early, or was meant for an earlier file with the same number, is told apart this way).
+    static func isConnecting(_ fd: Int32) -> Bool {
+        var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&pfd, 1, 0) == 0
+    }
+
+    /// The result of a connect that was in progress, once the descriptor is writable: `nil` when connected
+    /// (`TCP_NODELAY` set), else why not — and then the descriptor has been closed.
+    static func finishConnect(_ fd: Int32) -> String? {
+        var soError: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        var failure: String?
+        if getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &len) != 0 {
+            failure = "getsockopt(SO_ERROR): " + errnoMessage(errno)
+        } else if soError != 0 {
+            failure = errnoMessage(soError)
+        }
+        if let failure {
+            _ = Glibc.close(fd)
+            return failure
+        }
+        setNoDelay(fd)
+        return nil
+    }
+
+    /// Handshake flights are small and latency-bound: send them at once.
+    private static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1
-        // Handshake flights are small and latency-bound: send them at once.
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        keep = true
-        return .connected(fd)
+    }
+
+    /// A socket connected by ``startConnect(_:observer:)`` (and ``finishConnect(_:)``); closed in `deinit`.
+    static func connected(fileDescriptor: Int32, remoteAddress: String, connectDuration: Duration) -> TCPSocket {
+        TCPSocket(fileDescriptor: fileDescriptor, remoteAddress: remoteAddress, connectDuration: connectDuration)
+    }
+
+    /// The error for a connect that got through none of `failures` (`address: reason`), within `timeout` seconds.
+    static func connectFailure(_ failures: [String], label: String, timeout: Double) -> TLSError {
+        if failures.isEmpty {
+            // Either no address, or the deadline passed before the first attempt (e.g. during DNS).
+            return TLSError.timedOut("TCP connect to \(label) after \(formatSeconds(timeout)) s")
+        }
+        return TLSError.network(step: .connect, reason: failures.joined(separator: "; "))
     }
 
     // MARK: - I/O
@@ -266,6 +328,17 @@ final class TCPSocket: Sendable, CustomStringConvertible {
     /// Reads up to `destination.count` bytes into `destination`, waiting until `deadline` for data.
     /// - Returns: the number of bytes read; 0 means EOF (or an empty `destination`).
     func read(into destination: UnsafeMutableRawBufferPointer, deadline: Deadline) throws(TLSError) -> Int {
+        while true {
+            if let n = try readNow(into: destination) { return n }
+            try wait(for: Int16(POLLIN), deadline: deadline, what: "read from")
+        }
+    }
+
+    /// Reads what is there without waiting: the byte count (0 at EOF or for an empty `destination`), or `nil` when
+    /// nothing is there yet (wait until readable and try again).
+    /// - Throws: ``TLSError/closed`` after ``close()``; ``TLSError/network(step:reason:)`` with step `.read`
+    ///   (`connection reset by peer` for an RST).
+    func readNow(into destination: UnsafeMutableRawBufferPointer) throws(TLSError) -> Int? {
         guard destination.count > 0 else { return 0 }
         guard !isClosed else { throw TLSError.closed }
         while true {
@@ -282,7 +355,7 @@ final class TCPSocket: Sendable, CustomStringConvertible {
             case EINTR:
                 continue
             case EAGAIN, EWOULDBLOCK:
-                try wait(for: Int16(POLLIN), deadline: deadline, what: "read from")
+                return nil
             default:
                 if isClosed { throw TLSError.closed }
                 throw TLSError.network(step: .read, reason: errnoMessage(err))
@@ -304,21 +377,33 @@ final class TCPSocket: Sendable, CustomStringConvertible {
     /// Writes all of `bytes`; see ``write(_:deadline:)-([UInt8],_)``.
     func write(_ bytes: UnsafeRawBufferPointer, deadline: Deadline) throws(TLSError) {
         guard !isClosed else { throw TLSError.closed }
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        guard bytes.count > 0 else { return }
         var offset = 0
         while offset < bytes.count {
-            // MSG_NOSIGNAL: a peer that went away gives EPIPE instead of killing the process with SIGPIPE.
-            let n = send(fileDescriptor, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-            if n >= 0 {
+            if let n = try writeNow(UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
                 offset += n
-                continue
+            } else {
+                try wait(for: Int16(POLLOUT), deadline: deadline, what: "write to")
             }
+        }
+    }
+
+    /// Sends what the socket takes now, without waiting: the byte count (at least 1 for non-empty `bytes`), or `nil`
+    /// when the send buffer is full (wait until writable and try again).
+    /// - Throws: ``TLSError/closed`` after ``close()``; ``TLSError/network(step:reason:)`` with step `.write`.
+    func writeNow(_ bytes: UnsafeRawBufferPointer) throws(TLSError) -> Int? {
+        guard !isClosed else { throw TLSError.closed }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
+        while true {
+            // MSG_NOSIGNAL: a peer that went away gives EPIPE instead of killing the process with SIGPIPE.
+            let n = send(fileDescriptor, base, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            if n >= 0 { return n }
             let err = errno
             switch err {
             case EINTR:
                 continue
             case EAGAIN, EWOULDBLOCK:
-                try wait(for: Int16(POLLOUT), deadline: deadline, what: "write to")
+                return nil
             default:
                 if isClosed { throw TLSError.closed }
                 throw TLSError.network(step: .write, reason: errnoMessage(err))

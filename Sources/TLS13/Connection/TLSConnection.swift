@@ -46,13 +46,13 @@ public final class TLSConnection: @unchecked Sendable {
     public private(set) var handshakeDuration: Duration = .zero
 
     /// What the records travel over: a socket (connected here or handed over) or a caller's ``TLSTransport``.
-    private let transport: any DeadlineTransport
+    let transport: any DeadlineTransport
     /// The socket, when the connection has one whose TCP state it may observe for the trace (not a borrowed one).
-    private let observedSocket: TCPSocket?
+    let observedSocket: TCPSocket?
     /// The TLS client: handshake, records, the decrypted data not yet read (one array per record, handed to the
     /// caller without a copy when it fits), the sessions received. Guarded by stateLock.
-    private let engine: TLSClientEngine
-    private let stateLock = Lock()
+    let engine: TLSClientEngine
+    let stateLock = Lock()
     private let writeLock = Lock()
     private let readLock = Lock()
     /// Where the socket reads to: the record layer decrypts whole records straight out of it. Released after
@@ -63,9 +63,9 @@ public final class TLSConnection: @unchecked Sendable {
     private var readWindow = TLSConnection.initialReadSize
     /// Set by ``closeWrite()`` and ``close()``: writes that have not started yet give up at once, so the close
     /// gets its turn on the write lock even while another thread writes in a loop. Guarded by stateLock.
-    private var closing = false
+    var closing = false
     /// Where the trace goes, when someone listens (``TLSClientConfiguration/eventHandler``, ``TLSClientConfiguration/logger``).
-    private let relay: EventRelay?
+    let relay: EventRelay?
 
     /// Connects to `host:port` and performs the TLS handshake.
     ///
@@ -215,7 +215,7 @@ public final class TLSConnection: @unchecked Sendable {
     }
 
     /// The checks every entry point makes before it touches the transport.
-    private static func validate(
+    static func validate(
         serverName: String, configuration: TLSClientConfiguration, earlyData: [UInt8]?
     ) throws(TLSError) {
         try configuration.validate()
@@ -268,6 +268,23 @@ public final class TLSConnection: @unchecked Sendable {
             throw error
         }
         try handshake(start: start)
+    }
+
+    /// A connection whose handshake ran elsewhere — ``AsyncTLSConnection``'s, waiting on the ``ReadinessLoop`` — over a
+    /// socket connected there. Its blocking methods work too (the socket is non-blocking and they wait with `poll`).
+    init(
+        established engine: TLSClientEngine, socket: TCPSocket, observed: Bool = true,
+        configuration: TLSClientConfiguration, handshakeDuration: Duration, relay: EventRelay?
+    ) {
+        transport = socket
+        observedSocket = observed ? socket : nil
+        self.relay = relay
+        self.configuration = configuration
+        remoteAddress = socket.remoteAddress
+        localAddress = TCPObservation.address(fd: socket.fileDescriptor, peer: false) ?? "?"
+        tcpConnectDuration = socket.connectDuration
+        self.handshakeDuration = handshakeDuration
+        self.engine = engine
     }
 
     deinit { transport.close() }
@@ -348,13 +365,13 @@ public final class TLSConnection: @unchecked Sendable {
     }
 
     /// When a read gives up waiting for data (``TLSClientConfiguration/ioTimeout``).
-    private var ioDeadline: Deadline {
+    var ioDeadline: Deadline {
         configuration.ioTimeout.map { Deadline.after(seconds: $0) } ?? .distantFuture
     }
 
     /// When a write gives up waiting for the peer to take bytes: ``TLSClientConfiguration/writeTimeout``, or
     /// ``TLSClientConfiguration/ioTimeout`` when smaller.
-    private var writeDeadline: Deadline {
+    var writeDeadline: Deadline {
         Deadline.after(seconds: min(configuration.writeTimeout, configuration.ioTimeout ?? .infinity))
     }
 

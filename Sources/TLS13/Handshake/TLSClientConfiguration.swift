@@ -45,9 +45,10 @@ public struct TLSClientConfiguration: Sendable {
     /// handlers, not both.
     ///
     /// The handshake's thread blocks while it waits; the handler runs as a task on the Swift-concurrency pool.
-    /// ``TLSConnection`` and ``AsyncTLSConnection`` do their handshake on threads of their own, so this is safe with
-    /// them; a ``TLSClientEngine`` driven from a Swift-concurrency thread or an event loop would block that thread
-    /// — use the synchronous handler there.
+    /// ``TLSConnection`` does its handshake on the caller's thread; ``AsyncTLSConnection`` moves the step that waits
+    /// onto a thread of its own (one of two shared by the process), so this is safe with both; a ``TLSClientEngine``
+    /// driven from a Swift-concurrency thread or an event loop would block that thread — use the synchronous handler
+    /// there.
     public var asyncCertificateVerificationHandler: (@Sendable (TLSCertificateVerificationContext) async -> TLSCertificateVerdict)? = nil
 
     /// Public keys to pin (RFC 7469 style): when not empty, the server's chain must verify as usual **and** some
