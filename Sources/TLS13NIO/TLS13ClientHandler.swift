@@ -100,6 +100,9 @@ public final class TLS13ClientHandler: ChannelDuplexHandler {
     /// Application data was passed on since the last `channelReadComplete`.
     private var deliveredData = false
     private let shutdownTimeout: TimeAmount
+    /// How the handshake ended, once it has; and the promise of ``handshakeCompleted(on:)`` until then.
+    private var handshakeResult: Result<TLSSessionInfo, any Error>?
+    private var handshakePromise: EventLoopPromise<TLSSessionInfo>?
 
     /// Makes the handler and its ClientHello (sent when the channel is active).
     ///
@@ -143,6 +146,28 @@ public final class TLS13ClientHandler: ChannelDuplexHandler {
         try engine.exportKeyingMaterial(label: label, context: context, length: length)
     }
 
+    /// Completes when the handshake ends: with what was negotiated, or with the error that ended it (a `TLSError`,
+    /// or `ChannelError.ioOnClosedChannel` when the channel closed first). Unlike ``sessionInfo``, it can be
+    /// looked at after the channel has closed: get it in the channel initializer, right after adding the handler,
+    /// and keep the future.
+    ///
+    /// - Parameter eventLoop: the channel's event loop; call this on it.
+    public func handshakeCompleted(on eventLoop: any EventLoop) -> EventLoopFuture<TLSSessionInfo> {
+        if let handshakeResult { return eventLoop.makeCompletedFuture(handshakeResult) }
+        let promise = handshakePromise ?? eventLoop.makePromise(of: TLSSessionInfo.self)
+        handshakePromise = promise
+        return promise.futureResult
+    }
+
+    /// Records how the handshake ended (the first call wins) and completes ``handshakeCompleted(on:)``'s future.
+    private func settleHandshake(_ result: Result<TLSSessionInfo, any Error>) {
+        guard handshakeResult == nil else { return }
+        handshakeResult = result
+        let promise = handshakePromise
+        handshakePromise = nil
+        promise?.completeWith(result)
+    }
+
     // MARK: - Lifecycle
 
     /// Starts the handshake if the channel is already active.
@@ -154,6 +179,7 @@ public final class TLS13ClientHandler: ChannelDuplexHandler {
     public func handlerRemoved(context: ChannelHandlerContext) {
         cancelTimers()
         failHeld(ChannelError.ioOnClosedChannel)
+        settleHandshake(.failure(ChannelError.ioOnClosedChannel))
     }
 
     /// Passes the event on, then starts the handshake.
@@ -185,6 +211,7 @@ public final class TLS13ClientHandler: ChannelDuplexHandler {
         closePromise = nil
         if engine.isPeerClosed { promise?.succeed() } else { promise?.fail(error) }
         failHeld(error)
+        settleHandshake(.failure(error))
         context.fireChannelInactive()
     }
 
@@ -282,6 +309,7 @@ public final class TLS13ClientHandler: ChannelDuplexHandler {
         handshakeTimer = nil
         guard state == .handshaking else { return }
         state = .active
+        settleHandshake(.success(engine.sessionInfo))
         // The client's Finished goes out before anything sealed after it.
         writeOutput(context: context)
         context.fireUserInboundEventTriggered(
@@ -317,6 +345,7 @@ public final class TLS13ClientHandler: ChannelDuplexHandler {
         let promise = closePromise
         closePromise = nil
         failHeld(ChannelError.ioOnClosedChannel)
+        settleHandshake(.failure(ChannelError.ioOnClosedChannel))
         context.fireUserInboundEventTriggered(TLSUserEvent.shutdownCompleted)
         context.close(promise: promise)
     }
@@ -389,6 +418,7 @@ public final class TLS13ClientHandler: ChannelDuplexHandler {
         case .idle:
             state = .closed
             failHeld(ChannelError.ioOnClosedChannel)
+            settleHandshake(.failure(ChannelError.ioOnClosedChannel))
             context.close(promise: promise)
         case .handshaking:
             // No application data has flowed: say close_notify (RFC 8446 §6.1) and close without waiting.
@@ -397,6 +427,7 @@ public final class TLS13ClientHandler: ChannelDuplexHandler {
             engine.close()
             writeOutput(context: context)
             failHeld(ChannelError.ioOnClosedChannel)
+            settleHandshake(.failure(ChannelError.ioOnClosedChannel))
             context.close(promise: promise)
         case .active, .outputClosed:
             if engine.isPeerClosed {
@@ -502,6 +533,7 @@ public final class TLS13ClientHandler: ChannelDuplexHandler {
         if let alert = try? engine.takeOutput(), !alert.isEmpty {
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: alert)), promise: nil)
         }
+        settleHandshake(.failure(error))
         context.fireErrorCaught(error)
         failHeld(error)
         let promise = closePromise

@@ -46,6 +46,8 @@ import TLS13TestSupport
         // A handshake record (22) holding a ClientHello (1).
         #expect(hello.count > 100 && hello[0] == 22 && hello[5] == 1, "\(hello.prefix(8))")
 
+        let handshake = try channel.pipeline.syncOperations.handler(type: TLS13ClientHandler.self)
+            .handshakeCompleted(on: channel.eventLoop)
         let written = channel.writeAndFlush(ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"))
         #expect(try Self.outbound(channel).isEmpty, "application data is held until the handshake completes")
         #expect(log.tlsEvents.isEmpty)
@@ -59,6 +61,7 @@ import TLS13TestSupport
         #expect(alert.first == 21, "an alert record follows: \(alert)")
         #expect(!channel.isActive)
         #expect(throws: TLSError.self) { try written.wait() }
+        #expect(throws: TLSError.self) { try handshake.wait() }
         #expect(try channel.readInbound(as: ByteBuffer.self) == nil)
         #expect(log.tlsEvents.isEmpty)
     }

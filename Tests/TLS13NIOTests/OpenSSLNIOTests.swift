@@ -66,6 +66,10 @@ import TLS13TestSupport
         }
         #expect(log.tlsEvents.first == .handshakeCompleted(negotiatedProtocol: "http/1.1"))
         #expect(info?.applicationProtocol == "http/1.1")
+        // After the close, the pipeline is gone but the handshake's future still says what was negotiated.
+        #expect(await NIOTestSupport.waitClosed(channel.channel))
+        let handshake = try #require(log.handshake)
+        #expect(try await handshake.get().applicationProtocol == "http/1.1")
     }
 
     @Test func closeSendsCloseNotifyAndWaitsForTheServers() async throws {

@@ -14,6 +14,13 @@ final class PipelineLog: Sendable {
     private let state = Mutex<(events: [String], tlsEvents: [TLSUserEvent], errors: [any Error], inactive: Bool)>(
         ([], [], [], false))
 
+    private let handshakeFuture = Mutex<EventLoopFuture<TLSSessionInfo>?>(nil)
+    /// The handler's `handshakeCompleted(on:)`, taken when the channel was set up.
+    var handshake: EventLoopFuture<TLSSessionInfo>? {
+        get { handshakeFuture.withLock { $0 } }
+        set { handshakeFuture.withLock { $0 = newValue } }
+    }
+
     func record(event: Any) {
         state.withLock {
             if let tls = event as? TLSUserEvent { $0.tlsEvents.append(tls) }
@@ -86,6 +93,7 @@ enum NIOTestSupport {
                     let tls = try TLS13ClientHandler(configuration: configuration, serverName: serverName)
                     try channel.pipeline.syncOperations.addHandler(tls)
                     try channel.pipeline.syncOperations.addHandler(Recorder(log))
+                    log.handshake = tls.handshakeCompleted(on: channel.eventLoop)
                     channel.eventLoop.scheduleTask(in: .seconds(limit)) { channel.close(promise: nil) }
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                         wrappingChannelSynchronously: channel,

@@ -58,7 +58,7 @@ enum Implementation: String {
 
 func cpuSeconds() -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
@@ -69,8 +69,14 @@ func wallSeconds() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
 
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    var line = "nio-bench: \(message)\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
 func fail(_ message: String) -> Never {
-    fputs("nio-bench: \(message)\n", stderr)
+    printError(message)
     exit(1)
 }
 
@@ -154,5 +160,5 @@ if mode == "full" {
 }
 line += implementation == .tls13 ? " chain_cache=\(chainCache)" : ""
 print(line)
-if let first = errors.first { fputs("nio-bench: first error: \(first)\n", stderr) }
+if let first = errors.first { printError("first error: \(first)") }
 exit(failures == 0 ? 0 : 1)
