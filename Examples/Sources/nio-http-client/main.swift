@@ -15,9 +15,12 @@ guard args.count >= 3, let port = Int(args[2]) else {
 }
 let host = args[1]
 let path = args.count > 3 ? args[3] : "/"
-var configuration = TLSClientConfiguration()
-if args.count > 4 { configuration.trustRoots = .pemFile(args[4]) }  // default: the system's trust store
-configuration.applicationProtocols = ["http/1.1"]
+let configuration = {
+    var configuration = TLSClientConfiguration()
+    if args.count > 4 { configuration.trustRoots = .pemFile(args[4]) }  // default: the system's trust store
+    configuration.applicationProtocols = ["http/1.1"]
+    return configuration
+}()
 
 do {
     let (channel, handshake) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
