@@ -8,6 +8,9 @@ let package = Package(
         .executable(name: "tls13", targets: ["TLS13CLI"]),
         .executable(name: "tls13-bogo-shim", targets: ["BoGoShim"]),
         .library(name: "TLS13Capture", targets: ["TLS13Capture"]),
+        // TLS13ClientHandler: a SwiftNIO ChannelHandler on the engine. A product of its own, so that the TLS13
+        // library stays free of NIO.
+        .library(name: "TLS13NIO", targets: ["TLS13NIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,6 +22,8 @@ let package = Package(
         // `swift package generate-documentation --target TLS13` (Scripts/docc.sh): the DocC catalog
         // Sources/TLS13/TLS13.docc. A command plugin: nothing of it is linked into any product.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // TLS13NIO only (NIOCore, NIOTLS); NIOPosix and NIOEmbedded for its tests. The TLS13 library never uses it.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         // libcrypto only: everything that is TLS is ours, in Swift.
@@ -74,6 +79,16 @@ let package = Package(
             name: "TLS13Capture",
             dependencies: ["CPcap"]
         ),
+        // The SwiftNIO client handler (Docs/Architecture.md, "TLS13NIO"): TLS13's public API and NIOCore only.
+        .target(
+            name: "TLS13NIO",
+            dependencies: [
+                "TLS13",
+                .product(name: "NIOCore", package: "swift-nio"),
+                // TLSUserEvent: the handshake-completed and shutdown events swift-nio-ssl fires too.
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]
+        ),
         // Test helpers shared by the test targets (openssl s_server on a free port, the test PKI, runBlocking);
         // public API of the library only, so the public-API tests can use them.
         .target(
@@ -97,6 +112,18 @@ let package = Package(
         .testTarget(
             name: "TLS13APITests",
             dependencies: ["TLS13", "TLS13TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The NIO handler in EmbeddedChannel and in real pipelines against openssl s_server and gnutls-serv.
+        // TLS13CLI: its gnutls-serv launcher (the listening port from /proc).
+        .testTarget(
+            name: "TLS13NIOTests",
+            dependencies: [
+                "TLS13NIO", "TLS13", "TLS13TestSupport", "TLS13CLI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]
         ),
         // Capture on loopback (as root; TLS13_CAPTURE_DENY=1 for the refused path), TCP decoding, pcapng + tshark.
         .testTarget(

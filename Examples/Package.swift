@@ -7,6 +7,8 @@ let package = Package(
     name: "swift-tls13-examples",
     dependencies: [
         .package(name: "swift-tls13", path: ".."),
+        // nio-http-client: NIOPosix and NIOHTTP1 (the TLS13NIO product brings NIOCore).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         // An HTTPS GET with the async API, in under 25 lines.
@@ -21,6 +23,17 @@ let package = Package(
             name: "engine-pump", dependencies: ["ExampleSupport", .product(name: "TLS13", package: "swift-tls13")]),
         // A plain TCP socket for the two above (no TLS in it).
         .target(name: "ExampleSupport"),
+        // An HTTP/1.1 GET with SwiftNIO: TLS13ClientHandler below NIOHTTP1, through NIOAsyncChannel.
+        .executableTarget(
+            name: "nio-http-client",
+            dependencies: [
+                .product(name: "TLS13", package: "swift-tls13"),
+                .product(name: "TLS13NIO", package: "swift-tls13"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Client-certificate login, the certificate and key read into memory.
         .executableTarget(name: "client-cert", dependencies: [.product(name: "TLS13", package: "swift-tls13")]),
     ],

@@ -7,6 +7,7 @@
 #   starttls     SMTP STARTTLS on a socket the example connected       Scripts/smtp-starttls-server.py
 #   engine-pump  TLSClientEngine pumped over a socket by a few lines   openssl s_server -www
 #   client-cert  a client-certificate login, chain and key in memory  openssl s_server -Verify 1 -www
+#   nio-http-client  an HTTP/1.1 GET with SwiftNIO (TLS13NIO)         openssl s_server -www -alpn http/1.1
 #
 #   Scripts/examples.sh
 #
@@ -27,7 +28,7 @@ fail() { echo "examples.sh: $*" >&2; exit 1; }
 
 (cd Examples && swift build 2>&1 | grep -E "error|warning:|Compiling|Build complete" | tail -5)
 bin="$(cd Examples && swift build --show-bin-path)"
-for example in https-get fetch-many starttls engine-pump client-cert; do
+for example in https-get fetch-many starttls engine-pump client-cert nio-http-client; do
     [ -x "$bin/$example" ] || fail "Examples did not build $example"
 done
 
@@ -97,4 +98,11 @@ expect client-cert "client certificate sent: true"
 expect client-cert "HTTP/1.0 200 ok"
 grep -q "verify return:1" "$work/mtls.log" || { cat "$work/mtls.log" >&2; fail "client-cert: the server did not verify the client certificate"; }
 echo "client-cert: ok"
+
+start nio "${server[@]}" -www -alpn http/1.1
+run nio-http-client localhost "$port" / "$certs/ca.pem"
+expect nio-http-client "HTTP/1.0 200"
+expect nio-http-client "tls: TLS_AES_128_GCM_SHA256, ALPN http/1.1, certificate verified: true"
+expect nio-http-client "TLSv1.3"
+echo "nio-http-client: ok"
 echo "examples.sh: all examples ran"
