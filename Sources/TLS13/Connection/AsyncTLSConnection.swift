@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// The `async` variant of ``TLSConnection`` for Swift-concurrency callers, without a thread per connection.
 ///
@@ -47,7 +46,7 @@ public final class AsyncTLSConnection: Sendable {
     private let writing = AsyncSerializer()
     /// Where reads land; held only while data flows (released whenever a read has to wait). Touched by the task that
     /// holds `reading`.
-    private let readBuffer = Mutex(ReadBuffer())
+    private let readBuffer = Locked(ReadBuffer())
 
     private struct ReadBuffer {
         var scratch: [UInt8] = []
@@ -756,7 +755,7 @@ final class AsyncSerializer: Sendable {
         var waiters: [UInt64] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Takes the lock, waiting until `deadline`; anything but `.ready` means the lock was not taken.
     func acquire(on loop: ReadinessLoop, until deadline: Deadline) async -> ReadinessLoop.Outcome {

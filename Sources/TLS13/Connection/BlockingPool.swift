@@ -28,7 +28,7 @@ final class BlockingPool: Sendable {
         on loop: ReadinessLoop, until deadline: Deadline, _ body: @escaping @Sendable () -> T
     ) async -> (result: T?, outcome: ReadinessLoop.Outcome) {
         startIfNeeded()
-        let box = Mutex<T?>(nil)
+        let box = Locked<T?>(nil)
         let queue = self.queue
         let token = loop.makeToken()
         let outcome = await loop.wait(token: token, for: .handoff, until: deadline) { token in

@@ -43,3 +43,19 @@ final class Lock: @unchecked Sendable {
         return try body()
     }
 }
+
+/// A value behind a ``Lock``: the connection layer's shared state (the readiness loop's table, the async
+/// connection's buffers). Used instead of `Synchronization.Mutex` because ThreadSanitizer sees a `pthread_mutex_t`
+/// (through its interceptors) but not the uninstrumented futex path of `Mutex` on Linux, where a contended lock
+/// showed up as a race between two accesses made under it (`Scripts/sanitize.sh thread`, Docs/Security.md).
+final class Locked<Value>: @unchecked Sendable {
+    // @unchecked Sendable: every access to `value` goes through `lock`.
+    private let lock = Lock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
+        try lock.withLock { () throws(E) -> R in try body(&value) }
+    }
+}

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CEpoll
-import Synchronization
 
 /// The readiness loop under ``AsyncTLSConnection``: one thread (process-wide, started on first use) that waits in
 /// `epoll_wait(2)` for sockets to become readable or writable and for deadlines to pass, and resumes the task that
@@ -77,7 +76,7 @@ final class ReadinessLoop: Sendable {
         var isShutDown = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let epollFD: Int32
     private let wakeFD: Int32
     /// The data word of the eventfd's epoll registration (descriptors are registered with their number, ≥ 0).
