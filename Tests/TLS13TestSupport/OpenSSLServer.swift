@@ -22,7 +22,6 @@ public final class OpenSSLServer: @unchecked Sendable {
     public let port: UInt16
     public let host: String
     private let stdinPipe = Pipe()
-    private let outputHandle: FileHandle
     private let collected: OutputCollector
 
     /// - Parameters:
@@ -53,9 +52,7 @@ public final class OpenSSLServer: @unchecked Sendable {
             return UInt16(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
         port = started.port
-        // Keep draining its output so it never blocks on a full pipe; stop at end of file.
-        outputHandle = started.output
-        collected = OutputCollector(started.output, initial: started.text)
+        collected = started.output  // still draining, so it never blocks on a full pipe
     }
 
     /// Starts a server off the Swift-concurrency pool (``init`` blocks until s_server prints its port).
@@ -127,10 +124,7 @@ public final class OpenSSLServer: @unchecked Sendable {
         }
     }
 
-    deinit {
-        stop()
-        outputHandle.readabilityHandler = nil
-    }
+    deinit { stop() }
 
     public static var opensslPath: String {
         for p in ["/usr/bin/openssl", "/usr/local/bin/openssl"] where FileManager.default.isExecutableFile(atPath: p) {

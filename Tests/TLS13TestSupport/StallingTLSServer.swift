@@ -11,6 +11,8 @@ public final class StallingTLSServer: @unchecked Sendable {
     // @unchecked Sendable: immutable after init; Process is thread-safe.
     public let process = Process()
     public let port: UInt16
+    /// What it printed (drained so that its prints never block or fail).
+    public let output: OutputCollector
 
     static let script = """
         import socket, ssl, sys, time
@@ -38,9 +40,9 @@ public final class StallingTLSServer: @unchecked Sendable {
         process.arguments = [
             "python3", "-c", Self.script, CertPaths.path("leaf-ecdsa-p256-chain.pem"), CertPaths.path("leaf-ecdsa-p256.key"),
         ]
-        port = try launchServer(process, what: "the stalling TLS server") { line in
+        (port, output) = try launchServer(process, what: "the stalling TLS server") { line in
             line.hasPrefix("PORT ") ? UInt16(line.dropFirst(5)) : nil
-        }.port
+        }
     }
 
     /// Kills the server (SIGKILL by PID); harmless when already stopped.

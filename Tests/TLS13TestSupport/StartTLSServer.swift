@@ -32,7 +32,7 @@ public final class StartTLSServer: @unchecked Sendable {
             line.hasPrefix("PORT ") ? UInt16(line.dropFirst(5)) : nil
         }
         port = started.port
-        collected = OutputCollector(started.output, initial: started.text)
+        collected = started.output
     }
 
     /// Everything the server printed so far.

@@ -7,31 +7,11 @@ import Glibc
 /// The base of the launchers of servers written for the tests (``ECHServer``, ``TLSLiteCompressionServer``,
 /// ``ErlangTLSServer``). Blocking: create it inside ``runBlocking(_:)``.
 public final class TestServerProcess: @unchecked Sendable {
-    // @unchecked Sendable: immutable after init, or thread-safe (Process, Buffer).
+    // @unchecked Sendable: immutable after init, or thread-safe (Process, OutputCollector).
     public let process = Process()
     public let host: String
     public let port: UInt16
-    private let buffer = Buffer()
-    private let outputHandle: FileHandle
-
-    /// The output collected from the pipe's reader thread.
-    private final class Buffer: @unchecked Sendable {
-        // @unchecked Sendable: `data` is guarded by `lock`.
-        private let lock = NSLock()
-        private var data = Data()
-
-        func append(_ more: Data) {
-            lock.lock()
-            data.append(more)
-            lock.unlock()
-        }
-
-        var text: String {
-            lock.lock()
-            defer { lock.unlock() }
-            return String(decoding: data, as: UTF8.self)
-        }
-    }
+    private let collected: OutputCollector
 
     /// Starts `executable arguments…` and waits up to `timeout` seconds for its `ACCEPT` line.
     ///
@@ -46,32 +26,23 @@ public final class TestServerProcess: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = out
         process.standardInput = FileHandle.nullDevice
-        outputHandle = out.fileHandleForReading
         try process.run()
-        let buffer = self.buffer
-        outputHandle.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil  // end of file: the process exited
-            } else {
-                buffer.append(data)
-            }
-        }
+        let collected = OutputCollector(out.fileHandleForReading)
+        self.collected = collected
         let deadline = Date().addingTimeInterval(timeout)
         var accept: (String, UInt16)?
         while accept == nil, Date() < deadline {
-            accept = Self.acceptLine(in: buffer.text)
+            let ended = collected.hasEnded  // read before the text, so the last words are in it
+            accept = Self.acceptLine(in: collected.text)
             if accept == nil {
-                if !process.isRunning { break }
+                if ended { break }
                 usleep(10_000)
             }
         }
-        accept = accept ?? Self.acceptLine(in: buffer.text)
         guard let (host, port) = accept else {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
-            usleep(50_000)
-            let said = buffer.text
+            let said = collected.text
             throw VectorError(description: "\(executable) \(arguments.joined(separator: " ")) did not start listening: "
                 + String(said.suffix(2000)))
         }
@@ -92,7 +63,7 @@ public final class TestServerProcess: @unchecked Sendable {
     }
 
     /// Everything the process printed so far.
-    public var output: String { buffer.text }
+    public var output: String { collected.text }
 
     /// The value after `prefix` on the first output line that starts with it (e.g. `ECHCONFIG `).
     public func value(afterPrefix prefix: String) -> String? {
@@ -119,10 +90,7 @@ public final class TestServerProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
-    deinit {
-        stop()
-        outputHandle.readabilityHandler = nil
-    }
+    deinit { stop() }
 
     /// The package root (the folder that holds `Package.swift`).
     public static var packageRoot: URL { CertPaths.root.deletingLastPathComponent() }

@@ -365,6 +365,7 @@ import TLS13TestSupport
     final class ConcurrentEchoServer: @unchecked Sendable {
         let process = Process()
         let port: UInt16
+        let output: OutputCollector
         static let script = """
             import asyncio, ssl, sys
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -395,9 +396,9 @@ import TLS13TestSupport
                 "python3", "-c", Self.script, CertPaths.path("leaf-ecdsa-p256-chain.pem"),
                 CertPaths.path("leaf-ecdsa-p256.key"),
             ]
-            port = try launchServer(process, what: "the asyncio TLS echo server") { line in
+            (port, output) = try launchServer(process, what: "the asyncio TLS echo server") { line in
                 line.hasPrefix("PORT ") ? UInt16(line.dropFirst(5)) : nil
-            }.port
+            }
         }
 
         func stop() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }

@@ -34,7 +34,7 @@ final class GnuTLSServer: @unchecked Sendable {
     let process = Process()
     let port: UInt16
     let host = "127.0.0.1"
-    private let buffer: OutputBuffer
+    private let collected: OutputCollector
 
     /// The priority string for TLS 1.3 only, optionally restricted to some groups (`SECP384R1`, `X25519`, …)
     /// and ciphers (`AES-128-GCM`, `AES-256-GCM`, `CHACHA20-POLY1305`), as `gnutls-cli --priority … --list`
@@ -66,18 +66,10 @@ final class GnuTLSServer: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = out
         process.standardInput = FileHandle.nullDevice
-        // Drain its output from the start so it never blocks on a full pipe.
-        let buffer = OutputBuffer()
-        self.buffer = buffer
-        out.fileHandleForReading.readabilityHandler = { h in
-            let data = h.availableData
-            if data.isEmpty {
-                h.readabilityHandler = nil  // end of file: the server exited
-            } else {
-                buffer.append(data)
-            }
-        }
         try process.run()
+        // Drain its output from the start so it never blocks on a full pipe.
+        let collected = OutputCollector(out.fileHandleForReading)
+        self.collected = collected
 
         let deadline = Date().addingTimeInterval(10)
         var found: UInt16?
@@ -90,9 +82,8 @@ final class GnuTLSServer: @unchecked Sendable {
             if running { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             usleep(100_000)  // let the reader take its last words
-            out.fileHandleForReading.readabilityHandler = nil
             throw VectorError(
-                description: "gnutls-serv did not start listening (\(running ? "timed out" : "exited")): \(buffer.text)")
+                description: "gnutls-serv did not start listening (\(running ? "timed out" : "exited")): \(collected.text)")
         }
         port = found
     }
@@ -133,7 +124,7 @@ final class GnuTLSServer: @unchecked Sendable {
     }
 
     /// Everything the server printed so far.
-    var output: String { buffer.text }
+    var output: String { collected.text }
 
     /// Waits up to `timeout` seconds for the server to have printed `text` (its output is read in the
     /// background); returns whether it did. Blocks: call it inside `runBlocking`.
