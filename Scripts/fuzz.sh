@@ -20,7 +20,11 @@ cd "$(dirname "$0")/.."
 OUT=.build-fuzz
 TARGETS=(record messages client certificate)
 SWIFTC=${SWIFTC:-swiftc}
-COMMON=(-swift-version 6 -O -g -DTLS13_FUZZING -sanitize=fuzzer,address -I Sources/COpenSSL -I Sources/CEpoll)
+# The library's C modules (system-library targets: a module map and a header each).
+INCLUDES=(-I Sources/COpenSSL -I Sources/CEpoll -I Sources/CZlib -I Sources/CBrotli -I Sources/CZstd)
+COMMON=(-swift-version 6 -O -g -DTLS13_FUZZING -sanitize=fuzzer,address "${INCLUDES[@]}")
+# The system libraries the module links (its C modules' `link` lines, given explicitly).
+LIBS=(-lcrypto -lz -lbrotlidec -lbrotlienc -lzstd)
 
 max_len() {
     case "$1" in
@@ -86,7 +90,7 @@ build_target() {
     fi
     echo "fuzz.sh: linking $OUT/fuzz-$target…" >&2
     quiet_link "$SWIFTC" "${COMMON[@]}" -parse-as-library -I "$OUT/modules" \
-        Fuzz/Targets/"$target".swift "$OUT/TLS13.o" -lcrypto -o "$OUT/fuzz-$target"
+        Fuzz/Targets/"$target".swift "$OUT/TLS13.o" "${LIBS[@]}" -o "$OUT/fuzz-$target"
 }
 
 # The seed generator: a normal program (no libFuzzer main) over the same instrumented module.
@@ -99,8 +103,8 @@ build_seedgen() {
     rt=$(ls /opt/swift/usr/lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -n 1 || true)
     [[ -n "$rt" ]] || rt=$("$SWIFTC" -print-target-info | sed -n 's/.*"runtimeResourcePath": "\(.*\)".*/\1/p')/clang/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a
     echo "fuzz.sh: linking $OUT/seedgen…" >&2
-    quiet_link "$SWIFTC" -swift-version 5 -O -g -DTLS13_FUZZING -sanitize=address -I Sources/COpenSSL -I "$OUT/modules" \
-        Fuzz/Tools/seedgen.swift "$OUT/TLS13.o" -lcrypto -Xlinker "$rt" -lstdc++ -o "$OUT/seedgen"
+    quiet_link "$SWIFTC" -swift-version 5 -O -g -DTLS13_FUZZING -sanitize=address "${INCLUDES[@]}" -I "$OUT/modules" \
+        Fuzz/Tools/seedgen.swift "$OUT/TLS13.o" "${LIBS[@]}" -Xlinker "$rt" -lstdc++ -o "$OUT/seedgen"
 }
 
 # Prints the figures of a libFuzzer log: executions, coverage, features, corpus, duration.

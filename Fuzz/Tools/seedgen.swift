@@ -256,6 +256,35 @@ let longALPN: [UInt8] = Array("TLS13SESSION1".utf8) + u16(8) + Array("ticket-1".
     + u16(9) + Array("localhost".utf8) + [0] + [32] + [UInt8](repeating: 0x33, count: 32)
 write("messages", "session-long-alpn", [21] + longALPN)
 
+// ECHConfigLists (selector 22): one X25519 config; an unknown version, a P-256 config and a config with a mandatory
+// extension; a config whose public name is an IP address (passed over) before a usable one.
+func echConfig(id: UInt8, kem: Int, key: [UInt8], suites: [(Int, Int)], name: String, extensions: [UInt8] = []) -> [UInt8] {
+    let contents = [id] + u16(kem) + u16(key.count) + key + u16(suites.count * 4) + suites.flatMap { u16($0.0) + u16($0.1) }
+        + [0] + [UInt8(name.utf8.count)] + Array(name.utf8) + u16(extensions.count) + extensions
+    return u16(0xfe0d) + u16(contents.count) + contents
+}
+func echList(_ configs: [[UInt8]]) -> [UInt8] { let all = configs.flatMap { $0 }; return u16(all.count) + all }
+let x25519Key = [UInt8](repeating: 0x42, count: 32)
+let p256Key = [0x04] + [UInt8](repeating: 0x17, count: 64)
+write("messages", "ech-config-x25519", [22] + echList([
+    echConfig(id: 7, kem: 0x20, key: x25519Key, suites: [(1, 1), (1, 3)], name: "ech-public.example")]))
+write("messages", "ech-config-mixed", [22] + echList([
+    u16(0xfe0c) + u16(4) + [1, 2, 3, 4],
+    echConfig(id: 1, kem: 0x10, key: p256Key, suites: [(2, 2)], name: "public.example", extensions: u16(0x8001) + u16(0)),
+    echConfig(id: 2, kem: 0x10, key: p256Key, suites: [(1, 0xFFFF), (2, 2)], name: "public.example"),
+]))
+write("messages", "ech-config-ip-name", [22] + echList([
+    echConfig(id: 3, kem: 0x20, key: x25519Key, suites: [(1, 1)], name: "192.0.2.1"),
+    echConfig(id: 4, kem: 0x20, key: x25519Key, suites: [(3, 1), (1, 3)], name: "ech.example"),
+]))
+// CompressedCertificates (selector 23): the RFC 8448 and OpenSSL ECDSA chains' Certificate under each algorithm.
+for (flightName, seedName) in [("rfc8448-s3", "rfc8448"), ("openssl-ecdsa-p256", "openssl-ecdsa-p256")] {
+    guard let message = flights[flightName]?.messages.first(where: { $0[0] == 11 }) else { fatalError("no Certificate in \(flightName)") }
+    for (algorithm, input) in _fuzzCompressedCertificateSeeds(certificateBody: Array(message[4...])) {
+        write("messages", "compressed-certificate-\(seedName)-\(algorithm)", input)
+    }
+}
+
 // MARK: - Record target
 
 // mode 0: records in the clear (mode 4: change_cipher_spec allowed).

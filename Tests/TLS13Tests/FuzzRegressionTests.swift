@@ -72,6 +72,26 @@ import Testing
         #expect(replay.records.allSatisfy { $0.wasEncrypted })
     }
 
+    /// The seeds of the ECHConfigList and CompressedCertificate selectors reach what they are for: the six compressed
+    /// Certificates (two chains × zstd, brotli, zlib) decompress to their chains, and each ECHConfigList parses with
+    /// the config a client would choose (an unknown version, a mandatory extension, an IP address as public name and
+    /// an export-only suite passed over).
+    @Test func echAndCompressionSeedsReachTheirParsers() throws {
+        let directory = FuzzReplay.fuzzRoot.appendingPathComponent("Corpus/messages")
+        func replay(_ name: String) throws -> String {
+            try FuzzReplay.messages(Array(try Data(contentsOf: directory.appendingPathComponent(name))))
+        }
+        for chain in ["rfc8448", "openssl-ecdsa-p256"] {
+            for algorithm in ["zstd", "brotli", "zlib"] {
+                let certificates = chain == "rfc8448" ? 1 : 2
+                #expect(try replay("gen-compressed-certificate-\(chain)-\(algorithm)") == "\(certificates) certificates")
+            }
+        }
+        #expect(try replay("gen-ech-config-x25519").hasSuffix("chosen: 7 HKDF-SHA256, AES-128-GCM"))
+        #expect(try replay("gen-ech-config-mixed").hasSuffix("chosen: 2 HKDF-SHA384, AES-256-GCM"))
+        #expect(try replay("gen-ech-config-ip-name").hasSuffix("chosen: 4 HKDF-SHA256, ChaCha20-Poly1305"))
+    }
+
     // MARK: - Crashers (Vectors/fuzz-regressions/)
 
     /// Every regression input replays through its target's normal API without trapping. (A name starting

@@ -29,7 +29,7 @@ public struct TLSCertificateDecompressor: Sendable, CustomStringConvertible {
     public static let zlib = TLSCertificateDecompressor(algorithm: .zlib, implementation: .system)
 
     /// The library's own, in its preference order: zstd (the fastest to decode), brotli (the smallest on
-    /// certificates), zlib. Empty in a build without the system libraries (the libFuzzer build).
+    /// certificates), zlib. Empty in a build without the system libraries.
     public static var builtIn: [TLSCertificateDecompressor] {
         CertificateDecompressor.supportedAlgorithms.map { TLSCertificateDecompressor(algorithm: $0, implementation: .system) }
     }

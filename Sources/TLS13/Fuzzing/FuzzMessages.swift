@@ -1,7 +1,7 @@
 #if TLS13_FUZZING
 /// Fuzzing builds only: the message-parser fuzz target (`Fuzz/Targets/messages`).
 ///
-/// Input: a selector byte, then the bytes to parse. `selector % 22` picks:
+/// Input: a selector byte, then the bytes to parse. `selector % 24` picks:
 ///
 /// | selector | parser |
 /// | --- | --- |
@@ -12,13 +12,15 @@
 /// | 13–19 | an extension block of ClientHello, ServerHello, HelloRetryRequest, EncryptedExtensions, CertificateRequest, NewSessionTicket, Certificate entries (raw) |
 /// | 20 | ``HandshakeReassembler``: fragments of the first byte's size + 1 |
 /// | 21 | ``TLSSession/init(serialized:)`` (a session file) |
+/// | 22 | ``ECHConfigList/init(bytes:)`` (`--ech-config`, `retry_configs`), then the choice of a config |
+/// | 23 | ``CompressedCertificate/init(body:)``, then decompression with the library's algorithms (zstd, brotli, zlib) |
 ///
 /// Every value that parses must re-encode to bytes that parse to an equal value; messages and extension blocks
 /// must re-encode to exactly the bytes they were parsed from (TLS encodings are canonical), except a
 /// ServerHello without an extensions block, which TLS 1.2 allows and we re-encode with an empty one.
 public func _fuzzMessages(_ data: UnsafeRawBufferPointer) {
     var input = FuzzInput(data)
-    let selector = Int(input.byte()) % 22
+    let selector = Int(input.byte()) % 24
     let body = input.rest()
     switch selector {
     case 0..<10: FuzzMessages.handshake(type: FuzzMessages.types[selector], body: body)
@@ -35,7 +37,9 @@ public func _fuzzMessages(_ data: UnsafeRawBufferPointer) {
     case 18: FuzzMessages.extensionBlock(NewSessionTicketExtension.self, body)
     case 19: FuzzMessages.extensionBlock(RawExtension.self, body)
     case 20: FuzzMessages.reassemble(body)
-    default: FuzzMessages.session(body)
+    case 21: FuzzMessages.session(body)
+    case 22: FuzzMessages.echConfigList(body)
+    default: FuzzMessages.compressedCertificate(body)
     }
 }
 
@@ -169,6 +173,74 @@ enum FuzzMessages {
                   && again.applicationProtocol == session.applicationProtocol
                   && again.certificateVerified == session.certificateVerified,
                   "re-serialized session parses to another value: \(bytes.fuzzHex)")
+    }
+}
+
+extension FuzzMessages {
+    /// An ECHConfigList must re-encode to exactly its bytes (unknown versions are kept opaque), and the config the
+    /// client would take must be the first entry ``ECHConfigList/problems(publicKeyLength:supportsSuite:)`` finds
+    /// nothing wrong with: the explanation `tls13 connect` prints and the choice can never disagree.
+    static func echConfigList(_ bytes: [UInt8]) {
+        guard let list = try? ECHConfigList(bytes: bytes) else { return }
+        guard let encoded = try? list.encoded else {
+            fuzzCheck(false, "parsed ECHConfigList does not encode again: \(bytes.fuzzHex)")
+            return
+        }
+        fuzzCheck(encoded == bytes, "ECHConfigList re-encodes to other bytes: \(bytes.fuzzHex)")
+        fuzzCheck((try? ECHConfigList(bytes: encoded)) == list, "re-encoded ECHConfigList parses to another value")
+        let problems = list.problems(publicKeyLength: HPKESuite.publicKeyLength(kem:), supportsSuite: HPKESuite.supports(_:))
+        fuzzCheck(problems.count == list.entries.count, "one explanation per entry")
+        let chosen = ECHClientOffer.select(from: list)
+        let firstUsable = problems.firstIndex(where: { $0 == nil })
+        switch (chosen, firstUsable) {
+        case (nil, nil): break
+        case (let (config, suite)?, let index?):
+            fuzzCheck(list.entries[index] == .config(config), "chose another config than the first usable one")
+            fuzzCheck(config.cipherSuites.contains(suite) && HPKESuite.supports(suite), "chose a suite the config does not list or we lack")
+            fuzzCheck(config.structuralProblem == nil && HPKESuite.publicKeyLength(kem: config.kemID) == config.publicKey.count,
+                      "chose a config with a problem")
+        default:
+            fuzzCheck(false, "choice (\(chosen == nil ? "none" : "one")) and explanations disagree: \(bytes.fuzzHex)")
+        }
+    }
+
+    /// A CompressedCertificate body must re-encode to its bytes; decompressed with the library's algorithms under a
+    /// 64 KiB limit it either is refused (`bad_certificate`, `illegal_parameter`, `decode_error`) or yields a
+    /// Certificate of exactly the declared length that re-encodes to what was decompressed.
+    static func compressedCertificate(_ body: [UInt8]) {
+        let decompressors = TLSCertificateDecompressor.builtIn
+        fuzzCheck(decompressors.count == 3, "the fuzz build links zstd, brotli and zlib")
+        guard let message = try? CompressedCertificate(body: body) else { return }
+        var writer = ByteWriter()
+        fuzzCheck((try? message.encode(into: &writer)) != nil && writer.bytes == body,
+                  "CompressedCertificate re-encodes to other bytes: \(body.fuzzHex)")
+        let limit = 1 << 16
+        let certificate: CertificateMessage
+        do throws(TLSError) {
+            certificate = try message.decompressedCertificate(offered: decompressors, maximumLength: limit)
+        } catch {
+            let allowed: Set<AlertDescription> = [.badCertificate, .illegalParameter, .decodeError]
+            fuzzCheck(error.alert.map(allowed.contains) == true,
+                      "CompressedCertificate refused with \(error): \(body.fuzzHex)")
+            return
+        }
+        fuzzCheck(message.uncompressedLength <= limit, "a declared length over the limit was decompressed")
+        var again = ByteWriter()
+        fuzzCheck((try? certificate.encode(into: &again)) != nil && again.bytes.count == message.uncompressedLength,
+                  "decompressed Certificate does not re-encode to its declared length: \(body.fuzzHex)")
+    }
+}
+
+/// Fuzzing builds only, for the seed generator: the messages-target inputs (selector 23) for the Certificate message
+/// body `certificateBody` compressed with zstd, brotli and zlib in turn, with the algorithm's name.
+public func _fuzzCompressedCertificateSeeds(certificateBody: [UInt8]) -> [(name: String, input: [UInt8])] {
+    var reader = ByteReader(certificateBody)
+    guard let certificate = try? CertificateMessage(from: &reader), reader.isEmpty else { return [] }
+    return TLSCertificateDecompressor.builtIn.compactMap { decompressor in
+        var writer = ByteWriter()
+        guard let compressed = try? CertificateCompressor.compressedCertificate(certificate, algorithm: decompressor.algorithm),
+              (try? compressed.encode(into: &writer)) != nil else { return nil }
+        return (decompressor.description, [23] + writer.bytes)
     }
 }
 

@@ -447,7 +447,7 @@ extension FuzzReplay {
             var again = ByteReader(writer.bytes)
             return "\(try ExtensionBlock.read(E.self, from: &again))"
         }
-        switch Int(first) % 22 {
+        switch Int(first) % 24 {
         case let i where i < 10:
             let message = try HandshakeMessage.decode(type: messageTypes[i], body: body)
             return "\(try HandshakeMessage.decode(try message.encoded))"
@@ -477,9 +477,17 @@ extension FuzzReplay {
                 while let item = try reassembler.next() { items.append(item) }
             }
             return "\(items.count) messages"
-        default:
+        case 21:
             let session = try TLSSession(serialized: body)
             return "\(try TLSSession(serialized: session.serialized()))"
+        case 22:
+            let list = try ECHConfigList(bytes: body)
+            let chosen = ECHClientOffer.select(from: list)
+            return "\(try ECHConfigList(bytes: try list.encoded)), chosen: \(chosen.map { "\($0.config.configID) \($0.suite)" } ?? "none")"
+        default:
+            let compressed = try CompressedCertificate(body: body)
+            let certificate = try compressed.decompressedCertificate(offered: TLSCertificateDecompressor.builtIn, maximumLength: 1 << 16)
+            return "\(certificate.entries.count) certificates"
         }
     }
 
