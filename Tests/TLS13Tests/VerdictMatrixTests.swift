@@ -44,11 +44,19 @@ import Testing
         return Int64((formatter.date(from: iso)?.timeIntervalSince1970 ?? 0) * 1000)
     }
 
+    /// This run's temporary files (CA files, the chains the server sends, the garbled staple): removed when the matrix
+    /// test ends.
+    static let scratch: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tls13-matrix-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
     static let garbledStaple: String = {
         // ocsp-good.der with one byte of its signature flipped: parses, does not verify.
         var bytes = (try? [UInt8](CertPaths.load("ocsp-good.der"))) ?? []
         if bytes.count > 8 { bytes[bytes.count - 5] ^= 0x40 }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tls13-garbled-ocsp-\(getpid()).der")
+        let url = scratch.appendingPathComponent("garbled-ocsp.der")
         try? Data(bytes).write(to: url)
         return url.path
     }()
@@ -198,16 +206,14 @@ import Testing
     static func caFile(_ tag: String, extraRoots: [String] = []) throws -> String {
         var pem = try CertPaths.load("ca.pem")
         for root in extraRoots { pem += try CertPaths.load(root) }
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("tls13-matrix-\(getpid())-\(tag)-\(UUID().uuidString).pem")
+        let url = scratch.appendingPathComponent("ca-\(tag)-\(UUID().uuidString).pem")
         try pem.write(to: url)
         return url.path
     }
 
     /// `ca.pem` plus the row's own roots, one file per row (made once).
     static func rootsFile(_ row: Row) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "tls13-matrix-roots-\(getpid())-\(row.leaf.replacingOccurrences(of: "/", with: "-")).pem")
+        let url = scratch.appendingPathComponent("roots-\(row.leaf.replacingOccurrences(of: "/", with: "-")).pem")
         if !FileManager.default.fileExists(atPath: url.path) {
             var pem = try CertPaths.load("ca.pem")
             for root in row.roots { pem += try CertPaths.load(root) }
@@ -409,6 +415,7 @@ import Testing
     // MARK: - The matrix
 
     @Test func everySettingGivesTheDefaultVerdictOrTheDocumentedDifference() async throws {
+        defer { try? FileManager.default.removeItem(at: Self.scratch) }
         var table: [[String]] = []
         var failures: [String] = []
         for row in Self.rows {
@@ -450,8 +457,7 @@ import Testing
             let base64 = Data(certificate.der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
             pem += base64 + "\n-----END CERTIFICATE-----\n"
         }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "tls13-matrix-chain-\(getpid())-\(row.leaf.replacingOccurrences(of: "/", with: "-")).pem")
+        let url = scratch.appendingPathComponent("chain-\(row.leaf.replacingOccurrences(of: "/", with: "-")).pem")
         try Data(pem.utf8).write(to: url)
         return url.path
     }
