@@ -10,11 +10,9 @@
 # against Benchmarks/bench-server, and the script prints the medians and the median of the paired ratios:
 # now / before (1.00: unchanged) and each / OpenSSL. Client CPU is user+sys of the client process (getrusage, as
 # `tls13 bench` reports it). Exits non-zero if any run fails or any handshake was not ok. Servers stopped by PID.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-root="$(pwd)"
+source "$(dirname "$0")/lib.sh"
 
-[ $# -ge 1 ] || { sed -n '2,/^set /p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,/^source /p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
 rev="$1"; shift
 reps=5 n=1000
 while [ $# -gt 0 ]; do
@@ -26,17 +24,7 @@ while [ $# -gt 0 ]; do
 done
 commit="$(git rev-parse --verify "$rev^{commit}")"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/tls13-before-after.XXXXXX")"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    git -C "$root" worktree remove --force "$work/before" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fail() { echo "bench-before-after: $*" >&2; exit 1; }
+cleanup_hooks+=('git -C "$root" worktree remove --force "$work/before" 2>/dev/null')
 
 echo "== building $rev ($commit) and the working tree (swift build -c release)" >&2
 git worktree add --detach "$work/before" "$commit" >/dev/null 2>&1 || fail "git worktree add failed"
@@ -53,16 +41,9 @@ done
 ossl="$root/Benchmarks/bin/openssl-client"
 
 Benchmarks/bin/bench-server -cert Certs/leaf-ecdsa-p256.pem -key Certs/leaf-ecdsa-p256.key \
-    -chain Certs/intermediate.pem >"$work/server.out" 2>"$work/server.err" &
+    -chain Certs/intermediate.pem >"$work/server.out" 2>"$work/server.out.err" &
 pids+=($!)
-server=""
-for _ in $(seq 300); do
-    server="$(awk '/^ACCEPT /{print $2; exit}' "$work/server.out")"
-    [ -n "$server" ] && break
-    kill -0 "${pids[-1]}" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$server" ] || { cat "$work/server.err" >&2; fail "bench server did not start"; }
+server="127.0.0.1:$(wait_for_port "$work/server.out" "${pids[-1]}")" || fail "bench server did not start"
 
 tls=(--servername localhost --cafile Certs/ca.pem)
 # The C client's offer (X25519, P-256, P-384 with one X25519 share), as in Scripts/bench-vs-openssl.sh.

@@ -18,9 +18,7 @@
 # ours / theirs with the per-run ratios' quartiles, and the targets of issue P13 (CPU and wall <= 1.0x openssl
 # s_client, peak RSS <= 16 MiB), plus the shared libraries the release binary needs. Exits non-zero if any run
 # fails. The server is stopped by PID on exit.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-root="$(pwd)"
+source "$(dirname "$0")/lib.sh"
 
 runs=15 tls13=""
 while [ $# -gt 0 ]; do
@@ -34,17 +32,6 @@ done
 Scripts/install-deps.sh
 command -v curl >/dev/null 2>&1 || { echo "bench-first-contact: installing curl" >&2; apt-get install -y -qq curl >/dev/null; }
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/tls13-first-contact.XXXXXX")"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fail() { echo "bench-first-contact: $*" >&2; exit 1; }
-
 if [ -z "$tls13" ]; then
     echo "== building (Scripts/build-release.sh; cc -O2)" >&2
     Scripts/build-release.sh >"$work/build.log" 2>&1 || { tail -20 "$work/build.log" >&2; fail "release build failed"; }
@@ -56,16 +43,9 @@ cc -O2 -Wall -Wextra -o Benchmarks/bin/run-usage Benchmarks/run-usage.c
 runusage="$root/Benchmarks/bin/run-usage"
 
 openssl s_server -accept 127.0.0.1:0 -www -tls1_3 -cert Certs/leaf-ecdsa-p256.pem -key Certs/leaf-ecdsa-p256.key \
-    -cert_chain Certs/intermediate.pem </dev/null >"$work/server.out" 2>"$work/server.err" &
+    -cert_chain Certs/intermediate.pem </dev/null >"$work/server.out" 2>"$work/server.out.err" &
 pids+=($!)
-port=""
-for _ in $(seq 300); do
-    port="$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/server.out" | head -1)"
-    [ -n "$port" ] && break
-    kill -0 "${pids[-1]}" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/server.err" >&2; fail "openssl s_server did not start"; }
+port="$(wait_for_port "$work/server.out" "${pids[-1]}")" || fail "openssl s_server did not start"
 
 ours_connect=("$tls13" connect "127.0.0.1:$port" --servername localhost --cafile Certs/ca.pem --quiet)
 theirs_connect=(openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile Certs/ca.pem

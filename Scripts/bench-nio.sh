@@ -14,9 +14,7 @@
 # Client CPU is getrusage(RUSAGE_SELF) user + sys of the nio-bench process (all its threads), around the measured
 # connections only (one warm-up connection first). Prints a Markdown table: medians of each side and the median of
 # the paired ratios ours / swift-nio-ssl (< 1: ours uses less). Exits non-zero if a run or a connection fails.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-root="$(pwd)"
+source "$(dirname "$0")/lib.sh"
 
 reps=5 n=1000 mib=1024
 while [ $# -gt 0 ]; do
@@ -27,16 +25,6 @@ while [ $# -gt 0 ]; do
         *) echo "usage: $0 [--reps N] [-n N] [--mib M]" >&2; exit 2 ;;
     esac
 done
-
-work="$(mktemp -d "${TMPDIR:-/tmp}/tls13-bench-nio.XXXXXX")"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "bench-nio: $*" >&2; exit 1; }
 
 echo "== building Benchmarks/NIOBench (release) and Benchmarks/bench-server" >&2
 if ! (cd Benchmarks/NIOBench && swift build -c release) >"$work/build.log" 2>&1; then
@@ -50,13 +38,7 @@ cc -O2 -Wall -Wextra -o Benchmarks/bin/bench-server Benchmarks/bench-server.c -l
 Benchmarks/bin/bench-server -cert Certs/leaf-ecdsa-p256.pem -key Certs/leaf-ecdsa-p256.key \
     -chain Certs/intermediate.pem >"$work/server.log" 2>&1 &
 pids+=("$!")
-port=""
-for _ in $(seq 1 100); do
-    port="$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/server.log" | head -1)"
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || fail "bench-server did not start: $(cat "$work/server.log")"
+port="$(wait_for_port "$work/server.log" "$!")" || fail "bench-server did not start"
 ca="$root/Certs/ca.pem"
 
 # Runs one measurement and prints its figure (the value of key $1 in nio-bench's output line).

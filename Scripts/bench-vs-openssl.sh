@@ -26,9 +26,7 @@
 # and prints a Markdown table: medians of each side and the median of the paired ratios ours / OpenSSL
 # (ratio < 1: ours uses less), then the targets of issues P6 and P13. Exits non-zero if any run fails or any
 # connection was not ok / not resumed / not of the expected group. All servers are stopped by PID on exit.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-root="$(pwd)"
+source "$(dirname "$0")/lib.sh"
 
 reps=5 n=1000 mib=256 connections=1000 s_time=1 hybrid=1 hybrid_n=100
 while [ $# -gt 0 ]; do
@@ -48,19 +46,8 @@ done
 Scripts/install-deps.sh
 [ -x /usr/bin/time ] || { echo "bench-vs-openssl: installing time" >&2; apt-get install -y -qq time >/dev/null; }
 
-work="$(mktemp -d /tmp/tls13-bench.XXXXXX)"
-pids=()       # servers started here, stopped by PID on exit
 nginx_pid="" # nginx itself (a child of start-nginx.sh, which stops it on SIGTERM): stopped last if still there
-cleanup() {
-    trap "" TERM INT
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then kill "$nginx_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fail() { echo "bench-vs-openssl: $*" >&2; exit 1; }
+cleanup_hooks+=('if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then kill "$nginx_pid"; fi')
 
 echo "== building (Scripts/build-release.sh; cc -O2)" >&2
 if ! Scripts/build-release.sh >"$work/build.log" 2>&1; then
@@ -76,16 +63,11 @@ cc -O2 -Wall -Wextra -o Benchmarks/bin/run-usage Benchmarks/run-usage.c
 ossl="$root/Benchmarks/bin/openssl-client"
 runusage="$root/Benchmarks/bin/run-usage"
 
-# Waits for "ACCEPT host:port" in $1 (written by the process $2) and prints host:port.
+# Waits for "ACCEPT 127.0.0.1:PORT" in $1 (written by the process $2) and prints 127.0.0.1:PORT.
 wait_accept() {
-    for _ in $(seq 300); do
-        if grep -q '^ACCEPT ' "$1" 2>/dev/null; then awk '/^ACCEPT /{print $2; exit}' "$1"; return 0; fi
-        kill -0 "$2" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "bench-vs-openssl: server did not start:" >&2
-    cat "$1" "$1.err" >&2 2>/dev/null || true
-    return 1
+    local port
+    port="$(wait_for_port "$1" "$2")" || return 1
+    echo "127.0.0.1:$port"
 }
 
 Benchmarks/bin/bench-server -cert Certs/leaf-ecdsa-p256.pem -key Certs/leaf-ecdsa-p256.key \

@@ -12,19 +12,8 @@
 #   Scripts/examples.sh
 #
 # Servers are stopped by PID on exit. Exits non-zero when a build, a run or a check fails. CI runs it (.ci/run).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-root="$(pwd)"
+source "$(dirname "$0")/lib.sh"
 certs="$root/Certs"
-work="$(mktemp -d "${TMPDIR:-/tmp}/tls13-examples.XXXXXX")"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "examples.sh: $*" >&2; exit 1; }
 
 (cd Examples && swift build 2>&1 | grep -E "error|warning:|Compiling|Build complete" | tail -5)
 bin="$(cd Examples && swift build --show-bin-path)"
@@ -32,20 +21,12 @@ for example in https-get fetch-many starttls engine-pump client-cert nio-http-cl
     [ -x "$bin/$example" ] || fail "Examples did not build $example"
 done
 
-# Starts a server whose output goes to $work/NAME.log, and sets `port` from its first line naming one
-# (`ACCEPT 127.0.0.1:PORT` from s_server, `PORT n` from the SMTP script).
+# Starts a server whose output goes to $work/NAME.log, and sets `port` from the line announcing it.
 start() {
     local name="$1"; shift
     "$@" >"$work/$name.log" 2>&1 </dev/null &
     pids+=("$!")
-    port=""
-    for _ in $(seq 1 100); do
-        port="$(sed -n -e 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\).*/\1/p' -e 's/^PORT \([0-9]*\).*/\1/p' "$work/$name.log" | head -1)"
-        [ -n "$port" ] && return 0
-        sleep 0.1
-    done
-    cat "$work/$name.log" >&2
-    fail "$name did not start"
+    port="$(wait_for_port "$work/$name.log" "$!")" || fail "$name did not start"
 }
 
 # Runs an example with a time limit; its output is in $work/NAME.out.
