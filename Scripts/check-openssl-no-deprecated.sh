@@ -16,7 +16,7 @@ FLAGS=(-Xcc -DOPENSSL_API_COMPAT=0x30000000L -Xcc -DOPENSSL_NO_DEPRECATED)
 
 echo "check-openssl-no-deprecated: type-checking Sources/TLS13 without the deprecated API" >&2
 mapfile -t SOURCES < <(find Sources/TLS13 -name '*.swift' | sort)
-swiftc -typecheck -swift-version 6 -parse-as-library -module-name TLS13 -I Sources/COpenSSL -I Sources/CEpoll "${FLAGS[@]}" \
+swiftc -typecheck -swift-version 6 -parse-as-library -module-name TLS13 -package-name swift_tls13 -I Sources/COpenSSL -I Sources/CEpoll "${FLAGS[@]}" \
     "${SOURCES[@]}"
 
 echo "check-openssl-no-deprecated: compiling shim.h alone (-Werror)" >&2

@@ -22,7 +22,8 @@ TARGETS=(record messages client certificate)
 SWIFTC=${SWIFTC:-swiftc}
 # The library's C modules (system-library targets: a module map and a header each).
 INCLUDES=(-I Sources/COpenSSL -I Sources/CEpoll -I Sources/CZlib -I Sources/CBrotli -I Sources/CZstd)
-COMMON=(-swift-version 6 -O -g -DTLS13_FUZZING -sanitize=fuzzer,address "${INCLUDES[@]}")
+# -package-name: the module has `package` declarations (the connection layer's lock, shared with the CLI).
+COMMON=(-swift-version 6 -O -g -DTLS13_FUZZING -sanitize=fuzzer,address -package-name swift_tls13 "${INCLUDES[@]}")
 # The system libraries the module links (its C modules' `link` lines, given explicitly).
 LIBS=(-lcrypto -lz -lbrotlidec -lbrotlienc -lzstd)
 

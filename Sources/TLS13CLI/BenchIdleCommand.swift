@@ -1,7 +1,6 @@
 import ArgumentParser
 import Dispatch
 import Glibc
-import Synchronization
 import TLS13
 
 extension BenchCommand {
@@ -81,7 +80,7 @@ extension BenchCommand {
         /// `--async`: the same measurement over AsyncTLSConnections, opened `concurrency` at a time from tasks; the
         /// main thread only waits for them.
         func runAsync(host: String, port: UInt16, configuration: TLSClientConfiguration) throws {
-            let outcome = Mutex<Result<AsyncIdleResult, CLIFailure>?>(nil)
+            let outcome = Locked<Result<AsyncIdleResult, CLIFailure>?>(nil)
             let done = DispatchSemaphore(value: 0)
             let (count, width, address) = (connections, concurrency, options.address)
             Task {

@@ -1,11 +1,10 @@
-import Synchronization
 import TLS13
 
 /// What an error means, in words a user can act on, added to the one-line failure of every command: an alert's
 /// name alone ("peer sent fatal alert protocol_version (70)") does not say that the server speaks only TLS 1.2.
 enum ErrorExplanation {
     /// What the command offered and trusted, for explanations that name it (set before connecting).
-    private static let offered = Mutex<TLSClientConfiguration?>(nil)
+    private static let offered = Locked<TLSClientConfiguration?>(nil)
 
     /// Remembers the configuration a command connects with.
     static func remember(_ configuration: TLSClientConfiguration) {

@@ -1,11 +1,11 @@
 import Glibc
-import Synchronization
+import TLS13
 
 /// `--keylog FILE` / `SSLKEYLOGFILE`: the library's key log lines (``TLSClientConfiguration/keyLog``) appended to a
 /// file in the NSS key log format (RFC 9850), one line per secret, as each is derived.
 final class KeyLogFile: Sendable {
     private let fd: Int32
-    private let lock = Mutex(())
+    private let lock = Locked(())
 
     /// A writer for `path` (else `$SSLKEYLOGFILE`), or `nil` when neither is given.
     /// - Throws: ``CLIFailure`` (usage) when the file cannot be opened.

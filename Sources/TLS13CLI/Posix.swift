@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import TLS13
 
 /// The few file, environment, clock and thread helpers the CLI needs, straight from libc: `tls13` loads no
 /// Foundation (Docs/Benchmarks.md, "First contact"; `CLIDependencyTests` checks the built binary).
@@ -215,8 +215,8 @@ enum Base64 {
 /// What a child process printed, appended from its pipe's reader thread. (Also the test helpers' server
 /// output buffer.)
 final class OutputBuffer: Sendable {
-    private let bytes = Mutex<[UInt8]>([])
-    private let ended = Mutex(false)
+    private let bytes = Locked<[UInt8]>([])
+    private let ended = Locked(false)
 
     func append<S: Sequence>(_ more: S) where S.Element == UInt8 {
         bytes.withLock { $0.append(contentsOf: more) }
@@ -242,7 +242,7 @@ final class ChildProcess: Sendable {
     let output = OutputBuffer()
     private let stdinFD: Int32
     /// The exit status once reaped (`waitpid`'s status word).
-    private let reaped = Mutex<Int32?>(nil)
+    private let reaped = Locked<Int32?>(nil)
 
     /// Starts `executable arguments…` with this process's environment, every signal at its default action.
     /// - Parameter stdinPipe: a pipe the caller writes with ``send(_:)``; otherwise /dev/null.

@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 import TLS13
 
 /// Copies stdin to the connection (on a writer thread) and the connection to stdout (on the calling thread).
@@ -11,7 +10,7 @@ import TLS13
 final class Pump: Sendable {
     // `connection` is thread-safe for one reader and one writer.
     private let connection: TLSConnection
-    private let writerError = Mutex<TLSError?>(nil)
+    private let writerError = Locked<TLSError?>(nil)
 
     init(connection: TLSConnection) {
         self.connection = connection

@@ -6,11 +6,11 @@ import Darwin
 
 /// A plain mutex (`pthread_mutex_t`). Never held across a blocking system call except where a type
 /// documents it (the connection's write lock covers seal + send so records leave in sequence order).
-final class Lock: @unchecked Sendable {
+package final class Lock: @unchecked Sendable {
     // @unchecked Sendable: the mutex is the synchronization.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    init() {
+    package init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         let rc = pthread_mutex_init(mutex, nil)
@@ -22,7 +22,7 @@ final class Lock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    package func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
@@ -48,14 +48,16 @@ final class Lock: @unchecked Sendable {
 /// connection's buffers). Used instead of `Synchronization.Mutex` because ThreadSanitizer sees a `pthread_mutex_t`
 /// (through its interceptors) but not the uninstrumented futex path of `Mutex` on Linux, where a contended lock
 /// showed up as a race between two accesses made under it (`Scripts/sanitize.sh thread`, Docs/Security.md).
-final class Locked<Value>: @unchecked Sendable {
+/// `package`, not public: the `tls13` CLI locks its own shared state with it for the same reason; it is no part of
+/// the library's API.
+package final class Locked<Value>: @unchecked Sendable {
     // @unchecked Sendable: every access to `value` goes through `lock`.
     private let lock = Lock()
     private var value: Value
 
-    init(_ value: Value) { self.value = value }
+    package init(_ value: Value) { self.value = value }
 
-    func withLock<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
+    package func withLock<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
         try lock.withLock { () throws(E) -> R in try body(&value) }
     }
 }

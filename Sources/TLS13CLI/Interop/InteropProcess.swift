@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import TLS13
 
 /// The PIDs of the servers `tls13 interop` is running, for the signal handler (which may only touch memory
 /// allocated beforehand): a fixed table of slots, 0 = free.
@@ -10,7 +10,7 @@ private enum RunningServers {
         table.initialize(repeating: 0, count: capacity)
         return table
     }()
-    static let handlersInstalled = Mutex(false)
+    static let handlersInstalled = Locked(false)
 
     static func add(_ pid: pid_t) {
         handlersInstalled.withLock { installed in

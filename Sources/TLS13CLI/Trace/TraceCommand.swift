@@ -1,5 +1,4 @@
 import ArgumentParser
-import Synchronization
 import TLS13
 import TLS13Capture
 
@@ -257,7 +256,7 @@ enum TraceFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// Collects the library's events (thread-safe) and remembers when the first one's clock started.
 final class TraceRecorder: Sendable {
-    private let state = Mutex<(events: [TLSTraceEvent], origin: ContinuousClock.Instant?)>(([], nil))
+    private let state = Locked<(events: [TLSTraceEvent], origin: ContinuousClock.Instant?)>(([], nil))
 
     func record(_ event: TLSTraceEvent) {
         let now = ContinuousClock.now
@@ -349,7 +348,7 @@ struct TraceRun {
 /// The key log lines of one connection, for the pcapng's Decryption Secrets Block; also passed on to the file a
 /// `--keylog` (or `SSLKEYLOGFILE`) asked for.
 final class KeyLogCollector: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Locked<[String]>([])
     private let forward: (@Sendable (String) -> Void)?
 
     init(forwardingTo forward: (@Sendable (String) -> Void)?) { self.forward = forward }
