@@ -5,7 +5,7 @@ import TLS13
 /// file in the NSS key log format (RFC 9850), one line per secret, as each is derived.
 final class KeyLogFile: Sendable {
     private let fd: Int32
-    private let lock = Locked(())
+    private let lock = Lock()
 
     /// A writer for `path` (else `$SSLKEYLOGFILE`), or `nil` when neither is given.
     /// - Throws: ``CLIFailure`` (usage) when the file cannot be opened.
@@ -29,6 +29,6 @@ final class KeyLogFile: Sendable {
 
     func append(_ line: String) {
         let bytes = Array((line + "\n").utf8)
-        lock.withLock { _ in _ = StandardStreams.write(bytes, to: fd) }
+        lock.withLock { _ = StandardStreams.write(bytes, to: fd) }
     }
 }

@@ -6,6 +6,7 @@ import Darwin
 
 /// A plain mutex (`pthread_mutex_t`). Never held across a blocking system call except where a type
 /// documents it (the connection's write lock covers seal + send so records leave in sequence order).
+/// `package`, like ``Locked``: the `tls13` CLI uses it too.
 package final class Lock: @unchecked Sendable {
     // @unchecked Sendable: the mutex is the synchronization.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
